@@ -1,0 +1,45 @@
+"""Helpers for the independent float64 path that problems use in `check`.
+
+They work on plain NumPy float64 arrays and know nothing of SymPy, so a check
+built from them is a second computation, not the first one re-printed.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .registry import CheckFailed
+
+__all__ = ["as_float", "assert_close", "numeric_gradient"]
+
+
+def as_float(value: Any) -> np.ndarray:
+    """Exact parameters (SymPy numbers, matrices, tuples) as a float64 array."""
+    import sympy as sp
+    if isinstance(value, sp.MatrixBase):
+        return np.array(value.tolist(), dtype=np.float64)
+    if isinstance(value, (tuple, list)):
+        return np.array([float(v) for v in value], dtype=np.float64)
+    return np.float64(float(value))
+
+
+def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central finite differences of a scalar function at x (any shape)."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = h
+        grad[index] = (f(x + step) - f(x - step)) / (2 * h)
+    return grad
+
+
+def assert_close(name: str, exact: Any, numeric: Any, rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    """Raise CheckFailed when the exact result and the float64 one disagree."""
+    exact_f = as_float(exact)
+    numeric_f = np.asarray(numeric, dtype=np.float64)
+    if exact_f.shape != numeric_f.shape:
+        raise CheckFailed(f"{name}: shape {exact_f.shape} vs float64 {numeric_f.shape}")
+    if not np.allclose(exact_f, numeric_f, rtol=rtol, atol=atol):
+        raise CheckFailed(f"{name}: exact {exact_f.tolist()} vs float64 {numeric_f.tolist()}")

@@ -1,0 +1,60 @@
+"""Exams and the sheets built from them: the records the renderers read."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Variant
+
+__all__ = ["Exam", "ExamItem", "Sheet", "SheetItem", "Student"]
+
+
+@dataclass(frozen=True)
+class ExamItem:
+    """One problem slot of an exam: its label (Q1(a)), problem id, points, options."""
+    label: str
+    problem_id: str
+    points: int
+    options: Any
+
+
+@dataclass(frozen=True)
+class Exam:
+    title: str
+    course: str
+    date: str
+    instructions: str
+    master_seed: int
+    variants: int
+    items: tuple[ExamItem, ...]
+    source: str = "<built-in>"
+    exam_id: str = "exam"
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    name: str
+    extra: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SheetItem:
+    label: str
+    points: int
+    variant: Variant
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One variant of an exam: what a question sheet and its key are made from."""
+    exam: Exam
+    variant_id: str            # "canonical", "v001", …
+    variant_index: int         # 0 for the canonical variant
+    items: tuple[SheetItem, ...]
+    student: Student | None = None
+    seeds: tuple[int | None, ...] = field(default=())
+
+    @property
+    def total_points(self) -> int:
+        return sum(item.points for item in self.items)

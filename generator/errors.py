@@ -1,0 +1,8 @@
+"""Errors a user can cause: reported as one line, exit status 2."""
+from __future__ import annotations
+
+__all__ = ["UserError"]
+
+
+class UserError(Exception):
+    """Bad input from the user; the message names the file, field or argument."""

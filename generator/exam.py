@@ -1,0 +1,167 @@
+"""Exam definitions: a TOML file, validated strictly on load.
+
+    title = "Deep Learning — Midterm"      # required
+    course = "Deep Learning"               # optional strings: course, date, instructions
+    id = "dl-midterm-2026"                 # optional; default: the file's stem
+    seed = 2026                            # master seed (non-negative integer)
+    variants = 3                           # random variants besides the canonical one
+
+    [[problems]]
+    label = "Q3"                           # optional; default Q1, Q2, …
+    problem = "matrix_backprop"            # a registered problem id
+    points = 10
+    options = { m = 2, n = 2 }             # the problem's options; unknown keys are errors
+
+Every error names the file, the line where it can be found, and the field.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .documents import Exam, ExamItem
+from .errors import UserError
+from .registry import load_problems
+
+__all__ = ["DEFAULT_EXAM", "MAX_VARIANTS", "load_exam", "make_options"]
+
+DEFAULT_EXAM = Path(__file__).resolve().parent.parent / "exam.toml"
+MAX_VARIANTS = 100_000
+_TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str,
+        "seed": int, "variants": int, "problems": list}
+_ITEM = {"label": str, "problem": str, "points": int, "options": dict}
+
+
+class _Locator:
+    """Finds the line of a field in the TOML text, for error messages."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+
+    def line(self, key: str, item: int | None = None) -> int | None:
+        start, end = 0, len(self.lines)
+        if item is not None:
+            headers = [i for i, ln in enumerate(self.lines) if re.match(r"\s*\[\[\s*problems\s*\]\]", ln)]
+            if item < len(headers):
+                start = headers[item]
+                end = headers[item + 1] if item + 1 < len(headers) else len(self.lines)
+        else:
+            firsttable = next((i for i, ln in enumerate(self.lines) if re.match(r"\s*\[", ln)), end)
+            end = firsttable
+        pattern = re.compile(rf"(^|[\s{{,]){re.escape(key)}\s*=")
+        for i in range(start, end):
+            if pattern.search(self.lines[i].split("#", 1)[0]):
+                return i + 1
+        return start + 1 if item is not None else None
+
+
+def _type_name(t: type) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+            list: "an array", dict: "a table"}[t]
+
+
+def _is_type(value: Any, t: type) -> bool:
+    if t is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if t is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, t)
+
+
+def make_options(problem, values: dict, where: str = "options"):
+    """The problem's Options record from a mapping; raises ValueError naming the option."""
+    fields = {f.name: f for f in dataclasses.fields(problem.Options)}
+    for key in values:
+        if key not in fields:
+            raise ValueError(f"{where}.{key}: unknown option of {problem.id} "
+                             f"(known: {', '.join(fields)})")
+    kwargs = {}
+    for key, value in values.items():
+        expected = type(fields[key].default)
+        if not _is_type(value, expected):
+            raise ValueError(f"{where}.{key}: expected {_type_name(expected)}, got {value!r}")
+        kwargs[key] = float(value) if expected is float else value
+    options = problem.Options(**kwargs)
+    try:
+        problem.validate_options(options)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    return options
+
+
+def load_exam(path: Path | str | None = None) -> Exam:
+    """Read and validate an exam file; every problem must be registered."""
+    path = Path(path) if path is not None else DEFAULT_EXAM
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read exam file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: invalid TOML: {exc}") from None
+    where = _Locator(text)
+
+    def fail(field: str, message: str, key: str, item: int | None = None):
+        line = where.line(key, item)
+        raise UserError(f"{path}{':' + str(line) if line else ''}: {field}: {message}")
+
+    for key, value in data.items():
+        if key not in _TOP:
+            fail(key, f"unknown field (expected one of: {', '.join(_TOP)})", key)
+        if not _is_type(value, _TOP[key]):
+            fail(key, f"expected {_type_name(_TOP[key])}, got {value!r}", key)
+    for required in ("title", "problems"):
+        if required not in data:
+            raise UserError(f"{path}: {required}: missing required field")
+    seed = data.get("seed", 0)
+    if seed < 0 or seed >= 2 ** 63:
+        fail("seed", f"expected a non-negative integer below 2^63, got {seed}", "seed")
+    variants = data.get("variants", 0)
+    if not 0 <= variants <= MAX_VARIANTS:
+        fail("variants", f"expected 0 to {MAX_VARIANTS}, got {variants}", "variants")
+    if not data["problems"]:
+        fail("problems", "at least one problem is needed", "problems")
+
+    registry = load_problems()
+    items = []
+    for i, entry in enumerate(data["problems"]):
+        field = f"problems[{i + 1}]"
+        if not isinstance(entry, dict):
+            fail(field, "expected a table ([[problems]])", "problems")
+        for key, value in entry.items():
+            if key not in _ITEM:
+                fail(f"{field}.{key}", f"unknown field (expected one of: {', '.join(_ITEM)})", key, i)
+            if not _is_type(value, _ITEM[key]):
+                fail(f"{field}.{key}", f"expected {_type_name(_ITEM[key])}, got {value!r}", key, i)
+        if "problem" not in entry:
+            fail(f"{field}.problem", "missing required field", "problem", i)
+        problem_id = entry["problem"]
+        if problem_id not in registry:
+            fail(f"{field}.problem", f"unknown problem {problem_id!r} "
+                 f"(known: {', '.join(sorted(registry))})", "problem", i)
+        points = entry.get("points", 1)
+        if points < 0:
+            fail(f"{field}.points", f"expected a non-negative integer, got {points}", "points", i)
+        try:
+            options = make_options(registry[problem_id], entry.get("options", {}),
+                                   where=f"{field}.options")
+        except ValueError as exc:
+            option = str(exc).split(":", 1)[0].rsplit(".", 1)[-1]
+            line = where.line(option, i) or where.line("options", i)
+            raise UserError(f"{path}{':' + str(line) if line else ''}: {exc}") from None
+        items.append(ExamItem(label=entry.get("label", f"Q{i + 1}"), problem_id=problem_id,
+                              points=points, options=options))
+    labels = [it.label for it in items]
+    if len(set(labels)) != len(labels):
+        dup = next(lab for lab in labels if labels.count(lab) > 1)
+        fail("problems", f"duplicate label {dup!r}", "label")
+    return Exam(title=data["title"], course=data.get("course", ""), date=data.get("date", ""),
+                instructions=data.get("instructions", ""), master_seed=seed, variants=variants,
+                items=tuple(items), source=str(path), exam_id=data.get("id", path.stem))

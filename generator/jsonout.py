@@ -1,0 +1,50 @@
+"""The JSON contract: one object per problem variant, and the build manifest.
+
+    {"problem": ID, "seed": INT or null,
+     "params": {NAME: number | nested list of numbers | list of strings},
+     "answers": {NAME: {"value": number | nested list, "exact": string | nested list}}}
+
+"exact" strings parse with sympy.sympify back to the exact value; "value" is
+the float64 nearest to it.  Matrices are lists of rows, vectors flat lists.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import sympy as sp
+
+from .model import Choices, Variant
+from .printing import exact_str, float_value, tex
+
+__all__ = ["dumps", "param_value", "variant_record"]
+
+
+def param_value(value: Any) -> Any:
+    """A parameter as JSON: numbers stay numbers; formulas become TeX strings."""
+    if isinstance(value, Choices):
+        return [tex(option) for option in value.options]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, sp.MatrixBase) or isinstance(value, tuple):
+        return float_value(value)
+    if isinstance(value, (int, float)):
+        return value
+    return float_value(value)
+
+
+def variant_record(variant: Variant) -> dict[str, Any]:
+    params = {f.name: param_value(getattr(variant.params, f.name))
+              for f in dataclasses.fields(variant.params)}
+    answers = {a.name: {"value": float_value(a.value), "exact": exact_str(a.value)}
+               for a in variant.solution.answers}
+    return {"problem": variant.problem_id, "seed": variant.seed, "params": params,
+            "answers": answers}
+
+
+def dumps(obj: Any) -> str:
+    """Stable JSON text (sorted nowhere: the contract's order is the problem's order)."""
+    return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,0 +1,158 @@
+"""The records that flow through the pipeline: steps, answers, solutions, variants.
+
+Steps are data: they hold SymPy objects, never LaTeX or Markdown.  Prose is a
+short string in which ``$...$`` marks inline mathematics (static TeX notation)
+and ``@name`` inside mathematics stands for ``values[name]``, a SymPy object
+that the single printing point (generator.printing) turns into TeX.  Display
+lines follow the same rule.  The renderers turn one Step into Markdown, LaTeX
+or JSON alike.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import sympy as sp
+
+__all__ = ["Answer", "Choices", "Shown", "Solution", "Step", "Vector", "Variant",
+           "shown_dot", "shown_product", "shown_sum"]
+
+
+class Vector(tuple):
+    """A vector: shown as a column, serialised as a flat list."""
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A multiple-choice list: each option is a SymPy expression or a TeX formula."""
+    options: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One small step of a worked solution, or one block of a question.
+
+    title: a short heading (plain text); text: prose with ``$math$``;
+    math: display lines (TeX notation with ``@name`` placeholders);
+    values: the SymPy objects the placeholders name; choices: options to pick from;
+    substeps: finer steps shown under this one.
+    """
+    title: str = ""
+    text: str = ""
+    math: tuple[str, ...] = ()
+    values: Mapping[str, Any] = field(default_factory=dict)
+    choices: Choices | None = None
+    substeps: tuple["Step", ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "values", _frozen(self.values))
+        object.__setattr__(self, "math", tuple(self.math))
+        object.__setattr__(self, "substeps", tuple(self.substeps))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A named final result.  `label` is TeX notation; `value` is exact.
+
+    value: a SymPy number or expression, a Matrix, a Vector, or a tuple (a list
+    of values over points).  `digits` asks for a rounded decimal beside values
+    that are not terminating decimals.
+    """
+    name: str
+    label: str
+    value: Any
+    digits: int = 4
+
+
+@dataclass(frozen=True)
+class Solution:
+    steps: tuple[Step, ...]
+    answers: tuple[Answer, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "steps", tuple(self.steps))
+        object.__setattr__(self, "answers", tuple(self.answers))
+        names = [a.name for a in self.answers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate answer names in {names}")
+
+    def answer(self, name: str) -> Any:
+        for a in self.answers:
+            if a.name == name:
+                return a.value
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One problem drawn for one variant: everything a renderer needs."""
+    problem_id: str
+    title: str
+    seed: int | None            # None for the canonical variant
+    options: Any                # the problem's Options record
+    params: Any                 # the problem's Params record
+    statement: tuple[Step, ...]
+    solution: Solution
+    redraws: int = 0
+
+
+# --- arithmetic shown as written ------------------------------------------------
+class Shown(sp.Expr):
+    """Arithmetic kept as written (``0.1 \\cdot 0.2 + 0.5 \\cdot 0.4``), never evaluated.
+
+    SymPy folds even unevaluated numeric products; these nodes keep every
+    factor and term for display, and `.value` gives the exact result.
+    """
+    is_commutative = True
+
+    @property
+    def value(self) -> sp.Expr:
+        raise NotImplementedError
+
+
+class ShownSum(Shown):
+    @property
+    def value(self):
+        return sp.Add(*[_value(a) for a in self.args])
+
+
+class ShownProduct(Shown):
+    @property
+    def value(self):
+        return sp.Mul(*[_value(a) for a in self.args])
+
+
+class ShownPower(Shown):
+    @property
+    def value(self):
+        base, exp = self.args
+        return _value(base) ** exp
+
+
+def _value(e):
+    return e.value if isinstance(e, Shown) else e
+
+
+def shown_sum(terms) -> ShownSum:
+    return ShownSum(*[sp.sympify(t) for t in terms])
+
+
+def shown_product(*factors) -> ShownProduct:
+    return ShownProduct(*[sp.sympify(f) for f in factors])
+
+
+def shown_square(base) -> ShownPower:
+    return ShownPower(sp.sympify(base), sp.Integer(2))
+
+
+def shown_dot(a, b) -> ShownSum:
+    """a₁·b₁ + a₂·b₂ + … as written."""
+    return shown_sum(shown_product(x, y) for x, y in zip(a, b))
+
+
+__all__ += ["ShownPower", "ShownProduct", "ShownSum", "shown_square"]

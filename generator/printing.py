@@ -1,0 +1,175 @@
+"""The single printing point: SymPy objects to TeX, exact strings and floats.
+
+Every piece of mathematics in every format goes through `tex`.  Settings and
+``_print_<Class>`` methods customise SymPy's LaTeX printer; nothing else in
+the project turns a value into TeX.
+
+Number display rule: an exact rational whose decimal expansion terminates
+prints as that decimal (22/125 -> 0.176); any other value prints exactly
+(fraction, closed form) and, where an answer is shown, with a decimal rounded
+to a stated number of significant digits beside it (`answer_tex`).
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+from .model import ShownPower, ShownProduct, ShownSum, Vector
+
+__all__ = ["answer_tex", "approx_decimal", "exact_str", "float_value", "is_terminating", "tex"]
+
+
+def _terminating_digits(q: int) -> int | None:
+    """Digits after the point of p/q if it terminates, else None."""
+    twos = fives = 0
+    while q % 2 == 0:
+        q //= 2
+        twos += 1
+    while q % 5 == 0:
+        q //= 5
+        fives += 1
+    return max(twos, fives) if q == 1 else None
+
+
+def _rational_decimal(r: sp.Rational) -> str:
+    k = _terminating_digits(int(r.q))
+    scaled = abs(int(r.p)) * 10 ** k // int(r.q)
+    digits = str(scaled).rjust(k + 1, "0")
+    text = digits if k == 0 else digits[:-k] + "." + digits[-k:]
+    return ("-" if r < 0 else "") + text
+
+
+def _is_negative_number(e) -> bool:
+    return isinstance(e, sp.Number) and e.is_negative
+
+
+class ExamLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with the project's number and matrix conventions."""
+
+    printmethod = "_wsgen_latex"
+
+    def __init__(self):
+        super().__init__({"order": "none", "mat_str": "bmatrix", "mat_delim": "",
+                          "mul_symbol": "dot"})
+
+    def _print_Rational(self, expr):
+        if _terminating_digits(int(expr.q)) is not None:
+            return _rational_decimal(expr)
+        return super()._print_Rational(expr)
+
+    def _print_Float(self, expr):
+        raise TypeError(f"inexact number {expr} reached the printer; keep values exact")
+
+    def _factor(self, e) -> str:
+        text = self._print(e)
+        if _is_negative_number(e) or isinstance(e, (ShownSum, sp.Add)):
+            return r"\left(" + text + r"\right)"
+        return text
+
+    def _print_ShownProduct(self, expr):
+        return r" \cdot ".join(self._factor(f) for f in expr.args)
+
+    def _print_ShownPower(self, expr):
+        base, exp = expr.args
+        return "{%s}^{%s}" % (self._factor(base), self._print(exp))
+
+    def _print_ShownSum(self, expr):
+        parts = []
+        for i, term in enumerate(expr.args):
+            if i and _is_negative_number(term):
+                parts.append(" - " + self._print(-term))
+            else:
+                parts.append((" + " if i else "") + self._print(term))
+        return "".join(parts)
+
+    def _print_Vector(self, expr):
+        return self._print(sp.Matrix(list(expr)))
+
+    def _print_tuple(self, expr):
+        return r"\left(" + r",\ ".join(self._print(e) for e in expr) + r"\right)"
+
+
+_PRINTER = ExamLatexPrinter()
+
+
+def tex(obj: Any) -> str:
+    """TeX for a SymPy object, a Vector or a tuple of them."""
+    if isinstance(obj, (int,)) and not isinstance(obj, bool):
+        obj = sp.Integer(obj)
+    return _PRINTER.doprint(obj)
+
+
+def _entries(obj) -> list:
+    if isinstance(obj, (sp.MatrixBase,)):
+        return list(obj)
+    if isinstance(obj, tuple):
+        return [x for e in obj for x in _entries(e)]
+    return [obj]
+
+
+def is_terminating(obj: Any) -> bool:
+    """True when every entry is a rational with a terminating decimal expansion."""
+    return all(isinstance(e, sp.Rational) and _terminating_digits(int(e.q)) is not None
+               for e in map(sp.sympify, _entries(obj)))
+
+
+def approx_decimal(value: Any, digits: int) -> str:
+    """`value` rounded to `digits` significant digits (half to even), as plain text."""
+    number = sp.sympify(value)
+    exact = sp.N(number, digits + 20)
+    if exact == 0:
+        return "0"
+    with localcontext() as ctx:
+        ctx.prec = digits + 30
+        d = Decimal(str(exact))
+        quantum = Decimal(1).scaleb(d.adjusted() - digits + 1)
+        rounded = d.quantize(quantum, rounding=ROUND_HALF_EVEN)
+    if -5 <= rounded.adjusted() < 7:
+        return format(rounded, "f")
+    mantissa, exponent = format(rounded, "e").split("e")
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+
+
+def _approx_tex(obj, digits: int) -> str:
+    if isinstance(obj, sp.MatrixBase):
+        rows = [" & ".join(approx_decimal(obj[i, j], digits) for j in range(obj.cols))
+                for i in range(obj.rows)]
+        return r"\begin{bmatrix}" + r"\\".join(rows) + r"\end{bmatrix}"
+    if isinstance(obj, Vector):
+        return _approx_tex(sp.Matrix(list(obj)), digits)
+    if isinstance(obj, tuple):
+        return r"\left(" + r",\ ".join(_approx_tex(e, digits) for e in obj) + r"\right)"
+    return approx_decimal(obj, digits)
+
+
+def answer_tex(value: Any, digits: int) -> str:
+    """The exact value, with a rounded decimal beside it when it does not terminate."""
+    exact = tex(value)
+    if is_terminating(value):
+        return exact
+    return exact + r" \approx " + _approx_tex(value, digits)
+
+
+def exact_str(obj: Any) -> Any:
+    """SymPy-parsable exact strings, nested like the JSON contract wants."""
+    if isinstance(obj, sp.MatrixBase):
+        return [[sp.sstr(obj[i, j]) for j in range(obj.cols)] for i in range(obj.rows)]
+    if isinstance(obj, tuple):
+        return [exact_str(e) for e in obj]
+    return sp.sstr(sp.sympify(obj))
+
+
+def float_value(obj: Any) -> Any:
+    """Full-precision float64 values, nested like `exact_str`."""
+    if isinstance(obj, sp.MatrixBase):
+        return [[float_value(obj[i, j]) for j in range(obj.cols)] for i in range(obj.rows)]
+    if isinstance(obj, tuple):
+        return [float_value(e) for e in obj]
+    number = sp.sympify(obj)
+    if isinstance(number, sp.Rational):
+        return int(number) if number.q == 1 else float(Fraction(int(number.p), int(number.q)))
+    return float(sp.N(number, 30))

@@ -1,0 +1,93 @@
+"""Prose with mathematics, rendered to each output format from one source.
+
+The markup is deliberately tiny, so that a problem's prose is written once:
+
+* ``$...$``  inline mathematics, in TeX notation;
+* ``@name`` inside mathematics: the value ``values[name]`` printed by `tex`;
+* a blank line separates paragraphs; a paragraph whose lines all start with
+  ``- `` is a bulleted list.
+
+Plain text is escaped for the target format, so no prose character can act as
+Markdown or LaTeX syntax.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from pylatex.utils import escape_latex
+
+from .printing import tex
+
+__all__ = ["MarkupError", "escape_markdown", "escape_tex", "fill_math", "render_text",
+           "check_markup"]
+
+_PLACEHOLDER = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|$~^])")
+
+
+class MarkupError(ValueError):
+    """Prose or a display line that does not follow the markup rules."""
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text that Markdown shows literally (no emphasis, links, math or HTML)."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", str(text))
+    return re.sub(r"^(\s*)(\d+)\.", r"\1\2\\.", escaped, flags=re.M).replace("&", "&amp;")
+
+
+def escape_tex(text: str) -> str:
+    """Plain text that LaTeX typesets literally (PyLaTeX's escaping)."""
+    return str(escape_latex(str(text)))
+
+
+def fill_math(math: str, values: Mapping[str, Any]) -> str:
+    """A TeX math string with every ``@name`` replaced by the printed value."""
+    def replace(match):
+        name = match.group(1)
+        if name not in values:
+            raise MarkupError(f"@{name} has no value (known: {', '.join(sorted(values)) or 'none'})")
+        return tex(values[name])
+    return _PLACEHOLDER.sub(replace, math)
+
+
+def _segments(text: str):
+    """(is_math, piece) pairs of one paragraph."""
+    pieces = text.split("$")
+    if len(pieces) % 2 == 0:
+        raise MarkupError(f"unbalanced $ in: {text!r}")
+    return [(i % 2 == 1, piece) for i, piece in enumerate(pieces)]
+
+
+def check_markup(text: str, values: Mapping[str, Any]) -> None:
+    """Raise MarkupError if `text` would not render."""
+    for is_math, piece in _segments(text):
+        if is_math:
+            fill_math(piece, values)
+
+
+def _inline(text: str, values, fmt: str) -> str:
+    out = []
+    for is_math, piece in _segments(text):
+        if is_math:
+            out.append("$" + fill_math(piece, values).strip() + "$")
+        else:
+            out.append(escape_markdown(piece) if fmt == "md" else escape_tex(piece))
+    return "".join(out)
+
+
+def render_text(text: str, values: Mapping[str, Any], fmt: str) -> str:
+    """Prose rendered for `fmt` ("md" or "tex")."""
+    blocks = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        lines = [ln.strip() for ln in paragraph.strip().splitlines()]
+        if lines and all(ln.startswith("- ") for ln in lines):
+            items = [_inline(ln[2:], values, fmt) for ln in lines]
+            if fmt == "md":
+                blocks.append("\n".join("- " + it for it in items))
+            else:
+                blocks.append("\\begin{itemize}\n" + "\n".join(r"\item " + it for it in items)
+                              + "\n\\end{itemize}")
+        elif lines:
+            blocks.append(_inline(" ".join(lines), values, fmt))
+    return "\n\n".join(blocks)

@@ -1,0 +1,56 @@
+"""Writing files atomically, and a whole build's files at once."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Mapping
+
+__all__ = ["MANIFEST", "atomic_write", "write_build"]
+
+MANIFEST = ".wsgen-files.json"
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write to a temporary file beside `path`, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_build(out_dir: Path, files: Mapping[str, bytes | str]) -> list[str]:
+    """Write every file of a build (each atomically), then remove the files that the
+    previous build into `out_dir` wrote and this one did not.  Returns the stale paths
+    removed.  Everything is computed before this is called, so a failure in the
+    computation leaves out_dir untouched."""
+    out_dir = Path(out_dir)
+    previous: list[str] = []
+    manifest = out_dir / MANIFEST
+    if manifest.exists():
+        try:
+            previous = list(json.loads(manifest.read_text("utf-8")).get("files", []))
+        except (ValueError, AttributeError):
+            previous = []
+    for rel, data in files.items():
+        atomic_write(out_dir / rel, data)
+    stale = sorted(set(previous) - set(files))
+    for rel in stale:
+        target = (out_dir / rel)
+        if target.resolve().is_relative_to(out_dir.resolve()):
+            target.unlink(missing_ok=True)
+            try:
+                target.parent.rmdir()  # only if now empty
+            except OSError:
+                pass
+    atomic_write(manifest, json.dumps({"files": sorted(files)}, indent=1) + "\n")
+    return stale

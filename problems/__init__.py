@@ -1,0 +1,1 @@
+"""Problem modules: one module per problem, each registering one generator.Problem."""

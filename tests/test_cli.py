@@ -1,0 +1,137 @@
+import json
+import re
+
+import pytest
+import sympy as sp
+
+from conftest import run_cli
+
+
+def test_list_names_problems():
+    status, out, _ = run_cli("list")
+    assert status == 0 and re.search(r"^matrix_backprop\s+Backpropagation", out, re.M)
+
+
+def test_show_json_contract():
+    status, out, _ = run_cli("show", "matrix_backprop", "--canonical", "--format", "json")
+    assert status == 0
+    record = json.loads(out)
+    assert list(record) == ["problem", "seed", "params", "answers"]
+    assert record["problem"] == "matrix_backprop" and record["seed"] is None
+    assert record["params"] == {"W": [[0.1, 0.5], [-0.3, 0.8]], "x": [0.2, 0.4]}
+    assert set(record["answers"]) == {"Wx", "L", "dL_dW", "dL_dx"}
+    for answer in record["answers"].values():
+        flat_exact = sp.flatten([answer["exact"]])
+        flat_value = sp.flatten([answer["value"]])
+        assert len(flat_exact) == len(flat_value)
+        for e, v in zip(flat_exact, flat_value):
+            assert float(sp.sympify(e)) == pytest.approx(v, rel=1e-15)
+    assert record["answers"]["L"]["exact"] == "29/250"  # 0.116 by hand
+    assert record["answers"]["dL_dW"]["value"] == [[0.088, 0.176], [0.104, 0.208]]
+
+
+def test_show_markdown_names_the_seed():
+    status, out, _ = run_cli("show", "matrix_backprop", "--seed", "77")
+    assert status == 0 and "seed 77" in out and "$$" in out and r"\begin{bmatrix}" in out
+
+
+def test_show_option_changes_shape():
+    status, out, _ = run_cli("show", "matrix_backprop", "--seed", "3", "--format", "json",
+                             "--option", "m=3", "--option", "n=1")
+    assert status == 0
+    W = json.loads(out)["params"]["W"]
+    assert len(W) == 3 and all(len(row) == 1 for row in W)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("show", "no_such_problem", "--seed", "1"), "PROBLEM"),
+    (("show", "matrix_backprop", "--seed", "-4"), "--seed"),
+    (("show", "matrix_backprop", "--seed", "x"), "--seed"),
+    (("show", "matrix_backprop", "--seed", "1", "--canonical"), "--canonical"),
+    (("show", "matrix_backprop"), "--seed"),
+    (("show", "matrix_backprop", "--seed", "1", "--format", "pdfx"), "--format"),
+    (("show", "matrix_backprop", "--seed", "1", "--option", "m=99"), "--option"),
+    (("show", "matrix_backprop", "--seed", "1", "--option", "bogus=1"), "bogus"),
+    (("build", "--variants", "-1"), "--variants"),
+    (("build", "--variants", "10000000"), "--variants"),
+    (("build", "--seed", "1.5"), "--seed"),
+    (("build", "--formats", "md,docx"), "--formats"),
+    (("build", "--exam", "/nonexistent/exam.toml"), "exam.toml"),
+    (("build", "--frobnicate"), "--frobnicate"),
+])
+def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, args, needle):
+    out_dir = tmp_path / "out"
+    if args[0] == "build":
+        args = args + ("--out", str(out_dir))
+    status, out, err = run_cli(*args)
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("wsgen: error:") and needle in err
+    assert "Traceback" not in err and out == ""
+    assert not out_dir.exists()
+
+
+def build(tmp_path, *extra, name="out"):
+    out_dir = tmp_path / name
+    status, _, err = run_cli("build", "--out", str(out_dir), "--quiet", *extra)
+    assert status == 0, err
+    return out_dir
+
+
+def test_build_writes_sheets_keys_and_manifest(tmp_path):
+    out_dir = build(tmp_path, "--variants", "4", "--seed", "11", "--formats", "md,json")
+    variants = ["canonical", "v001", "v002", "v003", "v004"]
+    for v in variants:
+        assert (out_dir / v / "questions.md").is_file() and (out_dir / v / "key.md").is_file()
+    manifest = json.loads((out_dir / "answers.json").read_text())
+    assert manifest["master_seed"] == 11
+    assert [v["variant"] for v in manifest["variants"]] == variants
+    first = manifest["variants"][1]["problems"][0]
+    assert first["problem"] == "matrix_backprop" and isinstance(first["seed"], int)
+    key = (out_dir / "v001" / "key.md").read_text()
+    assert "matrix_backprop" in key and "v001" in key and f"seed {first['seed']}" in key
+
+
+def test_question_sheets_never_show_seeds_or_answers(tmp_path):
+    from generator.printing import tex
+    from generator.build import plan_sheets
+    from generator.exam import load_exam
+    out_dir = build(tmp_path, "--variants", "12")
+    manifest = json.loads((out_dir / "answers.json").read_text())
+    exam = load_exam()
+    for sheet in plan_sheets(exam, 12):
+        questions = (out_dir / sheet.variant_id / "questions.md").read_text()
+        assert "seed" not in questions.lower()
+        for item in sheet.items:
+            if item.variant.seed is not None:
+                assert str(item.variant.seed) not in questions
+            params = {tex(v) for v in sp.flatten([list(getattr(item.variant.params, f))
+                      if hasattr(getattr(item.variant.params, f), '__iter__') else [getattr(item.variant.params, f)]
+                      for f in item.variant.params.__dataclass_fields__])}
+            for answer in item.variant.solution.answers:
+                entries = list(answer.value) if hasattr(answer.value, "__iter__") else [answer.value]
+                for e in entries:
+                    if tex(e) not in params and len(tex(e)) > 3:   # values equal to a given parameter may appear
+                        assert re.search(rf"(?<![\d.]){re.escape(tex(e))}(?![\d])", questions) is None, \
+                            (sheet.variant_id, answer.name, tex(e))
+    assert len(manifest["variants"]) == 13
+
+
+def test_same_seed_same_bytes_and_stale_files_removed(tmp_path):
+    a = build(tmp_path, "--variants", "3", name="a")
+    b = build(tmp_path, "--variants", "3", name="b")
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    for rel in files_a:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    build(tmp_path, "--variants", "1", name="a")
+    assert not (a / "v003").exists() and (a / "v001" / "key.md").exists()
+
+
+def test_failed_build_leaves_output_untouched(tmp_path):
+    out_dir = build(tmp_path, "--variants", "1")
+    before = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "x"\n[[problems]]\nproblem = "matrix_backprop"\noptions = { m = 0 }\n')
+    status, _, err = run_cli("build", "--exam", str(bad), "--out", str(out_dir))
+    assert status == 2 and "bad.toml:4" in err and "m must be" in err
+    assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == before
