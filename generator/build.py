@@ -82,7 +82,7 @@ def build_files(exam: Exam, sheets: Sequence[Sheet], formats: Iterable[str]) -> 
             "generator": f"wsgen {__version__}",
             "exam": exam.title,
             "master_seed": exam.master_seed,
-            "variants": [sheet_record(s) for s in sheets]})
+            "variants": [sheet_record(s) for s in sheets]}, compact=True)
     return files
 
 

@@ -45,6 +45,8 @@ def variant_record(variant: Variant) -> dict[str, Any]:
             "answers": answers}
 
 
-def dumps(obj: Any) -> str:
-    """Stable JSON text (sorted nowhere: the contract's order is the problem's order)."""
+def dumps(obj: Any, compact: bool = False) -> str:
+    """Stable JSON text (keys in the contract's order); `compact` for large manifests."""
+    if compact:
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
     return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

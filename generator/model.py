@@ -9,6 +9,8 @@ or JSON alike.
 """
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -102,36 +104,69 @@ class Variant:
 
 
 # --- arithmetic shown as written ------------------------------------------------
-class Shown(sp.Expr):
+class Shown:
     """Arithmetic kept as written (``0.1 \\cdot 0.2 + 0.5 \\cdot 0.4``), never evaluated.
 
-    SymPy folds even unevaluated numeric products; these nodes keep every
-    factor and term for display, and `.value` gives the exact result.
+    SymPy folds even unevaluated numeric products; these display-only nodes keep
+    every factor and term, the printer shows them, and `.value` is the exact
+    result (a SymPy number).
     """
-    is_commutative = True
+    __slots__ = ("args", "_value")
+
+    def __init__(self, *args):
+        self.args = tuple(args)
+        self._value = None
 
     @property
-    def value(self) -> sp.Expr:
+    def value(self):
+        if self._value is None:
+            self._value = self._evaluate([_value(a) for a in self.args])
+        return self._value
+
+    def _evaluate(self, values):
         raise NotImplementedError
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.args == other.args
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.args))
+
+    def __repr__(self):
+        return f"{type(self).__name__}{self.args!r}"
 
 
 class ShownSum(Shown):
-    @property
-    def value(self):
-        return sp.Add(*[_value(a) for a in self.args])
+    __slots__ = ()
+
+    def _evaluate(self, values):
+        return functools.reduce(operator.add, values)
 
 
 class ShownProduct(Shown):
-    @property
-    def value(self):
-        return sp.Mul(*[_value(a) for a in self.args])
+    __slots__ = ()
+
+    def _evaluate(self, values):
+        return functools.reduce(operator.mul, values)
 
 
 class ShownPower(Shown):
+    __slots__ = ()
+
+    def _evaluate(self, values):
+        base, exp = values
+        return base ** exp
+
+
+class ShownMatrix(Shown):
+    """A matrix whose entries are shown arithmetic; args are the rows (tuples)."""
+    __slots__ = ()
+
     @property
     def value(self):
-        base, exp = self.args
-        return _value(base) ** exp
+        if self._value is None:
+            self._value = sp.ImmutableMatrix([[_value(e) for e in row] for row in self.args])
+        return self._value
 
 
 def _value(e):
@@ -139,15 +174,15 @@ def _value(e):
 
 
 def shown_sum(terms) -> ShownSum:
-    return ShownSum(*[sp.sympify(t) for t in terms])
+    return ShownSum(*[t if isinstance(t, Shown) else sp.sympify(t) for t in terms])
 
 
 def shown_product(*factors) -> ShownProduct:
-    return ShownProduct(*[sp.sympify(f) for f in factors])
+    return ShownProduct(*[f if isinstance(f, Shown) else sp.sympify(f) for f in factors])
 
 
 def shown_square(base) -> ShownPower:
-    return ShownPower(sp.sympify(base), sp.Integer(2))
+    return ShownPower(base if isinstance(base, Shown) else sp.sympify(base), sp.Integer(2))
 
 
 def shown_dot(a, b) -> ShownSum:
@@ -155,4 +190,8 @@ def shown_dot(a, b) -> ShownSum:
     return shown_sum(shown_product(x, y) for x, y in zip(a, b))
 
 
-__all__ += ["ShownPower", "ShownProduct", "ShownSum", "shown_square"]
+def shown_matrix(rows) -> ShownMatrix:
+    return ShownMatrix(*[tuple(row) for row in rows])
+
+
+__all__ += ["ShownMatrix", "ShownPower", "ShownProduct", "ShownSum", "shown_matrix", "shown_square"]

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .model import ShownPower, ShownProduct, ShownSum, Vector
+from .model import ShownMatrix, ShownSum, Vector
 
 __all__ = ["answer_tex", "approx_decimal", "exact_str", "float_value", "is_terminating", "tex"]
 
@@ -35,16 +36,20 @@ def _terminating_digits(q: int) -> int | None:
     return max(twos, fives) if q == 1 else None
 
 
-def _rational_decimal(r: sp.Rational) -> str:
-    k = _terminating_digits(int(r.q))
-    scaled = abs(int(r.p)) * 10 ** k // int(r.q)
-    digits = str(scaled).rjust(k + 1, "0")
+@lru_cache(maxsize=65536)
+def _rational_tex(p: int, q: int) -> str | None:
+    """p/q as an exact decimal if it terminates, else None."""
+    k = _terminating_digits(q)
+    if k is None:
+        return None
+    digits = str(abs(p) * 10 ** k // q).rjust(k + 1, "0")
     text = digits if k == 0 else digits[:-k] + "." + digits[-k:]
-    return ("-" if r < 0 else "") + text
+    return ("-" if p < 0 else "") + text
 
 
 def _is_negative_number(e) -> bool:
-    return isinstance(e, sp.Number) and e.is_negative
+    # Rationals only: asking SymPy's assumption system (`is_negative`) is slow
+    return isinstance(e, sp.Rational) and e.p < 0
 
 
 class ExamLatexPrinter(LatexPrinter):
@@ -57,9 +62,10 @@ class ExamLatexPrinter(LatexPrinter):
                           "mul_symbol": "dot"})
 
     def _print_Rational(self, expr):
-        if _terminating_digits(int(expr.q)) is not None:
-            return _rational_decimal(expr)
-        return super()._print_Rational(expr)
+        decimal = _rational_tex(int(expr.p), int(expr.q))
+        return decimal if decimal is not None else super()._print_Rational(expr)
+
+    _print_Integer = _print_Rational
 
     def _print_Float(self, expr):
         raise TypeError(f"inexact number {expr} reached the printer; keep values exact")
@@ -86,8 +92,19 @@ class ExamLatexPrinter(LatexPrinter):
                 parts.append((" + " if i else "") + self._print(term))
         return "".join(parts)
 
+    def _print_MatrixBase(self, expr):
+        # Row lists once: SymPy's entry-by-entry indexing dominates printing time.
+        return self._bmatrix([[self._print(e) for e in row] for row in expr.tolist()])
+
+    @staticmethod
+    def _bmatrix(rows: list[list[str]]) -> str:
+        return r"\begin{bmatrix}" + r"\\".join(" & ".join(r) for r in rows) + r"\end{bmatrix}"
+
+    def _print_ShownMatrix(self, expr):
+        return self._bmatrix([[self._print(e) for e in row] for row in expr.args])
+
     def _print_Vector(self, expr):
-        return self._print(sp.Matrix(list(expr)))
+        return self._bmatrix([[self._print(e)] for e in expr])
 
     def _print_tuple(self, expr):
         return r"\left(" + r",\ ".join(self._print(e) for e in expr) + r"\right)"
@@ -96,11 +113,22 @@ class ExamLatexPrinter(LatexPrinter):
 _PRINTER = ExamLatexPrinter()
 
 
+@lru_cache(maxsize=4096)
+def _tex_cached(kind: type, obj: Any) -> str:
+    # keyed on the type too: a Vector equals the tuple of its entries but prints otherwise
+    return _PRINTER.doprint(obj)
+
+
 def tex(obj: Any) -> str:
     """TeX for a SymPy object, a Vector or a tuple of them."""
-    if isinstance(obj, (int,)) and not isinstance(obj, bool):
+    if isinstance(obj, int) and not isinstance(obj, bool):
         obj = sp.Integer(obj)
-    return _PRINTER.doprint(obj)
+    if isinstance(obj, sp.MutableDenseMatrix):
+        obj = sp.ImmutableMatrix(obj)
+    try:
+        return _tex_cached(type(obj), obj)
+    except TypeError:  # unhashable
+        return _PRINTER.doprint(obj)
 
 
 def _entries(obj) -> list:
@@ -136,9 +164,8 @@ def approx_decimal(value: Any, digits: int) -> str:
 
 def _approx_tex(obj, digits: int) -> str:
     if isinstance(obj, sp.MatrixBase):
-        rows = [" & ".join(approx_decimal(obj[i, j], digits) for j in range(obj.cols))
-                for i in range(obj.rows)]
-        return r"\begin{bmatrix}" + r"\\".join(rows) + r"\end{bmatrix}"
+        return ExamLatexPrinter._bmatrix([[approx_decimal(e, digits) for e in row]
+                                          for row in obj.tolist()])
     if isinstance(obj, Vector):
         return _approx_tex(sp.Matrix(list(obj)), digits)
     if isinstance(obj, tuple):
@@ -157,7 +184,7 @@ def answer_tex(value: Any, digits: int) -> str:
 def exact_str(obj: Any) -> Any:
     """SymPy-parsable exact strings, nested like the JSON contract wants."""
     if isinstance(obj, sp.MatrixBase):
-        return [[sp.sstr(obj[i, j]) for j in range(obj.cols)] for i in range(obj.rows)]
+        return [[sp.sstr(e) for e in row] for row in obj.tolist()]
     if isinstance(obj, tuple):
         return [exact_str(e) for e in obj]
     return sp.sstr(sp.sympify(obj))
@@ -166,7 +193,7 @@ def exact_str(obj: Any) -> Any:
 def float_value(obj: Any) -> Any:
     """Full-precision float64 values, nested like `exact_str`."""
     if isinstance(obj, sp.MatrixBase):
-        return [[float_value(obj[i, j]) for j in range(obj.cols)] for i in range(obj.rows)]
+        return [[float_value(e) for e in row] for row in obj.tolist()]
     if isinstance(obj, tuple):
         return [float_value(e) for e in obj]
     number = sp.sympify(obj)

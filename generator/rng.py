@@ -16,6 +16,7 @@ Changing either function changes every variant ever printed: a golden test
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from fractions import Fraction
 from typing import Sequence, TypeVar
@@ -36,6 +37,7 @@ def derive_seed(master_seed: int, variant_index: int, problem_id: str) -> int:
     return int.from_bytes(digest[:8], "big") >> (64 - SEED_BITS)
 
 
+@functools.lru_cache(maxsize=256)
 def _exact(number) -> Fraction:
     """A range end as an exact fraction; a float counts as the decimal it prints as."""
     return Fraction(str(number)) if isinstance(number, float) else Fraction(number)

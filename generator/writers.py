@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import itertools
 from pathlib import Path
 from typing import Mapping
 
 __all__ = ["MANIFEST", "atomic_write", "write_build"]
 
 MANIFEST = ".wsgen-files.json"
+_COUNTER = itertools.count()
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -17,14 +18,14 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{next(_COUNTER)}.tmp")
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
-        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import sympy as sp
 
 from generator import (Answer, Problem, Redraw, Solution, Step, Vector, as_float, assert_close,
-                       numeric_gradient, register, shown_dot, shown_product, shown_square,
-                       shown_sum)
+                       numeric_gradient, register, shown_dot, shown_matrix, shown_product,
+                       shown_square, shown_sum)
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,11 @@ class MatrixBackprop(Problem):
     def generate(self, rng, options):
         draw = lambda: sp.Rational(rng.decimal(-options.max_abs, options.max_abs,
                                                options.places, options.nonzero))
-        W = sp.ImmutableMatrix(options.m, options.n, lambda i, j: draw())
+        rows = [[draw() for _ in range(options.n)] for _ in range(options.m)]
         x = Vector(draw() for _ in range(options.n))
-        if any(v == 0 for v in W * sp.Matrix(x)):
+        if any(sum(w * v for w, v in zip(row, x)) == 0 for row in rows):
             raise Redraw("an entry of Wx is zero")
-        return Params(W=W, x=x)
+        return Params(W=sp.ImmutableMatrix(rows), x=x)
 
     def statement(self, params, options):
         return (
@@ -74,18 +74,18 @@ class MatrixBackprop(Problem):
         )
 
     def solve(self, params, options):
-        W, x = params.W, sp.Matrix(params.x)
-        m, n = W.shape
-        rows = [shown_dot(W.row(i), x) for i in range(m)]
+        W, x = params.W.tolist(), params.x
+        m, n = len(W), len(x)
+        rows = [shown_dot(W[i], x) for i in range(m)]
         Wx = Vector(r.value for r in rows)
         L_sum = shown_sum(shown_square(v) for v in Wx)
         L = L_sum.value
 
-        dW_shown = sp.Matrix(m, n, lambda k, l: shown_product(2, Wx[k], x[l]))
-        dW = sp.ImmutableMatrix(dW_shown.applyfunc(lambda e: e.value))
-        dx_shown = sp.Matrix(n, 1, lambda l, _: shown_product(
-            2, shown_dot(W.col(l), Wx)))
-        dx = Vector(e.value for e in dx_shown)
+        dW_shown = shown_matrix([[shown_product(2, Wx[k], x[l]) for l in range(n)] for k in range(m)])
+        dW = dW_shown.value
+        dx_shown = shown_matrix([[shown_product(2, shown_dot([W[k][l] for k in range(m)], Wx))]
+                                 for l in range(n)])
+        dx = Vector(row[0] for row in dx_shown.value.tolist())
 
         forward = Step(
             title="Forward pass",
