@@ -15,7 +15,7 @@ from .documents import Exam, ExamItem, Sheet, SheetItem
 from .errors import UserError
 from .exam import MAX_VARIANTS, load_exam, make_options
 from .jsonout import dumps, variant_record
-from .registry import load_problems
+from .registry import ProblemError, load_problems
 from .render import render_sheet
 from .variants import draw_variant
 
@@ -96,8 +96,8 @@ def show(problem_id, seed, canonical, fmt, option_pairs):
         return
     exam = Exam(title=problem.title, course="", date="", instructions="", master_seed=0,
                 variants=0, items=(ExamItem(problem_id, problem_id, 0, options),))
-    sheet = Sheet(exam=exam, variant_id="canonical" if canonical else f"seed {seed}",
-                  variant_index=0, items=(SheetItem(problem_id, 0, variant),))
+    sheet = Sheet(exam=exam, variant_id="canonical" if canonical else "random",
+                  variant_index=0, items=(SheetItem("", 0, variant),))
     click.echo(render_sheet(sheet, "md", "key"), nl=False)
 
 
@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         click.echo(f"wsgen: error: {exc}", err=True)
         return 2
+    except ProblemError as exc:  # a broken problem module: the developer's error, not the user's
+        click.echo(f"wsgen: {exc}", err=True)
+        return 1
     except click.exceptions.Abort:
         click.echo("wsgen: aborted", err=True)
         return 130

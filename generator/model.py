@@ -17,12 +17,25 @@ from typing import Any, Mapping
 
 import sympy as sp
 
-__all__ = ["Answer", "Choices", "Shown", "Solution", "Step", "Vector", "Variant",
+__all__ = ["Answer", "Choices", "Shown", "Solution", "Step", "Tex", "Vector", "Variant", "WithDecimal",
            "shown_dot", "shown_product", "shown_sum"]
 
 
 class Vector(tuple):
     """A vector: shown as a column, serialised as a flat list."""
+
+
+@dataclass(frozen=True)
+class WithDecimal:
+    """A value shown exactly, with a rounded decimal beside it if it does not terminate."""
+    value: Any
+    digits: int = 4
+
+
+class Tex(str):
+    """Fixed TeX notation written by a problem (a formula to choose, a label).
+
+    Values never travel as Tex: they are SymPy objects printed by the printer."""
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -143,6 +156,22 @@ class ShownSum(Shown):
         return functools.reduce(operator.add, values)
 
 
+class ShownDifference(Shown):
+    """a - b, with b in parentheses when negative."""
+    __slots__ = ()
+
+    def _evaluate(self, values):
+        return values[0] - values[1]
+
+
+class ShownQuotient(Shown):
+    """a / b as a fraction bar."""
+    __slots__ = ()
+
+    def _evaluate(self, values):
+        return values[0] / values[1]
+
+
 class ShownProduct(Shown):
     __slots__ = ()
 
@@ -181,6 +210,14 @@ def shown_product(*factors) -> ShownProduct:
     return ShownProduct(*[f if isinstance(f, Shown) else sp.sympify(f) for f in factors])
 
 
+def shown_difference(a, b) -> ShownDifference:
+    return ShownDifference(*[x if isinstance(x, Shown) else sp.sympify(x) for x in (a, b)])
+
+
+def shown_quotient(a, b) -> ShownQuotient:
+    return ShownQuotient(*[x if isinstance(x, Shown) else sp.sympify(x) for x in (a, b)])
+
+
 def shown_square(base) -> ShownPower:
     return ShownPower(base if isinstance(base, Shown) else sp.sympify(base), sp.Integer(2))
 
@@ -194,4 +231,5 @@ def shown_matrix(rows) -> ShownMatrix:
     return ShownMatrix(*[tuple(row) for row in rows])
 
 
-__all__ += ["ShownMatrix", "ShownPower", "ShownProduct", "ShownSum", "shown_matrix", "shown_square"]
+__all__ += ["ShownDifference", "ShownMatrix", "ShownPower", "ShownProduct", "ShownQuotient",
+            "ShownSum", "shown_difference", "shown_matrix", "shown_quotient", "shown_square"]

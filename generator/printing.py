@@ -19,7 +19,7 @@ from typing import Any
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .model import ShownMatrix, ShownSum, Vector
+from .model import ShownDifference, ShownMatrix, ShownSum, Tex, Vector, WithDecimal
 
 __all__ = ["answer_tex", "approx_decimal", "exact_str", "float_value", "is_terminating", "tex"]
 
@@ -58,8 +58,7 @@ class ExamLatexPrinter(LatexPrinter):
     printmethod = "_wsgen_latex"
 
     def __init__(self):
-        super().__init__({"order": "none", "mat_str": "bmatrix", "mat_delim": "",
-                          "mul_symbol": "dot"})
+        super().__init__({"order": "none", "mat_str": "bmatrix", "mat_delim": ""})
 
     def _print_Rational(self, expr):
         decimal = _rational_tex(int(expr.p), int(expr.q))
@@ -72,7 +71,7 @@ class ExamLatexPrinter(LatexPrinter):
 
     def _factor(self, e) -> str:
         text = self._print(e)
-        if _is_negative_number(e) or isinstance(e, (ShownSum, sp.Add)):
+        if _is_negative_number(e) or isinstance(e, (ShownSum, ShownDifference, sp.Add)):
             return r"\left(" + text + r"\right)"
         return text
 
@@ -82,6 +81,14 @@ class ExamLatexPrinter(LatexPrinter):
     def _print_ShownPower(self, expr):
         base, exp = expr.args
         return "{%s}^{%s}" % (self._factor(base), self._print(exp))
+
+    def _print_ShownDifference(self, expr):
+        a, b = expr.args
+        return self._print(a) + " - " + self._factor(b)
+
+    def _print_ShownQuotient(self, expr):
+        a, b = expr.args
+        return r"\frac{%s}{%s}" % (self._print(a), self._print(b))
 
     def _print_ShownSum(self, expr):
         parts = []
@@ -99,6 +106,12 @@ class ExamLatexPrinter(LatexPrinter):
     @staticmethod
     def _bmatrix(rows: list[list[str]]) -> str:
         return r"\begin{bmatrix}" + r"\\".join(" & ".join(r) for r in rows) + r"\end{bmatrix}"
+
+    def _print_WithDecimal(self, expr):
+        return answer_tex(expr.value, expr.digits)
+
+    def _print_Tex(self, expr):
+        return str(expr)
 
     def _print_ShownMatrix(self, expr):
         return self._bmatrix([[self._print(e) for e in row] for row in expr.args])

@@ -23,7 +23,8 @@ __all__ = ["MarkupError", "escape_markdown", "escape_tex", "fill_math", "render_
            "check_markup"]
 
 _PLACEHOLDER = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|$~^])")
+# Parentheses stay as they are: "\(" would open inline math under MathJax (Jupyter).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~^])")
 
 
 class MarkupError(ValueError):
@@ -32,8 +33,9 @@ class MarkupError(ValueError):
 
 def escape_markdown(text: str) -> str:
     """Plain text that Markdown shows literally (no emphasis, links, math or HTML)."""
-    escaped = _MD_SPECIAL.sub(r"\\\1", str(text))
-    return re.sub(r"^(\s*)(\d+)\.", r"\1\2\\.", escaped, flags=re.M).replace("&", "&amp;")
+    escaped = _MD_SPECIAL.sub(r"\\\1", str(text)).replace("&", "&amp;")
+    escaped = re.sub(r"^(\s*)([-+])(\s)", r"\1\\\2\3", escaped, flags=re.M)   # not a list item
+    return re.sub(r"^(\s*)(\d+)\.", r"\1\2\\.", escaped, flags=re.M)          # not a numbered item
 
 
 def escape_tex(text: str) -> str:

@@ -1,0 +1,179 @@
+"""Activation functions: definitions, ranges, uses, derivatives through a(z), values."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import sympy as sp
+
+from generator import (Answer, CheckFailed, Problem, Redraw, Solution, Step, Tex, Vector,
+                       WithDecimal, as_float, assert_close, register)
+
+
+@cache
+def derivatives() -> dict:
+    """σ' and tanh' derived by SymPy and checked to equal the forms through a(z)."""
+    z = sp.Symbol("z", real=True)
+    sigma = 1 / (1 + sp.exp(-z))
+    d_sigma, d_tanh = sp.diff(sigma, z), sp.diff(sp.tanh(z), z)
+    if sp.simplify(d_sigma - sigma * (1 - sigma)) != 0:
+        raise CheckFailed("σ' ≠ σ(1 − σ)")
+    if sp.simplify(d_tanh - (1 - sp.tanh(z) ** 2)) != 0:
+        raise CheckFailed("tanh' ≠ 1 − tanh²")
+    # the direct derivative of tanh written with exponentials, for the key
+    tanh_exp = (sp.exp(z) - sp.exp(-z)) / (sp.exp(z) + sp.exp(-z))
+    d_tanh_exp = sp.factor(sp.together(sp.diff(tanh_exp, z)))
+    if sp.simplify(d_tanh_exp - (1 - tanh_exp ** 2)) != 0:
+        raise CheckFailed("d/dz of (e^z − e^−z)/(e^z + e^−z) ≠ 1 − tanh²")
+    return {"d_sigma": d_sigma, "d_tanh": d_tanh_exp}
+
+
+def sigmoid(z):
+    return 1 / (1 + sp.exp(-z))
+
+
+@dataclass(frozen=True)
+class Options:
+    points: int = 3          # how many points z
+    slope: float = 0.01      # leaky ReLU slope for z < 0
+    at_zero: bool = False    # put z = 0 among the points, to ask about the convention
+    digits: int = 4          # significant digits of rounded decimals in the key
+
+
+@dataclass(frozen=True)
+class Params:
+    z: Vector
+    slope: sp.Rational
+
+
+PROSE = {
+    "sigmoid": ("Sigmoid", r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"(0, 1)",
+                "the output unit of a binary classifier: its value reads as a probability",
+                "it saturates for large $|z|$ (the gradient is at most $0.25$ and vanishes in the "
+                "tails), and its output is not zero-centred"),
+    "tanh": ("Hyperbolic tangent", r"\tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}", r"(-1, 1)",
+             "hidden layers: zero-centred outputs make the next layer's optimisation easier than "
+             "with the sigmoid",
+             "it still saturates for large $|z|$, so gradients vanish in deep networks"),
+    "relu": ("ReLU", r"\mathrm{ReLU}(z) = \max(0, z)", r"[0, \infty)",
+             "the default for hidden layers: cheap, and no saturation for $z > 0$, so training is fast",
+             "units whose input stays negative get zero gradient and can die; outputs are not "
+             "zero-centred"),
+    "leaky_relu": ("Leaky ReLU", r"\mathrm{LReLU}(z) = \max(cz, z)", r"(-\infty, \infty)",
+                   "hidden layers where dead ReLU units are a problem: the small slope $c$ keeps "
+                   "a gradient for $z < 0$",
+                   "the slope $c$ is one more hyperparameter, and the gain over ReLU is often small"),
+}
+
+
+@register
+class Activations(Problem):
+    id = "activations"
+    title = "Activation functions and their derivatives"
+    Options = Options
+    Params = Params
+
+    def validate_options(self, options):
+        if not 1 <= options.points <= 6:
+            raise ValueError("points must be between 1 and 6")
+        if not 0 < options.slope < 1:
+            raise ValueError("slope must be in (0, 1)")
+        if not 2 <= options.digits <= 12:
+            raise ValueError("digits must be between 2 and 12")
+
+    def canonical(self, options):
+        if options.points != 3 or options.at_zero:
+            raise ValueError("the canonical variant has points = 3 and at_zero = false")
+        return Params(z=Vector(sp.Rational(v) for v in ("-2", "0.5", "1")),
+                      slope=sp.Rational(str(options.slope)))
+
+    def generate(self, rng, options):
+        count = options.points - (1 if options.at_zero else 0)
+        values = [sp.Rational(v) for v in rng.decimals(count, -3, 3, 1, nonzero=True)]
+        if options.at_zero:
+            values.insert(rng.integer(0, count), sp.Integer(0))
+        if len(set(values)) < len(values):
+            raise Redraw("repeated point")
+        return Params(z=Vector(values), slope=sp.Rational(str(options.slope)))
+
+    def statement(self, params, options):
+        return (
+            Step(text="For each of the sigmoid, tanh, ReLU and leaky ReLU (slope $c = @c$ for "
+                      "$z < 0$) activation functions:",
+                 values={"c": params.slope}),
+            Step(text="\n".join([
+                "- (a) give its definition and its range;",
+                "- (b) say in one line what it is good for and what its weakness is;",
+                "- (c) give its derivative, expressed through the activation $a(z)$ itself "
+                "where possible;",
+                "- (d) evaluate the function and its derivative at $z \\in @z$."]),
+                 values={"z": tuple(params.z)}),
+        )
+
+    def solve(self, params, options):
+        digits, c = options.digits, params.slope
+        facts = derivatives()
+        z = params.z
+        values = {
+            "sigmoid": tuple(sigmoid(v) for v in z),
+            "tanh": tuple(sp.tanh(v) for v in z),
+            "relu": tuple(max(v, sp.Integer(0)) for v in z),
+            "leaky_relu": tuple(v if v > 0 else c * v for v in z),
+        }
+        # Convention at z = 0 (a subgradient choice): ReLU'(0) = 0, LReLU'(0) = c.
+        derivs = {
+            "d_sigmoid": tuple(s * (1 - s) for s in values["sigmoid"]),
+            "d_tanh": tuple(1 - t ** 2 for t in values["tanh"]),
+            "d_relu": tuple(sp.Integer(1) if v > 0 else sp.Integer(0) for v in z),
+            "d_leaky_relu": tuple(sp.Integer(1) if v > 0 else c for v in z),
+        }
+        derivative_lines = {
+            "sigmoid": (r"\sigma'(z) = @dsig = \sigma(z)\bigl(1 - \sigma(z)\bigr)",),
+            "tanh": (r"\tanh'(z) = \frac{d}{dz}\,\frac{e^{z} - e^{-z}}{e^{z} + e^{-z}} = @dtanh"
+                     r" = 1 - \tanh^2(z)",),
+            "relu": (r"\mathrm{ReLU}'(z) = \begin{cases} 1 & z > 0 \\ 0 & z < 0 \end{cases}",),
+            "leaky_relu": (r"\mathrm{LReLU}'(z) = \begin{cases} 1 & z > 0 \\ c = @c & z < 0 "
+                           r"\end{cases}",),
+        }
+        steps = []
+        for name, (title, definition, range_, good, weak) in PROSE.items():
+            short = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{ReLU}",
+                     "leaky_relu": r"\mathrm{LReLU}"}[name]
+            lines = [f"{short}(@z{i}) = @a{i},\\qquad {short}'(@z{i}) = @d{i}" for i in range(len(z))]
+            vals = {"dsig": facts["d_sigma"], "dtanh": facts["d_tanh"], "c": c}
+            for i in range(len(z)):
+                vals.update({f"z{i}": z[i], f"a{i}": WithDecimal(values[name][i], digits),
+                             f"d{i}": WithDecimal(derivs["d_" + name][i], digits)})
+            text = (f"Definition: ${definition}$, with range ${range_}$.\n\n"
+                    f"- Good for: {good}.\n- Weakness: {weak}.")
+            if name in ("relu", "leaky_relu"):
+                text += ("\n\nAt $z = 0$ the derivative does not exist; any value between the two "
+                         "one-sided slopes is a valid subgradient. This key uses "
+                         + ("$\\mathrm{ReLU}'(0) = 0$." if name == "relu"
+                            else "$\\mathrm{LReLU}'(0) = c$."))
+            steps.append(Step(title=title, text=text,
+                              math=(*derivative_lines[name], *lines), values=vals))
+        answers = [Answer(k, label, Vector(v), digits) for k, label, v in (
+            ("sigmoid", r"\sigma(z)", values["sigmoid"]), ("tanh", r"\tanh(z)", values["tanh"]),
+            ("relu", r"\mathrm{ReLU}(z)", values["relu"]),
+            ("leaky_relu", r"\mathrm{LReLU}(z)", values["leaky_relu"]),
+            ("d_sigmoid", r"\sigma'(z)", derivs["d_sigmoid"]), ("d_tanh", r"\tanh'(z)", derivs["d_tanh"]),
+            ("d_relu", r"\mathrm{ReLU}'(z)", derivs["d_relu"]),
+            ("d_leaky_relu", r"\mathrm{LReLU}'(z)", derivs["d_leaky_relu"]))]
+        return Solution(steps=tuple(steps), answers=tuple(answers))
+
+    def check(self, params, options, solution):
+        z, c = as_float(params.z), float(params.slope)
+        functions = {
+            "sigmoid": lambda t: 1.0 / (1.0 + np.exp(-t)), "tanh": np.tanh,
+            "relu": lambda t: np.maximum(t, 0.0), "leaky_relu": lambda t: np.where(t > 0, t, c * t),
+        }
+        h = 1e-6
+        for name, f in functions.items():
+            assert_close(name, solution.answer(name), f(z))
+            central = (f(z + h) - f(z - h)) / (2 * h)
+            # at z = 0 the key states the convention: the right-hand slope is not used
+            convention = {"relu": 0.0, "leaky_relu": c}.get(name)
+            expected = np.where(z == 0, convention if convention is not None else central, central)
+            assert_close("d_" + name, solution.answer("d_" + name), expected, rtol=1e-5, atol=1e-8)

@@ -1,0 +1,224 @@
+"""Binary logistic regression: loss, cost, gradients by the chain rule, one descent step."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import sympy as sp
+
+from generator import (Answer, CheckFailed, Problem, Redraw, Solution, Step, Vector, WithDecimal,
+                       as_float, assert_close, numeric_gradient, register, shown_dot,
+                       shown_product, shown_sum)
+
+
+@cache
+def chain_rule() -> dict:
+    """The symbolic facts the key states, derived and verified with SymPy once."""
+    z, y = sp.symbols("z y", real=True)
+    sigma = 1 / (1 + sp.exp(-z))
+    d_sigma = sp.diff(sigma, z)
+    loss = -(y * sp.log(sigma) + (1 - y) * sp.log(1 - sigma))
+    if sp.simplify(d_sigma - sigma * (1 - sigma)) != 0:
+        raise CheckFailed("dσ/dz ≠ σ(1 − σ)")
+    if sp.simplify(sp.diff(loss, z) - (sigma - y)) != 0:
+        raise CheckFailed("∂ℓ/∂z ≠ ŷ − y")
+    return {"d_sigma": d_sigma, "z": z}
+
+
+def sigmoid(z):
+    return 1 / (1 + sp.exp(-z))
+
+
+@dataclass(frozen=True)
+class Options:
+    m: int = 4              # examples (3 to 5)
+    d: int = 1              # features
+    digits: int = 4         # significant digits of rounded decimals in the key
+
+
+@dataclass(frozen=True)
+class Params:
+    x: object               # Vector (d = 1) or m × d ImmutableMatrix (one row per example)
+    y: Vector
+    w: object               # a number (d = 1) or a Vector
+    b: sp.Rational
+    alpha: sp.Rational
+
+
+def _rows(params, d):
+    return [(xi,) for xi in params.x] if d == 1 else [tuple(r) for r in params.x.tolist()]
+
+
+def _weights(params, d):
+    return (params.w,) if d == 1 else tuple(params.w)
+
+
+@register
+class LogisticRegression(Problem):
+    id = "logistic_regression"
+    title = "Logistic regression: cost, gradients and one gradient-descent step"
+    Options = Options
+    Params = Params
+
+    def validate_options(self, options):
+        if not 2 <= options.m <= 8:
+            raise ValueError("m must be between 2 and 8")
+        if not 1 <= options.d <= 3:
+            raise ValueError("d must be between 1 and 3")
+        if not 2 <= options.digits <= 12:
+            raise ValueError("digits must be between 2 and 12")
+
+    def canonical(self, options):
+        if (options.m, options.d) != (4, 1):
+            raise ValueError("the canonical variant has m = 4, d = 1")
+        R = sp.Rational
+        return Params(x=Vector([R(1), R(2), R(-1), R(0)]), y=Vector([R(1), R(1), R(0), R(0)]),
+                      w=R("0.5"), b=R("-0.5"), alpha=R("0.1"))
+
+    def generate(self, rng, options):
+        m, d = options.m, options.d
+        R = sp.Rational
+        xs = [[R(v) for v in rng.decimals(d, -2, 2, 1, nonzero=False)] for _ in range(m)]
+        y = Vector(R(rng.integer(0, 1)) for _ in range(m))
+        w = [R(v) for v in rng.decimals(d, -1, 1, 1)]
+        b = R(rng.decimal(-1, 1, 1, nonzero=False))
+        alpha = R(rng.choice(("0.01", "0.05", "0.1", "0.5", "1")))
+        if len(set(y)) < 2:
+            raise Redraw("both classes must occur")
+        if len({tuple(r) for r in xs}) < m:
+            raise Redraw("repeated examples")
+        x = Vector(r[0] for r in xs) if d == 1 else sp.ImmutableMatrix(xs)
+        return Params(x=x, y=y, w=w[0] if d == 1 else Vector(w), b=b, alpha=alpha)
+
+    def statement(self, params, options):
+        d = options.d
+        model = (r"$\hat y = \sigma(w x + b)$" if d == 1 else
+                 r"$\hat y = \sigma(w^\top x + b)$ with $x, w \in \mathbb{R}^{@d}$")
+        data = ("inputs $x = @x$ and labels $y = @y$" if d == 1 else
+                "inputs given as the rows of $X = @x$ and labels $y = @y$")
+        return (
+            Step(text=f"A binary classifier uses logistic regression, {model}, where "
+                      r"$\sigma(z) = \frac{1}{1 + e^{-z}}$. The training set has $m = @m$ examples: "
+                      f"{data}. The parameters are $w = @w$ and $b = @b$.",
+                 values={"d": sp.Integer(d), "x": params.x, "y": params.y, "m": sp.Integer(options.m),
+                         "w": params.w, "b": params.b}),
+            Step(text="\n".join([
+                r"- (a) Compute $z_i$ and $\hat y_i$ for every example.",
+                r"- (b) Write the cross-entropy loss $\ell(\hat y, y)$ of one example and the cost "
+                r"$J(w, b)$ over the $m$ examples; evaluate $J$.",
+                r"- (c) Derive $\partial J / \partial w$ and $\partial J / \partial b$ with the chain "
+                r"rule, and evaluate them.",
+                r"- (d) Take one gradient-descent step with learning rate $\alpha = @alpha$."]),
+                 values={"alpha": params.alpha}),
+        )
+
+    def solve(self, params, options):
+        m, d, digits = options.m, options.d, options.digits
+        rows, w, b = _rows(params, d), _weights(params, d), params.b
+        approx = lambda v: WithDecimal(v, digits)
+        z_shown = [shown_sum([*shown_dot(w, r).args, b]) for r in rows]
+        z = Vector(s.value for s in z_shown)
+        y_hat = Vector(sigmoid(zi) for zi in z)
+        # ℓ = −log σ(z) for y = 1 and −log(1 − σ(z)) = −log σ(−z) = log(1 + e^{z}) for y = 0
+        losses = [sp.log(1 + sp.exp(-zi)) if yi == 1 else sp.log(1 + sp.exp(zi))
+                  for zi, yi in zip(z, params.y)]
+        cost = sp.Add(*losses) / m
+        residuals = [yh - yi for yh, yi in zip(y_hat, params.y)]
+        grad_w = [sp.Add(*[r * row[j] for r, row in zip(residuals, rows)]) / m for j in range(d)]
+        db = sp.Add(*residuals) / m
+        w_new = [wj - params.alpha * gj for wj, gj in zip(w, grad_w)]
+        b_new = b - params.alpha * db
+        facts = chain_rule()
+        one = lambda seq: seq[0] if d == 1 else Vector(seq)
+
+        i_values = {}
+        forward_lines, loss_lines, resid_lines = [], [], []
+        for i in range(m):
+            k = i + 1
+            i_values.update({f"zs{i}": z_shown[i], f"z{i}": z[i], f"yh{i}": approx(y_hat[i]),
+                             f"l{i}": approx(losses[i]), f"r{i}": approx(residuals[i]),
+                             f"y{i}": params.y[i]})
+            forward_lines.append(rf"z_{k} = @zs{i} = @z{i},\qquad \hat y_{k} = \sigma(@z{i}) = @yh{i}")
+            which = r"-\log \hat y_{%d}" % k if params.y[i] == 1 else r"-\log(1 - \hat y_{%d})" % k
+            loss_lines.append(rf"\ell_{k} = {which} = @l{i}")
+            resid_lines.append(rf"\hat y_{k} - y_{k} = @r{i}")
+            i_values[f"x{i}"] = rows[i][0] if d == 1 else Vector(rows[i])
+        x_sym = "x" if d == 1 else "x^{(i)}"
+        steps = (
+            Step(title="(a) Forward pass",
+                 text=r"$z_i = w x_i + b$ and $\hat y_i = \sigma(z_i) = \frac{1}{1 + e^{-z_i}}$; the "
+                      "exact values are closed forms, shown with rounded decimals."
+                 if d == 1 else r"$z_i = w^\top x^{(i)} + b$ and $\hat y_i = \sigma(z_i)$.",
+                 math=tuple(forward_lines), values=i_values),
+            Step(title="(b) Loss and cost",
+                 text=r"With $y \in \{0, 1\}$ only one term of the loss survives per example; "
+                      r"$1 - \sigma(z) = \sigma(-z)$.",
+                 math=(r"\ell(\hat y, y) = -\bigl(y \log \hat y + (1 - y) \log(1 - \hat y)\bigr)",
+                       r"J(w, b) = \frac{1}{m} \sum_{i=1}^{m} \ell(\hat y_i, y_i)",
+                       *loss_lines, r"J = \frac{1}{@m}\bigl(\ell_1 + \dots + \ell_{@m}\bigr) = @J"),
+                 values={**i_values, "m": sp.Integer(m), "J": approx(cost)}),
+            Step(title="(c) Gradients by the chain rule",
+                 text=r"For one example, $\ell$ depends on $w$ and $b$ only through $z$ and "
+                      r"$\hat y$. SymPy differentiates $\sigma$ and the loss; the product "
+                      r"simplifies to $\hat y - y$. The cost averages over the examples, so the "
+                      r"factor $\frac{1}{m}$ appears once, here, and not again in the update.",
+                 math=(r"\frac{\partial \ell}{\partial \hat y} = -\frac{y}{\hat y} + "
+                       r"\frac{1 - y}{1 - \hat y}",
+                       r"\frac{d \hat y}{d z} = \frac{d}{dz}\,\frac{1}{1 + e^{-z}} = @dsig"
+                       r" = \sigma(z)\bigl(1 - \sigma(z)\bigr)",
+                       r"\frac{\partial \ell}{\partial z} = \frac{\partial \ell}{\partial \hat y}"
+                       r"\cdot \frac{d \hat y}{d z} = \hat y - y",
+                       rf"\frac{{\partial J}}{{\partial w}} = \frac{{1}}{{m}} \sum_{{i=1}}^{{m}} "
+                       rf"(\hat y_i - y_i)\, {x_sym}_i" if d == 1 else
+                       r"\frac{\partial J}{\partial w} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)\,"
+                       r" x^{(i)}",
+                       r"\frac{\partial J}{\partial b} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)"),
+                 values={"dsig": facts["d_sigma"]}),
+            Step(title="(c) Gradients, numerically",
+                 math=(*resid_lines,
+                       r"\frac{\partial J}{\partial w} = \frac{1}{@m}\Bigl("
+                       + " + ".join(rf"(\hat y_{i + 1} - y_{i + 1}) \cdot @x{i}" for i in range(m))
+                       + r"\Bigr) = @dw",
+                       r"\frac{\partial J}{\partial b} = \frac{1}{@m}\Bigl("
+                       + " + ".join(rf"(\hat y_{i + 1} - y_{i + 1})" for i in range(m))
+                       + r"\Bigr) = @db"),
+                 values={**i_values, "m": sp.Integer(m), "dw": approx(one(grad_w)), "db": approx(db)}),
+            Step(title="(d) One gradient-descent step",
+                 math=(r"w := w - \alpha \frac{\partial J}{\partial w} = @w - @alpha \cdot "
+                       r"\frac{\partial J}{\partial w} = @wn",
+                       r"b := b - \alpha \frac{\partial J}{\partial b} = @b - @alpha \cdot "
+                       r"\frac{\partial J}{\partial b} = @bn"),
+                 values={"w": one(w), "b": b, "alpha": params.alpha,
+                         "wn": approx(one(w_new)), "bn": approx(b_new)}),
+        )
+        return Solution(steps=steps, answers=(
+            Answer("z", "z", z, digits), Answer("y_hat", r"\hat y", Vector(y_hat), digits),
+            Answer("cost", "J", cost, digits),
+            Answer("dw", r"\frac{\partial J}{\partial w}", one(grad_w), digits),
+            Answer("db", r"\frac{\partial J}{\partial b}", db, digits),
+            Answer("w_new", r"w_{new}", one(w_new), digits),
+            Answer("b_new", r"b_{new}", b_new, digits)))
+
+    def check(self, params, options, solution):
+        d = options.d
+        X = np.array([[float(v) for v in r] for r in _rows(params, d)])
+        y = as_float(params.y)
+        w0 = np.array([float(v) for v in _weights(params, d)])
+        b0, alpha = float(params.b), float(params.alpha)
+
+        def cost(w, b):
+            p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+            return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+        p = 1.0 / (1.0 + np.exp(-(X @ w0 + b0)))
+        assert_close("z", solution.answer("z"), X @ w0 + b0)
+        assert_close("y_hat", solution.answer("y_hat"), p)
+        assert_close("cost", solution.answer("cost"), cost(w0, b0))
+        dw = numeric_gradient(lambda w: cost(w, b0), w0)
+        db = numeric_gradient(lambda b: cost(w0, float(b)), np.float64(b0))
+        shape = lambda a: a[0] if d == 1 else a
+        assert_close("dw", solution.answer("dw"), shape(dw), rtol=1e-5, atol=1e-8)
+        assert_close("db", solution.answer("db"), db, rtol=1e-5, atol=1e-8)
+        assert_close("w_new", solution.answer("w_new"), shape(w0 - alpha * dw), rtol=1e-5, atol=1e-8)
+        assert_close("b_new", solution.answer("b_new"), b0 - alpha * db, rtol=1e-5, atol=1e-8)

@@ -1,0 +1,148 @@
+"""L2 regularization: what it is for, and one regularized gradient step (weight decay)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from generator import (Answer, CheckFailed, Problem, Redraw, Solution, Step, WithDecimal,
+                       as_float, assert_close, numeric_gradient, register, shown_difference,
+                       shown_matrix, shown_product, shown_square, shown_sum)
+
+
+@dataclass(frozen=True)
+class Options:
+    rows: int = 2
+    cols: int = 2
+    digits: int = 4
+
+
+@dataclass(frozen=True)
+class Params:
+    W: sp.ImmutableMatrix
+    dW: sp.ImmutableMatrix
+    lambd: sp.Rational
+    m: sp.Integer
+    alpha: sp.Rational
+
+
+@register
+class Regularization(Problem):
+    id = "regularization"
+    title = "L2 regularization and weight decay"
+    Options = Options
+    Params = Params
+
+    def validate_options(self, options):
+        for name in ("rows", "cols"):
+            if not 1 <= getattr(options, name) <= 4:
+                raise ValueError(f"{name} must be between 1 and 4")
+        if not 2 <= options.digits <= 12:
+            raise ValueError("digits must be between 2 and 12")
+
+    def canonical(self, options):
+        if (options.rows, options.cols) != (2, 2):
+            raise ValueError("the canonical variant is 2×2")
+        m = lambda rows: sp.ImmutableMatrix([[sp.Rational(v) for v in r] for r in rows])
+        return Params(W=m([["0.5", "-1"], ["2", "0"]]), dW=m([["0.1", "0.2"], ["-0.3", "0.4"]]),
+                      lambd=sp.Rational("0.5"), m=sp.Integer(10), alpha=sp.Rational("0.1"))
+
+    def generate(self, rng, options):
+        shape = (options.rows, options.cols)
+        size = shape[0] * shape[1]
+        W = sp.ImmutableMatrix(*shape, [sp.Rational(v) for v in rng.decimals(size, -2, 2, 1, False)])
+        dW = sp.ImmutableMatrix(*shape, [sp.Rational(v) for v in rng.decimals(size, -1, 1, 1, False)])
+        if not any(W):
+            raise Redraw("W = 0 has no penalty")
+        return Params(W=W, dW=dW, lambd=sp.Rational(rng.choice(("0.1", "0.5", "1", "2", "5"))),
+                      m=sp.Integer(rng.choice((5, 10, 20, 50, 100))),
+                      alpha=sp.Rational(rng.choice(("0.01", "0.05", "0.1", "0.5"))))
+
+    def statement(self, params, options):
+        return (
+            Step(text="\n".join([
+                "- (a) What is L2 regularization for?",
+                "- (b) What does it do to the weights, and why does that help?"])),
+            Step(text="(c) A layer has weights $W = @W$. Back-propagation of the data loss gives "
+                      "$dW = @dW$. With regularization strength $\\lambda = @lambd$, $m = @m$ "
+                      "training examples and learning rate $\\alpha = @alpha$, compute the "
+                      "penalty $\\frac{\\lambda}{2m}\\lVert W \\rVert_F^2$, the regularized "
+                      "gradient, and the updated weights. Show that the update multiplies $W$ by "
+                      "a constant factor before the usual step (\"weight decay\"), and give it.",
+                 values={"W": params.W, "dW": params.dW, "lambd": params.lambd, "m": params.m,
+                         "alpha": params.alpha}),
+        )
+
+    def solve(self, params, options):
+        W, dW, lam, m, alpha = params.W, params.dW, params.lambd, params.m, params.alpha
+        digits = options.digits
+        norm_sum = shown_sum(shown_square(w) for w in W)
+        factor = lam / (2 * m)
+        penalty = factor * norm_sum.value
+        reg = lam / m
+        dW_reg_shown = shown_matrix([[shown_sum([g, shown_product(reg, w)]) for g, w in zip(gr, wr)]
+                                     for gr, wr in zip(dW.tolist(), W.tolist())])
+        dW_reg = dW_reg_shown.value
+        W_new = W - alpha * dW_reg
+        decay = 1 - alpha * lam / m
+        W_decay = decay * W - alpha * dW
+        if W_decay != W_new:  # the identity, checked exactly
+            raise CheckFailed("weight-decay form disagrees with the regularized update")
+        W_new_shown = shown_matrix([[shown_difference(w, shown_product(alpha, g)) for w, g in zip(wr, gr)]
+                                    for wr, gr in zip(W.tolist(), dW_reg.tolist())])
+        approx = lambda v: WithDecimal(v, digits)
+        steps = (
+            Step(title="(a) Purpose",
+                 text="L2 regularization reduces overfitting (high variance): it adds "
+                      "$\\frac{\\lambda}{2m}\\sum_l \\lVert W^{[l]} \\rVert_F^2$ to the cost, so "
+                      "the network is penalised for large weights and fits the training set's "
+                      "noise less."),
+            Step(title="(b) Effect on the weights",
+                 text="It shrinks the weights towards zero at every step. Smaller weights keep "
+                      "each unit's input $z$ small, so the network behaves closer to linear and "
+                      "its decision function is simpler and smoother: it cannot bend to fit "
+                      "individual noisy examples, so it generalises better."),
+            Step(title="(c) Penalty",
+                 math=(r"\frac{\lambda}{2m}\lVert W \rVert_F^2 = \frac{@lambd}{2 \cdot @m}"
+                       r"\Bigl(@ns\Bigr) = @factor \cdot @nsum = @pen",),
+                 values={"lambd": lam, "m": m, "ns": norm_sum, "factor": factor,
+                         "nsum": norm_sum.value, "pen": approx(penalty)}),
+            Step(title="(c) Regularized gradient",
+                 text="Differentiating the penalty adds $\\frac{\\lambda}{m} W$ to the gradient "
+                      "of the data loss.",
+                 math=(r"dW_{reg} = dW + \frac{\lambda}{m} W,\qquad \frac{\lambda}{m} = "
+                       r"\frac{@lambd}{@m} = @reg",
+                       r"dW_{reg} = @dWrs = @dWr"),
+                 values={"lambd": lam, "m": m, "reg": reg, "dWrs": dW_reg_shown,
+                         "dWr": approx(dW_reg)}),
+            Step(title="(c) Update",
+                 math=(r"W := W - \alpha\, dW_{reg} = @Wns = @Wn",),
+                 values={"Wns": W_new_shown, "Wn": approx(W_new)}),
+            Step(title="(c) Weight decay",
+                 text="Expanding the update shows the decay factor: $W$ is first multiplied by "
+                      "$1 - \\frac{\\alpha\\lambda}{m}$, then the usual step is taken. Both forms "
+                      "give the same matrix.",
+                 math=(r"W - \alpha\Bigl(dW + \frac{\lambda}{m} W\Bigr) = "
+                       r"\Bigl(1 - \frac{\alpha\lambda}{m}\Bigr) W - \alpha\, dW",
+                       r"1 - \frac{\alpha\lambda}{m} = 1 - \frac{@alpha \cdot @lambd}{@m} = @decay",
+                       r"@decay \cdot @W - @alpha \cdot @dW = @Wn"),
+                 values={"alpha": alpha, "lambd": lam, "m": m, "decay": approx(decay), "W": W,
+                         "dW": dW, "Wn": approx(W_new)}),
+        )
+        return Solution(steps=steps, answers=(
+            Answer("penalty", r"\frac{\lambda}{2m}\lVert W \rVert_F^2", penalty, digits),
+            Answer("dW_reg", "dW_{reg}", dW_reg, digits),
+            Answer("W_new", "W_{new}", W_new, digits),
+            Answer("decay", r"1 - \frac{\alpha\lambda}{m}", decay, digits)))
+
+    def check(self, params, options, solution):
+        W, dW = as_float(params.W), as_float(params.dW)
+        lam, m, alpha = float(params.lambd), float(params.m), float(params.alpha)
+        penalty = lambda w: lam / (2 * m) * float(np.sum(w ** 2))
+        assert_close("penalty", solution.answer("penalty"), penalty(W))
+        # the penalty's gradient by finite differences, added to the data-loss gradient
+        dW_reg = dW + numeric_gradient(penalty, W)
+        assert_close("dW_reg", solution.answer("dW_reg"), dW_reg, rtol=1e-6, atol=1e-9)
+        assert_close("W_new", solution.answer("W_new"), W - alpha * dW_reg, rtol=1e-6, atol=1e-9)
+        assert_close("decay", solution.answer("decay"), 1 - alpha * lam / m)

@@ -1,0 +1,180 @@
+"""Neural style transfer: pick the cost, then compute J_content, the Gram matrices and J_style."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from generator import (Answer, CheckFailed, Choices, Problem, Redraw, Solution, Step, Tex, as_float,
+                       assert_close, register, shown_difference, shown_dot, shown_matrix,
+                       shown_product, shown_square, shown_sum, shuffle_choices,
+                       WithDecimal)
+
+_JC = r"\frac{1}{4 n_H n_W n_C} \sum_{k,p} \bigl(a^{(%s)}_{kp} - a^{(G)}_{kp}\bigr)^2"
+_JS = r"\frac{1}{4 n_C^2 (n_H n_W)^2} \sum_{k,k'} \bigl(%s^{(%s)}_{kk'} - %s^{(G)}_{kk'}\bigr)^2"
+CORRECT = Tex(r"J(G) = \alpha\, " + _JC % "C" + r" + \beta\, " + _JS % ("\\mathcal{G}", "S", "\\mathcal{G}"))
+MISTAKES = (
+    (Tex(r"J(G) = \alpha\, " + _JC % "S" + r" + \beta\, " + _JS % ("\\mathcal{G}", "C", "\\mathcal{G}")),
+     "content and style images swapped: it would copy the style image's content and the content "
+     "image's style"),
+    (Tex(r"J(G) = \alpha\, " + _JC % "C" + r" + \beta\, " + _JS % ("a", "S", "a")),
+     "raw activations instead of Gram matrices: that matches the style image pixel by pixel "
+     "rather than the correlations between channels that make up its style"),
+    (Tex(r"J(G) = \alpha\, " + _JC % "C" + r" - \beta\, " + _JS % ("\\mathcal{G}", "S", "\\mathcal{G}")),
+     "sign error: minimising it would push the generated image's style away from the style image"),
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    n_C: int = 2            # channels
+    n_H: int = 1            # height
+    n_W: int = 3            # width
+    places: int = 1         # decimals of each activation, drawn from [0, 1]
+
+
+@dataclass(frozen=True)
+class Params:
+    a_C: sp.ImmutableMatrix     # n_C × (n_H n_W), one row per channel
+    a_S: sp.ImmutableMatrix
+    a_G: sp.ImmutableMatrix
+    alpha: sp.Integer
+    beta: sp.Integer
+    options: Choices
+
+
+def _gram(a: sp.ImmutableMatrix):
+    rows = a.tolist()
+    return shown_matrix([[shown_dot(r, s) for s in rows] for r in rows])
+
+
+def _sum_sq_diff(x: sp.ImmutableMatrix, y: sp.ImmutableMatrix):
+    return shown_sum(shown_square(shown_difference(p, q)) for p, q in zip(x, y))
+
+
+@register
+class StyleTransferLoss(Problem):
+    id = "style_transfer_loss"
+    title = "Neural style transfer cost"
+    Options = Options
+    Params = Params
+
+    def validate_options(self, options):
+        for name, hi in (("n_C", 4), ("n_H", 3), ("n_W", 4)):
+            if not 1 <= getattr(options, name) <= hi:
+                raise ValueError(f"{name} must be between 1 and {hi}")
+        if options.n_H * options.n_W > 6:
+            raise ValueError("n_H · n_W must be at most 6 (the key writes every sum out)")
+        if not 1 <= options.places <= 2:
+            raise ValueError("places must be 1 or 2")
+
+    def canonical(self, options):
+        if (options.n_C, options.n_H, options.n_W) != (2, 1, 3):
+            raise ValueError("the canonical variant has n_C = 2, n_H = 1, n_W = 3")
+        m = lambda rows: sp.ImmutableMatrix([[sp.Rational(v) for v in r] for r in rows])
+        return Params(a_C=m([["0.5", "0", "0.5"], ["0", "1", "0"]]),
+                      a_S=m([["1", "0", "1"], ["0.5", "0.5", "0"]]),
+                      a_G=m([["0.5", "0.5", "0"], ["0", "1", "0.5"]]),
+                      alpha=sp.Integer(10), beta=sp.Integer(40),
+                      options=Choices((MISTAKES[1][0], CORRECT, MISTAKES[0][0], MISTAKES[2][0])))
+
+    def generate(self, rng, options):
+        shape = (options.n_C, options.n_H * options.n_W)
+        draw = lambda: sp.ImmutableMatrix(*shape, [sp.Rational(v) for v in rng.decimals(
+            shape[0] * shape[1], 0, 1, options.places, nonzero=False)])
+        a_C, a_S, a_G = draw(), draw(), draw()
+        if a_C == a_G or a_S == a_G or not any(a_S) or not any(a_G):
+            raise Redraw("a zero cost or an all-zero image")
+        alpha = sp.Integer(rng.choice((1, 5, 10, 20)))
+        beta = sp.Integer(rng.choice((10, 20, 40, 100)))
+        choices, _, _ = shuffle_choices(rng, CORRECT, [m for m, _ in MISTAKES])
+        return Params(a_C=a_C, a_S=a_S, a_G=a_G, alpha=alpha, beta=beta, options=choices)
+
+    def statement(self, params, options):
+        n_C, n_H, n_W = options.n_C, options.n_H, options.n_W
+        return (
+            Step(text="Neural style transfer generates an image $G$ with the content of an image "
+                      "$C$ and the style of an image $S$ by minimising a cost $J(G)$ built from one "
+                      "layer's activations. Activations are unrolled into a matrix $a$ of shape "
+                      "$n_C \\times n_H n_W$ (one row per channel); the Gram matrix is "
+                      "$\\mathcal{G} = a\\, a^\\top$."),
+            Step(text="(a) Which of these is the cost $J(G)$?", choices=params.options),
+            Step(text="(b) One layer has $n_C = @nC$ channels and $n_H \\times n_W = @nH \\times @nW$ "
+                      "positions, with activations $a^{(C)} = @aC$, $a^{(S)} = @aS$ and "
+                      "$a^{(G)} = @aG$. With $\\alpha = @alpha$ and $\\beta = @beta$, compute "
+                      "$J_{content}(C, G)$, the Gram matrices $\\mathcal{G}^{(S)}$ and "
+                      "$\\mathcal{G}^{(G)}$, $J_{style}(S, G)$ and $J(G)$.",
+                 values={"nC": sp.Integer(n_C), "nH": sp.Integer(n_H), "nW": sp.Integer(n_W),
+                         "aC": params.a_C, "aS": params.a_S, "aG": params.a_G,
+                         "alpha": params.alpha, "beta": params.beta}),
+            Step(text="Use $J_{content}(C, G) = \\frac{1}{4 n_H n_W n_C} \\sum_{k,p} "
+                      "(a^{(C)}_{kp} - a^{(G)}_{kp})^2$ and $J_{style}(S, G) = "
+                      "\\frac{1}{4 n_C^2 (n_H n_W)^2} \\sum_{k,k'} (\\mathcal{G}^{(S)}_{kk'} - "
+                      "\\mathcal{G}^{(G)}_{kk'})^2$."),
+        )
+
+    def solve(self, params, options):
+        n_C, n_H, n_W = options.n_C, options.n_H, options.n_W
+        shown = params.options.options
+        choice = shown.index(CORRECT)
+        why = dict(MISTAKES)
+        wrong = "\n".join(f"- {'ABCDEFGH'[i]} is wrong: {why[f]}." for i, f in enumerate(shown)
+                          if f != CORRECT)
+        content_sum = _sum_sq_diff(params.a_C, params.a_G)
+        c_norm = sp.Rational(1, 4 * n_H * n_W * n_C)
+        content = shown_product(c_norm, content_sum.value)
+        gram_S, gram_G = _gram(params.a_S), _gram(params.a_G)
+        style_sum = _sum_sq_diff(gram_S.value, gram_G.value)
+        s_norm = sp.Rational(1, 4 * n_C ** 2 * (n_H * n_W) ** 2)
+        style = shown_product(s_norm, style_sum.value)
+        total = shown_sum([shown_product(params.alpha, content.value),
+                           shown_product(params.beta, style.value)])
+        steps = (
+            Step(title="(a) The cost",
+                 text=f"Option {'ABCDEFGH'[choice]} is correct: $\\alpha$ weighs the content cost "
+                      "between $C$ and $G$, $\\beta$ the style cost between the Gram matrices of "
+                      f"$S$ and $G$, and both are added.\n\n{wrong}",
+                 math=(CORRECT,)),
+            Step(title="(b) Content cost",
+                 math=(r"J_{content} = \frac{1}{4 \cdot @nH \cdot @nW \cdot @nC}\Bigl(@cs\Bigr)"
+                       r" = @content = @Jc",),
+                 values={"nH": sp.Integer(n_H), "nW": sp.Integer(n_W), "nC": sp.Integer(n_C),
+                         "cs": content_sum, "content": content, "Jc": WithDecimal(content.value)}),
+            Step(title="(b) Gram matrices",
+                 text="Entry $(k, k')$ of $\\mathcal{G} = a\\,a^\\top$ is the dot product of "
+                      "channels $k$ and $k'$.",
+                 math=(r"\mathcal{G}^{(S)} = @gSs = @gS", r"\mathcal{G}^{(G)} = @gGs = @gG"),
+                 values={"gSs": gram_S, "gS": gram_S.value, "gGs": gram_G, "gG": gram_G.value}),
+            Step(title="(b) Style cost",
+                 math=(r"J_{style} = \frac{1}{4 \cdot @nC^2 \cdot (@nH \cdot @nW)^2}\Bigl(@ss\Bigr)"
+                       r" = @style = @Js",),
+                 values={"nH": sp.Integer(n_H), "nW": sp.Integer(n_W), "nC": sp.Integer(n_C),
+                         "ss": style_sum, "style": style, "Js": WithDecimal(style.value)}),
+            Step(title="(b) Total cost",
+                 math=(r"J(G) = \alpha J_{content} + \beta J_{style} = @total = @J",),
+                 values={"total": total, "J": WithDecimal(total.value)}),
+        )
+        return Solution(steps=steps, answers=(
+            Answer("choice", r"\text{correct option (0-based)}", sp.Integer(choice)),
+            Answer("J_content", "J_{content}", content.value),
+            Answer("gram_S", r"\mathcal{G}^{(S)}", gram_S.value),
+            Answer("gram_G", r"\mathcal{G}^{(G)}", gram_G.value),
+            Answer("J_style", "J_{style}", style.value),
+            Answer("J", "J(G)", total.value)))
+
+    def check(self, params, options, solution):
+        n_C, n_H, n_W = options.n_C, options.n_H, options.n_W
+        C, S, G = as_float(params.a_C), as_float(params.a_S), as_float(params.a_G)
+        j_content = float(np.sum((C - G) ** 2)) / (4 * n_H * n_W * n_C)
+        gS, gG = S @ S.T, G @ G.T
+        j_style = float(np.sum((gS - gG) ** 2)) / (4 * n_C ** 2 * (n_H * n_W) ** 2)
+        assert_close("J_content", solution.answer("J_content"), j_content)
+        assert_close("gram_S", solution.answer("gram_S"), gS)
+        assert_close("gram_G", solution.answer("gram_G"), gG)
+        assert_close("J_style", solution.answer("J_style"), j_style)
+        assert_close("J", solution.answer("J"),
+                     float(params.alpha) * j_content + float(params.beta) * j_style)
+        shown = params.options.options
+        if shown[int(solution.answer("choice"))] != CORRECT or len(set(shown)) != len(shown):
+            raise CheckFailed("choice does not point at the correct formula")

@@ -1,0 +1,111 @@
+"""The canonical variants' answers, computed by hand (comments) or with Python's math module."""
+import math
+
+import pytest
+import sympy as sp
+
+from generator.variants import draw_variant
+
+R = sp.Rational
+
+
+def canonical(problems, pid):
+    p = problems[pid]
+    return draw_variant(p, p.Options(), None)
+
+
+def test_triplet_loss(problems):
+    """f(A) = (1, 0), f(P) = (0.8, 0.2), f(N) = (0.7, 0.4), alpha = 0.2:
+    d_ap = 0.2² + 0.2² = 0.08; d_an = 0.3² + 0.4² = 0.25; 0.08 - 0.25 + 0.2 = 0.03 > 0 -> L = 0.03.
+    Shown order: no margin, correct, swapped, unsquared -> choice 1."""
+    v = canonical(problems, "triplet_loss")
+    s = v.solution
+    assert (s.answer("d_ap"), s.answer("d_an"), s.answer("loss")) == (R("0.08"), R("0.25"), R("0.03"))
+    assert s.answer("choice") == 1
+
+
+def test_style_transfer(problems):
+    """a_C = [[.5, 0, .5], [0, 1, 0]], a_S = [[1, 0, 1], [.5, .5, 0]], a_G = [[.5, .5, 0], [0, 1, .5]]
+    n_C = 2, n_H n_W = 3.  a_C - a_G = [[0, -.5, .5], [0, 0, -.5]]: sum of squares 0.75,
+    J_content = 0.75 / (4·1·3·2) = 0.03125.
+    Gram S = [[1+0+1, .5+0+0], [.5, .25+.25+0]] = [[2, .5], [.5, .5]];
+    Gram G = [[.25+.25+0, 0+.5+0], [.5, 0+1+.25]] = [[.5, .5], [.5, 1.25]].
+    J_style = (1.5² + 0 + 0 + .75²) / (4·4·9) = 2.8125 / 144 = 0.01953125.
+    J = 10·0.03125 + 40·0.01953125 = 0.3125 + 0.78125 = 1.09375."""
+    s = canonical(problems, "style_transfer_loss").solution
+    assert s.answer("J_content") == R("0.03125")
+    assert s.answer("gram_S") == sp.Matrix([[2, R(1, 2)], [R(1, 2), R(1, 2)]])
+    assert s.answer("gram_G") == sp.Matrix([[R(1, 2), R(1, 2)], [R(1, 2), R(5, 4)]])
+    assert s.answer("J_style") == R("0.01953125")
+    assert s.answer("J") == R("1.09375")
+    assert s.answer("choice") == 1
+
+
+def test_logistic_regression(problems):
+    """x = (1, 2, -1, 0), y = (1, 1, 0, 0), w = 0.5, b = -0.5, alpha = 0.1:
+    z = 0.5x - 0.5 = (0, 0.5, -1, -0.5); the rest with math.exp/math.log, straight from
+    the textbook formulas (cross-entropy with both terms, gradient (1/m)Σ(ŷ - y)x)."""
+    v = canonical(problems, "logistic_regression")
+    s = v.solution
+    x, y, w, b, alpha = [1, 2, -1, 0], [1, 1, 0, 0], 0.5, -0.5, 0.1
+    z = [w * xi + b for xi in x]
+    yh = [1 / (1 + math.exp(-zi)) for zi in z]
+    cost = -sum(yi * math.log(p) + (1 - yi) * math.log(1 - p) for yi, p in zip(y, yh)) / 4
+    dw = sum((p - yi) * xi for p, yi, xi in zip(yh, y, x)) / 4
+    db = sum(p - yi for p, yi in zip(yh, y)) / 4
+    assert tuple(s.answer("z")) == (0, R(1, 2), -1, R(-1, 2))
+    assert [float(e) for e in s.answer("y_hat")] == pytest.approx(yh, rel=1e-14)
+    assert s.answer("y_hat")[0] == R(1, 2)          # sigma(0) exactly
+    assert float(s.answer("cost")) == pytest.approx(cost, rel=1e-14)
+    assert float(s.answer("dw")) == pytest.approx(dw, rel=1e-14)
+    assert float(s.answer("db")) == pytest.approx(db, rel=1e-14)
+    assert float(s.answer("w_new")) == pytest.approx(w - alpha * dw, rel=1e-14)
+    assert float(s.answer("b_new")) == pytest.approx(b - alpha * db, rel=1e-14)
+    # 1/m applied once: dw is the mean, not the mean divided by m again
+    assert float(s.answer("dw")) != pytest.approx(dw / 4)
+
+
+def test_activations(problems):
+    """z = (-2, 0.5, 1), slope 0.01: ReLU = (0, 0.5, 1), LReLU = (-0.02, 0.5, 1),
+    ReLU' = (0, 1, 1), LReLU' = (0.01, 1, 1); sigmoid/tanh and derivatives with math."""
+    s = canonical(problems, "activations").solution
+    z = [-2, 0.5, 1]
+    sig = [1 / (1 + math.exp(-t)) for t in z]
+    assert [float(e) for e in s.answer("sigmoid")] == pytest.approx(sig, rel=1e-14)
+    assert [float(e) for e in s.answer("tanh")] == pytest.approx([math.tanh(t) for t in z], rel=1e-14)
+    assert [float(e) for e in s.answer("d_sigmoid")] == pytest.approx([p * (1 - p) for p in sig], rel=1e-13)
+    assert [float(e) for e in s.answer("d_tanh")] == pytest.approx(
+        [1 / math.cosh(t) ** 2 for t in z], rel=1e-13)
+    assert tuple(s.answer("relu")) == (0, R(1, 2), 1)
+    assert tuple(s.answer("leaky_relu")) == (R(-2, 100), R(1, 2), 1)
+    assert tuple(s.answer("d_relu")) == (0, 1, 1)
+    assert tuple(s.answer("d_leaky_relu")) == (R(1, 100), 1, 1)
+
+
+def test_activations_convention_at_zero(problems):
+    """at_zero puts z = 0 among the points: ReLU'(0) = 0 and LReLU'(0) = c by the stated convention."""
+    p = problems["activations"]
+    for seed in range(20):
+        v = draw_variant(p, p.Options(at_zero=True), seed)
+        i = list(v.params.z).index(0)
+        assert v.solution.answer("d_relu")[i] == 0
+        assert v.solution.answer("d_leaky_relu")[i] == R(1, 100)
+        assert v.solution.answer("sigmoid")[i] == R(1, 2)
+
+
+def test_regularization(problems):
+    """W = [[.5, -1], [2, 0]], dW = [[.1, .2], [-.3, .4]], lambda = .5, m = 10, alpha = .1:
+    ||W||² = .25 + 1 + 4 + 0 = 5.25; penalty = .5/20 · 5.25 = 0.13125.
+    lambda/m = .05: dW_reg = [[.1+.025, .2-.05], [-.3+.1, .4+0]] = [[.125, .15], [-.2, .4]].
+    W_new = W - .1·dW_reg = [[.4875, -1.015], [2.02, -.04]]; decay = 1 - .1·.5/10 = 0.995."""
+    s = canonical(problems, "regularization").solution
+    assert s.answer("penalty") == R("0.13125")
+    assert s.answer("dW_reg") == sp.Matrix([[R("0.125"), R("0.15")], [R("-0.2"), R("0.4")]])
+    assert s.answer("W_new") == sp.Matrix([[R("0.4875"), R("-1.015")], [R("2.02"), R("-0.04")]])
+    assert s.answer("decay") == R("0.995")
+
+
+def test_triplet_hinge_both_cases_occur(problems):
+    p = problems["triplet_loss"]
+    losses = [draw_variant(p, p.Options(), s).solution.answer("loss") for s in range(60)]
+    assert any(l == 0 for l in losses) and any(l > 0 for l in losses)
