@@ -21,7 +21,7 @@ from .writers import write_build
 
 __all__ = ["ALL_FORMATS", "build_files", "draw_sheet", "plan_sheets", "run_build", "variant_id"]
 
-ALL_FORMATS = ("md", "json")
+ALL_FORMATS = ("md", "json", "pdf")
 
 
 def variant_id(index: int, count: int) -> str:
@@ -69,10 +69,14 @@ def sheet_record(sheet: Sheet) -> dict:
                          for item in sheet.items]}
 
 
-def build_files(exam: Exam, sheets: Sequence[Sheet], formats: Iterable[str]) -> dict[str, str | bytes]:
+def build_files(exam: Exam, sheets: Sequence[Sheet], formats: Iterable[str],
+                duplex: bool = False) -> dict[str, str | bytes]:
     """Every file of a build, rendered in memory: {relative path: content}."""
     formats = tuple(formats)
     files: dict[str, str | bytes] = {}
+    if "pdf" in formats:
+        from .pdf import build_pdfs
+        files.update(build_pdfs(sheets, duplex=duplex))
     for sheet in sheets:
         if "md" in formats:
             for kind in ("questions", "key"):
@@ -86,10 +90,11 @@ def build_files(exam: Exam, sheets: Sequence[Sheet], formats: Iterable[str]) -> 
     return files
 
 
-def run_build(exam: Exam, out_dir: Path, formats: Iterable[str], variants: int | None = None) -> dict:
+def run_build(exam: Exam, out_dir: Path, formats: Iterable[str], variants: int | None = None,
+              duplex: bool = False) -> dict:
     """Draw, check, render and write a build.  Returns a short summary."""
     sheets = plan_sheets(exam, variants)
-    files = build_files(exam, sheets, formats)
+    files = build_files(exam, sheets, formats, duplex=duplex)
     stale = write_build(Path(out_dir), files)
     return {"sheets": len(sheets), "files": len(files), "stale_removed": len(stale)}
 

@@ -9,19 +9,15 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .printing import float_value
 from .registry import CheckFailed
 
 __all__ = ["as_float", "assert_close", "numeric_gradient"]
 
 
 def as_float(value: Any) -> np.ndarray:
-    """Exact parameters (SymPy numbers, matrices, tuples) as a float64 array."""
-    import sympy as sp
-    if isinstance(value, sp.MatrixBase):
-        return np.array(value.tolist(), dtype=np.float64)
-    if isinstance(value, (tuple, list)):
-        return np.array([float(v) for v in value], dtype=np.float64)
-    return np.float64(float(value))
+    """Exact values (SymPy numbers, matrices, tuples) as float64: the nearest doubles."""
+    return np.asarray(float_value(value), dtype=np.float64)
 
 
 def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:

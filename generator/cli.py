@@ -111,12 +111,13 @@ def show(problem_id, seed, canonical, fmt, option_pairs):
               default=Path("output"), show_default=True, help="Output folder.")
 @click.option("--formats", default=",".join(ALL_FORMATS), show_default=True,
               help="Comma-separated: " + ", ".join(ALL_FORMATS) + ".")
+@click.option("--duplex", is_flag=True, help="Start every variant on an odd page in the booklets.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
-def build(exam_path, variants, seed, out_dir, formats, quiet):
+def build(exam_path, variants, seed, out_dir, formats, duplex, quiet):
     """Build question sheets, answer keys and answers.json for every variant."""
     formats = _formats(formats)
     exam = with_master_seed(load_exam(exam_path), seed)
-    summary = run_build(exam, out_dir, formats, variants)
+    summary = run_build(exam, out_dir, formats, variants, duplex=duplex)
     if not quiet:
         click.echo(f"wsgen: {summary['sheets']} variants ({', '.join(formats)}), "
                    f"{summary['files']} files in {out_dir}", err=True)

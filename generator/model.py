@@ -202,24 +202,29 @@ def _value(e):
     return e.value if isinstance(e, Shown) else e
 
 
+def _arg(x):
+    """A displayed operand: Shown, notation (Tex) and vectors stay as they are."""
+    return x if isinstance(x, (Shown, Tex, Vector)) else sp.sympify(x)
+
+
 def shown_sum(terms) -> ShownSum:
-    return ShownSum(*[t if isinstance(t, Shown) else sp.sympify(t) for t in terms])
+    return ShownSum(*[_arg(t) for t in terms])
 
 
 def shown_product(*factors) -> ShownProduct:
-    return ShownProduct(*[f if isinstance(f, Shown) else sp.sympify(f) for f in factors])
+    return ShownProduct(*[_arg(f) for f in factors])
 
 
 def shown_difference(a, b) -> ShownDifference:
-    return ShownDifference(*[x if isinstance(x, Shown) else sp.sympify(x) for x in (a, b)])
+    return ShownDifference(_arg(a), _arg(b))
 
 
 def shown_quotient(a, b) -> ShownQuotient:
-    return ShownQuotient(*[x if isinstance(x, Shown) else sp.sympify(x) for x in (a, b)])
+    return ShownQuotient(_arg(a), _arg(b))
 
 
 def shown_square(base) -> ShownPower:
-    return ShownPower(base if isinstance(base, Shown) else sp.sympify(base), sp.Integer(2))
+    return ShownPower(_arg(base), sp.Integer(2))
 
 
 def shown_dot(a, b) -> ShownSum:

@@ -16,6 +16,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+import mpmath
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
@@ -158,15 +159,52 @@ def is_terminating(obj: Any) -> bool:
                for e in map(sp.sympify, _entries(obj)))
 
 
+_WORKING_DIGITS = 40
+_MP_FUNCTIONS = {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.tanh: mpmath.tanh,
+                 sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh}
+
+
+def _mp_value(e: sp.Expr):
+    """An mpmath number for a closed form built from rationals, +, ×, powers, exp, log and
+    hyperbolic functions; anything else goes through SymPy's evalf."""
+    if isinstance(e, sp.Rational):
+        return mpmath.mpf(int(e.p)) / int(e.q)
+    if e is sp.E:
+        return mpmath.e
+    if isinstance(e, sp.Add):
+        return mpmath.fsum(_mp_value(a) for a in e.args)
+    if isinstance(e, sp.Mul):
+        return mpmath.fprod(_mp_value(a) for a in e.args)
+    if isinstance(e, sp.Pow):
+        base, exp = e.args
+        if isinstance(exp, sp.Integer):
+            return _mp_value(base) ** int(exp)
+        return mpmath.power(_mp_value(base), _mp_value(exp))
+    function = _MP_FUNCTIONS.get(e.func)
+    if function is not None and len(e.args) == 1:
+        return function(_mp_value(e.args[0]))
+    return mpmath.mpf(str(sp.N(e, _WORKING_DIGITS + 10)))
+
+
+@lru_cache(maxsize=65536)
+def _decimal(number: sp.Expr) -> Decimal:
+    """The value to 40 significant digits, cached: the same closed form is shown in steps,
+    answers and JSON.  Evaluated with mpmath at 60 digits of working precision, far more
+    than the 40 kept (SymPy's own evalf gives the same digits, several times slower)."""
+    with mpmath.workdps(_WORKING_DIGITS + 20):
+        return Decimal(mpmath.nstr(_mp_value(number), _WORKING_DIGITS, strip_zeros=False,
+                                   min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+
+
 def approx_decimal(value: Any, digits: int) -> str:
     """`value` rounded to `digits` significant digits (half to even), as plain text."""
-    number = sp.sympify(value)
-    exact = sp.N(number, digits + 20)
-    if exact == 0:
+    if digits > _WORKING_DIGITS - 10:
+        raise ValueError(f"at most {_WORKING_DIGITS - 10} significant digits")
+    d = _decimal(sp.sympify(value))
+    if d == 0:
         return "0"
     with localcontext() as ctx:
-        ctx.prec = digits + 30
-        d = Decimal(str(exact))
+        ctx.prec = _WORKING_DIGITS + 10
         quantum = Decimal(1).scaleb(d.adjusted() - digits + 1)
         rounded = d.quantize(quantum, rounding=ROUND_HALF_EVEN)
     if -5 <= rounded.adjusted() < 7:
@@ -194,13 +232,18 @@ def answer_tex(value: Any, digits: int) -> str:
     return exact + r" \approx " + _approx_tex(value, digits)
 
 
+def _sstr(e) -> str:
+    # order="none": SymPy's canonical argument order, without the (slow) term sorting
+    return sp.sstr(e, order="none")
+
+
 def exact_str(obj: Any) -> Any:
     """SymPy-parsable exact strings, nested like the JSON contract wants."""
     if isinstance(obj, sp.MatrixBase):
-        return [[sp.sstr(e) for e in row] for row in obj.tolist()]
+        return [[_sstr(e) for e in row] for row in obj.tolist()]
     if isinstance(obj, tuple):
         return [exact_str(e) for e in obj]
-    return sp.sstr(sp.sympify(obj))
+    return _sstr(sp.sympify(obj))
 
 
 def float_value(obj: Any) -> Any:
@@ -212,4 +255,4 @@ def float_value(obj: Any) -> Any:
     number = sp.sympify(obj)
     if isinstance(number, sp.Rational):
         return int(number) if number.q == 1 else float(Fraction(int(number.p), int(number.q)))
-    return float(sp.N(number, 30))
+    return float(_decimal(number))

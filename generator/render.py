@@ -63,9 +63,10 @@ def _environment(fmt: str) -> jinja2.Environment:
     return env
 
 
-def render_sheet(sheet: Sheet, fmt: str, kind: str) -> str:
-    """The question sheet (kind "questions") or the key (kind "key") of one sheet."""
+def render_sheet(sheet: Sheet, fmt: str, kind: str, **context) -> str:
+    """The question sheet (kind "questions") or the key (kind "key") of one sheet.
+    `context` passes format-specific values (the LaTeX sheets' label anchor)."""
     if kind not in ("questions", "key"):
         raise ValueError(f"unknown document kind {kind!r}")
     template = _environment(fmt).get_template(f"{kind}.{fmt}.j2")
-    return template.render(sheet=sheet, exam=sheet.exam, key=(kind == "key"))
+    return template.render(sheet=sheet, exam=sheet.exam, key=(kind == "key"), **context)

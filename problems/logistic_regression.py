@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, CheckFailed, Problem, Redraw, Solution, Step, Vector, WithDecimal,
+from generator import (Answer, CheckFailed, Problem, Redraw, Solution, Step, Tex, Vector, WithDecimal,
                        as_float, assert_close, numeric_gradient, register, shown_dot,
                        shown_product, shown_sum)
 
@@ -177,13 +177,13 @@ class LogisticRegression(Problem):
                  values={"dsig": facts["d_sigma"]}),
             Step(title="(c) Gradients, numerically",
                  math=(*resid_lines,
-                       r"\frac{\partial J}{\partial w} = \frac{1}{@m}\Bigl("
-                       + " + ".join(rf"(\hat y_{i + 1} - y_{i + 1}) \cdot @x{i}" for i in range(m))
-                       + r"\Bigr) = @dw",
+                       r"\frac{\partial J}{\partial w} = \frac{1}{@m}\Bigl(@wsum\Bigr) = @dw",
                        r"\frac{\partial J}{\partial b} = \frac{1}{@m}\Bigl("
                        + " + ".join(rf"(\hat y_{i + 1} - y_{i + 1})" for i in range(m))
                        + r"\Bigr) = @db"),
-                 values={**i_values, "m": sp.Integer(m), "dw": approx(one(grad_w)), "db": approx(db)}),
+                 values={**i_values, "m": sp.Integer(m), "dw": approx(one(grad_w)), "db": approx(db),
+                         "wsum": shown_sum(shown_product(Tex(rf"(\hat y_{i + 1} - y_{i + 1})"),
+                                                         i_values[f"x{i}"]) for i in range(m))}),
             Step(title="(d) One gradient-descent step",
                  math=(r"w := w - \alpha \frac{\partial J}{\partial w} = @w - @alpha \cdot "
                        r"\frac{\partial J}{\partial w} = @wn",

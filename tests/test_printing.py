@@ -66,3 +66,18 @@ def test_user_text_is_escaped():
     assert "\\%" in t and "\\&" in t and "\\$" in t and "\\#" in t
     md = escape_markdown("# [link](x) <b>*a*</b> $y$")
     assert md.startswith("\\#") and "\\[" in md and "\\<" in md and "\\$" in md and "\\*" in md
+
+
+def test_fast_numeric_path_agrees_with_sympy_evalf():
+    """The mpmath evaluator behind rounded decimals and JSON floats gives SymPy's evalf digits."""
+    from decimal import Decimal
+
+    from generator.printing import _decimal
+    from generator.rng import VariantRng
+    rng = VariantRng(5)
+    for _ in range(200):
+        a, b = (sp.Rational(rng.decimal(-3, 3, 2, False)) for _ in range(2))
+        for e in (1 / (1 + sp.exp(-a)), sp.log(1 + sp.exp(a)) / 3 - b, sp.tanh(a) ** 2 - 1,
+                  a * (1 - 1 / (1 + sp.exp(b))), sp.sqrt(abs(a) + 1)):
+            reference = Decimal(str(sp.N(e, 40)))
+            assert abs(_decimal(e) - reference) <= abs(reference) * Decimal("1e-37") + Decimal("1e-45")
