@@ -35,7 +35,7 @@ from pypdf.generic import ArrayObject, ByteStringObject
 from .documents import Sheet
 from .errors import UserError
 from .render import render_sheet
-from .richtext import escape_tex
+from .richtext import TEX_UNICODE, escape_tex
 
 __all__ = ["TexError", "booklet_source", "build_pdfs", "tex_available"]
 
@@ -43,13 +43,6 @@ KINDS = ("questions", "key")
 BOOKLET_NAMES = {"questions": "questions-booklet.pdf", "key": "keys-booklet.pdf"}
 TEX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f",
            "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
-
-# Unicode characters our own prose and titles use beyond what LaTeX's utf8 input knows.
-_UNICODE = {"2016": r"\textbardbl{}", "00B2": r"\textsuperscript{2}", "00B3": r"\textsuperscript{3}",
-            "2212": "-", "2192": r"\textrightarrow{}", "2264": r"\ensuremath{\le}",
-            "2265": r"\ensuremath{\ge}", "00D7": r"\texttimes{}", "2013": "--", "2014": "---",
-            "03B1": r"\ensuremath{\alpha}", "03BB": r"\ensuremath{\lambda}",
-            "03C3": r"\ensuremath{\sigma}", "2248": r"\ensuremath{\approx}"}
 
 _MACROS = r"""
 \pdfinfoomitdate=1
@@ -96,13 +89,15 @@ class _Chunk:
 def booklet_source(sheets: Sequence[Sheet], kind: str) -> str:
     """The complete LaTeX source of one booklet (or chunk) of sheets."""
     exam = sheets[0].exam
-    doc = Document(documentclass="article", document_options=["11pt", "a4paper"], fontenc=None,
-                   inputenc=None, lmodern=False, textcomp=False, page_numbers=False,
+    # T1-encoded Latin Modern: every ASCII character of user text (~ ^ _ \\ { }) has a glyph
+    # and extracts as itself.
+    doc = Document(documentclass="article", document_options=["11pt", "a4paper"], fontenc="T1",
+                   inputenc=None, lmodern=True, textcomp=False, page_numbers=False,
                    geometry_options={"margin": "2.2cm", "headheight": "14pt"})
     for package in ("amsmath", "amssymb", "graphicx", "textcomp", "fancyhdr"):
         doc.packages.append(Package(package))
-    for code, replacement in _UNICODE.items():
-        doc.preamble.append(NoEscape(rf"\DeclareUnicodeCharacter{{{code}}}{{{replacement}}}"))
+    for char, replacement in TEX_UNICODE.items():
+        doc.preamble.append(NoEscape(rf"\DeclareUnicodeCharacter{{{ord(char):04X}}}{{{replacement}}}"))
     doc.preamble.append(NoEscape(_MACROS))
     doc.preamble.append(NoEscape(r"\lhead{\small " + escape_tex(exam.title) + "}"))
     doc.preamble.append(NoEscape(r"\rhead{\small Variant \wsgenVariant"

@@ -13,6 +13,7 @@ Markdown or LaTeX syntax.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Mapping
 
 from pylatex.utils import escape_latex
@@ -38,9 +39,28 @@ def escape_markdown(text: str) -> str:
     return re.sub(r"^(\s*)(\d+)\.", r"\1\2\\.", escaped, flags=re.M)          # not a numbered item
 
 
+# Characters beyond ASCII that the LaTeX documents can typeset: Latin-1 and Latin
+# Extended-A through LaTeX's utf8 input, and these, declared in the preamble.
+TEX_UNICODE = {"\u2016": r"\textbardbl{}", "\u00b2": r"\textsuperscript{2}",
+               "\u00b3": r"\textsuperscript{3}", "\u2212": "-", "\u2192": r"\textrightarrow{}",
+               "\u2264": r"\ensuremath{\le}", "\u2265": r"\ensuremath{\ge}",
+               "\u00d7": r"\texttimes{}", "\u2013": "--", "\u2014": "---",
+               "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''",
+               "\u03b1": r"\ensuremath{\alpha}", "\u03bb": r"\ensuremath{\lambda}",
+               "\u03c3": r"\ensuremath{\sigma}", "\u2248": r"\ensuremath{\approx}"}
+
+
+def _typesettable(ch: str) -> bool:
+    return ord(ch) < 0x180 or ch in TEX_UNICODE
+
+
 def escape_tex(text: str) -> str:
-    """Plain text that LaTeX typesets literally (PyLaTeX's escaping)."""
-    return str(escape_latex(str(text)))
+    """Plain text that LaTeX typesets literally (PyLaTeX's escaping).  A character the
+    documents' fonts cannot show (CJK, emoji, …) becomes "?" rather than a TeX error."""
+    text = "".join(ch if _typesettable(ch) else "?" for ch in str(text))
+    # PyLaTeX writes ^ as the accent \^{}, which typesets (and extracts) as a modifier
+    # letter; \textasciicircum is the ASCII character itself.
+    return str(escape_latex(str(text))).replace(r"\^{}", r"\textasciicircum{}")
 
 
 def fill_math(math: str, values: Mapping[str, Any]) -> str:
@@ -80,6 +100,17 @@ def _inline(text: str, values, fmt: str) -> str:
 
 def render_text(text: str, values: Mapping[str, Any], fmt: str) -> str:
     """Prose rendered for `fmt` ("md" or "tex")."""
+    if not values:  # static prose, the same in every variant
+        return _render_static(text, fmt)
+    return _render_text(text, values, fmt)
+
+
+@lru_cache(maxsize=1024)
+def _render_static(text: str, fmt: str) -> str:
+    return _render_text(text, {}, fmt)
+
+
+def _render_text(text: str, values: Mapping[str, Any], fmt: str) -> str:
     blocks = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
         lines = [ln.strip() for ln in paragraph.strip().splitlines()]

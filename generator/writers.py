@@ -13,10 +13,11 @@ MANIFEST = ".wsgen-files.json"
 _COUNTER = itertools.count()
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
+def atomic_write(path: Path, data: bytes | str, make_parent: bool = True) -> None:
     """Write to a temporary file beside `path`, then rename it into place."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{next(_COUNTER)}.tmp")
     try:
@@ -42,8 +43,13 @@ def write_build(out_dir: Path, files: Mapping[str, bytes | str]) -> list[str]:
             previous = list(json.loads(manifest.read_text("utf-8")).get("files", []))
         except (ValueError, AttributeError):
             previous = []
+    made: set[Path] = set()
     for rel, data in files.items():
-        atomic_write(out_dir / rel, data)
+        target = out_dir / rel
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        atomic_write(target, data, make_parent=False)
     stale = sorted(set(previous) - set(files))
     for rel in stale:
         target = (out_dir / rel)

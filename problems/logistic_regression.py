@@ -121,7 +121,8 @@ class LogisticRegression(Problem):
         z = Vector(s.value for s in z_shown)
         y_hat = Vector(sigmoid(zi) for zi in z)
         # ℓ = −log σ(z) for y = 1 and −log(1 − σ(z)) = −log σ(−z) = log(1 + e^{z}) for y = 0
-        losses = [sp.log(1 + sp.exp(-zi)) if yi == 1 else sp.log(1 + sp.exp(zi))
+        # (evaluate=False: SymPy would only try, slowly, to simplify the logarithm)
+        losses = [sp.log(1 + sp.exp(-zi if yi == 1 else zi), evaluate=False)
                   for zi, yi in zip(z, params.y)]
         cost = sp.Add(*losses) / m
         residuals = [yh - yi for yh, yi in zip(y_hat, params.y)]

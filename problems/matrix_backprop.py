@@ -83,9 +83,9 @@ class MatrixBackprop(Problem):
 
         dW_shown = shown_matrix([[shown_product(2, Wx[k], x[l]) for l in range(n)] for k in range(m)])
         dW = dW_shown.value
-        dx_shown = shown_matrix([[shown_product(2, shown_dot([W[k][l] for k in range(m)], Wx))]
-                                 for l in range(n)])
-        dx = Vector(row[0] for row in dx_shown.value.tolist())
+        dx_entries = [shown_product(2, shown_dot([W[k][l] for k in range(m)], Wx)) for l in range(n)]
+        dx_shown = shown_matrix([[e] for e in dx_entries])
+        dx = Vector(e.value for e in dx_entries)
 
         forward = Step(
             title="Forward pass",

@@ -81,3 +81,8 @@ def test_fast_numeric_path_agrees_with_sympy_evalf():
                   a * (1 - 1 / (1 + sp.exp(b))), sp.sqrt(abs(a) + 1)):
             reference = Decimal(str(sp.N(e, 40)))
             assert abs(_decimal(e) - reference) <= abs(reference) * Decimal("1e-37") + Decimal("1e-45")
+
+
+def test_untypesettable_characters_become_question_marks():
+    assert escape_tex("Zoë Łukasz 李") == "Zoë Łukasz ?"
+    assert escape_tex("a ‖x‖² — b") == "a ‖x‖² — b"   # declared in the LaTeX preamble
