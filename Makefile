@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: solutions test bench setup tex clean
+.PHONY: solutions test bench setup tex clean readme-image
 
 solutions: setup
 	$(BIN)/wsgen build --out output
@@ -25,6 +25,12 @@ $(STAMP): pyproject.toml constraints.txt
 # TeX Live (Debian's packages) for PDF output, installed when missing.
 tex:
 	@sh scripts/ensure-tex
+
+# The README's picture of a key: page 1 of the canonical key, rendered from a fresh build.
+readme-image: setup
+	$(BIN)/wsgen build --out build/readme --variants 0 --formats pdf --quiet
+	pdftoppm -png -r 60 -f 1 -l 1 -singlefile build/readme/canonical/key.pdf docs/canonical-key-page1
+	rm -rf build/readme
 
 clean:
 	rm -rf $(VENV) output/* build *.egg-info

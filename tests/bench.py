@@ -48,6 +48,33 @@ def bench_single_problem(problem_id: str, count: int) -> None:
           f"({cpu:.2f} s CPU = {count / cpu:.0f} variants/s; median of 3)")
 
 
+def bench_pdf_build(count: int) -> None:
+    """The default exam with PDF: per-variant sheets and keys plus both booklets."""
+    import subprocess
+
+    from generator.build import plan_sheets, run_build
+    from generator.exam import load_exam
+    from generator.pdf import TEX_ENV, booklet_source
+
+    exam = load_exam()
+    wall, cpu = median_time(lambda out: run_build(exam, out, ("md", "json", "pdf"), count), repeat=1)
+    # The floor: one pdflatex pass over the combined key booklet, typeset in one process.
+    sheets = plan_sheets(exam, count)
+    with tempfile.TemporaryDirectory(prefix="wsgen-bench-") as tmp:
+        Path(tmp, "keys.tex").write_text(booklet_source(sheets, "key"), encoding="utf-8")
+        start = time.perf_counter()
+        subprocess.run(["pdflatex", "-interaction=nonstopmode", "-no-shell-escape", "keys.tex"],
+                       cwd=tmp, env=dict(__import__("os").environ, **TEX_ENV), check=True,
+                       capture_output=True)
+        floor = time.perf_counter() - start
+        pages = len(__import__("pypdf").PdfReader(Path(tmp, "keys.pdf")).pages)
+    print(f"default exam, {count} variants + canonical, md+json+pdf (sheets, keys, 2 booklets): "
+          f"{wall:.2f} s wall")
+    print(f"  floor: one pdflatex pass over the key booklet ({pages} pages): {floor:.2f} s; "
+          f"ratio build/floor = {wall / floor:.1f}")
+
+
 if __name__ == "__main__":
     load_problems()
     bench_single_problem("matrix_backprop", 1000)
+    bench_pdf_build(100)
