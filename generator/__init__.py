@@ -1,19 +1,31 @@
 """wsgen: worked-solution documents for deep-learning exams.
 
-The public surface for problem modules is re-exported here; everything else
-lives in the engine's private modules.
+The public surface for problem modules is re-exported here, lazily: importing
+`generator` (for the command line's fast paths) loads neither SymPy nor NumPy.
 """
-from .checks import as_float, assert_close, numeric_gradient
-from .choices import shuffle_choices
-from .model import (Answer, Choices, Solution, Step, Tex, Variant, Vector, WithDecimal, shown_difference, shown_dot,
-                    shown_matrix, shown_product, shown_quotient, shown_square, shown_sum)
-from .registry import CheckFailed, Problem, ProblemError, Redraw, get_problem, load_problems, register
-from .rng import VariantRng, derive_seed
+from importlib import import_module
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = ["Answer", "CheckFailed", "Choices", "Problem", "ProblemError", "Redraw", "Solution",
-           "Step", "Tex", "Variant", "VariantRng", "Vector", "WithDecimal", "__version__", "as_float", "assert_close",
-           "derive_seed", "get_problem", "load_problems", "numeric_gradient", "register",
-           "shown_difference", "shown_dot", "shown_matrix", "shown_product",
-           "shown_quotient", "shuffle_choices", "shown_square", "shown_sum"]
+_EXPORTS = {
+    "as_float": "checks", "assert_close": "checks", "numeric_gradient": "checks",
+    "shuffle_choices": "choices",
+    "Answer": "model", "Choices": "model", "Solution": "model", "Step": "model", "Tex": "model",
+    "Variant": "model", "Vector": "model", "WithDecimal": "model", "shown_difference": "model",
+    "shown_dot": "model", "shown_matrix": "model", "shown_product": "model",
+    "shown_quotient": "model", "shown_square": "model", "shown_sum": "model",
+    "CheckFailed": "registry", "Problem": "registry", "ProblemError": "registry",
+    "Redraw": "registry", "get_problem": "registry", "load_problems": "registry",
+    "register": "registry",
+    "VariantRng": "rng", "derive_seed": "rng",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'generator' has no attribute {name!r}")

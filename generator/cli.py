@@ -1,30 +1,29 @@
 """The command line: `wsgen` / `python -m generator`.
 
-Every error a user can cause is one line on stderr and exit status 2.
+Every error a user can cause is one line on stderr and exit status 2.  Heavy
+libraries (SymPy, NumPy, TeX tooling) are imported inside the commands, so an
+up-to-date build answers in a fraction of a second.
 """
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .build import ALL_FORMATS, run_build, with_master_seed
-from .documents import Exam, ExamItem, Sheet, SheetItem
-from .errors import UserError
-from .exam import MAX_VARIANTS, load_exam, make_options
-from .jsonout import dumps, variant_record
-from .registry import ProblemError, load_problems
-from .render import render_sheet
-from .variants import draw_variant
+from .errors import ProblemError, UserError
 
 __all__ = ["main"]
 
 SEED = click.IntRange(0, 2 ** 63 - 1)
+FORMATS = ("md", "json", "pdf")
+MAX_VARIANTS = 100_000
 
 
 def _problem(problem_id: str):
+    from .registry import load_problems
     problems = load_problems()
     if problem_id not in problems:
         raise click.BadParameter(f"unknown problem {problem_id!r} (known: "
@@ -35,10 +34,12 @@ def _problem(problem_id: str):
 def _parse_options(problem, pairs: tuple[str, ...]):
     """`--option name=value` pairs (values read as TOML scalars) into Options."""
     import tomllib
+
+    from .exam import make_options
     values = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
-        if not sep or not name:
+        if not sep or not name.strip():
             raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="'--option'")
         try:
             values[name.strip()] = tomllib.loads(f"v = {raw.strip()}")["v"]
@@ -52,11 +53,36 @@ def _parse_options(problem, pairs: tuple[str, ...]):
 
 def _formats(value: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(f.strip() for f in value.split(",") if f.strip()))
-    unknown = [f for f in names if f not in ALL_FORMATS]
+    unknown = [f for f in names if f not in FORMATS]
     if unknown or not names:
         raise click.BadParameter(f"unknown format {', '.join(unknown) or '(none)'} "
-                                 f"(choose from {', '.join(ALL_FORMATS)})", param_hint="'--formats'")
+                                 f"(choose from {', '.join(FORMATS)})", param_hint="'--formats'")
     return names
+
+
+class _Progress:
+    """A progress bar on stderr, shown only on a terminal and only once a build has run
+    for a second."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.done, self.bar = total, 0, None
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.monotonic()
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        if self.bar is None and time.monotonic() - self.start > 1.0:
+            self.bar = click.progressbar(length=self.total, label="Building", file=sys.stderr)
+            self.bar.__enter__()
+            self.bar.update(self.done - n)
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,6 +94,7 @@ def cli():
 @cli.command("list")
 def list_problems():
     """List the problem ids and titles."""
+    from .registry import load_problems
     for problem_id, problem in sorted(load_problems().items()):
         click.echo(f"{problem_id:<22} {problem.title}")
 
@@ -87,6 +114,10 @@ def show(problem_id, seed, canonical, fmt, option_pairs):
     if not canonical and seed is None:
         raise click.UsageError("give --seed N or --canonical")
     options = _parse_options(problem, option_pairs)
+    from .documents import Exam, ExamItem, Sheet, SheetItem
+    from .jsonout import dumps, variant_record
+    from .render import render_sheet
+    from .variants import draw_variant
     try:
         variant = draw_variant(problem, options, None if canonical else seed)
     except ValueError as exc:
@@ -102,22 +133,88 @@ def show(problem_id, seed, canonical, fmt, option_pairs):
 
 
 @cli.command()
+@click.argument("problem_id", metavar="PROBLEM")
+@click.option("-n", "count", type=click.IntRange(1, 1_000_000), default=1000, show_default=True,
+              help="How many variants to draw.")
+@click.option("--seed", "first_seed", type=SEED, default=0, show_default=True,
+              help="The first seed; seeds first, first+1, … are drawn.")
+@click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE")
+def stress(problem_id, count, first_seed, option_pairs):
+    """Draw PROBLEM many times; report ranges, repeats, redraws, failures, option positions."""
+    problem = _problem(problem_id)
+    options = _parse_options(problem, option_pairs)
+    from .stress import stress as run_stress
+    report = run_stress(problem, options, count, first_seed)
+    for line in report.lines():
+        click.echo(line)
+    if report.check_failures:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command()
 @click.option("--exam", "exam_path", type=click.Path(path_type=Path, dir_okay=False),
               help="The exam file (default: exam.toml of the project).")
 @click.option("--variants", type=click.IntRange(0, MAX_VARIANTS),
               help="Random variants besides the canonical one (default: the exam's).")
 @click.option("--seed", type=SEED, help="Master seed (default: the exam's).")
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False),
+              help="CSV with columns id,name: one variant per student.")
+@click.option("--secret", "secret_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Key file for per-student seeds (created on first use, mode 0600; "
+                   "default ~/.config/wsgen/roster-secret.key).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("output"), show_default=True, help="Output folder.")
-@click.option("--formats", default=",".join(ALL_FORMATS), show_default=True,
-              help="Comma-separated: " + ", ".join(ALL_FORMATS) + ".")
+@click.option("--formats", default=",".join(FORMATS), show_default=True,
+              help="Comma-separated: " + ", ".join(FORMATS) + ".")
 @click.option("--duplex", is_flag=True, help="Start every variant on an odd page in the booklets.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
-def build(exam_path, variants, seed, out_dir, formats, duplex, quiet):
-    """Build question sheets, answer keys and answers.json for every variant."""
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Worker processes (default: cores).")
+@click.option("--force", is_flag=True, help="Rebuild even when nothing has changed.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, nothing printed on success.")
+def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, duplex, jobs, force, quiet):
+    """Build question sheets, answer keys and manifests for every variant."""
+    from .fingerprint import build_fingerprint
+    from .writers import is_up_to_date
     formats = _formats(formats)
-    exam = with_master_seed(load_exam(exam_path), seed)
-    summary = run_build(exam, out_dir, formats, variants, duplex=duplex)
+    if roster is not None and (variants is not None or seed is not None):
+        raise click.UsageError("--roster gives one variant per student: drop --variants and --seed")
+    if roster is None and secret_path is not None:
+        raise click.UsageError("--secret goes with --roster")
+    from .exam import DEFAULT_EXAM
+    exam_file = exam_path or DEFAULT_EXAM
+    try:
+        exam_bytes = exam_file.read_bytes()
+        roster_bytes = roster.read_bytes() if roster is not None else None
+    except OSError as exc:
+        raise UserError(f"{exc.filename}: cannot read: {exc.strerror}") from None
+    key = None
+    if roster is not None:
+        from .studentkeys import default_key_path, load_or_create_key
+        key = load_or_create_key(secret_path or default_key_path(), out_dir)
+    fingerprint = build_fingerprint(__version__, exam_bytes, roster_bytes, key, {
+        "exam": str(exam_file.resolve()), "variants": variants, "seed": seed,
+        "formats": formats, "duplex": duplex})
+    if not force and is_up_to_date(out_dir, fingerprint):
+        if not quiet:
+            click.echo(f"wsgen: {out_dir} is up to date (same exam, roster, options and "
+                       f"generator); nothing to do", err=True)
+        return
+
+    import dataclasses
+
+    from .build import BuildPlan, run_build
+    from .exam import load_exam
+    from .roster import load_roster
+    exam = load_exam(exam_file)
+    if seed is not None:
+        exam = dataclasses.replace(exam, master_seed=seed)
+    students = load_roster(roster) if roster is not None else None
+    plan = BuildPlan(exam=exam, variants=exam.variants if variants is None else variants,
+                     formats=formats, students=students, key=key, duplex=duplex)
+    progress = _Progress(plan.count + 1, enabled=not quiet)
+    try:
+        summary = run_build(plan, out_dir, jobs=jobs, progress=progress, fingerprint=fingerprint)
+    finally:
+        progress.close()
     if not quiet:
         click.echo(f"wsgen: {summary['sheets']} variants ({', '.join(formats)}), "
                    f"{summary['files']} files in {out_dir}", err=True)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .model import Variant
+if TYPE_CHECKING:  # the model (SymPy) is not needed to describe an exam
+    from .model import Variant
 
 __all__ = ["Exam", "ExamItem", "Sheet", "SheetItem", "Student"]
 
@@ -42,7 +43,7 @@ class Student:
 class SheetItem:
     label: str
     points: int
-    variant: Variant
+    variant: "Variant"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from typing import Any
 
 from .documents import Exam, ExamItem
 from .errors import UserError
-from .registry import load_problems
 
 __all__ = ["DEFAULT_EXAM", "MAX_VARIANTS", "load_exam", "make_options"]
 
@@ -129,6 +128,7 @@ def load_exam(path: Path | str | None = None) -> Exam:
     if not data["problems"]:
         fail("problems", "at least one problem is needed", "problems")
 
+    from .registry import load_problems  # imported here: the fast paths never load problems
     registry = load_problems()
     items = []
     for i, entry in enumerate(data["problems"]):

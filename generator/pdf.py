@@ -32,9 +32,8 @@ from pylatex import Command, Document, NoEscape, Package
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject
 
-from .documents import Sheet
+from .documents import Exam
 from .errors import UserError
-from .render import render_sheet
 from .richtext import TEX_UNICODE, escape_tex
 
 __all__ = ["TexError", "booklet_source", "build_pdfs", "tex_available"]
@@ -83,12 +82,12 @@ def tex_available() -> bool:
 class _Chunk:
     kind: str
     index: int
-    sheets: tuple[Sheet, ...]
+    sheets: tuple[tuple[str, str], ...]            # (variant id, rendered LaTeX body)
 
 
-def booklet_source(sheets: Sequence[Sheet], kind: str) -> str:
-    """The complete LaTeX source of one booklet (or chunk) of sheets."""
-    exam = sheets[0].exam
+def booklet_source(exam: Exam, bodies: Sequence[str]) -> str:
+    """The complete LaTeX source of one booklet (or chunk): the preamble, then the
+    sheets' bodies (rendered from templates/tex, each starting a new page)."""
     # T1-encoded Latin Modern: every ASCII character of user text (~ ^ _ \\ { }) has a glyph
     # and extracts as itself.
     doc = Document(documentclass="article", document_options=["11pt", "a4paper"], fontenc="T1",
@@ -104,8 +103,8 @@ def booklet_source(sheets: Sequence[Sheet], kind: str) -> str:
                                  r"\ifx\wsgenKind\empty\else{} --- \wsgenKind\fi}"))
     doc.preamble.append(NoEscape(r"\cfoot{\small Page \thepage\ of \pageref{wsgen-end-\wsgenAnchor}}"))
     doc.append(Command("pagestyle", "fancy"))
-    for i, sheet in enumerate(sheets):
-        doc.append(NoEscape(render_sheet(sheet, "tex", kind, anchor=f"s{i}")))
+    for body in bodies:
+        doc.append(NoEscape(body))
     return doc.dumps() + "\n"
 
 
@@ -144,14 +143,18 @@ def _run_pdflatex(source: str, workdir: Path, name: str) -> tuple[bytes, str]:
 
 
 def _page_counts(aux: str, count: int) -> list[int]:
-    found = dict(re.findall(r"\\newlabel\{wsgen-end-s(\d+)\}\{\{[^}]*\}\{(\d+)\}", aux))
-    return [int(found[str(i)]) for i in range(count)]
+    """Each sheet's page count, in order, from the labels its end wrote to the .aux."""
+    counts = [int(n) for n in re.findall(r"\\newlabel\{wsgen-end-[^}]*\}\{\{[^}]*\}\{(\d+)\}", aux)]
+    if len(counts) != count:
+        raise TexError(f"page bookkeeping is off: {len(counts)} sheet labels for {count} sheets")
+    return counts
 
 
-def _compile_chunk(chunk: _Chunk, root: Path) -> tuple[_Chunk, bytes, list[int]]:
+def _compile_chunk(exam: Exam, chunk: _Chunk, root: Path) -> tuple[_Chunk, bytes, list[int]]:
     workdir = root / f"{chunk.kind}-{chunk.index}"
     workdir.mkdir()
-    pdf, aux = _run_pdflatex(booklet_source(chunk.sheets, chunk.kind), workdir, "booklet")
+    pdf, aux = _run_pdflatex(booklet_source(exam, [body for _, body in chunk.sheets]), workdir,
+                             "booklet")
     return chunk, pdf, _page_counts(aux, len(chunk.sheets))
 
 
@@ -164,7 +167,7 @@ def _write_pdf(writer: PdfWriter, identity: str) -> bytes:
     return buffer.getvalue()
 
 
-def _split(sheets: Sequence[Sheet], parts: int) -> list[tuple[Sheet, ...]]:
+def _split(sheets: Sequence, parts: int) -> list[tuple]:
     parts = max(1, min(parts, len(sheets)))
     size, extra = divmod(len(sheets), parts)
     out, start = [], 0
@@ -175,19 +178,22 @@ def _split(sheets: Sequence[Sheet], parts: int) -> list[tuple[Sheet, ...]]:
     return out
 
 
-def build_pdfs(sheets: Sequence[Sheet], jobs: int | None = None, duplex: bool = False
-               ) -> dict[str, bytes]:
-    """Per-variant question-sheet and key PDFs plus both booklets: {relative path: bytes}."""
+def build_pdfs(exam: Exam, sheets: Sequence[tuple[str, dict[str, str]]], jobs: int | None = None,
+               duplex: bool = False) -> dict[str, bytes]:
+    """Per-variant question-sheet and key PDFs plus both booklets: {relative path: bytes}.
+    `sheets` holds, per variant, its id and its LaTeX bodies by kind ("questions", "key")."""
     if not tex_available():
         raise UserError("PDF output needs pdflatex (TeX Live); run `make setup` or install "
                         "texlive-latex-base, or build without pdf in --formats")
     jobs = jobs or os.cpu_count() or 1
     # The keys are several times longer than the sheets: give them more chunks.
-    chunks = [_Chunk("key", i, part) for i, part in enumerate(_split(sheets, jobs))]
-    chunks += [_Chunk("questions", i, part) for i, part in enumerate(_split(sheets, max(1, jobs // 2)))]
+    by_kind = {kind: [(vid, tex[kind]) for vid, tex in sheets] for kind in KINDS}
+    chunks = [_Chunk("key", i, part) for i, part in enumerate(_split(by_kind["key"], jobs))]
+    chunks += [_Chunk("questions", i, part)
+               for i, part in enumerate(_split(by_kind["questions"], max(1, jobs // 2)))]
     with tempfile.TemporaryDirectory(prefix="wsgen-tex-") as tmp:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(lambda c: _compile_chunk(c, Path(tmp)), chunks))
+            results = list(pool.map(lambda c: _compile_chunk(exam, c, Path(tmp)), chunks))
     files: dict[str, bytes] = {}
     for kind in KINDS:
         booklet = PdfWriter()
@@ -198,17 +204,16 @@ def build_pdfs(sheets: Sequence[Sheet], jobs: int | None = None, duplex: bool = 
                 raise TexError(f"page bookkeeping of the {kind} booklet is off: labels say "
                                f"{sum(counts)} pages, the PDF has {len(reader.pages)}")
             start = 0
-            for sheet, count in zip(chunk.sheets, counts):
+            for (vid, _), count in zip(chunk.sheets, counts):
                 pages = reader.pages[start:start + count]
                 single = PdfWriter()
                 for page in pages:
                     single.add_page(page)
-                files[f"{sheet.variant_id}/{kind}.pdf"] = _write_pdf(
-                    single, f"{sheet.exam.exam_id}/{sheet.variant_id}/{kind}")
+                files[f"{vid}/{kind}.pdf"] = _write_pdf(single, f"{exam.exam_id}/{vid}/{kind}")
                 if duplex and len(booklet.pages) % 2 == 1:
                     booklet.add_blank_page()
                 for page in pages:
                     booklet.add_page(page)
                 start += count
-        files[BOOKLET_NAMES[kind]] = _write_pdf(booklet, f"{sheets[0].exam.exam_id}/{kind}-booklet")
+        files[BOOKLET_NAMES[kind]] = _write_pdf(booklet, f"{exam.exam_id}/{kind}-booklet")
     return files

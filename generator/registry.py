@@ -13,15 +13,12 @@ import importlib
 import pkgutil
 from typing import Any, ClassVar
 
+from .errors import ProblemError
 from .model import Solution, Step
 from .rng import VariantRng
 
 __all__ = ["CheckFailed", "Problem", "ProblemError", "Redraw", "get_problem", "load_problems",
            "register"]
-
-
-class ProblemError(Exception):
-    """A problem module that is not well-formed."""
 
 
 class Redraw(Exception):

@@ -30,19 +30,30 @@ def atomic_write(path: Path, data: bytes | str, make_parent: bool = True) -> Non
         raise
 
 
-def write_build(out_dir: Path, files: Mapping[str, bytes | str]) -> list[str]:
+def read_manifest(out_dir: Path) -> dict:
+    try:
+        data = json.loads((Path(out_dir) / MANIFEST).read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def is_up_to_date(out_dir: Path, fingerprint: str) -> bool:
+    """True when the last build into out_dir had these inputs and its files are all there."""
+    manifest = read_manifest(out_dir)
+    files = manifest.get("files")
+    return (manifest.get("fingerprint") == fingerprint and isinstance(files, list)
+            and all((Path(out_dir) / rel).is_file() for rel in files))
+
+
+def write_build(out_dir: Path, files: Mapping[str, bytes | str], fingerprint: str | None = None
+                ) -> list[str]:
     """Write every file of a build (each atomically), then remove the files that the
     previous build into `out_dir` wrote and this one did not.  Returns the stale paths
     removed.  Everything is computed before this is called, so a failure in the
     computation leaves out_dir untouched."""
     out_dir = Path(out_dir)
-    previous: list[str] = []
-    manifest = out_dir / MANIFEST
-    if manifest.exists():
-        try:
-            previous = list(json.loads(manifest.read_text("utf-8")).get("files", []))
-        except (ValueError, AttributeError):
-            previous = []
+    previous = [str(p) for p in read_manifest(out_dir).get("files", [])]
     made: set[Path] = set()
     for rel, data in files.items():
         target = out_dir / rel
@@ -59,5 +70,6 @@ def write_build(out_dir: Path, files: Mapping[str, bytes | str]) -> list[str]:
                 target.parent.rmdir()  # only if now empty
             except OSError:
                 pass
-    atomic_write(manifest, json.dumps({"files": sorted(files)}, indent=1) + "\n")
+    atomic_write(out_dir / MANIFEST, json.dumps({"fingerprint": fingerprint, "files": sorted(files)},
+                                                indent=1) + "\n")
     return stale

@@ -13,8 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.build import build_files, draw_sheet  # noqa: E402
+from generator.build import BuildPlan, build_files, draw_all, run_build  # noqa: E402
 from generator.documents import Exam, ExamItem  # noqa: E402
+from generator.exam import load_exam  # noqa: E402
 from generator.registry import load_problems  # noqa: E402
 from generator.writers import write_build  # noqa: E402
 
@@ -38,9 +39,11 @@ def bench_single_problem(problem_id: str, count: int) -> None:
     exam = Exam(title="bench", course="", date="", instructions="", master_seed=1, variants=count,
                 items=(ExamItem("Q1", problem_id, 1, problem.Options()),))
 
+    plan = BuildPlan(exam, count, formats=("md", "json"))
+
     def run(out: Path) -> None:
-        sheets = [draw_sheet(exam, i, count) for i in range(1, count + 1)]
-        write_build(out, build_files(exam, sheets, ("md", "json")))
+        outputs = draw_all(plan, jobs=1)
+        write_build(out, build_files(plan, outputs))
 
     wall, cpu = median_time(run)
     print(f"{problem_id}: {count} variants to md+json (draw, check, render, write) in "
@@ -52,16 +55,16 @@ def bench_pdf_build(count: int) -> None:
     """The default exam with PDF: per-variant sheets and keys plus both booklets."""
     import subprocess
 
-    from generator.build import plan_sheets, run_build
-    from generator.exam import load_exam
     from generator.pdf import TEX_ENV, booklet_source
 
     exam = load_exam()
-    wall, cpu = median_time(lambda out: run_build(exam, out, ("md", "json", "pdf"), count), repeat=1)
+    plan = BuildPlan(exam, count, formats=("md", "json", "pdf"))
+    wall, cpu = median_time(lambda out: run_build(plan, out), repeat=1)
     # The floor: one pdflatex pass over the combined key booklet, typeset in one process.
-    sheets = plan_sheets(exam, count)
+    outputs = draw_all(BuildPlan(exam, count, formats=("pdf",)), jobs=2)
     with tempfile.TemporaryDirectory(prefix="wsgen-bench-") as tmp:
-        Path(tmp, "keys.tex").write_text(booklet_source(sheets, "key"), encoding="utf-8")
+        Path(tmp, "keys.tex").write_text(booklet_source(exam, [o.tex["key"] for o in outputs]),
+                                         encoding="utf-8")
         start = time.perf_counter()
         subprocess.run(["pdflatex", "-interaction=nonstopmode", "-no-shell-escape", "keys.tex"],
                        cwd=tmp, env=dict(__import__("os").environ, **TEX_ENV), check=True,
@@ -74,7 +77,29 @@ def bench_pdf_build(count: int) -> None:
           f"ratio build/floor = {wall / floor:.1f}")
 
 
+def bench_full_exam(count: int) -> None:
+    """The default exam to Markdown + JSON, all cores; then an unchanged re-run via the CLI."""
+    import os
+    import subprocess
+    plan = BuildPlan(load_exam(), count, formats=("md", "json"))
+    wall, cpu = median_time(lambda out: run_build(plan, out), repeat=1)
+    print(f"default exam, {count} variants + canonical, md+json on {os.cpu_count()} cores: "
+          f"{wall:.2f} s wall ({(count + 1) / wall:.0f} variants/s, {cpu:.2f} s CPU in the parent)")
+    with tempfile.TemporaryDirectory(prefix="wsgen-bench-") as tmp:
+        command = [sys.executable, "-m", "generator", "build", "--out", tmp, "--variants", str(count),
+                   "--formats", "md,json", "--quiet"]
+        root = Path(__file__).resolve().parent.parent
+        start = time.perf_counter()
+        subprocess.run(command, cwd=root, check=True)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        subprocess.run(command, cwd=root, check=True)
+        again = time.perf_counter() - start
+    print(f"  the same through the CLI: {first:.2f} s; unchanged re-run: {again:.2f} s")
+
+
 if __name__ == "__main__":
     load_problems()
     bench_single_problem("matrix_backprop", 1000)
+    bench_full_exam(1000)
     bench_pdf_build(100)

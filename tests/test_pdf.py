@@ -112,9 +112,9 @@ def test_tex_failure_is_short_and_writes_nothing(tmp_path, monkeypatch):
     import generator.pdf as pdf
     out_dir = build_pdf(tmp_path, "kept", "--variants", "0")
     before = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
-    monkeypatch.setattr(pdf, "booklet_source", lambda sheets, kind:
+    monkeypatch.setattr(pdf, "booklet_source", lambda exam, bodies:
                         "\\documentclass{article}\\begin{document}\\undefinedcommand\\end{document}\n")
-    status, _, err = run_cli("build", "--out", str(out_dir), "--variants", "0", "-q")
+    status, _, err = run_cli("build", "--out", str(out_dir), "--variants", "0", "-q", "--force")
     assert status != 0 and err.count("\n") == 1
     assert "Undefined control sequence" in err and "kept" in err and ".tex" in err
     kept = re.search(r"kept (\S+\.tex)", err).group(1)

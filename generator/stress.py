@@ -1,0 +1,103 @@
+"""`wsgen stress`: draw one problem many times and report what a reviewer should see.
+
+Ranges of parameters and answers, repeated parameter sets, the redraw
+(rejection) rate, independent-check failures, and for multiple choice how often
+each position holds the correct option (with a chi-square test of uniformity).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+
+from .model import Choices
+from .printing import float_value
+from .registry import CheckFailed, Problem
+from .variants import DrawFailed, draw_variant
+
+__all__ = ["StressReport", "stress"]
+
+
+def _numbers(value) -> list[float]:
+    if isinstance(value, (Choices, str)):
+        return []
+    flat = float_value(value)
+    out: list[float] = []
+    stack = [flat]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        else:
+            out.append(float(item))
+    return out
+
+
+@dataclass
+class StressReport:
+    problem_id: str
+    draws: int
+    check_failures: list[str] = field(default_factory=list)
+    redraws: int = 0
+    duplicates: int = 0
+    params: dict[str, list[float]] = field(default_factory=dict)      # name -> [min, max]
+    answers: dict[str, list[float]] = field(default_factory=dict)
+    positions: Counter = field(default_factory=Counter)
+
+    def _widen(self, table, name, values):
+        if values:
+            lo, hi = table.get(name, [min(values), max(values)])
+            table[name] = [min(lo, *values), max(hi, *values)]
+
+    def uniformity_p(self) -> float | None:
+        """p-value of the chi-square test that every position is equally likely."""
+        if not self.positions:
+            return None
+        k = 1 + max(self.positions)
+        n = sum(self.positions.values())
+        chi2 = sum((self.positions.get(i, 0) - n / k) ** 2 / (n / k) for i in range(k))
+        return float(mpmath.gammainc((k - 1) / 2, chi2 / 2, mpmath.inf, regularized=True))
+
+    def lines(self) -> list[str]:
+        ok = self.draws - len(self.check_failures)
+        out = [f"{self.problem_id}: {self.draws} draws, {ok} checked and passed, "
+               f"{len(self.check_failures)} check failures",
+               f"  redraws (rejected draws): {self.redraws} "
+               f"({self.redraws / max(1, self.redraws + self.draws):.1%} of all draws)",
+               f"  repeated parameter sets: {self.duplicates}"]
+        for title, table in (("parameters", self.params), ("answers", self.answers)):
+            out.append(f"  {title}:")
+            out += [f"    {name:<14} {lo:>12.6g} .. {hi:<12.6g}" for name, (lo, hi) in table.items()]
+        if self.positions:
+            k = 1 + max(self.positions)
+            counts = ", ".join(f"{'ABCDEFGH'[i]} {self.positions.get(i, 0)}" for i in range(k))
+            out.append(f"  correct option by position: {counts}; chi-square uniformity "
+                       f"p = {self.uniformity_p():.3f}")
+        out += [f"  FAILED {msg}" for msg in self.check_failures[:10]]
+        return out
+
+
+def stress(problem: Problem, options, count: int, first_seed: int = 0) -> StressReport:
+    report = StressReport(problem.id, count)
+    seen: set[str] = set()
+    for seed in range(first_seed, first_seed + count):
+        try:
+            variant = draw_variant(problem, options, seed)
+        except (CheckFailed, DrawFailed, ArithmeticError, ValueError) as exc:
+            report.check_failures.append(f"seed {seed}: {exc}")
+            continue
+        report.redraws += variant.redraws
+        signature = repr(variant.params)
+        report.duplicates += signature in seen
+        seen.add(signature)
+        for f in dataclasses.fields(variant.params):
+            report._widen(report.params, f.name, _numbers(getattr(variant.params, f.name)))
+        for answer in variant.solution.answers:
+            if answer.name == "choice":
+                report.positions[int(answer.value)] += 1
+            else:
+                report._widen(report.answers, answer.name, _numbers(answer.value))
+    return report
