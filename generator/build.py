@@ -9,6 +9,7 @@ anywhere leaves the output folder as it was.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -140,11 +141,17 @@ def draw_all(plan: BuildPlan, jobs: int = 1, progress: Callable[[int], None] | N
     chunks = [indices[i:i + CHUNK] for i in range(0, len(indices), CHUNK)]
     outputs: list[SheetOutput] = []
     if jobs > 1 and len(chunks) > 1:
-        with _fork_pool(jobs) as pool:
-            for result in pool.map(_work, [plan] * len(chunks), chunks):
-                outputs.extend(result)
-                if progress:
-                    progress(len(result))
+        # Freeze what exists now (problems, caches) out of the garbage collector's reach:
+        # otherwise each forked worker's collections touch, and so copy, the parent's pages.
+        gc.freeze()
+        try:
+            with _fork_pool(jobs) as pool:
+                for result in pool.map(_work, [plan] * len(chunks), chunks):
+                    outputs.extend(result)
+                    if progress:
+                        progress(len(result))
+        finally:
+            gc.unfreeze()
     else:
         for chunk in chunks:
             result = _work(plan, chunk)

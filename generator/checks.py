@@ -37,5 +37,8 @@ def assert_close(name: str, exact: Any, numeric: Any, rtol: float = 1e-6, atol: 
     numeric_f = np.asarray(numeric, dtype=np.float64)
     if exact_f.shape != numeric_f.shape:
         raise CheckFailed(f"{name}: shape {exact_f.shape} vs float64 {numeric_f.shape}")
-    if not np.allclose(exact_f, numeric_f, rtol=rtol, atol=atol):
+    # np.allclose's rule (|a - b| <= atol + rtol·|b|, NaN never close), on plain floats:
+    # for the few entries of an exam answer that is several times faster.
+    pairs = zip(exact_f.ravel().tolist(), numeric_f.ravel().tolist())
+    if not all(abs(a - b) <= atol + rtol * abs(b) for a, b in pairs):
         raise CheckFailed(f"{name}: exact {exact_f.tolist()} vs float64 {numeric_f.tolist()}")

@@ -74,8 +74,9 @@ class Step:
 class Answer:
     """A named final result.  `label` is TeX notation; `value` is exact.
 
-    value: a SymPy number or expression, a Matrix, a Vector, or a tuple (a list
-    of values over points).  `digits` asks for a rounded decimal beside values
+    value: a SymPy number or expression, arithmetic as written (Shown: exact, and
+    cheaper than SymPy's expanded form of a long closed form), a Matrix, a Vector, or
+    a tuple (a list of values over points).  `digits` asks for a rounded decimal beside values
     that are not terminating decimals.
     """
     name: str
@@ -147,6 +148,9 @@ class Shown:
 
     def __repr__(self):
         return f"{type(self).__name__}{self.args!r}"
+
+    def __float__(self):
+        return float(sp.N(self.value, 30))
 
 
 class ShownSum(Shown):

@@ -20,7 +20,8 @@ import mpmath
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .model import ShownDifference, ShownMatrix, ShownSum, Tex, Vector, WithDecimal
+from .model import (Shown, ShownDifference, ShownMatrix, ShownPower, ShownProduct, ShownQuotient,
+                    ShownSum, Tex, Vector, WithDecimal)
 
 __all__ = ["answer_tex", "approx_decimal", "exact_str", "float_value", "is_terminating", "tex"]
 
@@ -60,6 +61,25 @@ class ExamLatexPrinter(LatexPrinter):
 
     def __init__(self):
         super().__init__({"order": "none", "mat_str": "bmatrix", "mat_delim": ""})
+        self._methods: dict[type, str] = {}
+
+    def _print(self, expr, **kwargs) -> str:
+        # SymPy's dispatcher walks the class's MRO with getattr on every call; remember the
+        # method it picks for each class.  Objects that print themselves, and functions
+        # (whose dispatch has special rules), go through SymPy's own dispatcher.
+        cls = type(expr)
+        name = self._methods.get(cls)
+        if name is None:
+            if hasattr(expr, self.printmethod) or issubclass(cls, (sp.Function, type)):
+                return super()._print(expr, **kwargs)
+            name = next((f"_print_{c.__name__}" for c in cls.__mro__
+                         if hasattr(self, f"_print_{c.__name__}")), "emptyPrinter")
+            self._methods[cls] = name
+        self._print_level += 1
+        try:
+            return getattr(self, name)(expr, **kwargs)
+        finally:
+            self._print_level -= 1
 
     def _print_Rational(self, expr):
         decimal = _rational_tex(int(expr.p), int(expr.q))
@@ -96,6 +116,8 @@ class ExamLatexPrinter(LatexPrinter):
         for i, term in enumerate(expr.args):
             if i and _is_negative_number(term):
                 parts.append(" - " + self._print(-term))
+            elif isinstance(term, ShownDifference):   # (a - b) + (c - d): keep each term whole
+                parts.append((" + " if i else "") + r"\left(" + self._print(term) + r"\right)")
             else:
                 parts.append((" + " if i else "") + self._print(term))
         return "".join(parts)
@@ -154,9 +176,10 @@ def _entries(obj) -> list:
 
 
 def is_terminating(obj: Any) -> bool:
-    """True when every entry is a rational with a terminating decimal expansion."""
-    return all(isinstance(e, sp.Rational) and _terminating_digits(int(e.q)) is not None
-               for e in map(sp.sympify, _entries(obj)))
+    """True when every entry is a rational with a terminating decimal expansion.
+    (Arithmetic as written counts as not terminating: it gets a rounded decimal.)"""
+    return all(not isinstance(e, Shown) and isinstance(sp.sympify(e), sp.Rational)
+               and _terminating_digits(int(sp.sympify(e).q)) is not None for e in _entries(obj))
 
 
 _WORKING_DIGITS = 40
@@ -164,9 +187,23 @@ _MP_FUNCTIONS = {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.tanh: mpmath.tanh,
                  sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh}
 
 
-def _mp_value(e: sp.Expr):
+def _mp_value(e):
     """An mpmath number for a closed form built from rationals, +, ×, powers, exp, log and
-    hyperbolic functions; anything else goes through SymPy's evalf."""
+    hyperbolic functions, or for arithmetic as written (Shown); anything else goes
+    through SymPy's evalf."""
+    if isinstance(e, Shown):
+        values = [_mp_value(a) for a in e.args]
+        if isinstance(e, ShownSum):
+            return mpmath.fsum(values)
+        if isinstance(e, ShownProduct):
+            return mpmath.fprod(values)
+        if isinstance(e, ShownDifference):
+            return values[0] - values[1]
+        if isinstance(e, ShownQuotient):
+            return values[0] / values[1]
+        if isinstance(e, ShownPower):
+            return values[0] ** values[1]
+        raise TypeError(f"no numeric value for {type(e).__name__}")
     if isinstance(e, sp.Rational):
         return mpmath.mpf(int(e.p)) / int(e.q)
     if e is sp.E:
@@ -200,7 +237,7 @@ def approx_decimal(value: Any, digits: int) -> str:
     """`value` rounded to `digits` significant digits (half to even), as plain text."""
     if digits > _WORKING_DIGITS - 10:
         raise ValueError(f"at most {_WORKING_DIGITS - 10} significant digits")
-    d = _decimal(sp.sympify(value))
+    d = _decimal(value if isinstance(value, Shown) else sp.sympify(value))
     if d == 0:
         return "0"
     with localcontext() as ctx:
@@ -233,12 +270,43 @@ def answer_tex(value: Any, digits: int) -> str:
 
 
 def _sstr(e) -> str:
+    if isinstance(e, Shown):
+        return _shown_str(e)
     # order="none": SymPy's canonical argument order, without the (slow) term sorting
     return sp.sstr(e, order="none")
 
 
+def _shown_str(e, top: bool = True) -> str:
+    """Arithmetic as written, as a SymPy-parsable string (compound operands parenthesized)."""
+    if isinstance(e, Tex):
+        raise TypeError("notation has no exact value")
+    if not isinstance(e, Shown):
+        text = sp.sstr(e, order="none")
+        plain = (isinstance(e, sp.Integer) and e >= 0) or isinstance(e, sp.Symbol)
+        return text if plain or top else "(" + text + ")"
+    text = _shown_compound(e)
+    return text[1:-1] if top else text
+
+
+def _shown_compound(e) -> str:
+    parts = [_shown_str(a, top=False) for a in e.args]
+    if isinstance(e, ShownSum):
+        return "(" + " + ".join(parts) + ")"
+    if isinstance(e, ShownProduct):
+        return "(" + "*".join(parts) + ")"
+    if isinstance(e, ShownDifference):
+        return "(" + parts[0] + " - " + parts[1] + ")"
+    if isinstance(e, ShownQuotient):
+        return "(" + parts[0] + "/" + parts[1] + ")"
+    if isinstance(e, ShownPower):
+        return "(" + parts[0] + "**" + parts[1] + ")"
+    raise TypeError(f"no exact string for {type(e).__name__}")
+
+
 def exact_str(obj: Any) -> Any:
     """SymPy-parsable exact strings, nested like the JSON contract wants."""
+    if isinstance(obj, Shown):
+        return _sstr(obj)
     if isinstance(obj, sp.MatrixBase):
         return [[_sstr(e) for e in row] for row in obj.tolist()]
     if isinstance(obj, tuple):
@@ -252,6 +320,12 @@ def float_value(obj: Any) -> Any:
         return [[float_value(e) for e in row] for row in obj.tolist()]
     if isinstance(obj, tuple):
         return [float_value(e) for e in obj]
+    if isinstance(obj, Shown):
+        return float(_decimal(obj))
+    if isinstance(obj, sp.Integer):
+        return int(obj)
+    if isinstance(obj, sp.Rational):
+        return int(obj.p) / int(obj.q)  # true division of ints is correctly rounded
     number = sp.sympify(obj)
     if isinstance(number, sp.Rational):
         return int(number) if number.q == 1 else float(Fraction(int(number.p), int(number.q)))

@@ -32,6 +32,7 @@ class MarkupError(ValueError):
     """Prose or a display line that does not follow the markup rules."""
 
 
+@lru_cache(maxsize=8192)
 def escape_markdown(text: str) -> str:
     """Plain text that Markdown shows literally (no emphasis, links, math or HTML)."""
     escaped = _MD_SPECIAL.sub(r"\\\1", str(text)).replace("&", "&amp;")
@@ -54,6 +55,7 @@ def _typesettable(ch: str) -> bool:
     return ord(ch) < 0x180 or ch in TEX_UNICODE
 
 
+@lru_cache(maxsize=8192)
 def escape_tex(text: str) -> str:
     """Plain text that LaTeX typesets literally (PyLaTeX's escaping).  A character the
     documents' fonts cannot show (CJK, emoji, …) becomes "?" rather than a TeX error."""

@@ -8,8 +8,8 @@ import numpy as np
 import sympy as sp
 
 from generator import (Answer, CheckFailed, Problem, Redraw, Solution, Step, Tex, Vector, WithDecimal,
-                       as_float, assert_close, numeric_gradient, register, shown_dot,
-                       shown_product, shown_sum)
+                       as_float, assert_close, numeric_gradient, register, shown_difference,
+                       shown_dot, shown_product, shown_quotient, shown_sum)
 
 
 @cache
@@ -124,12 +124,18 @@ class LogisticRegression(Problem):
         # (evaluate=False: SymPy would only try, slowly, to simplify the logarithm)
         losses = [sp.log(1 + sp.exp(-zi if yi == 1 else zi), evaluate=False)
                   for zi, yi in zip(z, params.y)]
-        cost = sp.Add(*losses) / m
-        residuals = [yh - yi for yh, yi in zip(y_hat, params.y)]
-        grad_w = [sp.Add(*[r * row[j] for r, row in zip(residuals, rows)]) / m for j in range(d)]
-        db = sp.Add(*residuals) / m
-        w_new = [wj - params.alpha * gj for wj, gj in zip(w, grad_w)]
-        b_new = b - params.alpha * db
+        # The exact results are kept as the formulas' arithmetic on closed forms (a mean of
+        # logarithms, of sigmoid differences, …): exact, readable in the key, parsable in
+        # JSON, and far cheaper than letting SymPy expand them.
+        inv_m = shown_quotient(1, m)
+        cost = shown_product(inv_m, shown_sum(losses))
+        residuals = [shown_difference(yh, yi) for yh, yi in zip(y_hat, params.y)]
+        grad_w = [shown_product(inv_m, shown_sum(shown_product(r, row[j])
+                                                  for r, row in zip(residuals, rows)))
+                  for j in range(d)]
+        db = shown_product(inv_m, shown_sum(residuals))
+        w_new = [shown_difference(wj, shown_product(params.alpha, g)) for wj, g in zip(w, grad_w)]
+        b_new = shown_difference(b, shown_product(params.alpha, db))
         facts = chain_rule()
         one = lambda seq: seq[0] if d == 1 else Vector(seq)
 
@@ -178,11 +184,13 @@ class LogisticRegression(Problem):
                  values={"dsig": facts["d_sigma"]}),
             Step(title="(c) Gradients, numerically",
                  math=(*resid_lines,
-                       r"\frac{\partial J}{\partial w} = \frac{1}{@m}\Bigl(@wsum\Bigr) = @dw",
+                       r"\frac{\partial J}{\partial w} = \frac{1}{@m}\Bigl(@wsum\Bigr)",
+                       r"\phantom{\frac{\partial J}{\partial w}} = @dw",
                        r"\frac{\partial J}{\partial b} = \frac{1}{@m}\Bigl("
                        + " + ".join(rf"(\hat y_{i + 1} - y_{i + 1})" for i in range(m))
                        + r"\Bigr) = @db"),
-                 values={**i_values, "m": sp.Integer(m), "dw": approx(one(grad_w)), "db": approx(db),
+                 values={**i_values, "m": sp.Integer(m),
+                         "dw": approx(one(grad_w)), "db": approx(db),
                          "wsum": shown_sum(shown_product(Tex(rf"(\hat y_{i + 1} - y_{i + 1})"),
                                                          i_values[f"x{i}"]) for i in range(m))}),
             Step(title="(d) One gradient-descent step",

@@ -84,10 +84,11 @@ class Regularization(Problem):
         dW_reg_shown = shown_matrix([[shown_sum([g, shown_product(reg, w)]) for g, w in zip(gr, wr)]
                                      for gr, wr in zip(dW.tolist(), W.tolist())])
         dW_reg = dW_reg_shown.value
-        W_new = W - alpha * dW_reg
         decay = 1 - alpha * lam / m
-        W_decay = decay * W - alpha * dW
-        if W_decay != W_new:  # the identity, checked exactly
+        pairs = list(zip(W, dW, dW_reg))          # entries, row by row
+        W_new = sp.ImmutableMatrix(W.rows, W.cols, [w - alpha * g for w, _, g in pairs])
+        # the weight-decay identity, checked exactly entry by entry
+        if any(decay * w - alpha * d != w - alpha * g for w, d, g in pairs):
             raise CheckFailed("weight-decay form disagrees with the regularized update")
         W_new_shown = shown_matrix([[shown_difference(w, shown_product(alpha, g)) for w, g in zip(wr, gr)]
                                     for wr, gr in zip(W.tolist(), dW_reg.tolist())])

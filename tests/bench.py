@@ -11,7 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# Benchmarks write beside output/, in build/ (git-ignored): the disk a real build uses.
+SCRATCH = ROOT / "build"
 
 from generator.build import BuildPlan, build_files, draw_all, run_build  # noqa: E402
 from generator.documents import Exam, ExamItem  # noqa: E402
@@ -24,7 +27,8 @@ def median_time(run, repeat: int = 3) -> tuple[float, float]:
     """Median wall time of `run(out_dir)`.  The folders are removed only after the last run:
     on this machine's disk, deleting thousands of files slows the writes that follow."""
     walls, cpus = [], []
-    with tempfile.TemporaryDirectory(prefix="wsgen-bench-") as parent:
+    SCRATCH.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=SCRATCH) as parent:
         for i in range(repeat):
             start, cpu = time.perf_counter(), time.process_time()
             run(Path(parent) / f"run{i}")
@@ -85,15 +89,14 @@ def bench_full_exam(count: int) -> None:
     wall, cpu = median_time(lambda out: run_build(plan, out), repeat=1)
     print(f"default exam, {count} variants + canonical, md+json on {os.cpu_count()} cores: "
           f"{wall:.2f} s wall ({(count + 1) / wall:.0f} variants/s, {cpu:.2f} s CPU in the parent)")
-    with tempfile.TemporaryDirectory(prefix="wsgen-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=SCRATCH) as tmp:
         command = [sys.executable, "-m", "generator", "build", "--out", tmp, "--variants", str(count),
                    "--formats", "md,json", "--quiet"]
-        root = Path(__file__).resolve().parent.parent
         start = time.perf_counter()
-        subprocess.run(command, cwd=root, check=True)
+        subprocess.run(command, cwd=ROOT, check=True)
         first = time.perf_counter() - start
         start = time.perf_counter()
-        subprocess.run(command, cwd=root, check=True)
+        subprocess.run(command, cwd=ROOT, check=True)
         again = time.perf_counter() - start
     print(f"  the same through the CLI: {first:.2f} s; unchanged re-run: {again:.2f} s")
 
