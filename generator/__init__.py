@@ -14,7 +14,7 @@ _EXPORTS = {
     "Variant": "model", "Vector": "model", "WithDecimal": "model", "shown_difference": "model",
     "shown_dot": "model", "shown_matrix": "model", "shown_product": "model",
     "shown_quotient": "model", "shown_square": "model", "shown_sum": "model",
-    "CheckFailed": "registry", "Problem": "registry", "ProblemError": "registry",
+    "CheckFailed": "registry", "NoCanonical": "registry", "Problem": "registry", "ProblemError": "registry",
     "Redraw": "registry", "get_problem": "registry", "load_problems": "registry",
     "register": "registry",
     "VariantRng": "rng", "derive_seed": "rng",

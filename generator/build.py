@@ -19,9 +19,10 @@ from typing import Callable, Iterable, Sequence
 
 from . import __version__
 from .documents import Exam, Sheet, SheetItem, Student
+from .errors import UserError
 from .jsonout import dumps, variant_record
 from .manifest import answers_csv
-from .registry import get_problem
+from .registry import NoCanonical, get_problem
 from .render import render_sheet
 from .rng import derive_seed
 from .studentkeys import student_seed
@@ -80,8 +81,14 @@ def draw_sheet(plan: BuildPlan, index: int, attempts: Sequence[int] = ()) -> She
     for position, item in enumerate(exam.items):
         attempt = attempts[position] if position < len(attempts) else 0
         seed = _seed(plan, index, position, attempt)
-        items.append(SheetItem(item.label, item.points,
-                               draw_variant(get_problem(item.problem_id), item.options, seed)))
+        problem = get_problem(item.problem_id)
+        try:
+            variant = draw_variant(problem, item.options, seed)
+        except NoCanonical:
+            # the original numbers do not fit these options: a fixed draw stands in
+            seed = derive_seed(exam.master_seed, 0, slot_key(exam, position))
+            variant = draw_variant(problem, item.options, seed)
+        items.append(SheetItem(item.label, item.points, variant))
     student = plan.students[index - 1] if plan.students is not None and index else None
     vid = student.id if student is not None else variant_id(index, plan.count)
     return Sheet(exam=exam, variant_id=vid, variant_index=index, items=tuple(items), student=student)
@@ -174,8 +181,9 @@ def _without_repeats(plan: BuildPlan, outputs: list[SheetOutput]) -> list[SheetO
             for p in clash:
                 attempts[p] += 1
                 if attempts[p] > 50:
-                    raise RuntimeError(f"{plan.exam.items[p].label}: cannot find parameters that no "
-                                       "other variant has; widen the problem's options")
+                    raise UserError(f"{plan.exam.source}: {plan.exam.items[p].label}: no parameters "
+                                    f"left that no other variant has ({plan.count} variants); "
+                                    "widen the problem's options or build fewer variants")
             output = render_outputs(draw_sheet(plan, output.index, attempts), plan.formats)
         for p, sig in enumerate(output.signatures):
             seen[p].add(sig)

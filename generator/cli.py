@@ -223,7 +223,10 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and exit status 2."""
     try:
-        cli.main(args=argv, prog_name="wsgen", standalone_mode=False)
+        # without standalone mode, click returns a command's Exit code instead of exiting
+        status = cli.main(args=argv, prog_name="wsgen", standalone_mode=False)
+        if isinstance(status, int):
+            return status
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
         return 2

@@ -17,8 +17,13 @@ from .errors import ProblemError
 from .model import Solution, Step
 from .rng import VariantRng
 
-__all__ = ["CheckFailed", "Problem", "ProblemError", "Redraw", "get_problem", "load_problems",
+__all__ = ["CheckFailed", "NoCanonical", "Problem", "ProblemError", "Redraw", "get_problem", "load_problems",
            "register"]
+
+
+class NoCanonical(ValueError):
+    """Raised by `canonical` when the original exam's numbers do not fit these options
+    (another matrix shape, say); a build then draws that slot from a fixed seed."""
 
 
 class Redraw(Exception):

@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, CheckFailed, Problem, Redraw, Solution, Step, Tex, Vector,
+from generator import (Answer, NoCanonical, CheckFailed, Problem, Redraw, Solution, Step, Tex, Vector,
                        WithDecimal, as_float, assert_close, register)
 
 
@@ -84,7 +84,7 @@ class Activations(Problem):
 
     def canonical(self, options):
         if options.points != 3 or options.at_zero:
-            raise ValueError("the canonical variant has points = 3 and at_zero = false")
+            raise NoCanonical("the canonical variant has points = 3 and at_zero = false")
         return Params(z=Vector(sp.Rational(v) for v in ("-2", "0.5", "1")),
                       slope=sp.Rational(str(options.slope)))
 

@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, CheckFailed, Problem, Redraw, Solution, Step, Tex, Vector, WithDecimal,
+from generator import (Answer, NoCanonical, CheckFailed, Problem, Redraw, Solution, Step, Tex, Vector, WithDecimal,
                        as_float, assert_close, numeric_gradient, register, shown_difference,
                        shown_dot, shown_product, shown_quotient, shown_sum)
 
@@ -71,7 +71,7 @@ class LogisticRegression(Problem):
 
     def canonical(self, options):
         if (options.m, options.d) != (4, 1):
-            raise ValueError("the canonical variant has m = 4, d = 1")
+            raise NoCanonical("the canonical variant has m = 4, d = 1")
         R = sp.Rational
         return Params(x=Vector([R(1), R(2), R(-1), R(0)]), y=Vector([R(1), R(1), R(0), R(0)]),
                       w=R("0.5"), b=R("-0.5"), alpha=R("0.1"))

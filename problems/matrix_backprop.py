@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, Problem, Redraw, Solution, Step, Vector, as_float, assert_close,
+from generator import (Answer, NoCanonical, Problem, Redraw, Solution, Step, Vector, as_float, assert_close,
                        numeric_gradient, register, shown_dot, shown_matrix, shown_product,
                        shown_square, shown_sum)
 
@@ -49,7 +49,7 @@ class MatrixBackprop(Problem):
     def canonical(self, options):
         # The original exam's numbers (2×2); other shapes have no canonical variant.
         if (options.m, options.n) != (2, 2):
-            raise ValueError("the canonical variant is 2×2: set m = n = 2")
+            raise NoCanonical("the canonical variant is 2×2: set m = n = 2")
         return Params(W=_rational_matrix([["0.1", "0.5"], ["-0.3", "0.8"]]),
                       x=Vector(sp.Rational(v) for v in ("0.2", "0.4")))
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, CheckFailed, Problem, Redraw, Solution, Step, WithDecimal,
+from generator import (Answer, NoCanonical, CheckFailed, Problem, Redraw, Solution, Step, WithDecimal,
                        as_float, assert_close, numeric_gradient, register, shown_difference,
                        shown_matrix, shown_product, shown_square, shown_sum)
 
@@ -43,7 +43,7 @@ class Regularization(Problem):
 
     def canonical(self, options):
         if (options.rows, options.cols) != (2, 2):
-            raise ValueError("the canonical variant is 2×2")
+            raise NoCanonical("the canonical variant is 2×2")
         m = lambda rows: sp.ImmutableMatrix([[sp.Rational(v) for v in r] for r in rows])
         return Params(W=m([["0.5", "-1"], ["2", "0"]]), dW=m([["0.1", "0.2"], ["-0.3", "0.4"]]),
                       lambd=sp.Rational("0.5"), m=sp.Integer(10), alpha=sp.Rational("0.1"))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, CheckFailed, Choices, Problem, Redraw, Solution, Step, Tex, as_float,
+from generator import (Answer, NoCanonical, CheckFailed, Choices, Problem, Redraw, Solution, Step, Tex, as_float,
                        assert_close, register, shown_difference, shown_dot, shown_matrix,
                        shown_product, shown_square, shown_sum, shuffle_choices,
                        WithDecimal)
@@ -71,7 +71,7 @@ class StyleTransferLoss(Problem):
 
     def canonical(self, options):
         if (options.n_C, options.n_H, options.n_W) != (2, 1, 3):
-            raise ValueError("the canonical variant has n_C = 2, n_H = 1, n_W = 3")
+            raise NoCanonical("the canonical variant has n_C = 2, n_H = 1, n_W = 3")
         m = lambda rows: sp.ImmutableMatrix([[sp.Rational(v) for v in r] for r in rows])
         return Params(a_C=m([["0.5", "0", "0.5"], ["0", "1", "0"]]),
                       a_S=m([["1", "0", "1"], ["0.5", "0.5", "0"]]),

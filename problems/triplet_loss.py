@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, Choices, Problem, Redraw, Solution, Step, Vector, as_float,
+from generator import (Answer, NoCanonical, Choices, Problem, Redraw, Solution, Step, Vector, as_float,
                        assert_close, register, shown_difference, shown_square, shown_sum,
                        shuffle_choices, Tex)
 
@@ -66,7 +66,7 @@ class TripletLoss(Problem):
 
     def canonical(self, options):
         if options.dim != 2:
-            raise ValueError("the canonical variant has dim = 2")
+            raise NoCanonical("the canonical variant has dim = 2")
         vec = lambda *vs: Vector(sp.Rational(v) for v in vs)
         order = (MISTAKES[0][0], CORRECT, MISTAKES[2][0], MISTAKES[3][0])
         return Params(A=vec("1", "0"), P=vec("0.8", "0.2"), N=vec("0.7", "0.4"),
