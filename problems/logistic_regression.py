@@ -7,9 +7,9 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, NoCanonical, CheckFailed, Problem, Redraw, Solution, Step, Tex, Vector, WithDecimal,
-                       as_float, assert_close, numeric_gradient, register, shown_difference,
-                       shown_dot, shown_product, shown_quotient, shown_sum)
+from generator import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step, Tex,
+                       Vector, WithDecimal, as_float, assert_close, numeric_gradient, register,
+                       shown_difference, shown_dot, shown_product, shown_quotient, shown_sum)
 
 
 @cache

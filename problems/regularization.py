@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, NoCanonical, CheckFailed, Problem, Redraw, Solution, Step, WithDecimal,
-                       as_float, assert_close, numeric_gradient, register, shown_difference,
-                       shown_matrix, shown_product, shown_square, shown_sum)
+from generator import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step,
+                       WithDecimal, as_float, assert_close, numeric_gradient, register,
+                       shown_difference, shown_matrix, shown_product, shown_square, shown_sum)
 
 
 @dataclass(frozen=True)

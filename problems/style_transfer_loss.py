@@ -6,10 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, NoCanonical, CheckFailed, Choices, Problem, Redraw, Solution, Step, Tex, as_float,
-                       assert_close, register, shown_difference, shown_dot, shown_matrix,
-                       shown_product, shown_square, shown_sum, shuffle_choices,
-                       WithDecimal)
+from generator import (Answer, CheckFailed, Choices, NoCanonical, Problem, Redraw, Solution, Step,
+                       Tex, WithDecimal, as_float, assert_close, register, shown_difference,
+                       shown_dot, shown_matrix, shown_product, shown_square, shown_sum,
+                       shuffle_choices)
 
 _JC = r"\frac{1}{4 n_H n_W n_C} \sum_{k,p} \bigl(a^{(%s)}_{kp} - a^{(G)}_{kp}\bigr)^2"
 _JS = r"\frac{1}{4 n_C^2 (n_H n_W)^2} \sum_{k,k'} \bigl(%s^{(%s)}_{kk'} - %s^{(G)}_{kk'}\bigr)^2"

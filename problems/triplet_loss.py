@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, NoCanonical, Choices, Problem, Redraw, Solution, Step, Vector, as_float,
-                       assert_close, register, shown_difference, shown_square, shown_sum,
-                       shuffle_choices, Tex)
+from generator import (Answer, Choices, NoCanonical, Problem, Redraw, Solution, Step, Tex, Vector,
+                       as_float, assert_close, register, shown_difference, shown_square, shown_sum,
+                       shuffle_choices)
 
 _AP = r"\lVert f(A) - f(P) \rVert"
 _AN = r"\lVert f(A) - f(N) \rVert"
