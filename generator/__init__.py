@@ -9,7 +9,7 @@ __version__ = "0.2.0"
 
 _EXPORTS = {
     "as_float": "checks", "assert_close": "checks", "numeric_gradient": "checks",
-    "shuffle_choices": "choices",
+    "shuffle_choices": "choices", "choice_key": "choices", "check_choice": "choices",
     "Answer": "model", "Choices": "model", "Solution": "model", "Step": "model", "Tex": "model",
     "Variant": "model", "Vector": "model", "WithDecimal": "model", "shown_difference": "model",
     "shown_dot": "model", "shown_matrix": "model", "shown_product": "model",

@@ -1,12 +1,13 @@
 """Multiple choice: the correct option among distractors, in a seeded order."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from .model import Choices
 from .rng import VariantRng
 
-__all__ = ["shuffle_choices"]
+__all__ = ["ChoiceKey", "check_choice", "choice_key", "shuffle_choices"]
 
 
 def shuffle_choices(rng: VariantRng, correct, distractors: Sequence, count: int = 4
@@ -26,3 +27,39 @@ def shuffle_choices(rng: VariantRng, correct, distractors: Sequence, count: int 
     if len(set(options)) != count:
         raise ValueError("options are not distinct")
     return Choices(options), order.index(-1), tuple(order)
+
+
+LETTERS = "ABCDEFGH"
+
+
+@dataclass(frozen=True)
+class ChoiceKey:
+    """The key to a multiple-choice question: where the correct option is, and why each
+    other option shown is wrong."""
+    index: int
+    letter: str
+    wrong: tuple[tuple[str, str], ...]          # (letter, reason) in shown order
+
+    def reasons(self) -> str:
+        """The wrong options as a bulleted list, in the prose markup."""
+        return "\n".join(f"- {letter} is wrong: {why}." for letter, why in self.wrong)
+
+
+def choice_key(choices: Choices, correct, mistakes: Sequence[tuple]) -> ChoiceKey:
+    """Locate `correct` among the shown options; `mistakes` pairs each distractor with
+    the reason it is wrong."""
+    why = dict(mistakes)
+    shown = choices.options
+    index = shown.index(correct)
+    wrong = tuple((LETTERS[i], why[option]) for i, option in enumerate(shown) if option != correct)
+    return ChoiceKey(index, LETTERS[index], wrong)
+
+
+def check_choice(choices: Choices, index: int, correct) -> None:
+    """Raise CheckFailed unless the options are distinct and `index` shows `correct`."""
+    from .registry import CheckFailed
+    shown = choices.options
+    if len(set(shown)) != len(shown):
+        raise CheckFailed("multiple-choice options are not distinct")
+    if not 0 <= index < len(shown) or shown[index] != correct:
+        raise CheckFailed("the answer's index does not point at the correct option")

@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import mpmath
-import sympy as sp
 
 from .model import Choices
 from .printing import float_value

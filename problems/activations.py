@@ -7,8 +7,8 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step, Tex,
-                       Vector, WithDecimal, as_float, assert_close, register)
+from generator import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step, Vector,
+                       WithDecimal, as_float, assert_close, register)
 
 
 @cache

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, CheckFailed, Choices, NoCanonical, Problem, Redraw, Solution, Step,
-                       Tex, WithDecimal, as_float, assert_close, register, shown_difference,
-                       shown_dot, shown_matrix, shown_product, shown_square, shown_sum,
-                       shuffle_choices)
+from generator import (Answer, Choices, NoCanonical, Problem, Redraw, Solution, Step, Tex,
+                       WithDecimal, as_float, assert_close, check_choice, choice_key, register,
+                       shown_difference, shown_dot, shown_matrix, shown_product, shown_square,
+                       shown_sum, shuffle_choices)
 
 _JC = r"\frac{1}{4 n_H n_W n_C} \sum_{k,p} \bigl(a^{(%s)}_{kp} - a^{(G)}_{kp}\bigr)^2"
 _JS = r"\frac{1}{4 n_C^2 (n_H n_W)^2} \sum_{k,k'} \bigl(%s^{(%s)}_{kk'} - %s^{(G)}_{kk'}\bigr)^2"
@@ -116,11 +116,7 @@ class StyleTransferLoss(Problem):
 
     def solve(self, params, options):
         n_C, n_H, n_W = options.n_C, options.n_H, options.n_W
-        shown = params.options.options
-        choice = shown.index(CORRECT)
-        why = dict(MISTAKES)
-        wrong = "\n".join(f"- {'ABCDEFGH'[i]} is wrong: {why[f]}." for i, f in enumerate(shown)
-                          if f != CORRECT)
+        key = choice_key(params.options, CORRECT, MISTAKES)
         content_sum = _sum_sq_diff(params.a_C, params.a_G)
         c_norm = sp.Rational(1, 4 * n_H * n_W * n_C)
         content = shown_product(c_norm, content_sum.value)
@@ -132,9 +128,9 @@ class StyleTransferLoss(Problem):
                            shown_product(params.beta, style.value)])
         steps = (
             Step(title="(a) The cost",
-                 text=f"Option {'ABCDEFGH'[choice]} is correct: $\\alpha$ weighs the content cost "
+                 text=f"Option {key.letter} is correct: $\\alpha$ weighs the content cost "
                       "between $C$ and $G$, $\\beta$ the style cost between the Gram matrices of "
-                      f"$S$ and $G$, and both are added.\n\n{wrong}",
+                      f"$S$ and $G$, and both are added.\n\n{key.reasons()}",
                  math=(CORRECT,)),
             Step(title="(b) Content cost",
                  math=(r"J_{content} = \frac{1}{4 \cdot @nH \cdot @nW \cdot @nC}\Bigl(@cs\Bigr)"
@@ -156,7 +152,7 @@ class StyleTransferLoss(Problem):
                  values={"total": total, "J": WithDecimal(total.value)}),
         )
         return Solution(steps=steps, answers=(
-            Answer("choice", r"\text{correct option (0-based)}", sp.Integer(choice)),
+            Answer("choice", r"\text{correct option (0-based)}", sp.Integer(key.index)),
             Answer("J_content", "J_{content}", content.value),
             Answer("gram_S", r"\mathcal{G}^{(S)}", gram_S.value),
             Answer("gram_G", r"\mathcal{G}^{(G)}", gram_G.value),
@@ -175,6 +171,4 @@ class StyleTransferLoss(Problem):
         assert_close("J_style", solution.answer("J_style"), j_style)
         assert_close("J", solution.answer("J"),
                      float(params.alpha) * j_content + float(params.beta) * j_style)
-        shown = params.options.options
-        if shown[int(solution.answer("choice"))] != CORRECT or len(set(shown)) != len(shown):
-            raise CheckFailed("choice does not point at the correct formula")
+        check_choice(params.options, int(solution.answer("choice")), CORRECT)

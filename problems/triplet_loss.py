@@ -7,8 +7,8 @@ import numpy as np
 import sympy as sp
 
 from generator import (Answer, Choices, NoCanonical, Problem, Redraw, Solution, Step, Tex, Vector,
-                       as_float, assert_close, register, shown_difference, shown_square, shown_sum,
-                       shuffle_choices)
+                       as_float, assert_close, check_choice, choice_key, register, shown_difference,
+                       shown_square, shown_sum, shuffle_choices)
 
 _AP = r"\lVert f(A) - f(P) \rVert"
 _AN = r"\lVert f(A) - f(N) \rVert"
@@ -100,10 +100,7 @@ class TripletLoss(Problem):
         )
 
     def solve(self, params, options):
-        shown = params.options.options
-        choice = shown.index(CORRECT)
-        letter = "ABCDEFGH"[choice]
-        wrong = [(("ABCDEFGH"[i]), dict(MISTAKES)[f]) for i, f in enumerate(shown) if f != CORRECT]
+        key = choice_key(params.options, CORRECT, MISTAKES)
         ap, an = _squared_distance(params.A, params.P), _squared_distance(params.A, params.N)
         d_ap, d_an = ap.value, an.value
         inner = shown_sum([d_ap, -d_an, params.alpha])
@@ -119,9 +116,9 @@ class TripletLoss(Problem):
                        "contributes no gradient.")
         steps = (
             Step(title="(a) The formula",
-                 text=f"Option {letter} is correct: the anchor–positive squared distance minus the "
-                      "anchor–negative squared distance plus the margin, cut at zero.\n\n"
-                      + "\n".join(f"- {k} is wrong: {why}." for k, why in wrong),
+                 text=f"Option {key.letter} is correct: the anchor–positive squared distance minus "
+                      "the anchor–negative squared distance plus the margin, cut at zero.\n\n"
+                      + key.reasons(),
                  math=(CORRECT,)),
             Step(title="(b) Squared distances",
                  math=(rf"{_AP}^2 = @ap = @d_ap", rf"{_AN}^2 = @an = @d_an"),
@@ -133,7 +130,7 @@ class TripletLoss(Problem):
                  values={"innershown": inner, "inner": margin, "loss": loss}),
         )
         return Solution(steps=steps, answers=(
-            Answer("choice", r"\text{correct option (0-based)}", sp.Integer(choice)),
+            Answer("choice", r"\text{correct option (0-based)}", sp.Integer(key.index)),
             Answer("d_ap", rf"{_AP}^2", d_ap), Answer("d_an", rf"{_AN}^2", d_an),
             Answer("loss", "L", loss)))
 
@@ -143,7 +140,4 @@ class TripletLoss(Problem):
         assert_close("d_ap", solution.answer("d_ap"), d_ap)
         assert_close("d_an", solution.answer("d_an"), d_an)
         assert_close("loss", solution.answer("loss"), max(d_ap - d_an + float(params.alpha), 0.0))
-        shown = params.options.options
-        if shown[int(solution.answer("choice"))] != CORRECT or len(set(shown)) != len(shown):
-            from generator import CheckFailed
-            raise CheckFailed("choice does not point at the correct formula")
+        check_choice(params.options, int(solution.answer("choice")), CORRECT)
