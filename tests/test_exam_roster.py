@@ -201,3 +201,27 @@ def test_stress_counts_check_failures(monkeypatch):
     status, out, _ = run_cli("stress", "triplet_loss", "-n", "100")
     assert status == 1 and "FAILED seed" in out and "injected" in out
     assert " 0 check failures" not in out
+
+
+def test_progress_bar_appears_on_a_terminal_after_a_second(monkeypatch):
+    import io as _io
+
+    import generator.cli as cli
+
+    class Terminal(_io.StringIO):
+        def isatty(self):
+            return True
+    fake = Terminal()
+    clock = iter([0.0, 0.5, 1.5, 2.0, 2.5, 3.0, 3.5])
+    monkeypatch.setattr(cli.sys, "stderr", fake)
+    monkeypatch.setattr(cli.time, "monotonic", lambda: next(clock))
+    progress = cli._Progress(10, enabled=True)
+    progress(2)                                  # 0.5 s: too early for a bar
+    assert fake.getvalue() == ""
+    progress(3)                                  # 1.5 s: the bar appears, caught up to 5
+    progress(5)
+    progress.close()
+    assert "Building" in fake.getvalue() and "100%" in fake.getvalue()
+    quiet = cli._Progress(10, enabled=False)
+    quiet(10)
+    quiet.close()
