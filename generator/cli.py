@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ProblemError, UserError
+from .errors import ProblemError, UserError, read_input
 
 __all__ = ["main"]
 
@@ -181,11 +181,8 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
         raise click.UsageError("--secret goes with --roster")
     from .exam import DEFAULT_EXAM
     exam_file = exam_path or DEFAULT_EXAM
-    try:
-        exam_bytes = exam_file.read_bytes()
-        roster_bytes = roster.read_bytes() if roster is not None else None
-    except OSError as exc:
-        raise UserError(f"{exc.filename}: cannot read: {exc.strerror}") from None
+    exam_bytes = read_input(exam_file, "exam file")
+    roster_bytes = read_input(roster, "roster") if roster is not None else None
     key = None
     if roster is not None:
         from .studentkeys import default_key_path, load_or_create_key

@@ -1,7 +1,7 @@
 """Errors a user can cause: reported as one line, exit status 2."""
 from __future__ import annotations
 
-__all__ = ["ProblemError", "UserError"]
+__all__ = ["ProblemError", "UserError", "read_input"]
 
 
 class UserError(Exception):
@@ -10,3 +10,12 @@ class UserError(Exception):
 
 class ProblemError(Exception):
     """A problem module that is not well-formed (the developer's error, named by module)."""
+
+
+def read_input(path, what: str) -> bytes:
+    """The bytes of a user's input file, or a UserError naming it."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None

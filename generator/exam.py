@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .documents import Exam, ExamItem
-from .errors import UserError
+from .errors import UserError, read_input
 
 __all__ = ["DEFAULT_EXAM", "MAX_VARIANTS", "load_exam", "make_options"]
 
@@ -94,10 +94,7 @@ def make_options(problem, values: dict, where: str = "options"):
 def load_exam(path: Path | str | None = None) -> Exam:
     """Read and validate an exam file; every problem must be registered."""
     path = Path(path) if path is not None else DEFAULT_EXAM
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read exam file: {exc.strerror or exc}") from None
+    raw = read_input(path, "exam file")
     try:
         text = raw.decode("utf-8")
         data = tomllib.loads(text)

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from .documents import Student
-from .errors import UserError
+from .errors import UserError, read_input
 
 __all__ = ["load_roster"]
 
@@ -21,10 +21,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 def load_roster(path: Path | str) -> tuple[Student, ...]:
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read roster: {exc.strerror or exc}") from None
+    raw = read_input(path, "roster")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
