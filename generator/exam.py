@@ -24,6 +24,7 @@ from typing import Any
 
 from .documents import Exam, ExamItem
 from .errors import UserError, read_input
+from .options import check_ranges
 
 __all__ = ["DEFAULT_EXAM", "MAX_VARIANTS", "load_exam", "make_options"]
 
@@ -85,6 +86,7 @@ def make_options(problem, values: dict, where: str = "options"):
         kwargs[key] = float(value) if expected is float else value
     options = problem.Options(**kwargs)
     try:
+        check_ranges(options)
         problem.validate_options(options)
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 import sympy as sp
 
-__all__ = ["Answer", "Choices", "Shown", "Solution", "Step", "Tex", "Vector", "Variant", "WithDecimal",
+__all__ = ["Answer", "Choices", "Shown", "Solution", "Step", "Tex", "Vector", "Variant", "WithDecimal", "exact_matrix", "exact_vector",
            "shown_dot", "shown_product", "shown_sum"]
 
 
@@ -36,6 +36,18 @@ class Tex(str):
     """Fixed TeX notation written by a problem (a formula to choose, a label).
 
     Values never travel as Tex: they are SymPy objects printed by the printer."""
+
+
+def exact_vector(values) -> Vector:
+    """A Vector of exact rationals from decimal strings, ints or Fractions."""
+    return Vector(sp.Rational(v) for v in values)
+
+
+def exact_matrix(entries, shape: tuple[int, int] | None = None) -> sp.ImmutableMatrix:
+    """An immutable matrix of exact rationals, from rows, or from a flat list and a shape."""
+    if shape is None:
+        return sp.ImmutableMatrix([[sp.Rational(v) for v in row] for row in entries])
+    return sp.ImmutableMatrix(*shape, [sp.Rational(v) for v in entries])
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from .errors import ProblemError
 from .model import Solution, Step
+from .options import check_ranges
 from .rng import VariantRng
 
 __all__ = ["CheckFailed", "NoCanonical", "Problem", "ProblemError", "Redraw", "get_problem", "load_problems",
@@ -69,7 +70,8 @@ class Problem:
         raise NotImplementedError
 
     def validate_options(self, options) -> None:
-        """Raise ValueError naming the option when a value is out of range."""
+        """Raise ValueError naming the options when they do not fit together.  (Each
+        option's own range is declared with generator.option and checked by the engine.)"""
 
 
 _PENDING: list[tuple[type, str]] = []
@@ -102,6 +104,10 @@ def _validate(cls: type, module: str, found: dict[str, Problem]) -> Problem:
     if cls.id in found:
         raise ProblemError(f"{where}: duplicate problem id {cls.id!r} "
                            f"(also in {type(found[cls.id]).__module__})")
+    try:
+        check_ranges(cls.Options())
+    except ValueError as exc:
+        raise ProblemError(f"{where}: default option out of its own range: {exc}") from None
     problem = cls()
     from .variants import draw_variant  # the engine's own path, used for the self-test
     try:

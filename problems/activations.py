@@ -8,7 +8,7 @@ import numpy as np
 import sympy as sp
 
 from generator import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step, Vector,
-                       WithDecimal, as_float, assert_close, register)
+                       WithDecimal, as_float, assert_close, exact_vector, option, register)
 
 
 @cache
@@ -35,10 +35,10 @@ def sigmoid(z):
 
 @dataclass(frozen=True)
 class Options:
-    points: int = 3          # how many points z
-    slope: float = 0.01      # leaky ReLU slope for z < 0
+    points: int = option(3, 1, 6)                  # how many points z
+    slope: float = option(0.01, 0, 1, open_ends=True)  # leaky ReLU slope for z < 0
     at_zero: bool = False    # put z = 0 among the points, to ask about the convention
-    digits: int = 4          # significant digits of rounded decimals in the key
+    digits: int = option(4, 2, 12)                 # significant digits of rounded decimals
 
 
 @dataclass(frozen=True)
@@ -74,23 +74,15 @@ class Activations(Problem):
     Options = Options
     Params = Params
 
-    def validate_options(self, options):
-        if not 1 <= options.points <= 6:
-            raise ValueError("points must be between 1 and 6")
-        if not 0 < options.slope < 1:
-            raise ValueError("slope must be in (0, 1)")
-        if not 2 <= options.digits <= 12:
-            raise ValueError("digits must be between 2 and 12")
-
     def canonical(self, options):
         if options.points != 3 or options.at_zero:
             raise NoCanonical("the canonical variant has points = 3 and at_zero = false")
-        return Params(z=Vector(sp.Rational(v) for v in ("-2", "0.5", "1")),
+        return Params(z=exact_vector(("-2", "0.5", "1")),
                       slope=sp.Rational(str(options.slope)))
 
     def generate(self, rng, options):
         count = options.points - (1 if options.at_zero else 0)
-        values = [sp.Rational(v) for v in rng.decimals(count, -3, 3, 1, nonzero=True)]
+        values = list(exact_vector(rng.decimals(count, -3, 3, 1, nonzero=True)))
         if options.at_zero:
             values.insert(rng.integer(0, count), sp.Integer(0))
         if len(set(values)) < len(values):

@@ -8,8 +8,9 @@ import numpy as np
 import sympy as sp
 
 from generator import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step, Tex,
-                       Vector, WithDecimal, as_float, assert_close, numeric_gradient, register,
-                       shown_difference, shown_dot, shown_product, shown_quotient, shown_sum)
+                       Vector, WithDecimal, as_float, assert_close, exact_vector, numeric_gradient,
+                       option, register, shown_difference, shown_dot, shown_product, shown_quotient,
+                       shown_sum)
 
 
 @cache
@@ -32,9 +33,9 @@ def sigmoid(z):
 
 @dataclass(frozen=True)
 class Options:
-    m: int = 4              # examples (3 to 5)
-    d: int = 1              # features
-    digits: int = 4         # significant digits of rounded decimals in the key
+    m: int = option(4, 2, 8)         # examples
+    d: int = option(1, 1, 3)         # features
+    digits: int = option(4, 2, 12)   # significant digits of rounded decimals in the key
 
 
 @dataclass(frozen=True)
@@ -61,19 +62,11 @@ class LogisticRegression(Problem):
     Options = Options
     Params = Params
 
-    def validate_options(self, options):
-        if not 2 <= options.m <= 8:
-            raise ValueError("m must be between 2 and 8")
-        if not 1 <= options.d <= 3:
-            raise ValueError("d must be between 1 and 3")
-        if not 2 <= options.digits <= 12:
-            raise ValueError("digits must be between 2 and 12")
-
     def canonical(self, options):
         if (options.m, options.d) != (4, 1):
             raise NoCanonical("the canonical variant has m = 4, d = 1")
         R = sp.Rational
-        return Params(x=Vector([R(1), R(2), R(-1), R(0)]), y=Vector([R(1), R(1), R(0), R(0)]),
+        return Params(x=exact_vector([1, 2, -1, 0]), y=exact_vector([1, 1, 0, 0]),
                       w=R("0.5"), b=R("-0.5"), alpha=R("0.1"))
 
     def generate(self, rng, options):

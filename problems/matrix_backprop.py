@@ -7,16 +7,16 @@ import numpy as np
 import sympy as sp
 
 from generator import (Answer, NoCanonical, Problem, Redraw, Solution, Step, Vector, as_float,
-                       assert_close, numeric_gradient, register, shown_dot, shown_matrix,
-                       shown_product, shown_square, shown_sum)
+                       assert_close, exact_matrix, exact_vector, numeric_gradient, option, register,
+                       shown_dot, shown_matrix, shown_product, shown_square, shown_sum)
 
 
 @dataclass(frozen=True)
 class Options:
-    m: int = 2              # rows of W
-    n: int = 2              # columns of W = length of x
-    max_abs: float = 0.9    # entries are drawn from [-max_abs, max_abs]
-    places: int = 1         # decimals of each entry
+    m: int = option(2, 1, 6)                      # rows of W
+    n: int = option(2, 1, 6)                      # columns of W = length of x
+    max_abs: float = option(0.9, 0, 100, open_low=True)  # entries in [-max_abs, max_abs]
+    places: int = option(1, 1, 3)                 # decimals of each entry
     nonzero: bool = True    # no zero entries
 
 
@@ -26,10 +26,6 @@ class Params:
     x: Vector
 
 
-def _rational_matrix(rows) -> sp.ImmutableMatrix:
-    return sp.ImmutableMatrix([[sp.Rational(v) for v in row] for row in rows])
-
-
 @register
 class MatrixBackprop(Problem):
     id = "matrix_backprop"
@@ -37,21 +33,12 @@ class MatrixBackprop(Problem):
     Options = Options
     Params = Params
 
-    def validate_options(self, options):
-        for name in ("m", "n"):
-            if not 1 <= getattr(options, name) <= 6:
-                raise ValueError(f"{name} must be between 1 and 6")
-        if not 1 <= options.places <= 3:
-            raise ValueError("places must be between 1 and 3")
-        if not 0 < options.max_abs <= 100:
-            raise ValueError("max_abs must be in (0, 100]")
-
     def canonical(self, options):
         # The original exam's numbers (2×2); other shapes have no canonical variant.
         if (options.m, options.n) != (2, 2):
             raise NoCanonical("the canonical variant is 2×2: set m = n = 2")
-        return Params(W=_rational_matrix([["0.1", "0.5"], ["-0.3", "0.8"]]),
-                      x=Vector(sp.Rational(v) for v in ("0.2", "0.4")))
+        return Params(W=exact_matrix([["0.1", "0.5"], ["-0.3", "0.8"]]),
+                      x=exact_vector(("0.2", "0.4")))
 
     def generate(self, rng, options):
         draw = lambda: sp.Rational(rng.decimal(-options.max_abs, options.max_abs,

@@ -7,15 +7,16 @@ import numpy as np
 import sympy as sp
 
 from generator import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step,
-                       WithDecimal, as_float, assert_close, numeric_gradient, register,
-                       shown_difference, shown_matrix, shown_product, shown_square, shown_sum)
+                       WithDecimal, as_float, assert_close, exact_matrix, numeric_gradient, option,
+                       register, shown_difference, shown_matrix, shown_product, shown_square,
+                       shown_sum)
 
 
 @dataclass(frozen=True)
 class Options:
-    rows: int = 2
-    cols: int = 2
-    digits: int = 4
+    rows: int = option(2, 1, 4)
+    cols: int = option(2, 1, 4)
+    digits: int = option(4, 2, 12)   # significant digits of rounded decimals in the key
 
 
 @dataclass(frozen=True)
@@ -34,25 +35,18 @@ class Regularization(Problem):
     Options = Options
     Params = Params
 
-    def validate_options(self, options):
-        for name in ("rows", "cols"):
-            if not 1 <= getattr(options, name) <= 4:
-                raise ValueError(f"{name} must be between 1 and 4")
-        if not 2 <= options.digits <= 12:
-            raise ValueError("digits must be between 2 and 12")
-
     def canonical(self, options):
         if (options.rows, options.cols) != (2, 2):
             raise NoCanonical("the canonical variant is 2×2")
-        m = lambda rows: sp.ImmutableMatrix([[sp.Rational(v) for v in r] for r in rows])
-        return Params(W=m([["0.5", "-1"], ["2", "0"]]), dW=m([["0.1", "0.2"], ["-0.3", "0.4"]]),
+        return Params(W=exact_matrix([["0.5", "-1"], ["2", "0"]]),
+                      dW=exact_matrix([["0.1", "0.2"], ["-0.3", "0.4"]]),
                       lambd=sp.Rational("0.5"), m=sp.Integer(10), alpha=sp.Rational("0.1"))
 
     def generate(self, rng, options):
         shape = (options.rows, options.cols)
         size = shape[0] * shape[1]
-        W = sp.ImmutableMatrix(*shape, [sp.Rational(v) for v in rng.decimals(size, -2, 2, 1, False)])
-        dW = sp.ImmutableMatrix(*shape, [sp.Rational(v) for v in rng.decimals(size, -1, 1, 1, False)])
+        W = exact_matrix(rng.decimals(size, -2, 2, 1, False), shape)
+        dW = exact_matrix(rng.decimals(size, -1, 1, 1, False), shape)
         if not any(W):
             raise Redraw("W = 0 has no penalty")
         return Params(W=W, dW=dW, lambd=sp.Rational(rng.choice(("0.1", "0.5", "1", "2", "5"))),

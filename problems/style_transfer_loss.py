@@ -7,9 +7,9 @@ import numpy as np
 import sympy as sp
 
 from generator import (Answer, Choices, NoCanonical, Problem, Redraw, Solution, Step, Tex,
-                       WithDecimal, as_float, assert_close, check_choice, choice_key, register,
-                       shown_difference, shown_dot, shown_matrix, shown_product, shown_square,
-                       shown_sum, shuffle_choices)
+                       WithDecimal, as_float, assert_close, check_choice, choice_key, exact_matrix,
+                       option, register, shown_difference, shown_dot, shown_matrix, shown_product,
+                       shown_square, shown_sum, shuffle_choices)
 
 _JC = r"\frac{1}{4 n_H n_W n_C} \sum_{k,p} \bigl(a^{(%s)}_{kp} - a^{(G)}_{kp}\bigr)^2"
 _JS = r"\frac{1}{4 n_C^2 (n_H n_W)^2} \sum_{k,k'} \bigl(%s^{(%s)}_{kk'} - %s^{(G)}_{kk'}\bigr)^2"
@@ -28,10 +28,10 @@ MISTAKES = (
 
 @dataclass(frozen=True)
 class Options:
-    n_C: int = 2            # channels
-    n_H: int = 1            # height
-    n_W: int = 3            # width
-    places: int = 1         # decimals of each activation, drawn from [0, 1]
+    n_C: int = option(2, 1, 4)       # channels
+    n_H: int = option(1, 1, 3)       # height
+    n_W: int = option(3, 1, 4)       # width
+    places: int = option(1, 1, 2)    # decimals of each activation, drawn from [0, 1]
 
 
 @dataclass(frozen=True)
@@ -61,28 +61,22 @@ class StyleTransferLoss(Problem):
     Params = Params
 
     def validate_options(self, options):
-        for name, hi in (("n_C", 4), ("n_H", 3), ("n_W", 4)):
-            if not 1 <= getattr(options, name) <= hi:
-                raise ValueError(f"{name} must be between 1 and {hi}")
         if options.n_H * options.n_W > 6:
             raise ValueError("n_H · n_W must be at most 6 (the key writes every sum out)")
-        if not 1 <= options.places <= 2:
-            raise ValueError("places must be 1 or 2")
 
     def canonical(self, options):
         if (options.n_C, options.n_H, options.n_W) != (2, 1, 3):
             raise NoCanonical("the canonical variant has n_C = 2, n_H = 1, n_W = 3")
-        m = lambda rows: sp.ImmutableMatrix([[sp.Rational(v) for v in r] for r in rows])
-        return Params(a_C=m([["0.5", "0", "0.5"], ["0", "1", "0"]]),
-                      a_S=m([["1", "0", "1"], ["0.5", "0.5", "0"]]),
-                      a_G=m([["0.5", "0.5", "0"], ["0", "1", "0.5"]]),
+        return Params(a_C=exact_matrix([["0.5", "0", "0.5"], ["0", "1", "0"]]),
+                      a_S=exact_matrix([["1", "0", "1"], ["0.5", "0.5", "0"]]),
+                      a_G=exact_matrix([["0.5", "0.5", "0"], ["0", "1", "0.5"]]),
                       alpha=sp.Integer(10), beta=sp.Integer(40),
                       options=Choices((MISTAKES[1][0], CORRECT, MISTAKES[0][0], MISTAKES[2][0])))
 
     def generate(self, rng, options):
         shape = (options.n_C, options.n_H * options.n_W)
-        draw = lambda: sp.ImmutableMatrix(*shape, [sp.Rational(v) for v in rng.decimals(
-            shape[0] * shape[1], 0, 1, options.places, nonzero=False)])
+        draw = lambda: exact_matrix(rng.decimals(shape[0] * shape[1], 0, 1, options.places,
+                                                 nonzero=False), shape)
         a_C, a_S, a_G = draw(), draw(), draw()
         if a_C == a_G or a_S == a_G or not any(a_S) or not any(a_G):
             raise Redraw("a zero cost or an all-zero image")

@@ -7,8 +7,8 @@ import numpy as np
 import sympy as sp
 
 from generator import (Answer, Choices, NoCanonical, Problem, Redraw, Solution, Step, Tex, Vector,
-                       as_float, assert_close, check_choice, choice_key, register, shown_difference,
-                       shown_square, shown_sum, shuffle_choices)
+                       as_float, assert_close, check_choice, choice_key, exact_vector, option,
+                       register, shown_difference, shown_square, shown_sum, shuffle_choices)
 
 _AP = r"\lVert f(A) - f(P) \rVert"
 _AN = r"\lVert f(A) - f(N) \rVert"
@@ -31,9 +31,9 @@ MISTAKES = (
 
 @dataclass(frozen=True)
 class Options:
-    dim: int = 2            # embedding dimension (2 to 4)
-    max_abs: float = 1.0    # entries in [-max_abs, max_abs], one decimal
-    places: int = 1
+    dim: int = option(2, 2, 4)                          # embedding dimension
+    max_abs: float = option(1.0, 0, 10, open_low=True)  # entries in [-max_abs, max_abs]
+    places: int = option(1, 1, 2)                       # decimals of each entry
 
 
 @dataclass(frozen=True)
@@ -56,25 +56,17 @@ class TripletLoss(Problem):
     Options = Options
     Params = Params
 
-    def validate_options(self, options):
-        if not 2 <= options.dim <= 4:
-            raise ValueError("dim must be between 2 and 4")
-        if not 1 <= options.places <= 2:
-            raise ValueError("places must be 1 or 2")
-        if not 0 < options.max_abs <= 10:
-            raise ValueError("max_abs must be in (0, 10]")
-
     def canonical(self, options):
         if options.dim != 2:
             raise NoCanonical("the canonical variant has dim = 2")
-        vec = lambda *vs: Vector(sp.Rational(v) for v in vs)
         order = (MISTAKES[0][0], CORRECT, MISTAKES[2][0], MISTAKES[3][0])
-        return Params(A=vec("1", "0"), P=vec("0.8", "0.2"), N=vec("0.7", "0.4"),
+        return Params(A=exact_vector(("1", "0")), P=exact_vector(("0.8", "0.2")),
+                      N=exact_vector(("0.7", "0.4")),
                       alpha=sp.Rational("0.2"), options=Choices(order))
 
     def generate(self, rng, options):
-        draw = lambda: Vector(sp.Rational(v) for v in rng.decimals(
-            options.dim, -options.max_abs, options.max_abs, options.places, nonzero=False))
+        draw = lambda: exact_vector(rng.decimals(options.dim, -options.max_abs, options.max_abs,
+                                                 options.places, nonzero=False))
         A, P, N = draw(), draw(), draw()
         alpha = sp.Rational(rng.choice(("0.1", "0.2", "0.3", "0.5")))
         if len({A, P, N}) < 3:

@@ -1,3 +1,4 @@
+import re
 import sys
 import textwrap
 
@@ -76,4 +77,34 @@ def test_missing_method_names_module(tmp_path):
 def test_import_error_names_module(tmp_path):
     pkg = make_package(tmp_path, "probs_syntax", {"broken": "def (:\n"})
     with pytest.raises(ProblemError, match=r"probs_syntax\.broken: import failed"):
+        load_problems(pkg)
+
+
+def test_declared_option_ranges_are_checked():
+    from dataclasses import dataclass
+
+    import pytest as _pytest
+
+    from generator.options import check_ranges, option
+
+    @dataclass(frozen=True)
+    class Options:
+        m: int = option(2, 1, 6)
+        slope: float = option(0.01, 0, 1, open_ends=True)
+        scale: float = option(1.0, 0, 10, open_low=True)
+    check_ranges(Options())
+    for bad, message in ((dict(m=7), "m must be between 1 and 6, got 7"),
+                         (dict(slope=1.0), "slope must be in (0, 1), got 1.0"),
+                         (dict(scale=0.0), "scale must be in (0, 10], got 0.0")):
+        with _pytest.raises(ValueError, match=re.escape(message)):
+            check_ranges(Options(**bad))
+    check_ranges(Options(scale=10.0, m=1))   # closed ends are allowed
+
+
+def test_default_outside_its_range_names_module(tmp_path):
+    text = GOOD.format(pid="r", solve="2 * p.a").replace(
+        "    k: int = 1", "    k: int = option(9, 1, 3)").replace(
+        "from generator import Answer,", "from generator.options import option\nfrom generator import Answer,")
+    pkg = make_package(tmp_path, "probs_range", {"ranged": text})
+    with pytest.raises(ProblemError, match=r"probs_range\.ranged: default option out of its own range"):
         load_problems(pkg)

@@ -1,0 +1,49 @@
+"""Problem options: declared once, with their ranges, and checked by the engine.
+
+    @dataclass(frozen=True)
+    class Options:
+        m: int = option(2, 1, 6)                     # 1 <= m <= 6
+        slope: float = option(0.01, 0, 1, open_ends=True)   # 0 < slope < 1
+
+The engine checks every declared range before calling a problem's own
+`validate_options` (left for rules that tie several options together), so a
+range is written once and its error message is the same everywhere.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+__all__ = ["check_ranges", "option"]
+
+
+def option(default: Any, low: float | None = None, high: float | None = None, *,
+           open_ends: bool = False, open_low: bool = False) -> Any:
+    """A dataclass field with a default and an allowed range [low, high].
+    `open_low` excludes low; `open_ends` excludes both ends."""
+    return dataclasses.field(default=default, metadata={
+        "range": (low, high, open_ends or open_low, open_ends)})
+
+
+def _describe(low, high, open_low, open_high) -> str:
+    if low is not None and high is not None:
+        if not (open_low or open_high):
+            return f"between {low} and {high}"
+        return f"in {'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+    if low is not None:
+        return f"{'above' if open_low else 'at least'} {low}"
+    return f"{'below' if open_high else 'at most'} {high}"
+
+
+def check_ranges(options) -> None:
+    """Raise ValueError naming the first option outside its declared range."""
+    for f in dataclasses.fields(options):
+        if "range" not in f.metadata:
+            continue
+        low, high, open_low, open_high = f.metadata["range"]
+        value = getattr(options, f.name)
+        too_low = low is not None and (value <= low if open_low else value < low)
+        too_high = high is not None and (value >= high if open_high else value > high)
+        if too_low or too_high:
+            raise ValueError(f"{f.name} must be {_describe(low, high, open_low, open_high)}, "
+                             f"got {value}")
