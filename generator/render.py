@@ -27,6 +27,34 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FORMATS = ("md", "tex")
 
 
+KEY_TITLE = "Answer key"
+
+
+def sheet_facts(sheet: Sheet) -> list[str]:
+    """The header's facts, as plain text: course, date, variant, points."""
+    facts = [sheet.exam.course, sheet.exam.date, f"Variant {sheet.variant_id}",
+             points_text(sheet.total_points) if sheet.total_points else ""]
+    return [f for f in facts if f]
+
+
+def student_line(sheet: Sheet) -> str:
+    """Plain text naming the student, or "" without a roster."""
+    student = sheet.student
+    return "" if student is None else f"Student: {student.name} ({student.id})"
+
+
+def points_text(points: int) -> str:
+    return f"{points} point" + ("" if points == 1 else "s")
+
+
+def provenance(sheet: Sheet, variant) -> str:
+    """Where a key's problem comes from, in the prose markup: id, variant, seed, options."""
+    origin = "canonical numbers" if variant.seed is None else f"seed {variant.seed}"
+    changed = options_summary(variant.options)
+    return (f"Problem `{variant.problem_id}`, variant {sheet.variant_id}, {origin}"
+            + (f", options {changed}" if changed else "") + ".")
+
+
 def options_summary(options) -> str:
     """Options that differ from the defaults, as `name=value, …` (empty if none)."""
     default = type(options)()
@@ -58,8 +86,9 @@ def _environment(fmt: str) -> jinja2.Environment:
         answer=lambda a: answer_tex(a.value, a.digits),
         tex=tex,
         esc=esc,
-        options_summary=options_summary,
     )
+    env.globals.update(KEY_TITLE=KEY_TITLE, sheet_facts=sheet_facts, student_line=student_line,
+                       points_text=points_text, provenance=provenance)
     return env
 
 

@@ -4,6 +4,7 @@ The markup is deliberately tiny, so that a problem's prose is written once:
 
 * ``$...$``  inline mathematics, in TeX notation;
 * ``@name`` inside mathematics: the value ``values[name]`` printed by `tex`;
+* ```code``` outside mathematics: an identifier, shown in a fixed-width font;
 * a blank line separates paragraphs; a paragraph whose lines all start with
   ``- `` is a bulleted list.
 
@@ -96,7 +97,16 @@ def _inline(text: str, values, fmt: str) -> str:
         if is_math:
             out.append("$" + fill_math(piece, values).strip() + "$")
         else:
-            out.append(escape_markdown(piece) if fmt == "md" else escape_tex(piece))
+            pieces = piece.split("`")
+            if len(pieces) % 2 == 0:
+                raise MarkupError(f"unbalanced ` in: {text!r}")
+            for i, part in enumerate(pieces):
+                if i % 2 == 0:
+                    out.append(escape_markdown(part) if fmt == "md" else escape_tex(part))
+                elif fmt == "md":
+                    out.append("`" + part + "`")
+                else:
+                    out.append(r"\texttt{" + escape_tex(part) + "}")
     return "".join(out)
 
 

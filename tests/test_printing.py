@@ -86,3 +86,11 @@ def test_fast_numeric_path_agrees_with_sympy_evalf():
 def test_untypesettable_characters_become_question_marks():
     assert escape_tex("Zoë Łukasz 李") == "Zoë Łukasz ?"
     assert escape_tex("a ‖x‖² — b") == "a ‖x‖² — b"   # declared in the LaTeX preamble
+
+
+def test_code_spans_render_per_format():
+    assert render_text("Problem `a_b` here", {}, "md") == "Problem `a_b` here"
+    assert render_text("Problem `a_b` here", {}, "tex") == r"Problem \texttt{a\_b} here"
+    import pytest
+    with pytest.raises(MarkupError, match="unbalanced `"):
+        render_text("Problem `a_b here", {}, "md")
