@@ -13,7 +13,6 @@ import dataclasses
 import json
 from typing import Any
 
-import sympy as sp
 
 from .model import Choices, Variant
 from .printing import exact_str, float_value, tex
@@ -22,16 +21,11 @@ __all__ = ["dumps", "param_value", "variant_record"]
 
 
 def param_value(value: Any) -> Any:
-    """A parameter as JSON: numbers stay numbers; formulas become TeX strings."""
+    """A parameter as JSON: formulas to choose from become TeX strings; plain Python
+    values stay as they are; exact numbers, vectors and matrices become floats."""
     if isinstance(value, Choices):
         return [tex(option) for option in value.options]
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, sp.MatrixBase) or isinstance(value, tuple):
-        return float_value(value)
-    if isinstance(value, (int, float)):
+    if isinstance(value, (str, bool, int, float)):
         return value
     return float_value(value)
 
