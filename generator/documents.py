@@ -1,7 +1,7 @@
 """Exams and the sheets built from them: the records the renderers read."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the model (SymPy) is not needed to describe an exam
@@ -54,7 +54,6 @@ class Sheet:
     variant_index: int         # 0 for the canonical variant
     items: tuple[SheetItem, ...]
     student: Student | None = None
-    seeds: tuple[int | None, ...] = field(default=())
 
     @property
     def total_points(self) -> int:
