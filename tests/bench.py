@@ -49,10 +49,10 @@ def bench_single_problem(problem_id: str, count: int) -> None:
         outputs = draw_all(plan, jobs=1)
         write_build(out, build_files(plan, outputs))
 
-    wall, cpu = median_time(run)
+    wall, cpu = median_time(run, repeat=5)
     print(f"{problem_id}: {count} variants to md+json (draw, check, render, write) in "
           f"{wall:.2f} s wall = {count / wall:.0f} variants/s on one core "
-          f"({cpu:.2f} s CPU = {count / cpu:.0f} variants/s; median of 3)")
+          f"({cpu:.2f} s CPU = {count / cpu:.0f} variants/s; median of 5)")
 
 
 def bench_pdf_build(count: int) -> None:
