@@ -1,24 +1,37 @@
 """wsgen: worked-solution documents for deep-learning exams.
 
 The public surface for problem modules is re-exported here, lazily: importing
-`generator` (for the command line's fast paths) loads neither SymPy nor NumPy.
+`wsgen` (for the command line's fast paths) loads neither SymPy nor NumPy.
+
+    from wsgen import Problem, register, option, Step, Part, Answer, Mistake, Solution, ...
 """
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 
-__version__ = "0.2.0"
+try:
+    __version__ = version("wsgen")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 _EXPORTS = {
-    "as_float": "checks", "assert_close": "checks", "numeric_gradient": "checks",
-    "shuffle_choices": "choices", "choice_key": "choices", "check_choice": "choices",
-    "Answer": "model", "Choices": "model", "Solution": "model", "Step": "model", "Tex": "model",
-    "Variant": "model", "Vector": "model", "WithDecimal": "model", "exact_matrix": "model",
-    "exact_vector": "model", "option": "options", "shown_difference": "model",
-    "shown_dot": "model", "shown_matrix": "model", "shown_product": "model",
-    "shown_quotient": "model", "shown_square": "model", "shown_sum": "model",
-    "CheckFailed": "registry", "NoCanonical": "registry", "Problem": "registry", "ProblemError": "registry",
-    "Redraw": "registry", "get_problem": "registry", "load_problems": "registry",
-    "register": "registry",
-    "VariantRng": "rng", "derive_seed": "rng",
+    "as_float": "core.checks", "assert_close": "core.checks", "numeric_gradient": "core.checks",
+    "assert_close_scaled": "core.checks",
+    "shuffle_choices": "core.choices",
+    "ANSWER_KINDS": "core.model", "Answer": "core.model", "Choices": "core.model",
+    "Mistake": "core.model", "Part": "core.model", "Solution": "core.model", "Step": "core.model",
+    "Tex": "core.model", "Tolerance": "core.model", "Variant": "core.model",
+    "Vector": "core.model", "WithDecimal": "core.model", "exact_matrix": "core.model",
+    "exact_vector": "core.model",
+    "shown_difference": "core.shown", "shown_dot": "core.shown", "shown_matrix": "core.shown",
+    "shown_product": "core.shown", "shown_quotient": "core.shown", "shown_square": "core.shown",
+    "shown_sum": "core.shown",
+    "option": "core.settings",
+    "CheckFailed": "core.problem", "NoCanonical": "core.problem", "Problem": "core.problem",
+    "Redraw": "core.problem", "register": "core.problem",
+    "draw_variant": "core.draw",
+    "VariantRng": "core.rng", "derive_seed": "core.rng",
+    "ProblemError": "errors", "UserError": "errors", "BuildError": "errors",
+    "discover": "plugins",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -29,4 +42,4 @@ def __getattr__(name):
         value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
         globals()[name] = value
         return value
-    raise AttributeError(f"module 'generator' has no attribute {name!r}")
+    raise AttributeError(f"module 'wsgen' has no attribute {name!r}")

@@ -1,11 +1,16 @@
-"""The command line: `wsgen` / `python -m generator`.
+"""The command line: `wsgen` / `python -m wsgen`.
 
-Every error a user can cause is one line on stderr and exit status 2.  Heavy
-libraries (SymPy, NumPy, TeX tooling) are imported inside the commands, so an
-up-to-date build answers in a fraction of a second.
+Exit statuses: 0 success; 1 a stress run found failures; 2 bad input (a file, field,
+option or argument; a problem module that cannot load; a folder that cannot be
+written); 3 a problem that failed inside a build (it raised, failed its independent
+check or could not render), or an internal error; 130/143 interrupted.  Every
+failure is one line on stderr, never a traceback.  Heavy libraries (SymPy, NumPy,
+TeX tooling) are imported inside the commands, so an up-to-date build answers in a
+fraction of a second.
 """
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -13,18 +18,25 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ProblemError, UserError, read_input
+from .errors import BuildError, ProblemError, UserError, read_input
 
 __all__ = ["main"]
 
 SEED = click.IntRange(0, 2 ** 63 - 1)
-FORMATS = ("md", "json", "pdf")
 MAX_VARIANTS = 100_000
+PROBLEMS_OPTION = click.option(
+    "--problems", "problem_dirs", multiple=True, metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="A folder of problem modules to load beside the shipped ones (repeatable).")
 
 
-def _problem(problem_id: str):
-    from .registry import load_problems
-    problems = load_problems()
+def _registry(problem_dirs=()):
+    from .plugins import discover
+    return discover(problem_dirs)
+
+
+def _problem(problem_id: str, problem_dirs=()):
+    problems = _registry(problem_dirs).problems
     if problem_id not in problems:
         raise click.BadParameter(f"unknown problem {problem_id!r} (known: "
                                  f"{', '.join(sorted(problems))})", param_hint="'PROBLEM'")
@@ -35,7 +47,7 @@ def _parse_options(problem, pairs: tuple[str, ...]):
     """`--option name=value` pairs (values read as TOML scalars) into Options."""
     import tomllib
 
-    from .exam import make_options
+    from .exam.load import make_options
     values = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
@@ -51,12 +63,16 @@ def _parse_options(problem, pairs: tuple[str, ...]):
         raise click.BadParameter(str(exc), param_hint="'--option'") from None
 
 
-def _formats(value: str) -> tuple[str, ...]:
+def _formats(value: str | None) -> tuple[str, ...]:
+    from .formats import available_formats
+    known = available_formats()
+    if value is None:
+        return known
     names = tuple(dict.fromkeys(f.strip() for f in value.split(",") if f.strip()))
-    unknown = [f for f in names if f not in FORMATS]
+    unknown = [f for f in names if f not in known]
     if unknown or not names:
         raise click.BadParameter(f"unknown format {', '.join(unknown) or '(none)'} "
-                                 f"(choose from {', '.join(FORMATS)})", param_hint="'--formats'")
+                                 f"(choose from {', '.join(known)})", param_hint="'--formats'")
     return names
 
 
@@ -92,11 +108,21 @@ def cli():
 
 
 @cli.command("list")
-def list_problems():
-    """List the problem ids and titles."""
-    from .registry import load_problems
-    for problem_id, problem in sorted(load_problems().items()):
-        click.echo(f"{problem_id:<22} {problem.title}")
+@PROBLEMS_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def list_problems(problem_dirs, fmt):
+    """List the problems: id and title (text), or id, title, source and settings (json)."""
+    registry = _registry(problem_dirs)
+    if fmt == "text":
+        for problem_id, problem in sorted(registry.problems.items()):
+            click.echo(f"{problem_id:<22} {problem.title}")
+        return
+    from .core.settings import describe_options
+    from .formats.json import dumps
+    click.echo(dumps([{"id": pid, "title": p.title, "source": registry.sources[pid],
+                       "options": describe_options(p.Options)}
+                      for pid, p in sorted(registry.problems.items())]), nl=False)
 
 
 @cli.command()
@@ -105,23 +131,28 @@ def list_problems():
 @click.option("--canonical", is_flag=True, help="The original exam's numbers.")
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE",
-              help="A problem option, e.g. --option m=3 (repeatable).")
-def show(problem_id, seed, canonical, fmt, option_pairs):
+              help="A problem setting, e.g. --option m=3 (repeatable).")
+@PROBLEMS_OPTION
+def show(problem_id, seed, canonical, fmt, option_pairs, problem_dirs):
     """Print one variant of PROBLEM: its key (md) or its JSON record."""
-    problem = _problem(problem_id)
+    problem = _problem(problem_id, problem_dirs)
     if canonical and seed is not None:
         raise click.UsageError("--seed and --canonical exclude each other; give one")
     if not canonical and seed is None:
         raise click.UsageError("give --seed N or --canonical")
     options = _parse_options(problem, option_pairs)
-    from .documents import Exam, ExamItem, Sheet, SheetItem
-    from .jsonout import dumps, variant_record
-    from .render import render_sheet
-    from .variants import draw_variant
+    from .build.pipeline import render_sheet_outputs
+    from .core.draw import draw_variant
+    from .core.problem import NoCanonical
+    from .exam.spec import Exam, ExamItem, Sheet, SheetItem
+    from .formats.json import dumps, variant_record
     try:
         variant = draw_variant(problem, options, None if canonical else seed)
-    except ValueError as exc:
+    except NoCanonical as exc:
         raise click.UsageError(f"{problem_id}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - the problem's failure, as one line
+        raise BuildError(f"{problem_id}, {'canonical variant' if canonical else f'seed {seed}'}: "
+                         f"{type(exc).__name__}: {_one_line(exc)[:300]}") from None
     if fmt == "json":
         click.echo(dumps(variant_record(variant)), nl=False)
         return
@@ -129,31 +160,56 @@ def show(problem_id, seed, canonical, fmt, option_pairs):
                 variants=0, items=(ExamItem(problem_id, problem_id, 0, options),))
     sheet = Sheet(exam=exam, variant_id="canonical" if canonical else "random",
                   variant_index=0, items=(SheetItem("", 0, variant),))
-    click.echo(render_sheet(sheet, "md", "key"), nl=False)
+    output = render_sheet_outputs(sheet, ("md",))
+    click.echo(output.rendered["md"].files["key.md"], nl=False)
 
 
 @cli.command()
 @click.argument("problem_id", metavar="PROBLEM")
 @click.option("-n", "count", type=click.IntRange(1, 1_000_000), default=1000, show_default=True,
-              help="How many variants to draw.")
+              help="How many variants to draw (per corner with --corners).")
 @click.option("--seed", "first_seed", type=SEED, default=0, show_default=True,
               help="The first seed; seeds first, first+1, … are drawn.")
 @click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE")
-def stress(problem_id, count, first_seed, option_pairs):
-    """Draw PROBLEM many times; report ranges, repeats, redraws, failures, option positions."""
-    problem = _problem(problem_id)
+@click.option("--corners", is_flag=True,
+              help="Run at every corner of the settings' ranges (each numeric setting at its "
+                   "min and max, all at min, all at max).")
+@PROBLEMS_OPTION
+def stress(problem_id, count, first_seed, option_pairs, corners, problem_dirs):
+    """Draw PROBLEM many times: ranges, repeats, redraws, check failures, choice positions,
+    and the properties every problem must have (reproducible, JSON round trip, no leak)."""
+    problem = _problem(problem_id, problem_dirs)
     options = _parse_options(problem, option_pairs)
-    from .stress import stress as run_stress
-    report = run_stress(problem, options, count, first_seed)
-    for line in report.lines():
-        click.echo(line)
-    if report.check_failures:
+    from .build.stress import corner_options, stress as run_stress
+    settings = corner_options(problem, options) if corners else [("given settings", options)]
+    failed = False
+    for name, opts in settings:
+        if corners:
+            click.echo(f"== {name}")
+        if opts is None:
+            continue
+        report = run_stress(problem, opts, count, first_seed)
+        for line in report.lines():
+            click.echo(line)
+        failed = failed or bool(report.check_failures)
+    if failed:
         raise click.exceptions.Exit(1)
 
 
 @cli.command()
+@click.argument("problem_id", metavar="PROBLEM_ID")
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("."), show_default=True, help="Where to write the module and its test.")
+def new(problem_id, folder):
+    """Write a new problem module (and a test for it) that works as written."""
+    from .authoring import write_new_problem
+    for path in write_new_problem(problem_id, folder):
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
 @click.option("--exam", "exam_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="The exam file (default: exam.toml of the project).")
+              help="The exam file (default: the exam shipped with wsgen).")
 @click.option("--variants", type=click.IntRange(0, MAX_VARIANTS),
               help="Random variants besides the canonical one (default: the exam's).")
 @click.option("--seed", type=SEED, help="Master seed (default: the exam's).")
@@ -162,63 +218,81 @@ def stress(problem_id, count, first_seed, option_pairs):
 @click.option("--secret", "secret_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Key file for per-student seeds (created on first use, mode 0600; "
                    "default ~/.config/wsgen/roster-secret.key).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
               default=Path("output"), show_default=True, help="Output folder.")
-@click.option("--formats", default=",".join(FORMATS), show_default=True,
-              help="Comma-separated: " + ", ".join(FORMATS) + ".")
+@click.option("--formats", default=None,
+              help="Comma-separated formats (default: every registered one; see `wsgen formats`).")
 @click.option("--duplex", is_flag=True, help="Start every variant on an odd page in the booklets.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Worker processes (default: cores).")
-@click.option("--force", is_flag=True, help="Rebuild even when nothing has changed.")
+@click.option("--force", is_flag=True,
+              help="Rebuild even when nothing has changed, and overwrite files wsgen did not write.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, nothing printed on success.")
-def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, duplex, jobs, force, quiet):
+@PROBLEMS_OPTION
+def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, duplex, jobs, force,
+          quiet, problem_dirs):
     """Build question sheets, answer keys and manifests for every variant."""
-    from .fingerprint import build_fingerprint
-    from .writers import is_up_to_date
+    from .build.fingerprint import build_fingerprint
+    from .build.output import OutputFolder
     formats = _formats(formats)
     if roster is not None and (variants is not None or seed is not None):
         raise click.UsageError("--roster gives one variant per student: drop --variants and --seed")
     if roster is None and secret_path is not None:
         raise click.UsageError("--secret goes with --roster")
-    from .exam import DEFAULT_EXAM
+    from .exam.load import DEFAULT_EXAM, peek_problem_paths
     exam_file = exam_path or DEFAULT_EXAM
     exam_bytes = read_input(exam_file, "exam file")
     roster_bytes = read_input(roster, "roster") if roster is not None else None
     key = None
     if roster is not None:
-        from .studentkeys import default_key_path, load_or_create_key
+        from .exam.seeds import default_key_path, load_or_create_key
         key = load_or_create_key(secret_path or default_key_path(), out_dir)
+    paths = peek_problem_paths(exam_file, exam_bytes) + [str(p.resolve()) for p in problem_dirs]
     fingerprint = build_fingerprint(__version__, exam_bytes, roster_bytes, key, {
         "exam": str(exam_file.resolve()), "variants": variants, "seed": seed,
-        "formats": formats, "duplex": duplex})
-    if not force and is_up_to_date(out_dir, fingerprint):
-        if not quiet:
-            click.echo(f"wsgen: {out_dir} is up to date (same exam, roster, options and "
-                       f"generator); nothing to do", err=True)
-        return
+        "formats": formats, "duplex": duplex}, problem_paths=paths)
+    with OutputFolder(out_dir) as folder:
+        if not force and folder.is_up_to_date(fingerprint):
+            if not quiet:
+                click.echo(f"wsgen: {out_dir} is up to date (same exam, roster, options, problems "
+                           f"and generator; every file as written); nothing to do", err=True)
+            return
+        import dataclasses
 
-    import dataclasses
-
-    from .build import BuildPlan, run_build
-    from .exam import load_exam
-    from .roster import load_roster
-    exam = load_exam(exam_file)
-    if seed is not None:
-        exam = dataclasses.replace(exam, master_seed=seed)
-    students = load_roster(roster) if roster is not None else None
-    plan = BuildPlan(exam=exam, variants=exam.variants if variants is None else variants,
-                     formats=formats, students=students, key=key, duplex=duplex)
-    progress = _Progress(plan.count + 1, enabled=not quiet)
-    try:
-        summary = run_build(plan, out_dir, jobs=jobs, progress=progress, fingerprint=fingerprint)
-    finally:
-        progress.close()
+        from .build.pipeline import run_build
+        from .build.sheets import BuildPlan
+        from .exam.load import load_exam
+        from .exam.roster import load_roster
+        exam = load_exam(exam_file, extra_paths=problem_dirs)
+        if seed is not None:
+            exam = dataclasses.replace(exam, master_seed=seed)
+        students = load_roster(roster) if roster is not None else None
+        plan = BuildPlan(exam=exam, variants=exam.variants if variants is None else variants,
+                         formats=formats, students=students, key=key, duplex=duplex)
+        progress = _Progress(plan.count + 1, enabled=not quiet)
+        try:
+            summary = run_build(plan, folder, jobs=jobs, progress=progress,
+                                fingerprint=fingerprint, force=force)
+        finally:
+            progress.close()
     if not quiet:
+        removed = summary["stale_removed"]
         click.echo(f"wsgen: {summary['sheets']} variants ({', '.join(formats)}), "
-                   f"{summary['files']} files in {out_dir}", err=True)
+                   f"{summary['files']} files in {out_dir}"
+                   + (f"; removed {removed} files of the previous build" if removed else ""),
+                   err=True)
+
+
+@cli.command("formats")
+def list_formats():
+    """List the output formats."""
+    from .formats import available_formats, get_format
+    for name in available_formats():
+        click.echo(f"{name:<8} {get_format(name).description}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors become one line on stderr and exit status 2."""
+    """Run the CLI; every failure becomes one line on stderr and an exit status."""
+    from .formats import FormatError
     try:
         # without standalone mode, click returns a command's Exit code instead of exiting
         status = cli.main(args=argv, prog_name="wsgen", standalone_mode=False)
@@ -230,19 +304,42 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         click.echo(f"wsgen: error: {exc.format_message()}", err=True)
         return 2
-    except UserError as exc:
-        click.echo(f"wsgen: error: {exc}", err=True)
+    except (UserError, ProblemError, FormatError) as exc:
+        click.echo(f"wsgen: error: {_one_line(exc)}", err=True)
         return 2
-    except ProblemError as exc:  # a broken problem module: the developer's error, not the user's
-        click.echo(f"wsgen: {exc}", err=True)
-        return 1
-    except click.exceptions.Abort:
-        click.echo("wsgen: aborted", err=True)
+    except BuildError as exc:
+        click.echo(f"wsgen: error: {_one_line(exc)}", err=True)
+        return 3
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("wsgen: interrupted; the output folder is as it was", err=True)
         return 130
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except _Terminated:
+        click.echo("wsgen: terminated; the output folder is as it was", err=True)
+        return 143
+    except MemoryError:
+        click.echo("wsgen: error: out of memory", err=True)
+        return 3
+    except Exception as exc:  # noqa: BLE001 - never a traceback
+        click.echo(f"wsgen: internal error: {type(exc).__name__}: {_one_line(exc)} "
+                   "(please report it)", err=True)
+        return 3
     return 0
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every clean-up runs."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
 def entry_point() -> None:
+    signal.signal(signal.SIGTERM, _on_sigterm)
     sys.exit(main())

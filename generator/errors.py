@@ -1,21 +1,48 @@
-"""Errors a user can cause: reported as one line, exit status 2."""
+"""Errors and their exit statuses: every one ends as one line on stderr, never a traceback.
+
+* 2, UserError: bad input (a file, field, option or argument), or an environment that
+  refuses (a folder that cannot be written, a full disk); the message names it.
+  A problem module that cannot load (ProblemError) is input too: the message names its file.
+* 3, BuildError: a problem that raised, failed its independent check or failed to render
+  during a build (the problem author's error, or ours); the message names the problem,
+  the exam slot, the variant and the seed.
+"""
 from __future__ import annotations
 
-__all__ = ["ProblemError", "UserError", "read_input"]
+import os
+
+__all__ = ["BuildError", "INPUT_LIMIT", "ProblemError", "UserError", "read_input"]
+
+#: The largest input file (exam, roster, key) read: 4 MiB.
+INPUT_LIMIT = 4 * 1024 * 1024
 
 
 class UserError(Exception):
-    """Bad input from the user; the message names the file, field or argument."""
+    """Bad input from the user; the message names the file, field or argument.  Exit 2."""
+    status = 2
 
 
 class ProblemError(Exception):
-    """A problem module that is not well-formed (the developer's error, named by module)."""
+    """A problem module that cannot load: it fails to import, is not well-formed, repeats
+    another's id or fails its self-test (named by its file).  Exit 2: it is the input."""
+    status = 2
 
 
-def read_input(path, what: str) -> bytes:
-    """The bytes of a user's input file, or a UserError naming it."""
+class BuildError(Exception):
+    """A problem that failed inside a build, named with its slot, variant and seed.  Exit 3."""
+    status = 3
+
+
+def read_input(path, what: str, limit: int = INPUT_LIMIT) -> bytes:
+    """The bytes of a user's input file (a regular file of at most `limit` bytes), or a
+    UserError naming it."""
     try:
+        if not os.path.isfile(path) and os.path.exists(path):   # a device or a pipe
+            raise UserError(f"{path}: cannot read {what}: not a regular file")
         with open(path, "rb") as handle:
-            return handle.read()
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise UserError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise UserError(f"{path}: {what} larger than {limit // (1024 * 1024)} MiB")
+    return data

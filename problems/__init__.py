@@ -1,1 +1,1 @@
-"""Problem modules: one module per problem, each registering one generator.Problem."""
+"""The shipped problems: one module per problem, each registering one wsgen.Problem."""

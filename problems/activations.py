@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step, Vector,
+from wsgen import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step, Vector,
                        WithDecimal, as_float, assert_close, exact_vector, option, register)
 
 

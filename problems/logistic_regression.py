@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step, Tex,
+from wsgen import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step, Tex,
                        Vector, WithDecimal, as_float, assert_close, exact_vector, numeric_gradient,
                        option, register, shown_difference, shown_dot, shown_product, shown_quotient,
                        shown_sum)

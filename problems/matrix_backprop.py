@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, NoCanonical, Problem, Redraw, Solution, Step, Vector, as_float,
+from wsgen import (Answer, NoCanonical, Problem, Redraw, Solution, Step, Vector, as_float,
                        assert_close, exact_matrix, exact_vector, numeric_gradient, option, register,
                        shown_dot, shown_matrix, shown_product, shown_square, shown_sum)
 

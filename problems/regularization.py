@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step,
+from wsgen import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step,
                        WithDecimal, as_float, assert_close, exact_matrix, numeric_gradient, option,
                        register, shown_difference, shown_matrix, shown_product, shown_square,
                        shown_sum)

@@ -6,24 +6,19 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, Choices, NoCanonical, Problem, Redraw, Solution, Step, Tex,
-                       WithDecimal, as_float, assert_close, check_choice, choice_key, exact_matrix,
-                       option, register, shown_difference, shown_dot, shown_matrix, shown_product,
-                       shown_square, shown_sum, shuffle_choices)
+from wsgen import (Answer, Choices, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
+                   Tex, WithDecimal, as_float, assert_close, exact_matrix, option, register,
+                   shown_difference, shown_dot, shown_matrix, shown_product, shown_square,
+                   shown_sum, shuffle_choices)
 
 _JC = r"\frac{1}{4 n_H n_W n_C} \sum_{k,p} \bigl(a^{(%s)}_{kp} - a^{(G)}_{kp}\bigr)^2"
 _JS = r"\frac{1}{4 n_C^2 (n_H n_W)^2} \sum_{k,k'} \bigl(%s^{(%s)}_{kk'} - %s^{(G)}_{kk'}\bigr)^2"
 CORRECT = Tex(r"J(G) = \alpha\, " + _JC % "C" + r" + \beta\, " + _JS % ("\\mathcal{G}", "S", "\\mathcal{G}"))
-MISTAKES = (
-    (Tex(r"J(G) = \alpha\, " + _JC % "S" + r" + \beta\, " + _JS % ("\\mathcal{G}", "C", "\\mathcal{G}")),
-     "content and style images swapped: it would copy the style image's content and the content "
-     "image's style"),
-    (Tex(r"J(G) = \alpha\, " + _JC % "C" + r" + \beta\, " + _JS % ("a", "S", "a")),
-     "raw activations instead of Gram matrices: that matches the style image pixel by pixel "
-     "rather than the correlations between channels that make up its style"),
-    (Tex(r"J(G) = \alpha\, " + _JC % "C" + r" - \beta\, " + _JS % ("\\mathcal{G}", "S", "\\mathcal{G}")),
-     "sign error: minimising it would push the generated image's style away from the style image"),
-)
+SWAPPED = Tex(r"J(G) = \alpha\, " + _JC % "S" + r" + \beta\, " + _JS % ("\\mathcal{G}", "C", "\\mathcal{G}"))
+RAW = Tex(r"J(G) = \alpha\, " + _JC % "C" + r" + \beta\, " + _JS % ("a", "S", "a"))
+SIGN = Tex(r"J(G) = \alpha\, " + _JC % "C" + r" - \beta\, " + _JS % ("\\mathcal{G}", "S", "\\mathcal{G}"))
+# The distractors, in the order the random draw picks from (changing it changes every variant).
+DISTRACTORS = (SWAPPED, RAW, SIGN)
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,7 @@ class StyleTransferLoss(Problem):
                       a_S=exact_matrix([["1", "0", "1"], ["0.5", "0.5", "0"]]),
                       a_G=exact_matrix([["0.5", "0.5", "0"], ["0", "1", "0.5"]]),
                       alpha=sp.Integer(10), beta=sp.Integer(40),
-                      options=Choices((MISTAKES[1][0], CORRECT, MISTAKES[0][0], MISTAKES[2][0])))
+                      options=Choices((RAW, CORRECT, SWAPPED, SIGN)))
 
     def generate(self, rng, options):
         shape = (options.n_C, options.n_H * options.n_W)
@@ -82,7 +77,7 @@ class StyleTransferLoss(Problem):
             raise Redraw("a zero cost or an all-zero image")
         alpha = sp.Integer(rng.choice((1, 5, 10, 20)))
         beta = sp.Integer(rng.choice((10, 20, 40, 100)))
-        choices, _, _ = shuffle_choices(rng, CORRECT, [m for m, _ in MISTAKES])
+        choices, _, _ = shuffle_choices(rng, CORRECT, DISTRACTORS)
         return Params(a_C=a_C, a_S=a_S, a_G=a_G, alpha=alpha, beta=beta, options=choices)
 
     def statement(self, params, options):
@@ -93,8 +88,8 @@ class StyleTransferLoss(Problem):
                       "layer's activations. Activations are unrolled into a matrix $a$ of shape "
                       "$n_C \\times n_H n_W$ (one row per channel); the Gram matrix is "
                       "$\\mathcal{G} = a\\, a^\\top$."),
-            Step(text="(a) Which of these is the cost $J(G)$?", choices=params.options),
-            Step(text="(b) One layer has $n_C = @nC$ channels and $n_H \\times n_W = @nH \\times @nW$ "
+            Part("(a)", "Which of these is the cost $J(G)$?"),
+            Part("(b)", text="One layer has $n_C = @nC$ channels and $n_H \\times n_W = @nH \\times @nW$ "
                       "positions, with activations $a^{(C)} = @aC$, $a^{(S)} = @aS$ and "
                       "$a^{(G)} = @aG$. With $\\alpha = @alpha$ and $\\beta = @beta$, compute "
                       "$J_{content}(C, G)$, the Gram matrices $\\mathcal{G}^{(S)}$ and "
@@ -110,7 +105,6 @@ class StyleTransferLoss(Problem):
 
     def solve(self, params, options):
         n_C, n_H, n_W = options.n_C, options.n_H, options.n_W
-        key = choice_key(params.options, CORRECT, MISTAKES)
         content_sum = _sum_sq_diff(params.a_C, params.a_G)
         c_norm = sp.Rational(1, 4 * n_H * n_W * n_C)
         content = shown_product(c_norm, content_sum.value)
@@ -122,9 +116,8 @@ class StyleTransferLoss(Problem):
                            shown_product(params.beta, style.value)])
         steps = (
             Step(title="(a) The cost",
-                 text=f"Option {key.letter} is correct: $\\alpha$ weighs the content cost "
-                      "between $C$ and $G$, $\\beta$ the style cost between the Gram matrices of "
-                      f"$S$ and $G$, and both are added.\n\n{key.reasons()}",
+                 text="$\\alpha$ weighs the content cost between $C$ and $G$, $\\beta$ the style "
+                      "cost between the Gram matrices of $S$ and $G$, and both are added.",
                  math=(CORRECT,)),
             Step(title="(b) Content cost",
                  math=(r"J_{content} = \frac{1}{4 \cdot @nH \cdot @nW \cdot @nC}\Bigl(@cs\Bigr)"
@@ -146,12 +139,44 @@ class StyleTransferLoss(Problem):
                  values={"total": total, "J": WithDecimal(total.value)}),
         )
         return Solution(steps=steps, answers=(
-            Answer("choice", r"\text{correct option (0-based)}", sp.Integer(key.index)),
-            Answer("J_content", "J_{content}", content.value),
-            Answer("gram_S", r"\mathcal{G}^{(S)}", gram_S.value),
-            Answer("gram_G", r"\mathcal{G}^{(G)}", gram_G.value),
-            Answer("J_style", "J_{style}", style.value),
-            Answer("J", "J(G)", total.value)))
+            Answer("formula", r"\text{cost } J(G)", CORRECT, choices=params.options.options,
+                   part="(a)"),
+            Answer("J_content", "J_{content}", content.value, part="(b)"),
+            Answer("gram_S", r"\mathcal{G}^{(S)}", gram_S.value, part="(b)"),
+            Answer("gram_G", r"\mathcal{G}^{(G)}", gram_G.value, part="(b)"),
+            Answer("J_style", "J_{style}", style.value, part="(b)"),
+            Answer("J", "J(G)", total.value, part="(b)")))
+
+    def mistakes(self, params, options, solution):
+        n_C, n_HW = options.n_C, options.n_H * options.n_W
+        c_norm = sp.Rational(1, 4 * n_HW * n_C)
+        s_norm = sp.Rational(1, 4 * n_C ** 2 * n_HW ** 2)
+        sq = lambda x, y: sum(((p - q) ** 2 for p, q in zip(x, y)), sp.Integer(0))
+        gram = lambda a: a * a.T
+        a_C, a_S, a_G = params.a_C, params.a_S, params.a_G
+        alpha, beta = params.alpha, params.beta
+        J_c, J_s = solution.answer("J_content"), solution.answer("J_style")
+        raw_style = s_norm * sq(a_S, a_G)
+        raw_c, raw_s = sq(a_C, a_G), sq(gram(a_S), gram(a_G))
+        swap_c, swap_s = c_norm * sq(a_S, a_G), s_norm * sq(gram(a_C), gram(a_G))
+        return (
+            Mistake("raw_activations_style", "raw activations in the style cost",
+                    "raw activations instead of Gram matrices: that matches the style image pixel "
+                    "by pixel rather than the correlations between channels that make up its style",
+                    {"formula": RAW, "J_style": raw_style, "J": alpha * J_c + beta * raw_style}),
+            Mistake("missing_normalisation", "normalisation factors left out",
+                    "both costs without their $1/(4 \\dots)$ factors: the sums of squares alone",
+                    {"J_content": raw_c, "J_style": raw_s, "J": alpha * raw_c + beta * raw_s}),
+            Mistake("content_style_swapped", "content and style images swapped",
+                    "content and style images swapped: it would copy the style image's content "
+                    "and the content image's style",
+                    {"formula": SWAPPED, "J_content": swap_c, "J_style": swap_s,
+                     "J": alpha * swap_c + beta * swap_s}),
+            Mistake("style_sign", "style cost subtracted",
+                    "sign error: minimising it would push the generated image's style away from "
+                    "the style image",
+                    {"formula": SIGN, "J": alpha * J_c - beta * J_s}),
+        )
 
     def check(self, params, options, solution):
         n_C, n_H, n_W = options.n_C, options.n_H, options.n_W
@@ -165,4 +190,3 @@ class StyleTransferLoss(Problem):
         assert_close("J_style", solution.answer("J_style"), j_style)
         assert_close("J", solution.answer("J"),
                      float(params.alpha) * j_content + float(params.beta) * j_style)
-        check_choice(params.options, int(solution.answer("choice")), CORRECT)

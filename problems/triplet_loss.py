@@ -6,27 +6,19 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from generator import (Answer, Choices, NoCanonical, Problem, Redraw, Solution, Step, Tex, Vector,
-                       as_float, assert_close, check_choice, choice_key, exact_vector, option,
-                       register, shown_difference, shown_square, shown_sum, shuffle_choices)
+from wsgen import (Answer, Choices, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
+                   Tex, Vector, as_float, assert_close, exact_vector, option, register,
+                   shown_difference, shown_square, shown_sum, shuffle_choices)
 
 _AP = r"\lVert f(A) - f(P) \rVert"
 _AN = r"\lVert f(A) - f(N) \rVert"
 CORRECT = Tex(rf"L = \max\left({_AP}^2 - {_AN}^2 + \alpha,\ 0\right)")
-# Plausible mistakes, each with what is wrong with it (shown in the key).
-MISTAKES = (
-    (Tex(rf"L = \max\left({_AP}^2 - {_AN}^2,\ 0\right)"),
-     "no margin: the loss is already zero once the negative is merely farther than the "
-     "positive, so nothing pushes the two apart by $\\alpha$"),
-    (Tex(rf"L = {_AP}^2 - {_AN}^2 + \alpha"),
-     "no hinge: without the max the loss goes negative and keeps rewarding triplets that "
-     "are already separated"),
-    (Tex(rf"L = \max\left({_AN}^2 - {_AP}^2 + \alpha,\ 0\right)"),
-     "anchor–positive and anchor–negative swapped: it pulls the negative closer and pushes "
-     "the positive away"),
-    (Tex(rf"L = \max\left({_AP} - {_AN} + \alpha,\ 0\right)"),
-     "norms not squared: the triplet loss compares squared distances"),
-)
+NO_MARGIN = Tex(rf"L = \max\left({_AP}^2 - {_AN}^2,\ 0\right)")
+NO_HINGE = Tex(rf"L = {_AP}^2 - {_AN}^2 + \alpha")
+SWAPPED = Tex(rf"L = \max\left({_AN}^2 - {_AP}^2 + \alpha,\ 0\right)")
+NOT_SQUARED = Tex(rf"L = \max\left({_AP} - {_AN} + \alpha,\ 0\right)")
+# The distractors, in the order the random draw picks from (changing it changes every variant).
+DISTRACTORS = (NO_MARGIN, NO_HINGE, SWAPPED, NOT_SQUARED)
 
 
 @dataclass(frozen=True)
@@ -59,7 +51,7 @@ class TripletLoss(Problem):
     def canonical(self, options):
         if options.dim != 2:
             raise NoCanonical("the canonical variant has dim = 2")
-        order = (MISTAKES[0][0], CORRECT, MISTAKES[2][0], MISTAKES[3][0])
+        order = (NO_MARGIN, CORRECT, SWAPPED, NOT_SQUARED)
         return Params(A=exact_vector(("1", "0")), P=exact_vector(("0.8", "0.2")),
                       N=exact_vector(("0.7", "0.4")),
                       alpha=sp.Rational("0.2"), options=Choices(order))
@@ -75,7 +67,7 @@ class TripletLoss(Problem):
         d_an = sum((a - n) ** 2 for a, n in zip(A, N))
         if d_ap - d_an + alpha == 0:
             raise Redraw("hinge exactly at its kink")
-        choices, _, _ = shuffle_choices(rng, CORRECT, [m for m, _ in MISTAKES])
+        choices, _, _ = shuffle_choices(rng, CORRECT, DISTRACTORS)
         return Params(A=A, P=P, N=N, alpha=alpha, options=choices)
 
     def statement(self, params, options):
@@ -83,16 +75,14 @@ class TripletLoss(Problem):
             Step(text="A face-verification network maps an image $x$ to an embedding $f(x)$. "
                       "It is trained on triplets: an anchor $A$, a positive $P$ (same person) "
                       "and a negative $N$ (another person), with a margin $\\alpha > 0$."),
-            Step(text="(a) Which of these is the triplet loss of one triplet?",
-                 choices=params.options),
-            Step(text="(b) Given the embeddings $f(A) = @A$, $f(P) = @P$, $f(N) = @N$ and "
+            Part("(a)", "Which of these is the triplet loss of one triplet?"),
+            Part("(b)", text="Given the embeddings $f(A) = @A$, $f(P) = @P$, $f(N) = @N$ and "
                       "margin $\\alpha = @alpha$, compute $\\lVert f(A) - f(P) \\rVert^2$, "
                       "$\\lVert f(A) - f(N) \\rVert^2$ and the loss $L$. Is the hinge active?",
                  values={"A": params.A, "P": params.P, "N": params.N, "alpha": params.alpha}),
         )
 
     def solve(self, params, options):
-        key = choice_key(params.options, CORRECT, MISTAKES)
         ap, an = _squared_distance(params.A, params.P), _squared_distance(params.A, params.N)
         d_ap, d_an = ap.value, an.value
         inner = shown_sum([d_ap, -d_an, params.alpha])
@@ -108,9 +98,8 @@ class TripletLoss(Problem):
                        "contributes no gradient.")
         steps = (
             Step(title="(a) The formula",
-                 text=f"Option {key.letter} is correct: the anchor–positive squared distance minus "
-                      "the anchor–negative squared distance plus the margin, cut at zero.\n\n"
-                      + key.reasons(),
+                 text="The anchor–positive squared distance minus the anchor–negative squared "
+                      "distance plus the margin, cut at zero.",
                  math=(CORRECT,)),
             Step(title="(b) Squared distances",
                  math=(rf"{_AP}^2 = @ap = @d_ap", rf"{_AN}^2 = @an = @d_an"),
@@ -122,9 +111,35 @@ class TripletLoss(Problem):
                  values={"innershown": inner, "inner": margin, "loss": loss}),
         )
         return Solution(steps=steps, answers=(
-            Answer("choice", r"\text{correct option (0-based)}", sp.Integer(key.index)),
-            Answer("d_ap", rf"{_AP}^2", d_ap), Answer("d_an", rf"{_AN}^2", d_an),
-            Answer("loss", "L", loss)))
+            Answer("formula", r"\text{triplet loss}", CORRECT, choices=params.options.options,
+                   part="(a)"),
+            Answer("d_ap", rf"{_AP}^2", d_ap, part="(b)"),
+            Answer("d_an", rf"{_AN}^2", d_an, part="(b)"),
+            Answer("loss", "L", loss, part="(b)", points=2)))
+
+    def mistakes(self, params, options, solution):
+        d_ap, d_an = solution.answer("d_ap"), solution.answer("d_an")
+        alpha = params.alpha
+        ap_norm = sp.sqrt(d_ap)
+        an_norm = sp.sqrt(d_an)
+        return (
+            Mistake("no_margin", "no margin",
+                    "no margin: the loss is already zero once the negative is merely farther than "
+                    "the positive, so nothing pushes the two apart by $\\alpha$",
+                    {"formula": NO_MARGIN, "loss": max(d_ap - d_an, sp.Integer(0))}),
+            Mistake("no_hinge", "no hinge",
+                    "no hinge: without the max the loss goes negative and keeps rewarding "
+                    "triplets that are already separated",
+                    {"formula": NO_HINGE, "loss": d_ap - d_an + alpha}),
+            Mistake("swapped_positive_negative", "positive and negative swapped",
+                    "anchor–positive and anchor–negative swapped: it pulls the negative closer "
+                    "and pushes the positive away",
+                    {"formula": SWAPPED, "loss": max(d_an - d_ap + alpha, sp.Integer(0))}),
+            Mistake("norms_not_squared", "norms not squared",
+                    "norms not squared: the triplet loss compares squared distances",
+                    {"formula": NOT_SQUARED,
+                     "loss": sp.Max(ap_norm - an_norm + alpha, sp.Integer(0))}),
+        )
 
     def check(self, params, options, solution):
         A, P, N = as_float(params.A), as_float(params.P), as_float(params.N)
@@ -132,4 +147,3 @@ class TripletLoss(Problem):
         assert_close("d_ap", solution.answer("d_ap"), d_ap)
         assert_close("d_an", solution.answer("d_an"), d_an)
         assert_close("loss", solution.answer("loss"), max(d_ap - d_an + float(params.alpha), 0.0))
-        check_choice(params.options, int(solution.answer("choice")), CORRECT)

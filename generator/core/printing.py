@@ -20,8 +20,8 @@ import mpmath
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .model import (Shown, ShownDifference, ShownPower, ShownProduct, ShownQuotient,
-                    ShownSum, Tex, Vector)
+from .model import Tex, Vector
+from .shown import Shown, ShownDifference, ShownPower, ShownProduct, ShownQuotient, ShownSum
 
 __all__ = ["answer_tex", "approx_decimal", "exact_str", "float_value", "is_terminating", "tex"]
 

@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from pylatex.utils import escape_latex
 
-from .printing import tex
+from ..core.printing import tex
 
 __all__ = ["MarkupError", "escape_markdown", "escape_tex", "fill_math", "render_text",
            "check_markup"]
@@ -136,3 +136,36 @@ def _render_text(text: str, values: Mapping[str, Any], fmt: str) -> str:
         elif lines:
             blocks.append(_inline(" ".join(lines), values, fmt))
     return "\n\n".join(blocks)
+
+
+def _check_block(block, where: str) -> None:
+    values = getattr(block, "values", {})
+    try:
+        if getattr(block, "text", ""):
+            for fmt in ("md", "tex"):
+                render_text(block.text, values, fmt)
+        for line in getattr(block, "math", ()):
+            fill_math(line, values)
+    except MarkupError as exc:
+        raise MarkupError(f"{where}: {exc}") from None
+    for i, sub in enumerate(getattr(block, "substeps", ())):
+        _check_block(sub, f"{where} > substep {i + 1}")
+
+
+def _describe(block, index: int, kind: str) -> str:
+    title = getattr(block, "title", "") or getattr(block, "label", "")
+    return f"{kind} {index + 1}" + (f" {title!r}" if title else "")
+
+
+def check_variant_markup(variant) -> None:
+    """Raise MarkupError naming the block (statement part or solution step, by its title)
+    and the placeholder when any prose or display line of a variant would not render."""
+    for i, block in enumerate(variant.statement):
+        _check_block(block, _describe(block, i, "statement block"))
+    for i, step in enumerate(variant.solution.steps):
+        _check_block(step, _describe(step, i, "solution step"))
+    for mistake in variant.mistakes:
+        try:
+            render_text(mistake.why, {}, "md")
+        except MarkupError as exc:
+            raise MarkupError(f"mistake {mistake.id}: {exc}") from None

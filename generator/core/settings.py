@@ -12,9 +12,10 @@ range is written once and its error message is the same everywhere.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
-__all__ = ["check_ranges", "option"]
+__all__ = ["check_ranges", "describe_options", "option", "option_range"]
 
 
 def option(default: Any, low: float | None = None, high: float | None = None, *,
@@ -42,8 +43,36 @@ def check_ranges(options) -> None:
             continue
         low, high, open_low, open_high = f.metadata["range"]
         value = getattr(options, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{f.name} must be a finite number, got {value}")
         too_low = low is not None and (value <= low if open_low else value < low)
         too_high = high is not None and (value >= high if open_high else value > high)
         if too_low or too_high:
             raise ValueError(f"{f.name} must be {_describe(low, high, open_low, open_high)}, "
                              f"got {value}")
+
+
+def option_range(f: dataclasses.Field) -> tuple | None:
+    """(low, high, open_low, open_high) of a declared setting, or None."""
+    return f.metadata.get("range")
+
+
+def describe_options(options_class) -> dict:
+    """{name: {"type", "default", "min", "max"}} of a problem's settings (min/max where the
+    setting declares a range; an open end is marked with "min_open"/"max_open")."""
+    out = {}
+    for f in dataclasses.fields(options_class):
+        entry = {"type": type(f.default).__name__, "default": f.default}
+        declared = option_range(f)
+        if declared is not None:
+            low, high, open_low, open_high = declared
+            if low is not None:
+                entry["min"] = low
+                if open_low:
+                    entry["min_open"] = True
+            if high is not None:
+                entry["max"] = high
+                if open_high:
+                    entry["max_open"] = True
+        out[f.name] = entry
+    return out

@@ -1,11 +1,11 @@
-"""Exams and the sheets built from them: the records the renderers read."""
+"""Exams, students, and the sheets built from them: the records every stage reads."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the model (SymPy) is not needed to describe an exam
-    from .model import Variant
+    from ..core.model import Variant
 
 __all__ = ["Exam", "ExamItem", "Sheet", "SheetItem", "Student"]
 
@@ -30,6 +30,7 @@ class Exam:
     items: tuple[ExamItem, ...]
     source: str = "<built-in>"
     exam_id: str = "exam"
+    problem_paths: tuple[str, ...] = ()      # resolved folders of the exam's own problems
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ joined from the chunk PDFs with pypdf.
 
 Safety: pdflatex runs with shell escape disabled and with kpathsea's
 openin_any/openout_any set to "p" (paranoid: no absolute paths, no parent
-directories, no dot files), in a private temporary folder.  Determinism: no
+directories, no dot files), in a scratch folder inside the build's staging
+folder, removed with it on every exit path; a failed chunk's .tex and .log are
+copied to one folder that the error names.  Determinism: no
 dates or IDs in the PDF (\\pdfinfoomitdate, \\pdftrailerid, SOURCE_DATE_EPOCH),
 and pypdf's output is given a fixed document ID.
 """
@@ -32,11 +34,13 @@ from pylatex import Command, Document, NoEscape, Package
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject
 
-from .documents import Exam
-from .errors import UserError
-from .richtext import TEX_UNICODE, escape_tex
+from ..errors import UserError
+from ..exam.spec import Exam
+from . import Format, Rendered
+from .markup import TEX_UNICODE, escape_tex
+from .templating import render_document
 
-__all__ = ["TexError", "booklet_source", "build_pdfs", "tex_available"]
+__all__ = ["PdfFormat", "TexError", "booklet_source", "tex_available"]
 
 KINDS = ("questions", "key")
 BOOKLET_NAMES = {"questions": "questions-booklet.pdf", "key": "keys-booklet.pdf"}
@@ -135,6 +139,7 @@ def _run_pdflatex(source: str, workdir: Path, name: str) -> tuple[bytes, str]:
             log_file = workdir / f"{name}.log"
             log = log_file.read_text(errors="replace") if log_file.exists() else result.stdout
             kept = Path(tempfile.mkdtemp(prefix="wsgen-tex-failed-"))
+            os.chmod(kept, 0o700)
             shutil.copy(tex_path, kept / tex_path.name)
             if log_file.exists():
                 shutil.copy(log_file, kept / log_file.name)
@@ -150,12 +155,9 @@ def _page_counts(aux: str, count: int) -> list[int]:
     return counts
 
 
-def _compile_chunk(exam: Exam, chunk: _Chunk, root: Path) -> tuple[_Chunk, bytes, list[int]]:
-    workdir = root / f"{chunk.kind}-{chunk.index}"
-    workdir.mkdir()
-    pdf, aux = _run_pdflatex(booklet_source(exam, [body for _, body in chunk.sheets]), workdir,
-                             "booklet")
-    return chunk, pdf, _page_counts(aux, len(chunk.sheets))
+#: Sheets per pdflatex job.  Fixed, so that the chunks (and with them the fonts embedded
+#: in every PDF) never depend on the number of workers.
+CHUNK_SHEETS = {"key": 12, "questions": 24}
 
 
 def _write_pdf(writer: PdfWriter, identity: str) -> bytes:
@@ -167,53 +169,102 @@ def _write_pdf(writer: PdfWriter, identity: str) -> bytes:
     return buffer.getvalue()
 
 
-def _split(sheets: Sequence, parts: int) -> list[tuple]:
-    parts = max(1, min(parts, len(sheets)))
-    size, extra = divmod(len(sheets), parts)
-    out, start = [], 0
-    for i in range(parts):
-        end = start + size + (1 if i < extra else 0)
-        out.append(tuple(sheets[start:end]))
-        start = end
-    return out
+@dataclass(frozen=True)
+class _Sheet:
+    variant_id: str
+    folder: str
+    body: str
 
 
-def build_pdfs(exam: Exam, sheets: Sequence[tuple[str, dict[str, str]]], jobs: int | None = None,
-               duplex: bool = False) -> dict[str, bytes]:
-    """Per-variant question-sheet and key PDFs plus both booklets: {relative path: bytes}.
-    `sheets` holds, per variant, its id and its LaTeX bodies by kind ("questions", "key")."""
-    if not tex_available():
-        raise UserError("PDF output needs pdflatex (TeX Live); run `make setup` or install "
-                        "texlive-latex-base, or build without pdf in --formats")
-    jobs = jobs or os.cpu_count() or 1
-    # The keys are several times longer than the sheets: give them more chunks.
-    by_kind = {kind: [(vid, tex[kind]) for vid, tex in sheets] for kind in KINDS}
-    chunks = [_Chunk("key", i, part) for i, part in enumerate(_split(by_kind["key"], jobs))]
-    chunks += [_Chunk("questions", i, part)
-               for i, part in enumerate(_split(by_kind["questions"], max(1, jobs // 2)))]
-    with tempfile.TemporaryDirectory(prefix="wsgen-tex-") as tmp:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(lambda c: _compile_chunk(exam, c, Path(tmp)), chunks))
-    files: dict[str, bytes] = {}
-    for kind in KINDS:
-        booklet = PdfWriter()
-        for chunk, pdf, counts in sorted((r for r in results if r[0].kind == kind),
-                                         key=lambda r: r[0].index):
-            reader = PdfReader(io.BytesIO(pdf))
-            if sum(counts) != len(reader.pages):
-                raise TexError(f"page bookkeeping of the {kind} booklet is off: labels say "
-                               f"{sum(counts)} pages, the PDF has {len(reader.pages)}")
-            start = 0
-            for (vid, _), count in zip(chunk.sheets, counts):
-                pages = reader.pages[start:start + count]
-                single = PdfWriter()
-                for page in pages:
-                    single.add_page(page)
-                files[f"{vid}/{kind}.pdf"] = _write_pdf(single, f"{exam.exam_id}/{vid}/{kind}")
-                if duplex and len(booklet.pages) % 2 == 1:
-                    booklet.add_blank_page()
-                for page in pages:
-                    booklet.add_page(page)
-                start += count
-        files[BOOKLET_NAMES[kind]] = _write_pdf(booklet, f"{exam.exam_id}/{kind}-booklet")
-    return files
+class _BookletCollector:
+    """Typesets the sheets of both kinds chunk by chunk as they arrive (in threads: the work
+    is in pdflatex), then cuts each sheet's PDF and joins the booklets in order."""
+
+    def __init__(self, build, staging):
+        if not tex_available():
+            raise UserError("PDF output needs pdflatex (TeX Live); run `make setup` or install "
+                            "texlive-latex-base, or build without pdf in --formats")
+        self.exam, self.duplex, self.staging = build.exam, build.duplex, staging
+        self.scratch = staging.scratch("tex")
+        self.pool = ThreadPoolExecutor(max_workers=max(1, build.jobs))
+        self.pending: dict[str, list[_Sheet]] = {kind: [] for kind in KINDS}
+        self.futures: dict[str, list] = {kind: [] for kind in KINDS}     # in order, unfinished
+        self.submitted = {kind: 0 for kind in KINDS}
+        self.booklets = {kind: PdfWriter() for kind in KINDS}
+
+    def add(self, summary, data) -> None:
+        for kind in KINDS:
+            self.pending[kind].append(_Sheet(summary.variant_id, summary.folder, data[kind]))
+            if len(self.pending[kind]) == CHUNK_SHEETS[kind]:
+                self._submit(kind)
+        for kind in KINDS:
+            self._collect(kind, wait=False)
+
+    def _submit(self, kind: str) -> None:
+        sheets, self.pending[kind] = tuple(self.pending[kind]), []
+        workdir = self.scratch / f"{kind}-{self.submitted[kind]}"
+        self.submitted[kind] += 1
+        self.futures[kind].append(self.pool.submit(self._compile, sheets, workdir))
+
+    def _compile(self, sheets, workdir: Path):
+        workdir.mkdir()
+        pdf, aux = _run_pdflatex(booklet_source(self.exam, [s.body for s in sheets]), workdir,
+                                 "booklet")
+        shutil.rmtree(workdir, ignore_errors=True)
+        return sheets, pdf, _page_counts(aux, len(sheets))
+
+    def _collect(self, kind: str, wait: bool) -> None:
+        """Cut the finished chunks at the front of the queue, in order."""
+        queue = self.futures[kind]
+        while queue and (wait or queue[0].done()):
+            self._cut(kind, *queue.pop(0).result())
+
+    def _cut(self, kind, sheets, pdf, counts) -> None:
+        reader = PdfReader(io.BytesIO(pdf))
+        if sum(counts) != len(reader.pages):
+            raise TexError(f"page bookkeeping of the {kind} booklet is off: labels say "
+                           f"{sum(counts)} pages, the PDF has {len(reader.pages)}")
+        booklet, start = self.booklets[kind], 0
+        for sheet, count in zip(sheets, counts):
+            pages = reader.pages[start:start + count]
+            single = PdfWriter()
+            for page in pages:
+                single.add_page(page)
+            self.staging.write(f"{sheet.folder}/{kind}.pdf",
+                               _write_pdf(single, f"{self.exam.exam_id}/{sheet.variant_id}/{kind}"))
+            if self.duplex and len(booklet.pages) % 2 == 1:
+                booklet.add_blank_page()
+            for page in pages:
+                booklet.add_page(page)
+            start += count
+
+    def finish(self) -> None:
+        try:
+            for kind in KINDS:
+                if self.pending[kind]:
+                    self._submit(kind)
+                self._collect(kind, wait=True)
+                self.staging.write(BOOKLET_NAMES[kind],
+                                   _write_pdf(self.booklets[kind], f"{self.exam.exam_id}/{kind}-booklet"))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for queue in self.futures.values():
+            for future in queue:
+                future.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class PdfFormat(Format):
+    name = "pdf"
+    description = "questions.pdf and key.pdf per variant, and both booklets (pdfTeX)"
+
+    def render(self, sheet, documents) -> Rendered:
+        # The LaTeX of each document; the collector typesets them in chunks.
+        anchor = f"v{sheet.variant_index}"
+        return Rendered(data={kind: render_document(doc, "tex", anchor=anchor)
+                              for kind, doc in documents.items()})
+
+    def collector(self, build, staging):
+        return _BookletCollector(build, staging)

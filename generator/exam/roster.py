@@ -11,8 +11,8 @@ import io
 import re
 from pathlib import Path
 
-from .documents import Student
-from .errors import UserError, read_input
+from .spec import Student
+from ..errors import UserError, read_input
 
 __all__ = ["load_roster"]
 

@@ -22,16 +22,16 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .documents import Exam, ExamItem
-from .errors import UserError, read_input
-from .options import check_ranges
+from .spec import Exam, ExamItem
+from ..errors import UserError, read_input
+from ..core.settings import check_ranges
 
-__all__ = ["DEFAULT_EXAM", "MAX_VARIANTS", "load_exam", "make_options"]
+__all__ = ["DEFAULT_EXAM", "MAX_VARIANTS", "load_exam", "make_options", "peek_problem_paths"]
 
-DEFAULT_EXAM = Path(__file__).resolve().parent.parent / "exam.toml"
+DEFAULT_EXAM = Path(__file__).resolve().parent / "default.toml"
 MAX_VARIANTS = 100_000
 _TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str,
-        "seed": int, "variants": int, "problems": list}
+        "seed": int, "variants": int, "problem_paths": list, "problems": list}
 _ITEM = {"label": str, "problem": str, "points": int, "options": dict}
 
 
@@ -93,8 +93,9 @@ def make_options(problem, values: dict, where: str = "options"):
     return options
 
 
-def load_exam(path: Path | str | None = None) -> Exam:
-    """Read and validate an exam file; every problem must be registered."""
+def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
+    """Read and validate an exam file; every problem must be registered (built in, from an
+    entry point, from the exam's `problem_paths` or from `extra_paths`)."""
     path = Path(path) if path is not None else DEFAULT_EXAM
     raw = read_input(path, "exam file")
     try:
@@ -127,8 +128,19 @@ def load_exam(path: Path | str | None = None) -> Exam:
     if not data["problems"]:
         fail("problems", "at least one problem is needed", "problems")
 
-    from .registry import load_problems  # imported here: the fast paths never load problems
-    registry = load_problems()
+    paths = []
+    for i, folder in enumerate(data.get("problem_paths", [])):
+        if not isinstance(folder, str) or not folder:
+            fail(f"problem_paths[{i + 1}]", f"expected a folder name, got {folder!r}", "problem_paths")
+        resolved = (path.parent / folder).resolve()
+        if not resolved.is_dir():
+            fail(f"problem_paths[{i + 1}]", f"{folder!r} is not a folder (relative to the exam file)",
+                 "problem_paths")
+        paths.append(str(resolved))
+    paths += [str(Path(p).resolve()) for p in extra_paths]
+    paths = tuple(dict.fromkeys(paths))
+    from ..plugins import discover  # imported here: the fast paths never load problems
+    registry = discover(paths).problems
     items = []
     for i, entry in enumerate(data["problems"]):
         field = f"problems[{i + 1}]"
@@ -163,4 +175,18 @@ def load_exam(path: Path | str | None = None) -> Exam:
         fail("problems", f"duplicate label {dup!r}", "label")
     return Exam(title=data["title"], course=data.get("course", ""), date=data.get("date", ""),
                 instructions=data.get("instructions", ""), master_seed=seed, variants=variants,
-                items=tuple(items), source=str(path), exam_id=data.get("id", path.stem))
+                items=tuple(items), source=str(path), exam_id=data.get("id", path.stem),
+                problem_paths=paths)
+
+
+def peek_problem_paths(path: Path, raw: bytes) -> list[str]:
+    """The exam's problem folders, resolved, read cheaply for the build fingerprint (an
+    invalid file gives none: loading it later reports the error)."""
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    folders = data.get("problem_paths", [])
+    if not isinstance(folders, list):
+        return []
+    return [str((Path(path).parent / f).resolve()) for f in folders if isinstance(f, str) and f]

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .printing import float_value
-from .registry import CheckFailed
+from .problem import CheckFailed
 
 __all__ = ["as_float", "assert_close", "numeric_gradient"]
 

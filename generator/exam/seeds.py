@@ -15,8 +15,8 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import UserError
-from .rng import SEED_BITS
+from ..errors import UserError
+from ..core.rng import SEED_BITS
 
 __all__ = ["default_key_path", "load_or_create_key", "student_seed"]
 

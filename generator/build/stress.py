@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import mpmath
 
-from .model import Choices
-from .printing import float_value
-from .registry import CheckFailed, Problem
-from .variants import DrawFailed, draw_variant
+from ..core.model import Choices
+from ..formats.document import choice_letter
+from ..core.printing import float_value
+from ..core.problem import CheckFailed, Problem
+from ..core.draw import DrawFailed, draw_variant
 
 __all__ = ["StressReport", "stress"]
 
@@ -72,7 +73,7 @@ class StressReport:
             out += [f"    {name:<14} {lo:>12.6g} .. {hi:<12.6g}" for name, (lo, hi) in table.items()]
         if self.positions:
             k = 1 + max(self.positions)
-            counts = ", ".join(f"{'ABCDEFGH'[i]} {self.positions.get(i, 0)}" for i in range(k))
+            counts = ", ".join(f"{choice_letter(i)} {self.positions.get(i, 0)}" for i in range(k))
             out.append(f"  correct option by position: {counts}; chi-square uniformity "
                        f"p = {self.uniformity_p():.3f}")
         out += [f"  FAILED {msg}" for msg in self.check_failures[:10]]
@@ -95,8 +96,50 @@ def stress(problem: Problem, options, count: int, first_seed: int = 0) -> Stress
         for f in dataclasses.fields(variant.params):
             report._widen(report.params, f.name, _numbers(getattr(variant.params, f.name)))
         for answer in variant.solution.answers:
-            if answer.name == "choice":
-                report.positions[int(answer.value)] += 1
+            if answer.kind == "choice":
+                report.positions[answer.correct_index] += 1
             else:
                 report._widen(report.answers, answer.name, _numbers(answer.value))
     return report
+
+
+def corner_options(problem: Problem, base) -> list[tuple[str, object]]:
+    """The corners of a problem's settings box: each numeric setting with a declared range
+    at its min and at its max (the others as in `base`), then all at min, all at max.
+    Open ends are approached by the nearest value a setting of that type can take inside.
+    Corners that the problem's own rules refuse (validate_options) are left out."""
+    from ..core.settings import check_ranges, option_range
+    ranged = []
+    for f in dataclasses.fields(base):
+        declared = option_range(f)
+        if declared is None or isinstance(f.default, bool):
+            continue
+        low, high, open_low, open_high = declared
+        ends = []
+        for end, is_open, direction in ((low, open_low, 1), (high, open_high, -1)):
+            if end is None:
+                continue
+            if isinstance(f.default, int):
+                ends.append(end + direction if is_open else end)
+            else:
+                ends.append(float(end) + direction * 1e-3 * max(1.0, abs(float(end))) if is_open
+                            else float(end))
+        ranged.append((f.name, ends))
+    corners = []
+    for name, ends in ranged:
+        for end in ends:
+            corners.append((f"{name}={end}", {name: end}))
+    if ranged:
+        corners.append(("all at min", {n: e[0] for n, e in ranged}))
+        corners.append(("all at max", {n: e[-1] for n, e in ranged}))
+    out = []
+    for label, change in corners:
+        options = dataclasses.replace(base, **change)
+        try:
+            check_ranges(options)
+            problem.validate_options(options)
+        except ValueError as exc:
+            out.append((f"{label} (refused by the problem: {exc})", None))
+            continue
+        out.append((label, options))
+    return out

@@ -1,0 +1,212 @@
+"""The records that flow through the pipeline: steps, parts, answers, mistakes, solutions.
+
+Steps are data: they hold SymPy objects, never LaTeX or Markdown.  Prose is a
+short string in which ``$...$`` marks inline mathematics (static TeX notation)
+and ``@name`` inside mathematics stands for ``values[name]``, a SymPy object
+that the single printing point (core.printing) turns into TeX.  Display lines
+follow the same rule.  Every format renders the same records.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import sympy as sp
+
+__all__ = ["ANSWER_KINDS", "Answer", "Choices", "Mistake", "Part", "Solution", "Step", "Tex",
+           "Tolerance", "Variant", "Vector", "WithDecimal", "exact_matrix", "exact_vector"]
+
+
+class Vector(tuple):
+    """A vector: shown as a column, serialised as a flat list."""
+
+
+@dataclass(frozen=True)
+class WithDecimal:
+    """A value shown exactly, with a rounded decimal beside it if it does not terminate."""
+    value: Any
+    digits: int = 4
+
+
+class Tex(str):
+    """Fixed TeX notation written by a problem (a formula to choose, a label).
+
+    Values never travel as Tex: they are SymPy objects printed by the printer."""
+
+
+def exact_vector(values) -> Vector:
+    """A Vector of exact rationals from decimal strings, ints or Fractions."""
+    return Vector(sp.Rational(v) for v in values)
+
+
+def exact_matrix(entries, shape: tuple[int, int] | None = None) -> sp.ImmutableMatrix:
+    """An immutable matrix of exact rationals, from rows, or from a flat list and a shape."""
+    if shape is None:
+        return sp.ImmutableMatrix([[sp.Rational(v) for v in row] for row in entries])
+    return sp.ImmutableMatrix(*shape, [sp.Rational(v) for v in entries])
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A multiple-choice list, in the order shown: SymPy expressions or TeX formulas."""
+    options: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One small step of a worked solution, or one block of a question.
+
+    title: a short heading (plain text); text: prose with ``$math$``;
+    math: display lines (TeX notation with ``@name`` placeholders);
+    values: the SymPy objects the placeholders name; substeps: finer steps under this one.
+    """
+    title: str = ""
+    text: str = ""
+    math: tuple[str, ...] = ()
+    values: Mapping[str, Any] = field(default_factory=dict)
+    substeps: tuple["Step", ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "values", _frozen(self.values))
+        object.__setattr__(self, "math", tuple(self.math))
+        object.__setattr__(self, "substeps", tuple(self.substeps))
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a question, "(a)", "(b)", …: its label and its prompt.
+
+    The answers of a part name it (`Answer.part`); a multiple-choice answer's options are
+    shown under its part's prompt."""
+    label: str
+    text: str = ""
+    math: tuple[str, ...] = ()
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "values", _frozen(self.values))
+        object.__setattr__(self, "math", tuple(self.math))
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close a student's number must be to count as right: |a − b| ≤ abs + rel·|b|,
+    entry by entry.  The default accepts an answer rounded to four significant digits."""
+    abs: float = 1e-6
+    rel: float = 1e-3
+
+
+ANSWER_KINDS = ("number", "vector", "matrix", "choice", "list")
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, sp.MatrixBase) or type(value).__name__ == "ShownMatrix":
+        return "matrix"
+    if isinstance(value, Vector):
+        return "vector"
+    if isinstance(value, tuple):
+        return "list"
+    return "number"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A named final result.  `label` is TeX notation; `value` is exact.
+
+    value: a SymPy number or expression, arithmetic as written (Shown), a Matrix, a
+    Vector, a tuple (a list of values over points), or, for kind "choice", the correct
+    option itself (one of `choices`).
+    kind: "number", "vector", "matrix", "list" (inferred from the value) or "choice".
+    points: this answer's share of the problem's points, relative to the other answers'
+    (default 1 each); part: the label of the question part it answers ("(a)").
+    digits: significant digits of the rounded decimal shown beside a non-terminating value.
+    """
+    name: str
+    label: str
+    value: Any
+    digits: int = 4
+    kind: str = ""
+    tolerance: Tolerance = Tolerance()
+    points: Fraction | int = 1
+    part: str = ""
+    choices: tuple[Any, ...] = ()
+
+    def __post_init__(self):
+        if not self.kind:
+            object.__setattr__(self, "kind", "choice" if self.choices else _kind_of(self.value))
+        if self.kind not in ANSWER_KINDS:
+            raise ValueError(f"answer {self.name}: unknown kind {self.kind!r} "
+                             f"(known: {', '.join(ANSWER_KINDS)})")
+        if self.kind == "choice":
+            object.__setattr__(self, "choices", tuple(self.choices))
+            if self.value not in self.choices:
+                raise ValueError(f"answer {self.name}: the correct option is not among its choices")
+        if Fraction(self.points) < 0:
+            raise ValueError(f"answer {self.name}: points must not be negative")
+
+    @property
+    def correct_index(self) -> int:
+        """The 0-based position of the correct option (choice answers)."""
+        return self.choices.index(self.value)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A common mistake: what a student who makes it writes, computed from the same parameters.
+
+    id: a stable identifier (`no_transpose`); label: a few words; why: one line saying
+    what is wrong; values: {answer name: the exact value the mistaken method gives}
+    for the answers it affects (for a choice answer: the option it leads to)."""
+    id: str
+    label: str
+    why: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "values", _frozen(self.values))
+
+
+@dataclass(frozen=True)
+class Solution:
+    steps: tuple[Step, ...]
+    answers: tuple[Answer, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "steps", tuple(self.steps))
+        object.__setattr__(self, "answers", tuple(self.answers))
+        names = [a.name for a in self.answers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate answer names in {names}")
+
+    def answer(self, name: str) -> Any:
+        return self.get(name).value
+
+    def get(self, name: str) -> Answer:
+        for a in self.answers:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One problem drawn for one variant: everything a renderer needs."""
+    problem_id: str
+    title: str
+    seed: int | None            # None for the canonical variant
+    options: Any                # the problem's Options record
+    params: Any                 # the problem's Params record
+    statement: tuple[Any, ...]  # Steps and Parts, in order
+    solution: Solution
+    mistakes: tuple[Mistake, ...] = ()
+    redraws: int = 0
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        return tuple(block for block in self.statement if isinstance(block, Part))

@@ -1,0 +1,87 @@
+"""The problem contract: the base class a problem subclasses and the decorator that registers it.
+
+A problem is one module holding one class decorated with ``@register``; the
+engine (wsgen.plugins) finds the module, validates the class and self-tests it.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .model import Mistake, Solution, Step
+
+__all__ = ["CheckFailed", "NoCanonical", "Problem", "Redraw", "register"]
+
+
+class NoCanonical(ValueError):
+    """Raised by `canonical` when the original exam's numbers do not fit these options
+    (another matrix shape, say); a build then draws that slot from a fixed seed."""
+
+
+class Redraw(Exception):
+    """Raised by `generate` for a degenerate draw; the engine draws again."""
+
+
+class CheckFailed(AssertionError):
+    """The independent float64 check disagrees with the exact solution."""
+
+
+class Problem:
+    """Base class of a problem.  Subclasses set the class attributes and methods.
+
+    id, title: identity; Options, Params: frozen dataclasses (Options fields have
+    defaults, declared with `option`; they are the problem's per-exam settings).
+    canonical(options) -> Params: the original exam's numbers (optional: raise NoCanonical).
+    generate(rng, options) -> Params: a random draw (raise Redraw if degenerate).
+    statement(params, options) -> tuple of Step and Part: the question, nothing of the key.
+    solve(params, options) -> Solution: exact, step by step.
+    check(params, options, solution): an independent float64 recomputation;
+    raise CheckFailed on disagreement.
+    mistakes(params, options, solution) -> tuple[Mistake, ...]: what common mistakes give.
+    """
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    Options: ClassVar[type]
+    Params: ClassVar[type]
+    max_redraws: ClassVar[int] = 100
+
+    def canonical(self, options) -> Any:
+        raise NoCanonical(f"{self.id} has no canonical variant")
+
+    def generate(self, rng, options) -> Any:
+        raise NotImplementedError
+
+    def statement(self, params, options) -> tuple[Step, ...]:
+        raise NotImplementedError
+
+    def solve(self, params, options) -> Solution:
+        raise NotImplementedError
+
+    def check(self, params, options, solution: Solution) -> None:
+        raise NotImplementedError
+
+    def mistakes(self, params, options, solution: Solution) -> tuple[Mistake, ...]:
+        return ()
+
+    def validate_options(self, options) -> None:
+        """Raise ValueError naming the options when they do not fit together.  (Each
+        option's own range is declared with `option` and checked by the engine.)"""
+
+
+REQUIRED_METHODS = ("generate", "statement", "solve", "check")
+
+_PENDING: list[type] = []
+
+
+def register(cls: type) -> type:
+    """Class decorator: hand a Problem subclass to the engine, which validates it on load."""
+    _PENDING.append(cls)
+    return cls
+
+
+def take_registered(module_name: str) -> list[type]:
+    """The classes registered by one module since it was imported (removed from the queue)."""
+    found = [cls for cls in _PENDING if cls.__module__ == module_name]
+    for cls in found:
+        _PENDING.remove(cls)
+    return found

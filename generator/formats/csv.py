@@ -1,0 +1,49 @@
+"""answers.csv: one row per variant, problem, answer and entry, for spreadsheets and graders.
+
+Text cells that a spreadsheet would read as a formula (starting with =, +, -, @, a tab
+or a carriage return) get a leading apostrophe, so an exam label or a student id can
+never run as a formula; the computed columns (entry, exact, value) are left as they are.
+"""
+from __future__ import annotations
+
+import csv
+
+__all__ = ["COLUMNS", "CsvWriter", "safe_cell"]
+
+COLUMNS = ("variant", "student_id", "label", "problem", "seed", "answer", "entry", "exact", "value")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _entries(exact, value, prefix=()):
+    """(entry index "i" or "i,j" (1-based), exact, value) for scalars, vectors and matrices."""
+    if isinstance(exact, list):
+        for i, (e, v) in enumerate(zip(exact, value), start=1):
+            yield from _entries(e, v, prefix + (i,))
+    else:
+        yield ",".join(map(str, prefix)), exact, value
+
+
+class CsvWriter:
+    """Writes the rows of each sheet record (as in answers.json) to a text stream."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.writer = csv.writer(stream, lineterminator="\n")
+        self.writer.writerow(COLUMNS)
+
+    def add(self, record: dict) -> None:
+        for problem in record["problems"]:
+            text = [safe_cell(record["variant"]), safe_cell(record["student"] or ""),
+                    safe_cell(problem["label"]), safe_cell(problem["problem"])]
+            seed = "" if problem["seed"] is None else problem["seed"]
+            for name, answer in problem["answers"].items():
+                for entry, exact, value in _entries(answer["exact"], answer["value"]):
+                    self.writer.writerow([*text, seed, safe_cell(name), entry, exact,
+                                          repr(float(value))])
+
+    def close(self) -> None:
+        self.stream.close()

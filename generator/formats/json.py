@@ -1,0 +1,114 @@
+"""The JSON contract (answers.json, `wsgen show --format json`) and answers.csv.
+
+One object per problem variant:
+
+    {"problem": ID, "seed": INT or null,
+     "params": {NAME: number | nested list of numbers | list of strings},
+     "answers": {NAME: {"value": number | nested list, "exact": string | nested list,
+                        "kind": "number" | "vector" | "matrix" | "list" | "choice",
+                        "tolerance": {"abs": float, "rel": float},
+                        "points": number, "part": "(a)" or "",
+                        "options": [TeX, …]   (choice answers only)}},
+     "mistakes": [{"id", "label", "why", "answers": {NAME: {"value", "exact"}}}]}
+
+"exact" strings parse with sympy.sympify back to the exact value; "value" is the
+float64 nearest to it.  Matrices are lists of rows, vectors flat lists.  A choice
+answer's "value" is the 0-based index of the correct option among "options" and its
+"exact" the option's letter.  "points" is the answer's share of the slot's points.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from fractions import Fraction
+from typing import Any
+
+from ..core.model import Answer, Choices, Variant
+from ..core.printing import exact_str, float_value, tex
+from . import Format, Rendered
+from .csv import CsvWriter
+from .document import choice_letter
+
+__all__ = ["JsonFormat", "dumps", "param_value", "variant_record"]
+
+
+def param_value(value: Any) -> Any:
+    """A parameter as JSON: formulas to choose from become TeX strings; plain Python
+    values stay as they are; exact numbers, vectors and matrices become floats."""
+    if isinstance(value, Choices):
+        return [tex(option) for option in value.options]
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    return float_value(value)
+
+
+def _value(answer: Answer, value: Any) -> dict:
+    if answer.kind == "choice":
+        index = answer.choices.index(value)
+        return {"value": index, "exact": choice_letter(index)}
+    return {"value": float_value(value), "exact": exact_str(value)}
+
+
+def _answer(answer: Answer, share: Fraction) -> dict:
+    record = _value(answer, answer.value)
+    record.update(kind=answer.kind, tolerance={"abs": answer.tolerance.abs, "rel": answer.tolerance.rel},
+                  points=float(share) if share.denominator != 1 else int(share), part=answer.part)
+    if answer.kind == "choice":
+        record["options"] = [tex(option) for option in answer.choices]
+    return record
+
+
+def variant_record(variant: Variant, points: int = 1) -> dict[str, Any]:
+    """The JSON record of one problem variant; `points` are the exam slot's points."""
+    params = {f.name: param_value(getattr(variant.params, f.name))
+              for f in dataclasses.fields(variant.params)}
+    answers = variant.solution.answers
+    total = sum(Fraction(a.points) for a in answers) or Fraction(1)
+    records = {a.name: _answer(a, Fraction(a.points) / total * points) for a in answers}
+    mistakes = [{"id": m.id, "label": m.label, "why": m.why,
+                 "answers": {name: _value(variant.solution.get(name), value)
+                             for name, value in m.values.items()}}
+                for m in variant.mistakes]
+    return {"problem": variant.problem_id, "seed": variant.seed, "params": params,
+            "answers": records, "mistakes": mistakes}
+
+
+def dumps(obj: Any, compact: bool = False) -> str:
+    """Stable JSON text (keys in the contract's order); `compact` for large manifests."""
+    if compact:
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+    return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+class _AnswersCollector:
+    """Streams answers.json and answers.csv into the staging folder, one sheet at a time."""
+
+    def __init__(self, build, staging):
+        head = dumps({"generator": f"wsgen {build.version}", "exam": build.exam.title,
+                      "exam_id": build.exam.exam_id, "master_seed": build.master_seed,
+                      "variants": []}, compact=True)
+        self.json = staging.stream("answers.json")
+        self.json.write(head[:-len("]}\n")])          # the header, up to the open list
+        self.csv = CsvWriter(staging.stream("answers.csv"))
+        self.first = True
+
+    def add(self, summary, data) -> None:
+        self.json.write(("" if self.first else ",") + dumps(summary.record, compact=True)[:-1])
+        self.first = False
+        self.csv.add(summary.record)
+
+    def finish(self) -> None:
+        self.json.write("]}\n")
+        self.json.close()
+        self.csv.close()
+
+
+class JsonFormat(Format):
+    name = "json"
+    description = "answers.json (every variant's parameters, answers and mistakes) and answers.csv"
+
+    def render(self, sheet, documents) -> Rendered:
+        return Rendered()
+
+    def collector(self, build, staging):
+        return _AnswersCollector(build, staging)

@@ -1,0 +1,1 @@
+"""Jinja templates of each format, read through importlib (installed as package data)."""
