@@ -250,24 +250,28 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
     fingerprint = build_fingerprint(__version__, exam_bytes, roster_bytes, key, {
         "exam": str(exam_file.resolve()), "variants": variants, "seed": seed,
         "formats": formats, "duplex": duplex}, problem_paths=paths)
-    with OutputFolder(out_dir) as folder:
-        if not force and folder.is_up_to_date(fingerprint):
-            if not quiet:
-                click.echo(f"wsgen: {out_dir} is up to date (same exam, roster, options, problems "
-                           f"and generator; every file as written); nothing to do", err=True)
-            return
-        import dataclasses
+    if not force and out_dir.is_dir():
+        with OutputFolder(out_dir) as folder:
+            if folder.is_up_to_date(fingerprint):
+                if not quiet:
+                    click.echo(f"wsgen: {out_dir} is up to date (same exam, roster, options, "
+                               "problems and generator; every file as written); nothing to do",
+                               err=True)
+                return
+    import dataclasses
 
-        from .build.pipeline import run_build
-        from .build.sheets import BuildPlan
-        from .exam.load import load_exam
-        from .exam.roster import load_roster
-        exam = load_exam(exam_file, extra_paths=problem_dirs)
-        if seed is not None:
-            exam = dataclasses.replace(exam, master_seed=seed)
-        students = load_roster(roster) if roster is not None else None
-        plan = BuildPlan(exam=exam, variants=exam.variants if variants is None else variants,
-                         formats=formats, students=students, key=key, duplex=duplex)
+    from .build.pipeline import run_build
+    from .build.sheets import BuildPlan
+    from .exam.load import load_exam
+    from .exam.roster import load_roster
+    # Every input is read and checked before the output folder is touched.
+    exam = load_exam(exam_file, extra_paths=problem_dirs)
+    if seed is not None:
+        exam = dataclasses.replace(exam, master_seed=seed)
+    students = load_roster(roster) if roster is not None else None
+    plan = BuildPlan(exam=exam, variants=exam.variants if variants is None else variants,
+                     formats=formats, students=students, key=key, duplex=duplex)
+    with OutputFolder(out_dir) as folder:
         progress = _Progress(plan.count + 1, enabled=not quiet)
         try:
             summary = run_build(plan, folder, jobs=jobs, progress=progress,

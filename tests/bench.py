@@ -16,9 +16,9 @@ sys.path.insert(0, str(ROOT))
 # Benchmarks write beside output/, in build/ (git-ignored): the disk a real build uses.
 SCRATCH = ROOT / "build"
 
-from generator.build import BuildPlan, build_files, draw_all, run_build  # noqa: E402
-from generator.documents import Exam, ExamItem  # noqa: E402
-from generator.exam import load_exam  # noqa: E402
+from wsgen.build.sheets import BuildPlan, build_files, draw_all, run_build  # noqa: E402
+from wsgen.exam.spec import Exam, ExamItem  # noqa: E402
+from wsgen.exam.load import load_exam  # noqa: E402
 from generator.registry import load_problems  # noqa: E402
 from generator.writers import write_build  # noqa: E402
 
@@ -90,7 +90,7 @@ def bench_full_exam(count: int) -> None:
     print(f"default exam, {count} variants + canonical, md+json on {os.cpu_count()} cores: "
           f"{wall:.2f} s wall ({(count + 1) / wall:.0f} variants/s, {cpu:.2f} s CPU in the parent)")
     with tempfile.TemporaryDirectory(prefix="bench-", dir=SCRATCH) as tmp:
-        command = [sys.executable, "-m", "generator", "build", "--out", tmp, "--variants", str(count),
+        command = [sys.executable, "-m", "wsgen", "build", "--out", tmp, "--variants", str(count),
                    "--formats", "md,json", "--quiet"]
         start = time.perf_counter()
         subprocess.run(command, cwd=ROOT, check=True)

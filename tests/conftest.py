@@ -1,26 +1,34 @@
-import sys
-from pathlib import Path
+"""Shared fixtures: the registry, the in-process CLI, one-problem sheets."""
+import contextlib
+import io
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 @pytest.fixture(scope="session")
 def problems():
-    from generator import load_problems
-    return load_problems()
+    from wsgen import discover
+    return discover().problems
 
 
 def run_cli(*args):
     """Run the CLI in-process; returns (exit status, stdout, stderr)."""
-    import contextlib
-    import io
-
-    from generator.cli import main
+    from wsgen.cli import main
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main(list(args))
+        status = main([str(a) for a in args])
     return status, out.getvalue(), err.getvalue()
+
+
+def one_item_sheet(variant, label="Q", points=1):
+    """A sheet holding one problem variant."""
+    from wsgen.exam.spec import Exam, ExamItem, Sheet, SheetItem
+    exam = Exam("t", "", "", "", 0, 0, (ExamItem(label, variant.problem_id, points, variant.options),))
+    return Sheet(exam, "v", 1, (SheetItem(label, points, variant),))
+
+
+def render_variant(variant, kind, markup="md"):
+    """The question sheet or key of one variant, as Markdown (or LaTeX)."""
+    from wsgen.formats.document import build_document
+    from wsgen.formats.templating import render_document
+    return render_document(build_document(one_item_sheet(variant), kind), markup, anchor="v1")

@@ -16,7 +16,7 @@ def test_show_json_contract():
     status, out, _ = run_cli("show", "matrix_backprop", "--canonical", "--format", "json")
     assert status == 0
     record = json.loads(out)
-    assert list(record) == ["problem", "seed", "params", "answers"]
+    assert list(record) == ["problem", "seed", "params", "answers", "mistakes"]
     assert record["problem"] == "matrix_backprop" and record["seed"] is None
     assert record["params"] == {"W": [[0.1, 0.5], [-0.3, 0.8]], "x": [0.2, 0.4]}
     assert set(record["answers"]) == {"Wx", "L", "dL_dW", "dL_dx"}
@@ -28,6 +28,24 @@ def test_show_json_contract():
             assert float(sp.sympify(e)) == pytest.approx(v, rel=1e-15)
     assert record["answers"]["L"]["exact"] == "29/250"  # 0.116 by hand
     assert record["answers"]["dL_dW"]["value"] == [[0.088, 0.176], [0.104, 0.208]]
+    # every answer declares its kind, tolerance, share of the points and part
+    assert record["answers"]["dL_dW"]["kind"] == "matrix"
+    assert record["answers"]["dL_dx"]["kind"] == "vector" and record["answers"]["L"]["kind"] == "number"
+    assert record["answers"]["L"]["tolerance"] == {"abs": 1e-6, "rel": 1e-3}
+    assert sum(a["points"] for a in record["answers"].values()) == pytest.approx(1)
+    assert {m["id"] for m in record["mistakes"]} >= {"missing_factor_2", "norm_not_squared"}
+
+
+def test_show_json_choice_answer_carries_its_options():
+    """Canonical triplet options: no margin, correct, swapped, unsquared -> index 1, "B"."""
+    status, out, _ = run_cli("show", "triplet_loss", "--canonical", "--format", "json")
+    formula = json.loads(out)["answers"]["formula"]
+    assert (formula["kind"], formula["value"], formula["exact"], formula["part"]) == ("choice", 1, "B", "(a)")
+    assert len(formula["options"]) == 4 and r"+ \alpha" in formula["options"][1]
+    no_margin = next(m for m in json.loads(out)["mistakes"] if m["id"] == "no_margin")
+    # no margin: max(0.08 - 0.25, 0) = 0, and it is option A
+    assert no_margin["answers"]["formula"] == {"value": 0, "exact": "A"}
+    assert no_margin["answers"]["loss"]["value"] == 0
 
 
 def test_show_markdown_names_the_seed():
@@ -131,14 +149,15 @@ def test_output_does_not_depend_on_hash_seed():
     import os
     import subprocess
     import sys
-    from conftest import ROOT
+    import tempfile
+    ROOT = tempfile.mkdtemp()
     outs = []
     for hash_seed in ("0", "4242"):
         env = dict(os.environ, PYTHONHASHSEED=hash_seed)
         outs.append(subprocess.run(
-            [sys.executable, "-m", "generator", "show", "logistic_regression", "--seed", "5"],
+            [sys.executable, "-m", "wsgen", "show", "logistic_regression", "--seed", "5"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout)
         outs.append(subprocess.run(
-            [sys.executable, "-m", "generator", "show", "style_transfer_loss", "--seed", "5"],
+            [sys.executable, "-m", "wsgen", "show", "style_transfer_loss", "--seed", "5"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout)
     assert outs[0] == outs[2] and outs[1] == outs[3] and "seed 5" in outs[0]

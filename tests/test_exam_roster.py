@@ -68,7 +68,7 @@ def test_roster_gives_each_student_a_variant(tmp_path):
     build("--exam", exam, "--roster", roster(tmp_path), "--secret", secret, "--out", out)
     for sid, name in (("s1", "Ada Lovelace"), ("s2", "Émile Borel"), ("s3", "Grace Hopper")):
         for kind in ("questions", "key"):
-            text = (out / sid / f"{kind}.md").read_text()
+            text = (out / "students" / sid / f"{kind}.md").read_text()
             assert f"Student: {name} ({sid})" in text
     manifest = json.loads((out / "answers.json").read_text())
     assert [v["student"] for v in manifest["variants"]] == [None, "s1", "s2", "s3"]
@@ -82,7 +82,7 @@ def test_roster_gives_each_student_a_variant(tmp_path):
     # same key and roster: same variants; a new key: new variants
     again = tmp_path / "again"
     build("--exam", exam, "--roster", roster(tmp_path), "--secret", secret, "--out", again)
-    assert (again / "s2" / "key.md").read_bytes() == (out / "s2" / "key.md").read_bytes()
+    assert (again / "students/s2/key.md").read_bytes() == (out / "students/s2/key.md").read_bytes()
     other = tmp_path / "other"
     build("--exam", exam, "--roster", roster(tmp_path), "--secret", tmp_path / "new.key", "--out", other)
     params = lambda d: [p["params"] for v in json.loads((d / "answers.json").read_text())["variants"][1:]
@@ -189,8 +189,8 @@ def test_stress_reports_no_failures(problem_id):
 
 
 def test_stress_counts_check_failures(monkeypatch):
-    from generator import CheckFailed, load_problems
-    problem = load_problems()["triplet_loss"]
+    from wsgen import CheckFailed, discover
+    problem = discover().problems["triplet_loss"]
 
     def flaky(params, options, solution):
         if params.alpha == sympy_half:
@@ -206,7 +206,7 @@ def test_stress_counts_check_failures(monkeypatch):
 def test_progress_bar_appears_on_a_terminal_after_a_second(monkeypatch):
     import io as _io
 
-    import generator.cli as cli
+    import wsgen.cli as cli
 
     class Terminal(_io.StringIO):
         def isatty(self):

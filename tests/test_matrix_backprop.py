@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from generator import CheckFailed
-from generator.model import Solution
-from generator.variants import draw_variant
+from wsgen import CheckFailed
+from wsgen.core.model import Solution
+from wsgen.core.draw import draw_variant
 
 R = sp.Rational
 
@@ -64,7 +64,7 @@ def test_check_rejects_a_wrong_entry(problems):
 
 
 def test_options_are_validated(problems):
-    from generator.exam import make_options
+    from wsgen.exam.load import make_options
     p = problems["matrix_backprop"]
     with pytest.raises(ValueError, match="m must be"):
         make_options(p, {"m": 0})

@@ -8,9 +8,9 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import run_cli
-from generator.build import plan_sheets
-from generator.exam import load_exam
-from generator.printing import approx_decimal, is_terminating, tex
+from wsgen.build.sheets import plan_sheets
+from wsgen.exam.load import load_exam
+from wsgen.core.printing import approx_decimal, is_terminating, tex
 
 # Outside CI a machine without TeX skips these; in CI (CI=true) they always run, so a
 # missing TeX fails loudly instead of hiding.
@@ -56,10 +56,15 @@ def test_canonical_key_has_every_answer_and_questions_none(built):
     sheet = plan_sheets(load_exam(), 0)[0]
     checked = 0
     for item in sheet.items:
-        given = {tex(abs(e)) for block in item.variant.statement for v in block.values.values()
+        given = {tex(abs(e)) for block in item.variant.statement for v in getattr(block, "values", {}).values()
                  for e in (list(v) if isinstance(v, tuple) or hasattr(v, "tolist") else [v])
                  if hasattr(e, "is_number")}
         for answer in item.variant.solution.answers:
+            if answer.kind == "choice":
+                # the key names the correct option's letter (derived at render time)
+                letter = "ABCD"[answer.correct_index]
+                assert f"{answer.part} Option {letter}" in key
+                continue
             for text in shown_numbers(answer):
                 assert re.search(rf"(?<![\d.]){re.escape(text)}(?!\d)", key), (item.label, answer.name, text)
                 if text.lstrip("-") not in given:
@@ -113,7 +118,7 @@ def test_user_text_is_literal_and_reads_no_file(tmp_path):
 
 
 def test_tex_failure_is_short_and_writes_nothing(tmp_path, monkeypatch):
-    import generator.pdf as pdf
+    import wsgen.formats.pdf as pdf
     out_dir = build_pdf(tmp_path, "kept", "--variants", "0")
     before = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
     monkeypatch.setattr(pdf, "booklet_source", lambda exam, bodies:

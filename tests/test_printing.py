@@ -1,8 +1,9 @@
 import sympy as sp
 
-from generator.model import Vector, shown_dot, shown_square
-from generator.printing import answer_tex, approx_decimal, exact_str, float_value, is_terminating, tex
-from generator.richtext import MarkupError, escape_markdown, escape_tex, render_text
+from wsgen.core.model import Vector
+from wsgen.core.shown import shown_dot, shown_square
+from wsgen.core.printing import answer_tex, approx_decimal, exact_str, float_value, is_terminating, tex
+from wsgen.formats.markup import MarkupError, escape_markdown, escape_tex, render_text
 
 R = sp.Rational
 
@@ -72,8 +73,8 @@ def test_fast_numeric_path_agrees_with_sympy_evalf():
     """The mpmath evaluator behind rounded decimals and JSON floats gives SymPy's evalf digits."""
     from decimal import Decimal
 
-    from generator.printing import _decimal
-    from generator.rng import VariantRng
+    from wsgen.core.printing import _decimal
+    from wsgen.core.rng import VariantRng
     rng = VariantRng(5)
     for _ in range(200):
         a, b = (sp.Rational(rng.decimal(-3, 3, 2, False)) for _ in range(2))

@@ -4,12 +4,12 @@ import textwrap
 
 import pytest
 
-from generator import ProblemError, load_problems
+from wsgen import ProblemError, discover
 
 GOOD = '''
 from dataclasses import dataclass
 import sympy as sp
-from generator import Answer, Problem, Solution, Step, register, CheckFailed
+from wsgen import Answer, Problem, Solution, Step, register, CheckFailed
 
 @dataclass(frozen=True)
 class Options:
@@ -34,14 +34,18 @@ class P(Problem):
 '''
 
 
-def make_package(tmp_path, name, modules):
-    pkg = tmp_path / name
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
+def make_folder(tmp_path, name, modules):
+    """A problem folder (as for --problems): one module per problem."""
+    folder = tmp_path / name
+    folder.mkdir()
     for mod, text in modules.items():
-        (pkg / f"{mod}.py").write_text(textwrap.dedent(text))
-    sys.path.insert(0, str(tmp_path))
-    return name
+        (folder / f"{mod}.py").write_text(textwrap.dedent(text))
+    return folder
+
+
+def load(folder):
+    return {pid: p for pid, p in discover([folder]).problems.items()
+            if discover([folder]).sources[pid] == str(folder.resolve())}
 
 
 def test_real_problems_load(problems):
@@ -49,35 +53,50 @@ def test_real_problems_load(problems):
 
 
 def test_good_problem_registers(tmp_path):
-    pkg = make_package(tmp_path, "probs_good", {"one": GOOD.format(pid="one", solve="2 * p.a")})
-    assert list(load_problems(pkg)) == ["one"]
+    folder = make_folder(tmp_path, "good", {"one": GOOD.format(pid="one", solve="2 * p.a")})
+    assert list(load(folder)) == ["one"]
 
 
 def test_duplicate_id_names_both_modules(tmp_path):
-    pkg = make_package(tmp_path, "probs_dup", {"a": GOOD.format(pid="same", solve="2 * p.a"),
-                                               "b": GOOD.format(pid="same", solve="2 * p.a")})
-    with pytest.raises(ProblemError, match=r"probs_dup\.b: duplicate problem id 'same' .*probs_dup\.a"):
-        load_problems(pkg)
+    folder = make_folder(tmp_path, "dup", {"a": GOOD.format(pid="same", solve="2 * p.a"),
+                                           "b": GOOD.format(pid="same", solve="2 * p.a")})
+    with pytest.raises(ProblemError, match=r"duplicate problem id 'same': .*dup/a\.py.* and .*dup/b\.py"):
+        discover([folder])
+
+
+def test_id_of_a_shipped_problem_is_a_duplicate(tmp_path):
+    folder = make_folder(tmp_path, "shadow", {"mb": GOOD.format(pid="matrix_backprop", solve="2 * p.a")})
+    with pytest.raises(ProblemError, match=r"duplicate problem id 'matrix_backprop': built-in .* and .*shadow"):
+        discover([folder])
 
 
 def test_failing_self_check_names_module(tmp_path):
-    pkg = make_package(tmp_path, "probs_bad", {"wrong": GOOD.format(pid="w", solve="3 * p.a")})
-    with pytest.raises(ProblemError, match=r"probs_bad\.wrong: self-test failed: CheckFailed"):
-        load_problems(pkg)
+    folder = make_folder(tmp_path, "bad", {"wrong": GOOD.format(pid="w", solve="3 * p.a")})
+    with pytest.raises(ProblemError, match=r"bad/wrong\.py: w: self-test failed \(canonical variant\): CheckFailed"):
+        discover([folder])
 
 
 def test_missing_method_names_module(tmp_path):
     text = GOOD.format(pid="m", solve="2 * p.a").replace("    def check(self, p, o, s):\n"
                                                          "        if s.answer(\"b\") != 2 * p.a: raise CheckFailed(\"b\")\n", "")
-    pkg = make_package(tmp_path, "probs_missing", {"nocheck": text})
-    with pytest.raises(ProblemError, match=r"probs_missing\.nocheck: missing method check\(\)"):
-        load_problems(pkg)
+    folder = make_folder(tmp_path, "missing", {"nocheck": text})
+    with pytest.raises(ProblemError, match=r"missing/nocheck\.py: m: missing method check\(\)"):
+        discover([folder])
 
 
 def test_import_error_names_module(tmp_path):
-    pkg = make_package(tmp_path, "probs_syntax", {"broken": "def (:\n"})
-    with pytest.raises(ProblemError, match=r"probs_syntax\.broken: import failed"):
-        load_problems(pkg)
+    folder = make_folder(tmp_path, "syntax", {"broken": "def (:\n"})
+    with pytest.raises(ProblemError, match=r"syntax/broken\.py: import failed: SyntaxError"):
+        discover([folder])
+
+
+def test_placeholder_typo_is_an_error_at_load(tmp_path):
+    text = GOOD.format(pid="typo", solve="2 * p.a").replace(
+        'def solve(self, p, o): return Solution((), (Answer("b", "b", 2 * p.a),))',
+        'def solve(self, p, o): return Solution((Step(title="Doubling", math=("b = @bb",), values={"b": 2 * p.a}),), (Answer("b", "b", 2 * p.a),))')
+    folder = make_folder(tmp_path, "typo", {"typo": text})
+    with pytest.raises(ProblemError, match=r"typo: self-test failed .*'Doubling'.*@bb has no value"):
+        discover([folder])
 
 
 def test_declared_option_ranges_are_checked():
@@ -85,7 +104,7 @@ def test_declared_option_ranges_are_checked():
 
     import pytest as _pytest
 
-    from generator.options import check_ranges, option
+    from wsgen.core.settings import check_ranges, option
 
     @dataclass(frozen=True)
     class Options:
@@ -104,7 +123,7 @@ def test_declared_option_ranges_are_checked():
 def test_default_outside_its_range_names_module(tmp_path):
     text = GOOD.format(pid="r", solve="2 * p.a").replace(
         "    k: int = 1", "    k: int = option(9, 1, 3)").replace(
-        "from generator import Answer,", "from generator.options import option\nfrom generator import Answer,")
-    pkg = make_package(tmp_path, "probs_range", {"ranged": text})
-    with pytest.raises(ProblemError, match=r"probs_range\.ranged: default option out of its own range"):
-        load_problems(pkg)
+        "from wsgen import Answer,", "from wsgen.core.settings import option\nfrom wsgen import Answer,")
+    folder = make_folder(tmp_path, "range", {"ranged": text})
+    with pytest.raises(ProblemError, match=r"range/ranged\.py: r: default option out of its own range"):
+        discover([folder])

@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from generator.rng import VariantRng, derive_seed
+from wsgen.core.rng import VariantRng, derive_seed
 
 
 def spec_seed(master, index, problem_id):
@@ -69,7 +69,7 @@ def test_permutation_is_uniformish():
 def test_matrix_backprop_params_pinned_to_recipe(problems):
     """Parameters of a few seeds, recomputed from the recipe: W row by row, then x,
     each entry k/10 with k uniform in [-9, 9] minus {0} (0 draws again)."""
-    from generator.variants import draw_variant
+    from wsgen.core.draw import draw_variant
     problem = problems["matrix_backprop"]
     for seed in (1, 2, 2026):
         words = iter(spec_words(seed, 200))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -98,7 +99,22 @@ def _work(plan: BuildPlan, indices: Sequence[int]) -> list[SheetOutput]:
     return [render_sheet_outputs(draw_sheet(plan, i), plan.formats) for i in indices]
 
 
-def _init_worker(problem_paths: tuple[str, ...]) -> None:
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive a build killed with SIGKILL (Linux: PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)                  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:                         # the parent died before prctl
+        os._exit(1)
+
+
+def _init_worker(problem_paths: tuple[str, ...], parent: int) -> None:
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)       # the build's process handles ^C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     discover(problem_paths, validate=False)
 
 
@@ -121,7 +137,7 @@ def _in_order(plan: BuildPlan, jobs: int, start_method: str | None) -> Iterator[
         # otherwise each forked worker's collections touch, and so copy, the parent's pages.
         gc.freeze()
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
-                               initializer=_init_worker, initargs=(plan.exam.problem_paths,))
+                               initializer=_init_worker, initargs=(plan.exam.problem_paths, os.getpid()))
     try:
         window = deque(pool.submit(_work, plan, c) for c in islice(chunks, WINDOW * jobs))
         while window:

@@ -35,10 +35,14 @@ class MarkupError(ValueError):
 
 @lru_cache(maxsize=8192)
 def escape_markdown(text: str) -> str:
-    """Plain text that Markdown shows literally (no emphasis, links, math or HTML)."""
+    """Plain text that Markdown shows literally (no emphasis, links, math, HTML, headings,
+    rules, quotes, lists or code blocks), whatever its lines start with."""
     escaped = _MD_SPECIAL.sub(r"\\\1", str(text)).replace("&", "&amp;")
-    escaped = re.sub(r"^(\s*)([-+])(\s)", r"\1\\\2\3", escaped, flags=re.M)   # not a list item
-    return re.sub(r"^(\s*)(\d+)\.", r"\1\2\\.", escaped, flags=re.M)          # not a numbered item
+    # Leading blanks shrink to one space (four would start a code block); then a line can
+    # start no list item (- + 1. 1)), setext underline or thematic break (---, ===, - - -).
+    escaped = re.sub(r"^[ \t]+", " ", escaped, flags=re.M)
+    escaped = re.sub(r"^( ?)([-+=])", r"\1\\\2", escaped, flags=re.M)
+    return re.sub(r"^( ?\d+)([.)])", r"\1\\\2", escaped, flags=re.M)
 
 
 # Characters beyond ASCII that the LaTeX documents can typeset: Latin-1 and Latin
