@@ -191,7 +191,7 @@ def stress(problem_id, count, first_seed, option_pairs, corners, problem_dirs):
         report = run_stress(problem, opts, count, first_seed)
         for line in report.lines():
             click.echo(line)
-        failed = failed or bool(report.check_failures)
+        failed = failed or report.failed
     if failed:
         raise click.exceptions.Exit(1)
 

@@ -12,15 +12,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 # Benchmarks write beside output/, in build/ (git-ignored): the disk a real build uses.
 SCRATCH = ROOT / "build"
 
-from wsgen.build.sheets import BuildPlan, build_files, draw_all, run_build  # noqa: E402
-from wsgen.exam.spec import Exam, ExamItem  # noqa: E402
+from wsgen import discover  # noqa: E402
+from wsgen.build.output import OutputFolder  # noqa: E402
+from wsgen.build.pipeline import run_build, sheet_outputs  # noqa: E402
+from wsgen.build.sheets import BuildPlan  # noqa: E402
 from wsgen.exam.load import load_exam  # noqa: E402
-from generator.registry import load_problems  # noqa: E402
-from generator.writers import write_build  # noqa: E402
+from wsgen.exam.spec import Exam, ExamItem  # noqa: E402
+
+
+def build_into(plan, out: Path, jobs=None) -> None:
+    with OutputFolder(out) as folder:
+        run_build(plan, folder, jobs=jobs)
 
 
 def median_time(run, repeat: int = 3) -> tuple[float, float]:
@@ -39,15 +44,14 @@ def median_time(run, repeat: int = 3) -> tuple[float, float]:
 
 def bench_single_problem(problem_id: str, count: int) -> None:
     """Variants per second of one problem to Markdown + JSON, on one core."""
-    problem = load_problems()[problem_id]
+    problem = discover().problems[problem_id]
     exam = Exam(title="bench", course="", date="", instructions="", master_seed=1, variants=count,
                 items=(ExamItem("Q1", problem_id, 1, problem.Options()),))
 
     plan = BuildPlan(exam, count, formats=("md", "json"))
 
     def run(out: Path) -> None:
-        outputs = draw_all(plan, jobs=1)
-        write_build(out, build_files(plan, outputs))
+        build_into(plan, out, jobs=1)
 
     wall, cpu = median_time(run, repeat=5)
     print(f"{problem_id}: {count} variants to md+json (draw, check, render, write) in "
@@ -59,16 +63,16 @@ def bench_pdf_build(count: int) -> None:
     """The default exam with PDF: per-variant sheets and keys plus both booklets."""
     import subprocess
 
-    from generator.pdf import TEX_ENV, booklet_source
+    from wsgen.formats.pdf import TEX_ENV, booklet_source
 
     exam = load_exam()
     plan = BuildPlan(exam, count, formats=("md", "json", "pdf"))
-    wall, cpu = median_time(lambda out: run_build(plan, out), repeat=1)
+    wall, cpu = median_time(lambda out: build_into(plan, out), repeat=1)
     # The floor: one pdflatex pass over the combined key booklet, typeset in one process.
-    outputs = draw_all(BuildPlan(exam, count, formats=("pdf",)), jobs=2)
+    outputs = sheet_outputs(BuildPlan(exam, count, formats=("pdf",)), jobs=2)
     with tempfile.TemporaryDirectory(prefix="wsgen-bench-") as tmp:
-        Path(tmp, "keys.tex").write_text(booklet_source(exam, [o.tex["key"] for o in outputs]),
-                                         encoding="utf-8")
+        bodies = [o.rendered["pdf"].data["key"] for o in outputs]
+        Path(tmp, "keys.tex").write_text(booklet_source(exam, bodies), encoding="utf-8")
         start = time.perf_counter()
         subprocess.run(["pdflatex", "-interaction=nonstopmode", "-no-shell-escape", "keys.tex"],
                        cwd=tmp, env=dict(__import__("os").environ, **TEX_ENV), check=True,
@@ -86,23 +90,43 @@ def bench_full_exam(count: int) -> None:
     import os
     import subprocess
     plan = BuildPlan(load_exam(), count, formats=("md", "json"))
-    wall, cpu = median_time(lambda out: run_build(plan, out), repeat=1)
+    wall, cpu = median_time(lambda out: build_into(plan, out), repeat=1)
     print(f"default exam, {count} variants + canonical, md+json on {os.cpu_count()} cores: "
           f"{wall:.2f} s wall ({(count + 1) / wall:.0f} variants/s, {cpu:.2f} s CPU in the parent)")
     with tempfile.TemporaryDirectory(prefix="bench-", dir=SCRATCH) as tmp:
         command = [sys.executable, "-m", "wsgen", "build", "--out", tmp, "--variants", str(count),
                    "--formats", "md,json", "--quiet"]
         start = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True)
+        subprocess.run(command, cwd=tmp, check=True)
         first = time.perf_counter() - start
         start = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True)
+        subprocess.run(command, cwd=tmp, check=True)
         again = time.perf_counter() - start
     print(f"  the same through the CLI: {first:.2f} s; unchanged re-run: {again:.2f} s")
 
 
+def bench_memory(counts=(1000, 10_000)) -> None:
+    """Peak RSS of a CLI build (md+json): the largest process of the build, parent or worker
+    (getrusage of the waited-for children).  Streaming keeps it flat in the variant count."""
+    import subprocess
+    for count in counts:
+        with tempfile.TemporaryDirectory(prefix="bench-", dir=SCRATCH) as tmp:
+            command = [sys.executable, "-c", "import resource, subprocess, sys; "
+                       "subprocess.run(sys.argv[1:], check=True); "
+                       "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+                       sys.executable, "-m", "wsgen", "build", "--out", str(Path(tmp) / "out"),
+                       "--variants", str(count), "--formats", "md,json", "--quiet"]
+            start = time.perf_counter()
+            peak_kib = int(subprocess.run(command, cwd=tmp, check=True, capture_output=True,
+                                          text=True).stdout.split()[-1])
+            wall = time.perf_counter() - start
+        print(f"default exam, {count} variants md+json through the CLI: {wall:.1f} s, "
+              f"peak RSS {peak_kib / 1024:.0f} MB (largest process)")
+
+
 if __name__ == "__main__":
-    load_problems()
+    discover()
     bench_single_problem("matrix_backprop", 1000)
     bench_full_exam(1000)
+    bench_memory()
     bench_pdf_build(100)

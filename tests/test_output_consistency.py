@@ -148,18 +148,19 @@ def test_disk_full_leaves_the_previous_build(tmp_path):
             status, _, err = run_cli("build", "--variants", 400, "--formats", "md,json", "--out", out, "-q")
         else:
             import wsgen.build.output as output
-            real = output.atomic_write
+            real = output.Staging.write
             count = iter(range(10 ** 6))
 
-            def full(path, data):
+            def full(self, rel, data):
                 if next(count) > 30:
-                    raise OSError(28, "No space left on device")
-                return real(path, data)
-            output.atomic_write = full
+                    return self.guard(rel, lambda: (_ for _ in ()).throw(
+                        OSError(28, "No space left on device")))
+                return real(self, rel, data)
+            output.Staging.write = full
             try:
                 status, _, err = run_cli("build", "--variants", 400, "--formats", "md,json", "--out", out, "-q")
             finally:
-                output.atomic_write = real
+                output.Staging.write = real
         assert status == 2 and "No space left on device" in err and err.count("\n") == 1, err
         assert snapshot(out) == before and not list(out.glob(".wsgen-staging-*"))
         status, _, err = run_cli("build", "--variants", 2, "--formats", "md,json", "--out", out)

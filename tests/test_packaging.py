@@ -132,7 +132,8 @@ def test_installed_wheel_runs_away_from_the_sources(installed, tmp_path):
     built = run(installed, empty, "-m", "wsgen", "build", "--out", "out", "--formats", "md,json")
     assert built.returncode == 0, built.stderr
     out = empty / "out"
-    assert (out / "canonical" / "key.md").is_file() and (out / "canonical" / "questions.md").is_file()
+    for name in ("key.md", "questions.md"):
+        assert (out / "canonical" / name).is_file(), name
     record = json.loads((out / "answers.json").read_text(encoding="utf-8"))
     assert record["generator"] == f"wsgen {version}"
     assert [v["variant"] for v in record["variants"]][0] == "canonical"

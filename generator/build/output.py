@@ -87,6 +87,7 @@ class Staging:
     def __init__(self, root: Path, out_dir: Path):
         self.root, self.out_dir = root, out_dir
         self.hashes: dict[str, str] = {}
+        self._folders: set[Path] = set()
 
     def guard(self, rel: str, action):
         try:
@@ -96,15 +97,19 @@ class Staging:
 
     def path_of(self, rel: str) -> Path:
         path = self.root / "files" / rel
-        if not path.parent.is_dir():
+        if path.parent not in self._folders:
             self.guard(rel, lambda: path.parent.mkdir(parents=True, exist_ok=True))
+            self._folders.add(path.parent)
         return path
 
     def write(self, rel: str, data: bytes | str) -> None:
         if rel in self.hashes:
             raise ValueError(f"{rel} written twice in one build")
         payload = data.encode("utf-8") if isinstance(data, str) else data
-        self.guard(rel, lambda: atomic_write(self.path_of(rel), payload))
+        path = self.path_of(rel)
+        # The staging folder is private to this build and committed as a whole: a plain
+        # write suffices here (each file is renamed into place at commit).
+        self.guard(rel, lambda: path.write_bytes(payload))
         self.hashes[rel] = hashlib.sha256(payload).hexdigest()
 
     def stream(self, rel: str) -> _HashingStream:

@@ -15,8 +15,8 @@ import mpmath
 from ..core.model import Choices
 from ..formats.document import choice_letter
 from ..core.printing import float_value
-from ..core.problem import CheckFailed, Problem
-from ..core.draw import DrawFailed, draw_variant
+from ..core.problem import Problem
+from ..core.draw import draw_variant
 
 __all__ = ["StressReport", "stress"]
 
@@ -46,6 +46,8 @@ class StressReport:
     params: dict[str, list[float]] = field(default_factory=dict)      # name -> [min, max]
     answers: dict[str, list[float]] = field(default_factory=dict)
     positions: Counter = field(default_factory=Counter)
+    property_failures: list[str] = field(default_factory=list)
+    property_seeds: int = 0
 
     def _widen(self, table, name, values):
         if values:
@@ -76,8 +78,17 @@ class StressReport:
             counts = ", ".join(f"{choice_letter(i)} {self.positions.get(i, 0)}" for i in range(k))
             out.append(f"  correct option by position: {counts}; chi-square uniformity "
                        f"p = {self.uniformity_p():.3f}")
+        if self.property_seeds:
+            out.append(f"  properties (reproducible, JSON round trip, nothing of the key on the "
+                       f"question sheet) over {self.property_seeds} seeds: "
+                       f"{len(self.property_failures)} failures")
         out += [f"  FAILED {msg}" for msg in self.check_failures[:10]]
+        out += [f"  FAILED {msg}" for msg in self.property_failures[:10]]
         return out
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.check_failures or self.property_failures)
 
 
 def stress(problem: Problem, options, count: int, first_seed: int = 0) -> StressReport:
@@ -86,8 +97,8 @@ def stress(problem: Problem, options, count: int, first_seed: int = 0) -> Stress
     for seed in range(first_seed, first_seed + count):
         try:
             variant = draw_variant(problem, options, seed)
-        except (CheckFailed, DrawFailed, ArithmeticError, ValueError) as exc:
-            report.check_failures.append(f"seed {seed}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - every failure is counted and shown
+            report.check_failures.append(f"seed {seed}: {type(exc).__name__}: {exc}")
             continue
         report.redraws += variant.redraws
         signature = repr(variant.params)
@@ -100,6 +111,10 @@ def stress(problem: Problem, options, count: int, first_seed: int = 0) -> Stress
                 report.positions[answer.correct_index] += 1
             else:
                 report._widen(report.answers, answer.name, _numbers(answer.value))
+    from .properties import property_failures
+    seeds = range(first_seed, first_seed + min(count, 50))
+    report.property_seeds = len(seeds)
+    report.property_failures = property_failures(problem, options, seeds)
     return report
 
 

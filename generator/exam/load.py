@@ -13,6 +13,12 @@
     options = { m = 2, n = 2 }             # the problem's options; unknown keys are errors
 
 Every error names the file, the line where it can be found, and the field.
+
+Limits, checked on load: title, course, date and id at most 200 characters; instructions
+at most 5000; a label at most 40; no control characters (C0, DEL, C1) in any of them,
+except tab and newline in instructions; points 0 to 1000; labels distinct; seed below
+2^63; variants 0 to 100000.  The file is UTF-8 (a byte-order mark is allowed), at most
+errors.INPUT_LIMIT bytes.
 """
 from __future__ import annotations
 
@@ -33,21 +39,41 @@ MAX_VARIANTS = 100_000
 _TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str,
         "seed": int, "variants": int, "problem_paths": list, "problems": list}
 _ITEM = {"label": str, "problem": str, "points": int, "options": dict}
+MAX_POINTS = 1000
+#: The longest value of each text field, in characters.
+TEXT_LIMITS = {"title": 200, "course": 200, "date": 200, "id": 200, "instructions": 5000,
+               "label": 40, "problem": 200}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_PROSE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def text_problem(value: str, limit: int, multiline: bool = False) -> str | None:
+    """Why a text field's value is refused (too long, a control character), or None."""
+    if len(value) > limit:
+        return f"at most {limit} characters, got {len(value)}"
+    bad = (_CONTROL_IN_PROSE if multiline else _CONTROL).search(value)
+    if bad:
+        return f"control character U+{ord(bad.group()):04X} not allowed"
+    return None
 
 
 class _Locator:
     """Finds the line of a field in the TOML text, for error messages."""
 
     def __init__(self, text: str):
-        self.lines = text.splitlines()
+        self.lines = text.split("\n")          # TOML's lines (not str.splitlines)
+
+    def _items(self) -> list[int]:
+        return [i for i, ln in enumerate(self.lines) if re.match(r"\s*\[\[\s*problems\s*\]\]", ln)]
 
     def line(self, key: str, item: int | None = None) -> int | None:
         start, end = 0, len(self.lines)
         if item is not None:
-            headers = [i for i, ln in enumerate(self.lines) if re.match(r"\s*\[\[\s*problems\s*\]\]", ln)]
-            if item < len(headers):
-                start = headers[item]
-                end = headers[item + 1] if item + 1 < len(headers) else len(self.lines)
+            headers = self._items()
+            if item >= len(headers):       # problems = [{...}, ...]: the array's line
+                return self.line("problems")
+            start = headers[item]
+            end = headers[item + 1] if item + 1 < len(headers) else len(self.lines)
         else:
             firsttable = next((i for i, ln in enumerate(self.lines) if re.match(r"\s*\[", ln)), end)
             end = firsttable
@@ -55,7 +81,13 @@ class _Locator:
         for i in range(start, end):
             if pattern.search(self.lines[i].split("#", 1)[0]):
                 return i + 1
-        return start + 1 if item is not None else None
+        if item is None:                     # a table header: [problems], [problems.x]
+            header = re.compile(rf"\s*\[\s*{re.escape(key)}\s*[\].]")
+            for i, ln in enumerate(self.lines):
+                if header.match(ln):
+                    return i + 1
+            return None
+        return start + 1
 
 
 def _type_name(t: type) -> str:
@@ -69,6 +101,11 @@ def _is_type(value: Any, t: type) -> bool:
     if t is int:
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, t)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def make_options(problem, values: dict, where: str = "options"):
@@ -99,12 +136,18 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
     path = Path(path) if path is not None else DEFAULT_EXAM
     raw = read_input(path, "exam file")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: not UTF-8 text (byte {raw[exc.start]:#04x})") from None
+    try:
         data = tomllib.loads(text)
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: invalid TOML: {exc}") from None
+        message = str(exc)
+        at = re.search(r"\s*\(at line (\d+), column \d+\)$", message)
+        if at:
+            raise UserError(f"{path}:{at.group(1)}: invalid TOML: {message[:at.start()]}") from None
+        raise UserError(f"{path}: invalid TOML: {message}") from None
     where = _Locator(text)
 
     def fail(field: str, message: str, key: str, item: int | None = None):
@@ -114,8 +157,15 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
     for key, value in data.items():
         if key not in _TOP:
             fail(key, f"unknown field (expected one of: {', '.join(_TOP)})", key)
+        if key == "problems" and isinstance(value, dict):
+            fail(key, "expected an array of tables: write [[problems]] (two brackets) above "
+                 "each problem, not [problems]", key)
         if not _is_type(value, _TOP[key]):
-            fail(key, f"expected {_type_name(_TOP[key])}, got {value!r}", key)
+            fail(key, f"expected {_type_name(_TOP[key])}, got {_short(value)}", key)
+        if isinstance(value, str) and key in TEXT_LIMITS:
+            why = text_problem(value, TEXT_LIMITS[key], multiline=key == "instructions")
+            if why:
+                fail(key, why, key)
     for required in ("title", "problems"):
         if required not in data:
             raise UserError(f"{path}: {required}: missing required field")
@@ -150,7 +200,11 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
             if key not in _ITEM:
                 fail(f"{field}.{key}", f"unknown field (expected one of: {', '.join(_ITEM)})", key, i)
             if not _is_type(value, _ITEM[key]):
-                fail(f"{field}.{key}", f"expected {_type_name(_ITEM[key])}, got {value!r}", key, i)
+                fail(f"{field}.{key}", f"expected {_type_name(_ITEM[key])}, got {_short(value)}", key, i)
+            if isinstance(value, str) and key in TEXT_LIMITS:
+                why = text_problem(value, TEXT_LIMITS[key])
+                if why:
+                    fail(f"{field}.{key}", why, key, i)
         if "problem" not in entry:
             fail(f"{field}.problem", "missing required field", "problem", i)
         problem_id = entry["problem"]
@@ -158,8 +212,8 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
             fail(f"{field}.problem", f"unknown problem {problem_id!r} "
                  f"(known: {', '.join(sorted(registry))})", "problem", i)
         points = entry.get("points", 1)
-        if points < 0:
-            fail(f"{field}.points", f"expected a non-negative integer, got {points}", "points", i)
+        if not 0 <= points <= MAX_POINTS:
+            fail(f"{field}.points", f"expected 0 to {MAX_POINTS}, got {points}", "points", i)
         try:
             options = make_options(registry[problem_id], entry.get("options", {}),
                                    where=f"{field}.options")
@@ -169,10 +223,13 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
             raise UserError(f"{path}{':' + str(line) if line else ''}: {exc}") from None
         items.append(ExamItem(label=entry.get("label", f"Q{i + 1}"), problem_id=problem_id,
                               points=points, options=options))
-    labels = [it.label for it in items]
-    if len(set(labels)) != len(labels):
-        dup = next(lab for lab in labels if labels.count(lab) > 1)
-        fail("problems", f"duplicate label {dup!r}", "label")
+    first: dict[str, int] = {}
+    for i, it in enumerate(items):
+        if it.label in first:
+            earlier = where.line("label", first[it.label])
+            fail(f"problems[{i + 1}].label", f"duplicate label {it.label!r} (also problems"
+                 f"[{first[it.label] + 1}]{', line ' + str(earlier) if earlier else ''})", "label", i)
+        first[it.label] = i
     return Exam(title=data["title"], course=data.get("course", ""), date=data.get("date", ""),
                 instructions=data.get("instructions", ""), master_seed=seed, variants=variants,
                 items=tuple(items), source=str(path), exam_id=data.get("id", path.stem),

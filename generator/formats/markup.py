@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import groupby
 from typing import Any, Mapping
 
 from pylatex.utils import escape_latex
@@ -45,8 +46,10 @@ def escape_markdown(text: str) -> str:
     return re.sub(r"^( ?\d+)([.)])", r"\1\\\2", escaped, flags=re.M)
 
 
-# Characters beyond ASCII that the LaTeX documents can typeset: Latin-1 and Latin
-# Extended-A through LaTeX's utf8 input, and these, declared in the preamble.
+# Characters beyond ASCII that the LaTeX documents can typeset: those pdfLaTeX's utf8
+# input sets in T1/TS1 (measured on TeX Live 2022: Latin-1, most of Latin Extended-A,
+# Romanian, some of Latin Extended-B and Additional, punctuation), and these, declared
+# in the preamble.
 TEX_UNICODE = {"\u2016": r"\textbardbl{}", "\u00b2": r"\textsuperscript{2}",
                "\u00b3": r"\textsuperscript{3}", "\u2212": "-", "\u2192": r"\textrightarrow{}",
                "\u2264": r"\ensuremath{\le}", "\u2265": r"\ensuremath{\ge}",
@@ -54,20 +57,141 @@ TEX_UNICODE = {"\u2016": r"\textbardbl{}", "\u00b2": r"\textsuperscript{2}",
                "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''",
                "\u03b1": r"\ensuremath{\alpha}", "\u03bb": r"\ensuremath{\lambda}",
                "\u03c3": r"\ensuremath{\sigma}", "\u2248": r"\ensuremath{\approx}"}
+_T1_RANGES = ((0x20, 0x7E), (0xA0, 0x125), (0x128, 0x137), (0x139, 0x13E), (0x141, 0x148),
+              (0x14A, 0x165), (0x168, 0x17E), (0x192, 0x192), (0x1C4, 0x1D4), (0x1E2, 0x1E3),
+              (0x1E6, 0x1EB), (0x1F0, 0x1F0), (0x1F4, 0x1F5), (0x218, 0x21B), (0x232, 0x233),
+              (0x237, 0x237), (0x1E02, 0x1E03), (0x1E0D, 0x1E0D), (0x1E1E, 0x1E21),
+              (0x1E25, 0x1E25), (0x1E30, 0x1E31), (0x1E37, 0x1E37), (0x1E43, 0x1E43),
+              (0x1E45, 0x1E45), (0x1E47, 0x1E47), (0x1E5B, 0x1E5B), (0x1E63, 0x1E63),
+              (0x1E6D, 0x1E6D), (0x1E8E, 0x1E91), (0x1E9E, 0x1E9E), (0x1EF2, 0x1EF3),
+              (0x2010, 0x2016), (0x2018, 0x201A), (0x201C, 0x201E), (0x2020, 0x2022),
+              (0x2026, 0x2026), (0x2030, 0x2031), (0x2039, 0x203B), (0x203D, 0x203D),
+              (0x2044, 0x2044), (0x204E, 0x204E), (0x2052, 0x2052), (0x2103, 0x2103),
+              (0x2116, 0x2117), (0x211E, 0x211E), (0x2120, 0x2120), (0x2122, 0x2122),
+              (0x2126, 0x2127), (0x212E, 0x212E), (0x2190, 0x2193))
+_T1 = frozenset(chr(c) for lo, hi in _T1_RANGES for c in range(lo, hi + 1)) | frozenset(TEX_UNICODE)
+
+# The rest of Latin Extended-A, which T1 lacks: drawn from glyphs it has (the preamble's
+# \wsgenStroke overlays a bar).  Like Greek and Cyrillic below, each is typeset inside a
+# PDF ActualText span, so that the PDF's text (copy, search, pdftotext) is the character.
+_LATIN_DRAWN = {"\u0126": r"\wsgenStroke{H}{1.15ex}{0}{1}", "\u0127": r"\wsgenStroke{h}{1.3ex}{-.05}{.55}",
+                "\u0138": r"{\scshape k}", "\u013f": r"L\textperiodcentered{}",
+                "\u0140": r"l\textperiodcentered{}", "\u0149": r"\textquoteright{}n",
+                "\u0166": r"\wsgenStroke{T}{.75ex}{.25}{.5}", "\u0167": r"\wsgenStroke{t}{.5ex}{.05}{.6}",
+                "\u017f": "s"}
+
+# Greek in the Symbol font (URW's, in every TeX Live): character -> (Symbol slot, accent);
+# accents: "'" tonos, '"' dialytika (both: dialytika with tonos).
+_GREEK_BASE = dict(zip("ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩαβγδεζηθικλμνξοπρςστυφχψωϑϕϖ",
+                       "ABGDEZHQIKLMNXOPRSTUFCYWabgdezhqiklmnxoprVstufcywJjv"))
+_GREEK = {ch: (slot, "") for ch, slot in _GREEK_BASE.items()}
+_GREEK.update({ch: (_GREEK_BASE[base], accent) for ch, base, accent in (
+    ("Ά", "Α", "'"), ("Έ", "Ε", "'"), ("Ή", "Η", "'"), ("Ί", "Ι", "'"), ("Ό", "Ο", "'"),
+    ("Ύ", "Υ", "'"), ("Ώ", "Ω", "'"), ("Ϊ", "Ι", '"'), ("Ϋ", "Υ", '"'),
+    ("ά", "α", "'"), ("έ", "ε", "'"), ("ή", "η", "'"), ("ί", "ι", "'"), ("ό", "ο", "'"),
+    ("ύ", "υ", "'"), ("ώ", "ω", "'"), ("ϊ", "ι", '"'), ("ϋ", "υ", '"'),
+    ("ΐ", "ι", "'\""), ("ΰ", "υ", "'\""))})
+
+# Cyrillic in the Washington University fonts (AMS, in every TeX Live), OT2 layout:
+# character -> slot, or (accent slot, base slot).
+_CYRILLIC = {
+    0x0401: 19, 0x0402: 6, 0x0403: (38, 71), 0x0404: 5, 0x0405: 22, 0x0406: 4, 0x0407: (32, 4),
+    0x0408: 74, 0x0409: 1, 0x040A: 0, 0x040B: 7, 0x040C: (38, 75), 0x040E: (36, 85), 0x040F: 2,
+    0x0410: 65, 0x0411: 66, 0x0412: 86, 0x0413: 71, 0x0414: 68, 0x0415: 69, 0x0416: 17,
+    0x0417: 90, 0x0418: 73, 0x0419: 18, 0x041A: 75, 0x041B: 76, 0x041C: 77, 0x041D: 78,
+    0x041E: 79, 0x041F: 80, 0x0420: 82, 0x0421: 83, 0x0422: 84, 0x0423: 85, 0x0424: 70,
+    0x0425: 72, 0x0426: 67, 0x0427: 81, 0x0428: 88, 0x0429: 87, 0x042A: 95, 0x042B: 89,
+    0x042C: 94, 0x042D: 3, 0x042E: 16, 0x042F: 23, 0x0430: 97, 0x0431: 98, 0x0432: 118,
+    0x0433: 103, 0x0434: 100, 0x0435: 101, 0x0436: 25, 0x0437: 122, 0x0438: 105, 0x0439: 26,
+    0x043A: 107, 0x043B: 108, 0x043C: 109, 0x043D: 110, 0x043E: 111, 0x043F: 112,
+    0x0440: 114, 0x0441: 115, 0x0442: 116, 0x0443: 117, 0x0444: 102, 0x0445: 104, 0x0446: 99,
+    0x0447: 113, 0x0448: 120, 0x0449: 119, 0x044A: 127, 0x044B: 121, 0x044C: 126, 0x044D: 11,
+    0x044E: 24, 0x044F: 31, 0x0451: 27, 0x0452: 14, 0x0453: (38, 103), 0x0454: 13, 0x0455: 30,
+    0x0456: 12, 0x0457: (32, 61), 0x0458: 106, 0x0459: 9, 0x045A: 8, 0x045B: 15,
+    0x045C: (38, 107), 0x045E: (36, 117), 0x045F: 10, 0x0462: 35, 0x0463: 43, 0x0472: 21,
+    0x0473: 29, 0x0474: 20, 0x0475: 28, 0x04C1: (36, 17), 0x04C2: (36, 25), 0x04D0: (36, 65),
+    0x04D1: (36, 97), 0x04D2: (32, 65), 0x04D3: (32, 97), 0x04D6: (36, 69), 0x04D7: (36, 101),
+    0x04DC: (32, 17), 0x04DD: (32, 25), 0x04DE: (32, 90), 0x04DF: (32, 122), 0x04E4: (32, 73),
+    0x04E5: (32, 105), 0x04E6: (32, 79), 0x04E7: (32, 111), 0x04EC: (32, 3), 0x04ED: (32, 11),
+    0x04F0: (32, 85), 0x04F1: (32, 117), 0x04F4: (32, 81), 0x04F5: (32, 113), 0x04F8: (32, 89),
+    0x04F9: (32, 121)}
+_CYRILLIC = {chr(cp): v for cp, v in _CYRILLIC.items()}
+
+
+def _class(ch: str) -> str:
+    if ch in _GREEK:
+        return "greek"
+    if ch in _T1:
+        return "t1"
+    if ch in _CYRILLIC:
+        return "cyrillic"
+    if ch in _LATIN_DRAWN:
+        return "drawn"
+    return "t1" if ch in "\n\t" else "none"
 
 
 def _typesettable(ch: str) -> bool:
-    return ord(ch) < 0x180 or ch in TEX_UNICODE
+    return _class(ch) != "none"
+
+
+def _escape_t1(text: str) -> str:
+    text = "".join(" " if ch == "\t" else ch if ch == "\n" or ch in _T1 else "?" for ch in text)
+    out = str(escape_latex(text))
+    # PyLaTeX writes ^ as the accent \^{}, which typesets (and extracts) as a modifier
+    # letter; \textasciicircum is the ASCII character itself.  The T1 fonts turn ` and '
+    # into curly quotes and " << >> ,, !` ?` into other characters: use TS1's symbols
+    # and break the ligatures.
+    out = out.replace(r"\^{}", r"\textasciicircum{}").replace("`", r"\textasciigrave{}")
+    out = out.replace("'", r"\textquotesingle{}").replace('"', r"\textquotedbl{}")
+    return re.sub(r"(?<=[<>,])(?=[<>,])", "{}", out)
+
+
+def _greek_tex(ch: str) -> str:
+    slot, accent = _GREEK[ch]
+    letter = r"\wsgenGreek{" + slot + "}"
+    if not accent:
+        return letter
+    if ch.isupper() and accent == "'":       # the tonos stands before a capital
+        return r"\wsgenRaise{\char1\relax}" + letter
+    if ch.isupper():                          # the dialytika above it
+        return r"\wsgenOver{" + letter + r"}{\raisebox{.55ex}{\char4\relax}}"
+    return r"\wsgenOver{" + letter + r"}{\char" + ("1" if accent == "'" else "4") + r"\relax}"
+
+
+def _cyrillic_tex(run: str) -> str:
+    glyphs = []
+    for ch in run:
+        code = _CYRILLIC[ch]
+        glyphs.append(rf"\accent{code[0]} \char{code[1]}\relax" if isinstance(code, tuple)
+                      else rf"\char{code}\relax")
+    return r"\wsgenCyrillic{" + "".join(glyphs) + "}"
+
+
+def _actual_text(run: str, tex: str) -> str:
+    return r"\wsgenActualText{FEFF" + "".join(f"{ord(ch):04X}" for ch in run) + "}{" + tex + "}"
 
 
 @lru_cache(maxsize=8192)
 def escape_tex(text: str) -> str:
-    """Plain text that LaTeX typesets literally (PyLaTeX's escaping).  A character the
-    documents' fonts cannot show (CJK, emoji, …) becomes "?" rather than a TeX error."""
-    text = "".join(ch if _typesettable(ch) else "?" for ch in str(text))
-    # PyLaTeX writes ^ as the accent \^{}, which typesets (and extracts) as a modifier
-    # letter; \textasciicircum is the ASCII character itself.
-    return str(escape_latex(str(text))).replace(r"\^{}", r"\textasciicircum{}")
+    """Plain text that LaTeX typesets literally, each character as itself: PyLaTeX's
+    escaping, with straight quotes and backticks kept straight; Greek, Cyrillic and the
+    Latin letters T1 lacks drawn through the preamble's macros (their PDF text is the
+    character).  A character no font of the documents has (CJK, emoji, …) and a control
+    character become "?" rather than a TeX error."""
+    out = []
+    runs = [(kind, "".join(chars)) for kind, chars in groupby(str(text), _class)]
+    for kind, run in runs:
+        if kind == "greek" and len(run) == 1 and run in TEX_UNICODE:
+            kind = "t1"                       # a lone α, λ, σ: the mathematical letter
+        if kind in ("t1", "none"):
+            out.append(_escape_t1(run))
+        elif kind == "greek":
+            out.append(_actual_text(run, "".join(_greek_tex(ch) for ch in run)))
+        elif kind == "cyrillic":
+            out.append(_actual_text(run, _cyrillic_tex(run)))
+        else:
+            out.append(_actual_text(run, "".join(_LATIN_DRAWN[ch] for ch in run)))
+    return "".join(out)
 
 
 def fill_math(math: str, values: Mapping[str, Any]) -> str:

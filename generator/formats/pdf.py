@@ -71,6 +71,33 @@ _MACROS = r"""
 \pagestyle{fancy}
 \fancyhf{}
 \renewcommand{\headrulewidth}{0.4pt}
+% User text beyond T1 (formats/markup.py, escape_tex): Greek in URW's Symbol font, Cyrillic
+% in the AMS Washington fonts (OT2 layout), both in every TeX Live, neither hyphenated nor
+% ligatured; Latin letters T1 lacks drawn with a stroke.  Each run sits in an ActualText span,
+% so that the PDF's text is the characters themselves.
+\DeclareFontFamily{U}{wsgenpsy}{\hyphenchar\font=-1 }
+\DeclareFontShape{U}{wsgenpsy}{m}{n}{<->s*[0.95]psyr}{}
+\DeclareFontShape{U}{wsgenpsy}{bx}{n}{<->ssub*wsgenpsy/m/n}{}
+\DeclareFontShape{U}{wsgenpsy}{b}{n}{<->ssub*wsgenpsy/m/n}{}
+\DeclareFontFamily{U}{wsgencyr}{\hyphenchar\font=-1 \pdfnoligatures\font}
+\DeclareFontShape{U}{wsgencyr}{m}{n}{<->wncyr10}{}
+\DeclareFontShape{U}{wsgencyr}{m}{it}{<->wncyi10}{}
+\DeclareFontShape{U}{wsgencyr}{m}{sl}{<->ssub*wsgencyr/m/it}{}
+\DeclareFontShape{U}{wsgencyr}{m}{sc}{<->wncysc10}{}
+\DeclareFontShape{U}{wsgencyr}{bx}{n}{<->wncyb10}{}
+\DeclareFontShape{U}{wsgencyr}{b}{n}{<->ssub*wsgencyr/bx/n}{}
+\DeclareFontShape{U}{wsgencyr}{bx}{it}{<->ssub*wsgencyr/bx/n}{}
+\DeclareFontShape{U}{wsgencyr}{b}{it}{<->ssub*wsgencyr/bx/n}{}
+\newsavebox{\wsgenBox}
+\DeclareRobustCommand{\wsgenActualText}[2]{\leavevmode
+  \pdfliteral direct{/Span<</ActualText<#1>>>BDC}#2\pdfliteral direct{EMC}}
+\DeclareRobustCommand{\wsgenGreek}[1]{{\fontencoding{U}\fontfamily{wsgenpsy}\selectfont#1}}
+\DeclareRobustCommand{\wsgenCyrillic}[1]{{\fontencoding{U}\fontfamily{wsgencyr}\selectfont#1}}
+\DeclareRobustCommand{\wsgenOver}[2]{\sbox{\wsgenBox}{#1}%
+  \rlap{\hbox to\wd\wsgenBox{\hss#2\hss}}\usebox{\wsgenBox}}
+\DeclareRobustCommand{\wsgenRaise}[1]{\raisebox{.5ex}{#1}\kern-.12em}
+\DeclareRobustCommand{\wsgenStroke}[4]{\sbox{\wsgenBox}{#1}%
+  \rlap{\kern#3\wd\wsgenBox\raisebox{#2}{\rule{#4\wd\wsgenBox}{.06em}}}\usebox{\wsgenBox}}
 """
 
 
