@@ -280,7 +280,8 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
             progress.close()
     if not quiet:
         removed = summary["stale_removed"]
-        click.echo(f"wsgen: {summary['sheets']} variants ({', '.join(formats)}), "
+        sheets = summary["sheets"]
+        click.echo(f"wsgen: {sheets} variant{'' if sheets == 1 else 's'} ({', '.join(formats)}), "
                    f"{summary['files']} files in {out_dir}"
                    + (f"; removed {removed} files of the previous build" if removed else ""),
                    err=True)
