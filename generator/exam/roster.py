@@ -77,9 +77,9 @@ def load_roster(path: Path | str) -> tuple[Student, ...]:
                                     f"got {len(cell)}")
             sid, name = row[i_id].strip(), row[i_name].strip()
             if not sid:
-                raise UserError(f"{path}:{line}: id: empty id")
+                raise UserError(f"{path}:{line}: empty id")
             if not _SAFE_ID.match(sid):
-                raise UserError(f"{path}:{line}: id: {sid!r} may hold only letters, digits, '.', '_' "
+                raise UserError(f"{path}:{line}: id {sid!r} may hold only letters, digits, '.', '_' "
                                 "and '-', at most 64 (it names the student's folder)")
             if sid.lower() in _RESERVED_IDS:
                 raise UserError(f"{path}:{line}: id: {sid!r} is reserved (it names the canonical "
@@ -87,7 +87,7 @@ def load_roster(path: Path | str) -> tuple[Student, ...]:
             if sid.lower() in seen:
                 other, first = seen[sid.lower()]
                 same = "" if other == sid else f" {other!r}, the same folder name on some systems,"
-                raise UserError(f"{path}:{line}: id: duplicate id {sid!r} (first{same} on line {first})")
+                raise UserError(f"{path}:{line}: duplicate id {sid!r} (first{same} on line {first})")
             if not name:
                 raise UserError(f"{path}:{line}: name: empty name for id {sid!r}")
             seen[sid.lower()] = (sid, line)

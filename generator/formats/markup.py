@@ -121,8 +121,8 @@ _CYRILLIC = {chr(cp): v for cp, v in _CYRILLIC.items()}
 def _class(ch: str) -> str:
     if ch in _GREEK:
         return "greek"
-    if ch in _T1:
-        return "t1"
+    if ch in _T1:        # beyond Latin-1 LaTeX may build the letter (Ș: S and a comma)
+        return "t1" if ord(ch) < 0x100 or ch in TEX_UNICODE else "t1-built"
     if ch in _CYRILLIC:
         return "cyrillic"
     if ch in _LATIN_DRAWN:
@@ -171,26 +171,38 @@ def _actual_text(run: str, tex: str) -> str:
     return r"\wsgenActualText{FEFF" + "".join(f"{ord(ch):04X}" for ch in run) + "}{" + tex + "}"
 
 
+def _run_tex(kind: str, run: str) -> str:
+    if kind in ("t1", "t1-built", "none"):
+        return _escape_t1(run)
+    if kind == "greek":
+        return "".join(_greek_tex(ch) for ch in run)
+    if kind == "cyrillic":
+        return _cyrillic_tex(run)
+    return "".join(_LATIN_DRAWN[ch] for ch in run)
+
+
 @lru_cache(maxsize=8192)
 def escape_tex(text: str) -> str:
     """Plain text that LaTeX typesets literally, each character as itself: PyLaTeX's
     escaping, with straight quotes and backticks kept straight; Greek, Cyrillic and the
-    Latin letters T1 lacks drawn through the preamble's macros (their PDF text is the
-    character).  A character no font of the documents has (CJK, emoji, …) and a control
-    character become "?" rather than a TeX error."""
+    Latin letters T1 lacks drawn through the preamble's macros, each such word in a PDF
+    ActualText span (the PDF's text is the word as written).  A character no font of the
+    documents has (CJK, emoji, …) and a control character become "?" rather than a TeX
+    error."""
     out = []
-    runs = [(kind, "".join(chars)) for kind, chars in groupby(str(text), _class)]
-    for kind, run in runs:
-        if kind == "greek" and len(run) == 1 and run in TEX_UNICODE:
-            kind = "t1"                       # a lone α, λ, σ: the mathematical letter
-        if kind in ("t1", "none"):
-            out.append(_escape_t1(run))
-        elif kind == "greek":
-            out.append(_actual_text(run, "".join(_greek_tex(ch) for ch in run)))
-        elif kind == "cyrillic":
-            out.append(_actual_text(run, _cyrillic_tex(run)))
+    for word in re.split(r"(\s+)", str(text)):
+        runs = []
+        for kind, chars in groupby(word, _class):
+            run = "".join(chars)
+            if kind == "greek" and len(run) == 1 and run in TEX_UNICODE:
+                kind = "t1"                   # a lone α, λ, σ: the mathematical letter
+            runs.append((kind, run))
+        tex = "".join(_run_tex(kind, run) for kind, run in runs)
+        if all(kind in ("t1", "none") for kind, _ in runs):
+            out.append(tex)
         else:
-            out.append(_actual_text(run, "".join(_LATIN_DRAWN[ch] for ch in run)))
+            shown = "".join("?" if _class(ch) == "none" else ch for ch in word)
+            out.append(_actual_text(shown, tex))
     return "".join(out)
 
 
