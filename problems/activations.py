@@ -7,8 +7,9 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step, Vector,
-                       WithDecimal, as_float, assert_close, exact_vector, option, register)
+from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+                   Step, Vector, WithDecimal, as_float, assert_close, exact_vector, option,
+                   register)
 
 
 @cache
@@ -94,12 +95,11 @@ class Activations(Problem):
             Step(text="For each of the sigmoid, tanh, ReLU and leaky ReLU (slope $c = @c$ for "
                       "$z < 0$) activation functions:",
                  values={"c": params.slope}),
-            Step(text="\n".join([
-                "- (a) give its definition and its range;",
-                "- (b) say in one line what it is good for and what its weakness is;",
-                "- (c) give its derivative, expressed through the activation $a(z)$ itself "
-                "where possible;",
-                "- (d) evaluate the function and its derivative at $z \\in @z$."]),
+            Part("(a)", "Give its definition and its range."),
+            Part("(b)", "Say in one line what it is good for and what its weakness is."),
+            Part("(c)", "Give its derivative, expressed through the activation $a(z)$ itself "
+                        "where possible."),
+            Part("(d)", "Evaluate the function and its derivative at $z \\in @z$.",
                  values={"z": tuple(params.z)}),
         )
 
@@ -146,7 +146,7 @@ class Activations(Problem):
                             else "$\\mathrm{LReLU}'(0) = c$."))
             steps.append(Step(title=title, text=text,
                               math=(*derivative_lines[name], *lines), values=vals))
-        answers = [Answer(k, label, Vector(v), digits) for k, label, v in (
+        answers = [Answer(k, label, Vector(v), digits, part="(d)") for k, label, v in (
             ("sigmoid", r"\sigma(z)", values["sigmoid"]), ("tanh", r"\tanh(z)", values["tanh"]),
             ("relu", r"\mathrm{ReLU}(z)", values["relu"]),
             ("leaky_relu", r"\mathrm{LReLU}(z)", values["leaky_relu"]),
@@ -154,6 +154,29 @@ class Activations(Problem):
             ("d_relu", r"\mathrm{ReLU}'(z)", derivs["d_relu"]),
             ("d_leaky_relu", r"\mathrm{LReLU}'(z)", derivs["d_leaky_relu"]))]
         return Solution(steps=tuple(steps), answers=tuple(answers))
+
+    def mistakes(self, params, options, solution):
+        z, c = params.z, params.slope
+        one = sp.Integer(1)
+        sig = [sigmoid(v) for v in z]
+        return (
+            Mistake("tanh_no_square", "tanh′ without the square",
+                    "$\\tanh'(z) = 1 - \\tanh(z)$ without the square: the derivative is "
+                    "$1 - \\tanh^2(z)$, which is even in $z$ and never negative",
+                    {"d_tanh": Vector(1 - sp.tanh(v) for v in z)}),
+            Mistake("sigmoid_derivative_plus", "σ′ = σ(1 + σ)",
+                    "$\\sigma'(z) = \\sigma(z)\\bigl(1 + \\sigma(z)\\bigr)$: the derivative "
+                    "is $\\sigma(z)\\bigl(1 - \\sigma(z)\\bigr)$, at most $0.25$",
+                    {"d_sigmoid": Vector(s * (1 + s) for s in sig)}),
+            Mistake("relu_negative_slope_one", "ReLU′ = 1 for z < 0",
+                    "slope $1$ for $z < 0$ as well (so $1$ at $z = 0$ too): ReLU is the constant "
+                    "$0$ for $z < 0$, so its derivative there is $0$",
+                    {"d_relu": Vector(one for _ in z)}),
+            Mistake("leaky_slope_swapped", "leaky ReLU slopes swapped",
+                    "the two slopes swapped (and the $z < 0$ one used at $z = 0$): leaky ReLU has "
+                    "slope $1$ for $z > 0$ and the small slope $c$ for $z < 0$",
+                    {"d_leaky_relu": Vector(c if v > 0 else one for v in z)}),
+        )
 
     def check(self, params, options, solution):
         z, c = as_float(params.z), float(params.slope)

@@ -7,10 +7,10 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step, Tex,
-                       Vector, WithDecimal, as_float, assert_close, exact_vector, numeric_gradient,
-                       option, register, shown_difference, shown_dot, shown_product, shown_quotient,
-                       shown_sum)
+from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+                   Step, Tex, Vector, WithDecimal, as_float, assert_close, exact_vector,
+                   numeric_gradient, option, register, shown_difference, shown_dot, shown_product,
+                   shown_quotient, shown_sum)
 
 
 @cache
@@ -96,13 +96,12 @@ class LogisticRegression(Problem):
                       f"{data}. The parameters are $w = @w$ and $b = @b$.",
                  values={"d": sp.Integer(d), "x": params.x, "y": params.y, "m": sp.Integer(options.m),
                          "w": params.w, "b": params.b}),
-            Step(text="\n".join([
-                r"- (a) Compute $z_i$ and $\hat y_i$ for every example.",
-                r"- (b) Write the cross-entropy loss $\ell(\hat y, y)$ of one example and the cost "
-                r"$J(w, b)$ over the $m$ examples; evaluate $J$.",
-                r"- (c) Derive $\partial J / \partial w$ and $\partial J / \partial b$ with the chain "
-                r"rule, and evaluate them.",
-                r"- (d) Take one gradient-descent step with learning rate $\alpha = @alpha$."]),
+            Part("(a)", r"Compute $z_i$ and $\hat y_i$ for every example."),
+            Part("(b)", r"Write the cross-entropy loss $\ell(\hat y, y)$ of one example and the "
+                        r"cost $J(w, b)$ over the $m$ examples; evaluate $J$."),
+            Part("(c)", r"Derive $\partial J / \partial w$ and $\partial J / \partial b$ with the "
+                        r"chain rule, and evaluate them."),
+            Part("(d)", r"Take one gradient-descent step with learning rate $\alpha = @alpha$.",
                  values={"alpha": params.alpha}),
         )
 
@@ -195,12 +194,56 @@ class LogisticRegression(Problem):
                          "wn": approx(one(w_new)), "bn": approx(b_new)}),
         )
         return Solution(steps=steps, answers=(
-            Answer("z", "z", z, digits), Answer("y_hat", r"\hat y", Vector(y_hat), digits),
-            Answer("cost", "J", cost, digits),
-            Answer("dw", r"\frac{\partial J}{\partial w}", one(grad_w), digits),
-            Answer("db", r"\frac{\partial J}{\partial b}", db, digits),
-            Answer("w_new", r"w_{new}", one(w_new), digits),
-            Answer("b_new", r"b_{new}", b_new, digits)))
+            Answer("z", "z", z, digits, part="(a)"),
+            Answer("y_hat", r"\hat y", Vector(y_hat), digits, part="(a)"),
+            Answer("cost", "J", cost, digits, part="(b)"),
+            Answer("dw", r"\frac{\partial J}{\partial w}", one(grad_w), digits, part="(c)"),
+            Answer("db", r"\frac{\partial J}{\partial b}", db, digits, part="(c)"),
+            Answer("w_new", r"w_{new}", one(w_new), digits, part="(d)"),
+            Answer("b_new", r"b_{new}", b_new, digits, part="(d)")))
+
+    def mistakes(self, params, options, solution):
+        m, d = options.m, options.d
+        rows, w, b, alpha = _rows(params, d), _weights(params, d), params.b, params.alpha
+        z = [sum((wj * xj for wj, xj in zip(w, r)), b) for r in rows]
+        residual = [sigmoid(zi) - yi for zi, yi in zip(z, params.y)]
+        one = lambda seq: seq[0] if d == 1 else Vector(seq)
+
+        def key(res, scale, sign=-1):
+            """(dw, db, w_new, b_new) from per-example dℓ/dz `res`, the gradients being
+            scale·Σ; the step w + sign·α·dw."""
+            dw = [scale * sum((r * row[j] for r, row in zip(res, rows)), sp.Integer(0))
+                  for j in range(d)]
+            db = scale * sum(res, sp.Integer(0))
+            return {"dw": one(dw), "db": db,
+                    "w_new": one([wj + sign * alpha * g for wj, g in zip(w, dw)]),
+                    "b_new": b + sign * alpha * db}
+
+        mean = sp.Rational(1, m)
+        ascent = key(residual, mean, sign=+1)
+        # σ' taken as σ(1 + σ): dℓ/dz = dℓ/dŷ · ŷ(1 + ŷ) = (ŷ − y)/(ŷ(1 − ŷ)) · ŷ(1 + ŷ)
+        # = (ŷ − y)(1 + ŷ)/(1 − ŷ), and (1 + ŷ)/(1 − ŷ) = 1 + 2e^{z} for ŷ = σ(z).
+        plus = [r * (1 + 2 * sp.exp(zi)) for r, zi in zip(residual, z)]
+        return (
+            Mistake("double_mean", "divided by m twice",
+                    "the gradients divided by $m$ again: $J$ is already a mean, so "
+                    "$\\frac{1}{m}$ appears once, in $\\partial J/\\partial w$ and "
+                    "$\\partial J/\\partial b$, and not again in the update",
+                    key(residual, mean / m)),
+            Mistake("missing_mean", "sums instead of means",
+                    "the gradients without $\\frac{1}{m}$: sums over the examples, not the "
+                    "gradient of the mean cost $J$",
+                    key(residual, sp.Integer(1))),
+            Mistake("gradient_ascent", "step uphill",
+                    "$w + \\alpha\\,\\partial J/\\partial w$: that climbs the cost; descent "
+                    "steps against the gradient",
+                    {"w_new": ascent["w_new"], "b_new": ascent["b_new"]}),
+            Mistake("sigmoid_derivative_plus", "σ′ = σ(1 + σ) in the chain rule",
+                    "$d\\hat y/dz = \\hat y(1 + \\hat y)$ instead of $\\hat y(1 - \\hat y)$: "
+                    "then $\\partial \\ell/\\partial z = (\\hat y - y)(1 + \\hat y)/(1 - \\hat y)$ "
+                    "instead of $\\hat y - y$",
+                    key(plus, mean)),
+        )
 
     def check(self, params, options, solution):
         d = options.d
@@ -217,10 +260,21 @@ class LogisticRegression(Problem):
         assert_close("z", solution.answer("z"), X @ w0 + b0)
         assert_close("y_hat", solution.answer("y_hat"), p)
         assert_close("cost", solution.answer("cost"), cost(w0, b0))
-        dw = numeric_gradient(lambda w: cost(w, b0), w0)
-        db = numeric_gradient(lambda b: cost(w0, float(b)), np.float64(b0))
+        # The gradients in closed form, (1/m) Σ (ŷ_i − y_i) x_i and (1/m) Σ (ŷ_i − y_i), in
+        # float64.  Every quantity is of order one (|x| ≤ 2, |ŷ − y| < 1, m ≤ 8), so their
+        # rounding error is below 1e-13 in absolute terms: a residual sum that cancels to
+        # nearly zero is compared with that absolute bound, not with its own size.
         shape = lambda a: a[0] if d == 1 else a
-        assert_close("dw", solution.answer("dw"), shape(dw), rtol=1e-5, atol=1e-8)
-        assert_close("db", solution.answer("db"), db, rtol=1e-5, atol=1e-8)
-        assert_close("w_new", solution.answer("w_new"), shape(w0 - alpha * dw), rtol=1e-5, atol=1e-8)
-        assert_close("b_new", solution.answer("b_new"), b0 - alpha * db, rtol=1e-5, atol=1e-8)
+        dw, db = X.T @ (p - y) / len(y), float(np.mean(p - y))
+        tight = {"rtol": 1e-9, "atol": 1e-12}
+        assert_close("dw", solution.answer("dw"), shape(dw), **tight)
+        assert_close("db", solution.answer("db"), db, **tight)
+        assert_close("w_new", solution.answer("w_new"), shape(w0 - alpha * dw), **tight)
+        assert_close("b_new", solution.answer("b_new"), b0 - alpha * db, **tight)
+        # Finite differences of the cost as a looser, formula-free check of the chain rule:
+        # with h = 1e-6 the rounding of J (about 1e-13) gives errors near 1e-7.
+        loose = {"rtol": 1e-4, "atol": 1e-6}
+        assert_close("dw", solution.answer("dw"),
+                     shape(numeric_gradient(lambda w: cost(w, b0), w0)), **loose)
+        assert_close("db", solution.answer("db"),
+                     numeric_gradient(lambda b: cost(w0, float(b)), np.float64(b0)), **loose)

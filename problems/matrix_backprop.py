@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, NoCanonical, Problem, Redraw, Solution, Step, Vector, as_float,
-                       assert_close, exact_matrix, exact_vector, numeric_gradient, option, register,
-                       shown_dot, shown_matrix, shown_product, shown_square, shown_sum)
+from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+                   Step, Vector, as_float, assert_close_scaled, exact_matrix, exact_vector,
+                   option, register, shown_dot, shown_matrix, shown_product, shown_square,
+                   shown_sum)
+
+_UNIT = 2.0 ** -53      # unit roundoff of float64
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,21 @@ class MatrixBackprop(Problem):
     Options = Options
     Params = Params
 
+    def validate_options(self, options):
+        step = Fraction(1, 10 ** options.places)
+        bound = Fraction(str(options.max_abs))
+        if bound < step:
+            raise ValueError(f"max_abs = {options.max_abs} is below {float(step):g}, the smallest "
+                             f"nonzero entry with places = {options.places}")
+        if (bound / step).denominator != 1:
+            raise ValueError(f"max_abs = {options.max_abs} has more decimals than places = "
+                             f"{options.places} allows")
+        if bound == step and options.m >= 3:
+            # entries ±max_abs (and 0) only: some entry of Wx is zero in most draws
+            raise ValueError(f"max_abs = {options.max_abs} with places = {options.places} leaves "
+                             f"only ±{options.max_abs} to draw, so Wx has a zero entry too often "
+                             f"for m = {options.m}: raise max_abs or use m ≤ 2")
+
     def canonical(self, options):
         # The original exam's numbers (2×2); other shapes have no canonical variant.
         if (options.m, options.n) != (2, 2):
@@ -53,11 +72,10 @@ class MatrixBackprop(Problem):
         return (
             Step(text=r"Let $L = \lVert Wx \rVert_2^2$ with $W = @W$ and $x = @x$.",
                  values={"W": params.W, "x": params.x}),
-            Step(text="\n".join([
-                r"- Compute $Wx$ and $L$.",
-                r"- Derive $\dfrac{\partial L}{\partial W}$ and $\dfrac{\partial L}{\partial x}$"
-                r" in matrix form, stating the shapes.",
-                r"- Evaluate both gradients for the given $W$ and $x$."])),
+            Part("(a)", r"Compute $Wx$ and $L$."),
+            Part("(b)", r"Derive $\dfrac{\partial L}{\partial W}$ and "
+                        r"$\dfrac{\partial L}{\partial x}$ in matrix form, stating the shapes."),
+            Part("(c)", r"Evaluate both gradients for the given $W$ and $x$."),
         )
 
     def solve(self, params, options):
@@ -75,14 +93,14 @@ class MatrixBackprop(Problem):
         dx = Vector(e.value for e in dx_entries)
 
         forward = Step(
-            title="Forward pass",
+            title="(a) Forward pass",
             text="Each entry of $Wx$ is a row of $W$ times $x$; $L$ is the sum of their squares.",
             math=tuple(f"(Wx)_{{{i + 1}}} = @s{i} = @v{i}" for i in range(m))
             + (r"L = \sum_i (Wx)_i^2 = @Lsum = @L",),
             values={**{f"s{i}": rows[i] for i in range(m)},
                     **{f"v{i}": Wx[i] for i in range(m)}, "Lsum": L_sum, "L": L})
         derivation = Step(
-            title="Derivation in index notation",
+            title="(b) Derivation in index notation",
             text=r"Write $L$ with indices, differentiate one entry at a time, then read the "
                  r"result back as a matrix product.",
             math=(r"L = \sum_{i} \Bigl(\sum_{j} W_{ij}\, x_j\Bigr)^2",
@@ -95,7 +113,7 @@ class MatrixBackprop(Problem):
                   r"\qquad (@n \times @m)(@m \times 1) = @n \times 1"),
             values={"m": sp.Integer(m), "n": sp.Integer(n)})
         numbers = Step(
-            title="Substituting the numbers",
+            title="(c) Substituting the numbers",
             text=r"Entry $(k, l)$ of $\partial L/\partial W$ is $2\,(Wx)_k\,x_l$; entry $l$ of "
                  r"$\partial L/\partial x$ is $2 \sum_k W_{kl}\,(Wx)_k$.",
             math=(r"\frac{\partial L}{\partial W} = @dWs = @dW",
@@ -103,15 +121,78 @@ class MatrixBackprop(Problem):
             values={"dWs": dW_shown, "dW": dW, "dxs": dx_shown, "dx": dx})
         return Solution(
             steps=(forward, derivation, numbers),
-            answers=(Answer("Wx", "Wx", Wx), Answer("L", "L", L),
-                     Answer("dL_dW", r"\frac{\partial L}{\partial W}", dW),
-                     Answer("dL_dx", r"\frac{\partial L}{\partial x}", dx)))
+            answers=(Answer("Wx", "Wx", Wx, part="(a)"), Answer("L", "L", L, part="(a)"),
+                     Answer("dL_dW", r"\frac{\partial L}{\partial W}", dW, part="(c)"),
+                     Answer("dL_dx", r"\frac{\partial L}{\partial x}", dx, part="(c)")))
+
+    def mistakes(self, params, options, solution):
+        W = params.W
+        x = sp.ImmutableMatrix(params.x)                 # n × 1
+        Wx = W * x                                       # m × 1
+        square = W.rows == W.cols
+        out = []
+        if square:
+            out.append(Mistake(
+                "no_transpose", "W instead of its transpose",
+                "$W$ instead of $W^\\top$ in $\\partial L/\\partial x$: the gradient sends "
+                "$\\partial L/\\partial (Wx)$ back through $W^\\top$, which the shapes "
+                "$(n \\times m)(m \\times 1)$ demand",
+                {"dL_dx": Vector(2 * W * Wx)}))
+        out.append(Mistake(
+            "missing_factor_2", "factor 2 missing",
+            "the factor $2$ of $\\frac{d}{du} u^2 = 2u$ is dropped in both gradients",
+            {"dL_dW": sp.ImmutableMatrix(Wx * x.T), "dL_dx": Vector(W.T * Wx)}))
+        if square:
+            out.append(Mistake(
+                "transposed_outer", "outer product transposed",
+                "$2\\,x\\,(Wx)^\\top$ instead of $2\\,(Wx)\\,x^\\top$: entry $(k, l)$ of "
+                "$\\partial L/\\partial W$ is $2\\,(Wx)_k\\,x_l$, so it has the shape of $W$",
+                {"dL_dW": sp.ImmutableMatrix(2 * x * Wx.T)}))
+        out.append(Mistake(
+            "norm_not_squared", "norm not squared",
+            "$L$ is the squared norm $\\lVert Wx \\rVert_2^2$, not the norm "
+            "$\\lVert Wx \\rVert_2$ itself",
+            {"L": sp.sqrt(solution.answer("L"))}))
+        return tuple(out)
 
     def check(self, params, options, solution):
+        """Plain NumPy closed forms, with a tolerance from the float64 error bound.
+
+        Wx is a dot product of n terms of inputs rounded to doubles, so each entry is off by
+        at most about (n + 2)·u·(|W||x|)_i; relative to the largest entry of the answer that
+        is (n + 2)·u·κ with κ = ‖|W||x|‖_∞ / ‖Wx‖_∞ (κ = 1 without cancellation).  The
+        gradients and L inherit it, and 2Wᵀ(Wx) adds its own dot products over m terms.
+        The exact side is compared as the nearest doubles, a further u at most."""
         W, x = as_float(params.W), as_float(params.x)
-        assert_close("Wx", solution.answer("Wx"), W @ x)
-        assert_close("L", solution.answer("L"), float(np.sum((W @ x) ** 2)))
-        assert_close("dL_dW", solution.answer("dL_dW"),
-                     numeric_gradient(lambda w: float(np.sum((w @ x) ** 2)), W), rtol=1e-5)
-        assert_close("dL_dx", solution.answer("dL_dx"),
-                     numeric_gradient(lambda v: float(np.sum((W @ v) ** 2)), x), rtol=1e-5)
+        m, n = W.shape
+        Wx = W @ x
+        absWx = np.abs(W) @ np.abs(x)
+        kappa = float(np.max(absWx)) / max(float(np.max(np.abs(Wx))), 1e-300)
+        dx = 2 * W.T @ Wx
+        kappa_x = float(np.max(np.abs(W).T @ absWx)) / max(float(np.max(np.abs(dx))), 1e-300)
+        rtol = lambda k, terms: max(1e-12, 8 * (terms + 4) * _UNIT * k)
+        assert_close_scaled("Wx", solution.answer("Wx"), Wx, rtol(kappa, n))
+        # L = Σ (Wx)_i²: its error relative to L is at most 2·√m·κ times that of Wx
+        assert_close_scaled("L", solution.answer("L"), float(Wx @ Wx),
+                            rtol(2 * np.sqrt(m) * kappa, n + m))
+        assert_close_scaled("dL_dW", solution.answer("dL_dW"), 2 * np.outer(Wx, x), rtol(kappa, n))
+        assert_close_scaled("dL_dx", solution.answer("dL_dx"), dx, rtol(kappa_x, n + m))
+        # A finite-difference check on one direction of each gradient: L is quadratic, so the
+        # central difference has no truncation error, only the rounding of two evaluations
+        # of L, which is bounded (and divided by 2h) below.  The step is scaled to the inputs.
+        loss = lambda w, v: float(np.sum((w @ v) ** 2))
+        for name, exact, base, other, at in (("dL_dW", solution.answer("dL_dW"), W, x, 0),
+                                              ("dL_dx", solution.answer("dL_dx"), x, W, 1)):
+            direction = np.cos(np.arange(1, base.size + 1, dtype=np.float64)).reshape(base.shape)
+            h = max(float(np.max(np.abs(base))), 1e-12) / float(np.max(np.abs(direction)))
+            f = ((lambda t: loss(t, other)) if at == 0 else (lambda t: loss(other, t)))
+            fd = (f(base + h * direction) - f(base - h * direction)) / (2 * h)
+            G = as_float(exact)
+            big = np.abs(W) + (h * np.abs(direction) if at == 0 else 0)
+            big_x = np.abs(x) + (h * np.abs(direction) if at == 1 else 0)
+            evaluations = float(np.sum((big @ big_x) ** 2))
+            allowed = (1e-9 * float(np.linalg.norm(G)) * float(np.linalg.norm(direction))
+                       + 16 * (n + m + 4) * _UNIT * evaluations / h)
+            if not abs(fd - float(np.sum(G * direction))) <= allowed:
+                raise CheckFailed(f"{name}: directional derivative {float(np.sum(G * direction))!r}"
+                                  f" vs finite difference {fd!r}")

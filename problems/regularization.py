@@ -6,10 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, NoCanonical, Problem, Redraw, Solution, Step,
-                       WithDecimal, as_float, assert_close, exact_matrix, numeric_gradient, option,
-                       register, shown_difference, shown_matrix, shown_product, shown_square,
-                       shown_sum)
+from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+                   Step, WithDecimal, as_float, assert_close, exact_matrix, numeric_gradient,
+                   option, register, shown_difference, shown_matrix, shown_product, shown_square,
+                   shown_sum)
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,10 @@ class Regularization(Problem):
 
     def statement(self, params, options):
         return (
-            Step(text="\n".join([
-                "- (a) What is L2 regularization for?",
-                "- (b) What does it do to the weights, and why does that help?"])),
-            Step(text="(c) A layer has weights $W = @W$. Back-propagation of the data loss gives "
-                      "$dW = @dW$. With regularization strength $\\lambda = @lambd$, $m = @m$ "
+            Part("(a)", "What is L2 regularization for?"),
+            Part("(b)", "What does it do to the weights, and why does that help?"),
+            Part("(c)", text="A layer has weights $W = @W$. Back-propagation of the data loss "
+                      "gives $dW = @dW$. With regularization strength $\\lambda = @lambd$, $m = @m$ "
                       "training examples and learning rate $\\alpha = @alpha$, compute the "
                       "penalty $\\frac{\\lambda}{2m}\\lVert W \\rVert_F^2$, the regularized "
                       "gradient, and the updated weights. Show that the update multiplies $W$ by "
@@ -126,18 +125,55 @@ class Regularization(Problem):
                          "dW": dW, "Wn": approx(W_new)}),
         )
         return Solution(steps=steps, answers=(
-            Answer("penalty", r"\frac{\lambda}{2m}\lVert W \rVert_F^2", penalty, digits),
-            Answer("dW_reg", "dW_{reg}", dW_reg, digits),
-            Answer("W_new", "W_{new}", W_new, digits),
-            Answer("decay", r"1 - \frac{\alpha\lambda}{m}", decay, digits)))
+            Answer("penalty", r"\frac{\lambda}{2m}\lVert W \rVert_F^2", penalty, digits,
+                   part="(c)"),
+            Answer("dW_reg", "dW_{reg}", dW_reg, digits, part="(c)"),
+            Answer("W_new", "W_{new}", W_new, digits, part="(c)"),
+            Answer("decay", r"1 - \frac{\alpha\lambda}{m}", decay, digits, part="(c)")))
+
+    def mistakes(self, params, options, solution):
+        W, dW, lam, m, alpha = params.W, params.dW, params.lambd, params.m, params.alpha
+
+        def with_term(coefficient):
+            """dW_reg = dW + coefficient·W and what follows from it."""
+            grad = sp.ImmutableMatrix(dW + coefficient * W)
+            return {"dW_reg": grad, "W_new": sp.ImmutableMatrix(W - alpha * grad),
+                    "decay": 1 - alpha * coefficient}
+
+        wrong_decay = 1 + alpha * lam / m
+        return (
+            Mistake("lambda_over_2m_in_gradient", "λ/(2m) kept in the gradient",
+                    "$\\frac{\\lambda}{2m} W$ added to the gradient: differentiating "
+                    "$\\frac{\\lambda}{2m}\\lVert W \\rVert_F^2$ brings down a factor $2$, "
+                    "so the term is $\\frac{\\lambda}{m} W$",
+                    with_term(lam / (2 * m))),
+            Mistake("missing_lambda_over_m", "penalty left out of the gradient",
+                    "the gradient of the data loss alone: the penalty is part of the cost, so "
+                    "its gradient $\\frac{\\lambda}{m} W$ must be added to $dW$",
+                    with_term(sp.Integer(0))),
+            Mistake("decay_sign", "decay factor above 1",
+                    "$W$ multiplied by $1 + \\frac{\\alpha\\lambda}{m}$: the step subtracts "
+                    "$\\alpha\\frac{\\lambda}{m} W$, so the weights shrink by "
+                    "$1 - \\frac{\\alpha\\lambda}{m}$",
+                    {"decay": wrong_decay,
+                     "W_new": sp.ImmutableMatrix(wrong_decay * W - alpha * dW)}),
+        )
 
     def check(self, params, options, solution):
         W, dW = as_float(params.W), as_float(params.dW)
         lam, m, alpha = float(params.lambd), float(params.m), float(params.alpha)
         penalty = lambda w: lam / (2 * m) * float(np.sum(w ** 2))
         assert_close("penalty", solution.answer("penalty"), penalty(W))
-        # the penalty's gradient by finite differences, added to the data-loss gradient
-        dW_reg = dW + numeric_gradient(penalty, W)
-        assert_close("dW_reg", solution.answer("dW_reg"), dW_reg, rtol=1e-6, atol=1e-9)
-        assert_close("W_new", solution.answer("W_new"), W - alpha * dW_reg, rtol=1e-6, atol=1e-9)
-        assert_close("decay", solution.answer("decay"), 1 - alpha * lam / m)
+        # The regularized gradient in closed form, dW + (λ/m)·W, in float64: every entry is of
+        # order one (|W| ≤ 2, |dW| ≤ 1, λ/m ≤ 1), so its rounding error is below 1e-14 in
+        # absolute terms, and an entry that cancels to (nearly) zero is held to that bound.
+        dW_reg = dW + (lam / m) * W
+        tight = {"rtol": 1e-9, "atol": 1e-12}
+        assert_close("dW_reg", solution.answer("dW_reg"), dW_reg, **tight)
+        assert_close("W_new", solution.answer("W_new"), W - alpha * dW_reg, **tight)
+        assert_close("decay", solution.answer("decay"), 1 - alpha * lam / m, **tight)
+        # The penalty's gradient by finite differences, a formula-free check of the factor
+        # λ/m: the penalty is quadratic, so central differences only carry the rounding of
+        # the penalty (below 1e-14) divided by the step.
+        fd = dW + numeric_gradient(penalty, W, h=1e-3)
+        assert_close("dW_reg", solution.answer("dW_reg"), fd, rtol=1e-6, atol=1e-9)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import sympy as sp
@@ -47,6 +48,16 @@ class TripletLoss(Problem):
     title = "Triplet loss for face verification"
     Options = Options
     Params = Params
+
+    def validate_options(self, options):
+        step = Fraction(1, 10 ** options.places)
+        bound = Fraction(str(options.max_abs))
+        if bound < step:
+            raise ValueError(f"max_abs = {options.max_abs} is below {float(step):g}, the smallest "
+                             f"nonzero entry with places = {options.places}")
+        if (bound / step).denominator != 1:
+            raise ValueError(f"max_abs = {options.max_abs} has more decimals than places = "
+                             f"{options.places} allows")
 
     def canonical(self, options):
         if options.dim != 2:
