@@ -85,7 +85,9 @@ def test_fast_numeric_path_agrees_with_sympy_evalf():
 
 
 def test_untypesettable_characters_become_question_marks():
-    assert escape_tex("Zoë Łukasz 李") == "Zoë Łukasz ?"
+    text = escape_tex("Zoë Łukasz 李")
+    # Zoë typesets as it is; Łukasz too (wrapped so that it extracts as written); 李 has no glyph
+    assert text.startswith("Zoë ") and "{Łukasz}" in text and text.endswith(" ?")
     assert escape_tex("a ‖x‖² — b") == "a ‖x‖² — b"   # declared in the LaTeX preamble
 
 
