@@ -161,3 +161,83 @@ def test_output_does_not_depend_on_hash_seed():
             [sys.executable, "-m", "wsgen", "show", "style_transfer_loss", "--seed", "5"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout)
     assert outs[0] == outs[2] and outs[1] == outs[3] and "seed 5" in outs[0]
+
+
+FAILING_PROBLEM = '''
+from dataclasses import dataclass
+import sympy as sp
+from wsgen import Answer, CheckFailed, NoCanonical, Part, Problem, Solution, Step, register
+
+@dataclass(frozen=True)
+class Options:
+    k: int = 1
+
+@dataclass(frozen=True)
+class Params:
+    a: sp.Rational
+
+@register
+class Flaky(Problem):
+    id = "flaky"
+    title = "Flaky"
+    Options = Options
+    Params = Params
+    def generate(self, rng, o): return Params(sp.Rational(rng.integer(1, 9), 10))
+    def statement(self, p, o): return (Part("(a)", "Double $a = @a$.", values={"a": p.a}),)
+    def solve(self, p, o): return Solution((), (Answer("b", "b", 2 * p.a, part="(a)"),))
+    def check(self, p, o, s):
+        if p.a * 10 != GOOD:
+            raise CheckFailed("b disagrees with the float64 path")
+'''
+
+
+def test_problem_failing_inside_a_build_is_exit_3_naming_slot_variant_seed(tmp_path):
+    """The self-test draws seed 0 and passes (GOOD is seed 0's draw); in a build other seeds
+    fail their check: one line, status 3, nothing written."""
+    from wsgen.core.rng import VariantRng
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "flaky.py").write_text(FAILING_PROBLEM.replace("GOOD", str(VariantRng(0).integer(1, 9))))
+    exam = tmp_path / "exam.toml"
+    exam.write_text('title = "T"\nproblem_paths = ["mine"]\n[[problems]]\nlabel = "Q7"\nproblem = "flaky"\n')
+    out = tmp_path / "out"
+    status, _, err = run_cli("build", "--exam", exam, "--out", out, "--variants", 40, "--formats", "md,json", "-j", 1)
+    assert status == 3 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert re.search(r"flaky in slot Q7, variant (canonical|v\d{3}), seed \d+: CheckFailed: independent check failed", err), err
+    assert not out.exists()
+
+
+def test_list_json_gives_settings_with_ranges():
+    status, out, _ = run_cli("list", "--format", "json")
+    problems = {p["id"]: p for p in json.loads(out)}
+    assert status == 0 and problems["matrix_backprop"]["source"] == "built-in"
+    # declared in problems/matrix_backprop.py as option(2, 1, 6)
+    assert problems["matrix_backprop"]["options"]["m"] == {"type": "int", "default": 2, "min": 1, "max": 6}
+
+
+@pytest.mark.parametrize("pair", ["slope=nan", "slope=inf"])
+def test_non_finite_settings_are_refused(pair):
+    status, _, err = run_cli("show", "activations", "--seed", "1", "--option", pair)
+    assert status == 2 and "must be a finite number" in err and err.count("\n") == 1
+
+
+def test_wide_matrix_backprop_exam_builds(tmp_path):
+    exam = tmp_path / "wide.toml"
+    exam.write_text('title = "W"\n[[problems]]\nproblem = "matrix_backprop"\n'
+                    'options = { m = 6, n = 5, max_abs = 5, places = 2 }\n')
+    status, _, err = run_cli("build", "--exam", exam, "--out", tmp_path / "o", "--variants", 30,
+                             "--formats", "md,json", "-q")
+    assert status == 0, err
+
+
+def test_csv_cells_cannot_run_as_formulas(tmp_path):
+    import csv
+    import io
+    exam = tmp_path / "evil.toml"
+    exam.write_text('title = "E"\n[[problems]]\nlabel = \'=HYPERLINK("http://x","y")\'\nproblem = "matrix_backprop"\n')
+    status, _, err = run_cli("build", "--exam", exam, "--out", tmp_path / "o", "--variants", 1,
+                             "--formats", "json", "-q")
+    assert status == 0, err
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "o" / "answers.csv").read_text())))
+    assert {r["label"] for r in rows} == {'\'=HYPERLINK("http://x","y")'}
+    assert any(r["exact"].startswith("-") for r in rows)    # computed values stay as they are

@@ -129,3 +129,24 @@ def test_tex_failure_is_short_and_writes_nothing(tmp_path, monkeypatch):
     kept = re.search(r"kept (\S+\.tex)", err).group(1)
     assert "\\undefinedcommand" in open(kept).read()
     assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == before
+
+
+def test_tex_failure_in_many_chunks_keeps_exactly_the_folder_it_names(tmp_path, monkeypatch):
+    """31 sheets are five pdflatex jobs; all fail, one folder is kept and named, no other
+    TeX file is left anywhere."""
+    import tempfile
+
+    import wsgen.formats.pdf as pdf
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(pdf, "booklet_source", lambda exam, bodies:
+                        "\\documentclass{article}\\begin{document}\\undefinedcommand\\end{document}\n")
+    out_dir = tmp_path / "out"
+    status, _, err = run_cli("build", "--out", str(out_dir), "--variants", "30", "-q", "--formats", "pdf")
+    assert status == 2 and err.count("\n") == 1
+    kept = [p for p in scratch.iterdir()]
+    assert len(kept) == 1 and str(kept[0]) in err
+    assert sorted(p.name for p in kept[0].iterdir()) == ["booklet.log", "booklet.tex"]
+    assert not out_dir.exists() or not any(out_dir.glob(".wsgen-staging-*"))
+    assert not (out_dir / "answers.json").exists()

@@ -141,12 +141,14 @@ class OutputFolder:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = None
+        self._created = False
 
     # --- lock -----------------------------------------------------------------------
     def __enter__(self) -> "OutputFolder":
         if self.path.exists() and not self.path.is_dir():
             raise UserError(f"--out {self.path}: exists and is not a folder")
         try:
+            self._created = not self.path.exists()
             self.path.mkdir(parents=True, exist_ok=True)
             self._lock = open(self.path / LOCK, "a+b")
         except OSError as exc:
@@ -162,9 +164,17 @@ class OutputFolder:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self._lock is not None:
-            self._lock.close()          # releases the lock
-            self._lock = None
+        if self._lock is None:
+            return
+        if self._created and not (self.path / MANIFEST).exists():
+            # a folder this build made and never filled: leave no trace of it
+            (self.path / LOCK).unlink(missing_ok=True)
+            try:
+                self.path.rmdir()
+            except OSError:
+                pass
+        self._lock.close()              # releases the lock
+        self._lock = None
 
     def _remove_abandoned_staging(self) -> None:
         for entry in self.path.glob(STAGING_PREFIX + "*"):

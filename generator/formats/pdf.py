@@ -165,13 +165,25 @@ def _run_pdflatex(source: str, workdir: Path, name: str) -> tuple[bytes, str]:
         if result.returncode != 0:
             log_file = workdir / f"{name}.log"
             log = log_file.read_text(errors="replace") if log_file.exists() else result.stdout
-            kept = Path(tempfile.mkdtemp(prefix="wsgen-tex-failed-"))
-            os.chmod(kept, 0o700)
-            shutil.copy(tex_path, kept / tex_path.name)
-            if log_file.exists():
-                shutil.copy(log_file, kept / log_file.name)
-            raise TexError(f"pdflatex failed: {_log_excerpt(log)} (kept {kept / tex_path.name})")
+            raise _TexFailed(_log_excerpt(log), tex_path, log_file)
     return (workdir / f"{name}.pdf").read_bytes(), (workdir / f"{name}.aux").read_text(errors="replace")
+
+
+class _TexFailed(Exception):
+    """A chunk that pdflatex refused; its files stay in the scratch folder until the
+    collector keeps the first failure's (and only that one) outside the build."""
+
+    def __init__(self, excerpt: str, tex_path: Path, log_path: Path):
+        super().__init__(excerpt)
+        self.excerpt, self.tex_path, self.log_path = excerpt, tex_path, log_path
+
+    def kept(self) -> TexError:
+        kept = Path(tempfile.mkdtemp(prefix="wsgen-tex-failed-"))
+        os.chmod(kept, 0o700)
+        shutil.copy(self.tex_path, kept / self.tex_path.name)
+        if self.log_path.exists():
+            shutil.copy(self.log_path, kept / self.log_path.name)
+        return TexError(f"pdflatex failed: {self.excerpt} (kept {kept / self.tex_path.name})")
 
 
 def _page_counts(aux: str, count: int) -> list[int]:
@@ -244,7 +256,12 @@ class _BookletCollector:
         """Cut the finished chunks at the front of the queue, in order."""
         queue = self.futures[kind]
         while queue and (wait or queue[0].done()):
-            self._cut(kind, *queue.pop(0).result())
+            try:
+                result = queue.pop(0).result()
+            except _TexFailed as failure:
+                self.close()                       # no other chunk runs or is kept
+                raise failure.kept() from None
+            self._cut(kind, *result)
 
     def _cut(self, kind, sheets, pdf, counts) -> None:
         reader = PdfReader(io.BytesIO(pdf))
