@@ -206,24 +206,27 @@ class LogisticRegression(Problem):
         m, d = options.m, options.d
         rows, w, b, alpha = _rows(params, d), _weights(params, d), params.b, params.alpha
         z = [sum((wj * xj for wj, xj in zip(w, r)), b) for r in rows]
-        residual = [sigmoid(zi) - yi for zi, yi in zip(z, params.y)]
+        # Arithmetic as written (exact, and cheap to serialise, like the answers).
+        residual = [shown_difference(sigmoid(zi), yi) for zi, yi in zip(z, params.y)]
         one = lambda seq: seq[0] if d == 1 else Vector(seq)
 
         def key(res, scale, sign=-1):
             """(dw, db, w_new, b_new) from per-example dℓ/dz `res`, the gradients being
             scale·Σ; the step w + sign·α·dw."""
-            dw = [scale * sum((r * row[j] for r, row in zip(res, rows)), sp.Integer(0))
+            dw = [shown_product(scale, shown_sum(shown_product(r, row[j]) for r, row in zip(res, rows)))
                   for j in range(d)]
-            db = scale * sum(res, sp.Integer(0))
+            db = shown_product(scale, shown_sum(res))
             return {"dw": one(dw), "db": db,
-                    "w_new": one([wj + sign * alpha * g for wj, g in zip(w, dw)]),
-                    "b_new": b + sign * alpha * db}
+                    "w_new": one([shown_sum([wj, shown_product(sign * alpha, g)])
+                                  for wj, g in zip(w, dw)]),
+                    "b_new": shown_sum([b, shown_product(sign * alpha, db)])}
 
         mean = sp.Rational(1, m)
         ascent = key(residual, mean, sign=+1)
         # σ' taken as σ(1 + σ): dℓ/dz = dℓ/dŷ · ŷ(1 + ŷ) = (ŷ − y)/(ŷ(1 − ŷ)) · ŷ(1 + ŷ)
         # = (ŷ − y)(1 + ŷ)/(1 − ŷ), and (1 + ŷ)/(1 − ŷ) = 1 + 2e^{z} for ŷ = σ(z).
-        plus = [r * (1 + 2 * sp.exp(zi)) for r, zi in zip(residual, z)]
+        plus = [shown_product(r, shown_sum([1, shown_product(2, sp.exp(zi))]))
+                for r, zi in zip(residual, z)]
         return (
             Mistake("double_mean", "divided by m twice",
                     "the gradients divided by $m$ again: $J$ is already a mean, so "

@@ -126,10 +126,12 @@ class MatrixBackprop(Problem):
                      Answer("dL_dx", r"\frac{\partial L}{\partial x}", dx, part="(c)")))
 
     def mistakes(self, params, options, solution):
-        W = params.W
-        x = sp.ImmutableMatrix(params.x)                 # n × 1
-        Wx = W * x                                       # m × 1
-        square = W.rows == W.cols
+        # Plain lists of exact rationals: SymPy's matrix products are far slower.
+        W, x = params.W.tolist(), list(params.x)
+        Wx = list(solution.answer("Wx"))
+        m, n = len(W), len(x)
+        square = m == n
+        matrix = lambda rows: sp.ImmutableMatrix(rows)
         out = []
         if square:
             out.append(Mistake(
@@ -137,17 +139,18 @@ class MatrixBackprop(Problem):
                 "$W$ instead of $W^\\top$ in $\\partial L/\\partial x$: the gradient sends "
                 "$\\partial L/\\partial (Wx)$ back through $W^\\top$, which the shapes "
                 "$(n \\times m)(m \\times 1)$ demand",
-                {"dL_dx": Vector(2 * W * Wx)}))
+                {"dL_dx": Vector(2 * sum(W[i][k] * Wx[k] for k in range(m)) for i in range(m))}))
         out.append(Mistake(
             "missing_factor_2", "factor 2 missing",
             "the factor $2$ of $\\frac{d}{du} u^2 = 2u$ is dropped in both gradients",
-            {"dL_dW": sp.ImmutableMatrix(Wx * x.T), "dL_dx": Vector(W.T * Wx)}))
+            {"dL_dW": matrix([[Wx[k] * x[l] for l in range(n)] for k in range(m)]),
+             "dL_dx": Vector(sum(W[k][l] * Wx[k] for k in range(m)) for l in range(n))}))
         if square:
             out.append(Mistake(
                 "transposed_outer", "outer product transposed",
                 "$2\\,x\\,(Wx)^\\top$ instead of $2\\,(Wx)\\,x^\\top$: entry $(k, l)$ of "
                 "$\\partial L/\\partial W$ is $2\\,(Wx)_k\\,x_l$, so it has the shape of $W$",
-                {"dL_dW": sp.ImmutableMatrix(2 * x * Wx.T)}))
+                {"dL_dW": matrix([[2 * x[k] * Wx[l] for l in range(m)] for k in range(n)])}))
         out.append(Mistake(
             "norm_not_squared", "norm not squared",
             "$L$ is the squared norm $\\lVert Wx \\rVert_2^2$, not the norm "

@@ -134,10 +134,16 @@ class Regularization(Problem):
     def mistakes(self, params, options, solution):
         W, dW, lam, m, alpha = params.W, params.dW, params.lambd, params.m, params.alpha
 
+        # Entry by entry on lists of exact rationals: SymPy's matrix arithmetic is far slower.
+        Wl, dWl = W.tolist(), dW.tolist()
+        entrywise = lambda f: sp.ImmutableMatrix([[f(w, g) for w, g in zip(wr, gr)]
+                                                  for wr, gr in zip(Wl, dWl)])
+
         def with_term(coefficient):
             """dW_reg = dW + coefficient·W and what follows from it."""
-            grad = sp.ImmutableMatrix(dW + coefficient * W)
-            return {"dW_reg": grad, "W_new": sp.ImmutableMatrix(W - alpha * grad),
+            grad = entrywise(lambda w, g: g + coefficient * w)
+            return {"dW_reg": grad,
+                    "W_new": entrywise(lambda w, g: w - alpha * (g + coefficient * w)),
                     "decay": 1 - alpha * coefficient}
 
         wrong_decay = 1 + alpha * lam / m
@@ -156,7 +162,7 @@ class Regularization(Problem):
                     "$\\alpha\\frac{\\lambda}{m} W$, so the weights shrink by "
                     "$1 - \\frac{\\alpha\\lambda}{m}$",
                     {"decay": wrong_decay,
-                     "W_new": sp.ImmutableMatrix(wrong_decay * W - alpha * dW)}),
+                     "W_new": entrywise(lambda w, g: wrong_decay * w - alpha * g)}),
         )
 
     def check(self, params, options, solution):

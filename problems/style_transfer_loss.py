@@ -151,14 +151,16 @@ class StyleTransferLoss(Problem):
         n_C, n_HW = options.n_C, options.n_H * options.n_W
         c_norm = sp.Rational(1, 4 * n_HW * n_C)
         s_norm = sp.Rational(1, 4 * n_C ** 2 * n_HW ** 2)
+        # Plain lists of exact rationals: SymPy's matrix products are far slower.
         sq = lambda x, y: sum(((p - q) ** 2 for p, q in zip(x, y)), sp.Integer(0))
-        gram = lambda a: a * a.T
-        a_C, a_S, a_G = params.a_C, params.a_S, params.a_G
+        gram = lambda rows: [sum(p * q for p, q in zip(r, t)) for r in rows for t in rows]
+        a_C, a_S, a_G = (list(a) for a in (params.a_C, params.a_S, params.a_G))
+        rows = lambda a: [a[i:i + n_HW] for i in range(0, len(a), n_HW)]
         alpha, beta = params.alpha, params.beta
         J_c, J_s = solution.answer("J_content"), solution.answer("J_style")
         raw_style = s_norm * sq(a_S, a_G)
-        raw_c, raw_s = sq(a_C, a_G), sq(gram(a_S), gram(a_G))
-        swap_c, swap_s = c_norm * sq(a_S, a_G), s_norm * sq(gram(a_C), gram(a_G))
+        raw_c, raw_s = sq(a_C, a_G), sq(gram(rows(a_S)), gram(rows(a_G)))
+        swap_c, swap_s = c_norm * sq(a_S, a_G), s_norm * sq(gram(rows(a_C)), gram(rows(a_G)))
         return (
             Mistake("raw_activations_style", "raw activations in the style cost",
                     "raw activations instead of Gram matrices: that matches the style image pixel "

@@ -42,6 +42,15 @@ def _squared_distance(u, v):
     return shown_sum(shown_square(shown_difference(a, b)) for a, b in zip(u, v))
 
 
+def _unsquared_hinge(d_ap, d_an, alpha):
+    """max(√d_ap − √d_an + α, 0), the sign decided exactly in rationals:
+    √a + α > √b  ⇔  2α√a > b − a − α²  ⇔  (b − a − α² < 0) or 4α²a > (b − a − α²)²."""
+    rest = d_an - d_ap - alpha ** 2
+    if rest < 0 or 4 * alpha ** 2 * d_ap > rest ** 2:
+        return shown_sum([sp.sqrt(d_ap), -sp.sqrt(d_an), alpha])
+    return sp.Integer(0)
+
+
 @register
 class TripletLoss(Problem):
     id = "triplet_loss"
@@ -131,8 +140,7 @@ class TripletLoss(Problem):
     def mistakes(self, params, options, solution):
         d_ap, d_an = solution.answer("d_ap"), solution.answer("d_an")
         alpha = params.alpha
-        ap_norm = sp.sqrt(d_ap)
-        an_norm = sp.sqrt(d_an)
+        unsquared = _unsquared_hinge(d_ap, d_an, alpha)
         return (
             Mistake("no_margin", "no margin",
                     "no margin: the loss is already zero once the negative is merely farther than "
@@ -148,8 +156,7 @@ class TripletLoss(Problem):
                     {"formula": SWAPPED, "loss": max(d_an - d_ap + alpha, sp.Integer(0))}),
             Mistake("norms_not_squared", "norms not squared",
                     "norms not squared: the triplet loss compares squared distances",
-                    {"formula": NOT_SQUARED,
-                     "loss": sp.Max(ap_norm - an_norm + alpha, sp.Integer(0))}),
+                    {"formula": NOT_SQUARED, "loss": unsquared}),
         )
 
     def check(self, params, options, solution):

@@ -19,9 +19,15 @@ def mistakes_of(variant):
     return {m.id: m for m in variant.mistakes}
 
 
+def _plain(value):
+    from wsgen.core.shown import Shown
+    return value.value if isinstance(value, Shown) else value
+
+
 def same(a, b, digits=40):
-    """Exact values equal: rationals and matrices exactly, closed forms to 40 digits."""
-    a, b = sp.sympify(a), sp.sympify(b)
+    """Exact values equal: rationals and matrices exactly, closed forms to 40 digits
+    (arithmetic as written counts by its exact value)."""
+    a, b = sp.sympify(_plain(a)), sp.sympify(_plain(b))
     if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
         return a.shape == b.shape and all(same(x, y) for x, y in zip(a, b))
     return abs(sp.N(a - b, digits)) < sp.Float(10) ** (5 - digits)
@@ -221,7 +227,7 @@ def _exact(value) -> bool:
     if isinstance(value, str):
         return True
     items = value if isinstance(value, (tuple, sp.MatrixBase)) else [value]
-    return all(not sp.sympify(v).atoms(sp.Float) for v in items)
+    return all(not sp.sympify(_plain(v)).atoms(sp.Float) for v in items)
 
 
 SEEDS = range(50)

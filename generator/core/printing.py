@@ -187,6 +187,13 @@ _MP_FUNCTIONS = {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.tanh: mpmath.tanh,
                  sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh}
 
 
+@lru_cache(maxsize=65536)
+def _mp_leaf(e):
+    """The mpmath value of a SymPy closed form (not arithmetic as written), cached; always
+    computed at the one working precision that `_decimal` sets."""
+    return _mp_closed_form(e)
+
+
 def _mp_value(e):
     """An mpmath number for a closed form built from rationals, +, ×, powers, exp, log and
     hyperbolic functions, or for arithmetic as written (Shown); anything else goes
@@ -204,6 +211,10 @@ def _mp_value(e):
         if isinstance(e, ShownPower):
             return values[0] ** values[1]
         raise TypeError(f"no numeric value for {type(e).__name__}")
+    return _mp_leaf(e)
+
+
+def _mp_closed_form(e):
     if isinstance(e, sp.Rational):
         return mpmath.mpf(int(e.p)) / int(e.q)
     if e is sp.E:
@@ -269,11 +280,18 @@ def answer_tex(value: Any, digits: int) -> str:
     return exact + r" \approx " + _approx_tex(value, digits)
 
 
+@lru_cache(maxsize=65536)
+def _plain_str(e) -> str:
+    """SymPy's string of one exact value, cached: the same closed forms recur in the
+    answers, their working and the mistakes of a variant."""
+    # order="none": SymPy's canonical argument order, without the (slow) term sorting
+    return sp.sstr(e, order="none")
+
+
 def _sstr(e) -> str:
     if isinstance(e, Shown):
         return _shown_str(e)
-    # order="none": SymPy's canonical argument order, without the (slow) term sorting
-    return sp.sstr(e, order="none")
+    return _plain_str(e)
 
 
 def _shown_str(e, top: bool = True) -> str:
@@ -281,7 +299,7 @@ def _shown_str(e, top: bool = True) -> str:
     if isinstance(e, Tex):
         raise TypeError("notation has no exact value")
     if not isinstance(e, Shown):
-        text = sp.sstr(e, order="none")
+        text = _plain_str(e)
         plain = (isinstance(e, sp.Integer) and e >= 0) or isinstance(e, sp.Symbol)
         return text if plain or top else "(" + text + ")"
     text = _shown_compound(e)
