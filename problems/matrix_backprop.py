@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+from wsgen import (require_decimals, Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Vector, as_float, assert_close_scaled, exact_matrix, exact_vector,
                    option, register, shown_dot, shown_matrix, shown_product, shown_square,
                    shown_sum)
@@ -38,15 +38,8 @@ class MatrixBackprop(Problem):
     Params = Params
 
     def validate_options(self, options):
-        step = Fraction(1, 10 ** options.places)
-        bound = Fraction(str(options.max_abs))
-        if bound < step:
-            raise ValueError(f"max_abs = {options.max_abs} is below {float(step):g}, the smallest "
-                             f"nonzero entry with places = {options.places}")
-        if (bound / step).denominator != 1:
-            raise ValueError(f"max_abs = {options.max_abs} has more decimals than places = "
-                             f"{options.places} allows")
-        if bound == step and options.m >= 3:
+        require_decimals("max_abs", options.max_abs, options.places)
+        if Fraction(str(options.max_abs)) * 10 ** options.places == 1 and options.m >= 3:
             # entries ±max_abs (and 0) only: some entry of Wx is zero in most draws
             raise ValueError(f"max_abs = {options.max_abs} with places = {options.places} leaves "
                              f"only ±{options.max_abs} to draw, so Wx has a zero entry too often "

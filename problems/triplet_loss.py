@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, Choices, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
+from wsgen import (require_decimals, Answer, Choices, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
                    Tex, Vector, as_float, assert_close, exact_vector, option, register,
                    shown_difference, shown_square, shown_sum, shuffle_choices)
 
@@ -59,14 +58,7 @@ class TripletLoss(Problem):
     Params = Params
 
     def validate_options(self, options):
-        step = Fraction(1, 10 ** options.places)
-        bound = Fraction(str(options.max_abs))
-        if bound < step:
-            raise ValueError(f"max_abs = {options.max_abs} is below {float(step):g}, the smallest "
-                             f"nonzero entry with places = {options.places}")
-        if (bound / step).denominator != 1:
-            raise ValueError(f"max_abs = {options.max_abs} has more decimals than places = "
-                             f"{options.places} allows")
+        require_decimals("max_abs", options.max_abs, options.places)
 
     def canonical(self, options):
         if options.dim != 2:

@@ -32,3 +32,16 @@ def render_variant(variant, kind, markup="md"):
     from wsgen.formats.document import build_document
     from wsgen.formats.templating import render_document
     return render_document(build_document(one_item_sheet(variant), kind), markup, anchor="v1")
+
+
+def can_build_wheels() -> bool:
+    """Whether this Python can build a wheel without build isolation (setuptools 70.1 or
+    later has bdist_wheel; an older one needs the `wheel` package)."""
+    import importlib.metadata
+    import importlib.util
+    try:
+        version = importlib.metadata.version("setuptools")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    major, minor = (int(x) for x in version.split(".")[:2])
+    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None

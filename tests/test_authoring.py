@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import can_build_wheels
+
 from wsgen.authoring import problem_module, write_new_problem
 from wsgen.errors import UserError
 
@@ -294,17 +296,6 @@ plugin_class = "wsgen_demo_class:PluginClassMse"
 [tool.setuptools]
 py-modules = ["wsgen_demo_plugin", "wsgen_demo_class"]
 """
-
-
-def can_build_wheels() -> bool:
-    """Whether this Python can build a wheel without build isolation (setuptools 70.1 or
-    later has bdist_wheel; an older one needs the `wheel` package)."""
-    try:
-        version = importlib.metadata.version("setuptools")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    major, minor = (int(x) for x in version.split(".")[:2])
-    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
 
 
 def subprocess_env(pythonpath: Path) -> dict:

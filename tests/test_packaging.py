@@ -15,21 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import can_build_wheels
+
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parents[1]
 # Top-level entries of the source tree that a build never needs.
 _SKIP = {".git", ".venv", "output", "build", "dist", ".pytest_cache", "bench-output"}
-
-
-def can_build_wheels() -> bool:
-    """Whether this Python can build a wheel without build isolation (setuptools 70.1 or
-    later has bdist_wheel; an older one needs the `wheel` package)."""
-    try:
-        version = importlib.metadata.version("setuptools")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    major, minor = (int(x) for x in version.split(".")[:2])
-    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
 
 
 def _ignore(folder, names):

@@ -15,7 +15,7 @@ import dataclasses
 import math
 from typing import Any
 
-__all__ = ["check_ranges", "describe_options", "option", "option_range"]
+__all__ = ["check_ranges", "describe_options", "option", "option_range", "require_decimals"]
 
 
 def option(default: Any, low: float | None = None, high: float | None = None, *,
@@ -76,3 +76,16 @@ def describe_options(options_class) -> dict:
                     entry["max_open"] = True
         out[f.name] = entry
     return out
+
+
+def require_decimals(name: str, value: float, places: int) -> None:
+    """Raise ValueError unless `value` is a range end that `VariantRng.decimal` can draw to
+    with `places` decimals: at least 10^-places, and a whole multiple of it."""
+    from fractions import Fraction
+    step = Fraction(1, 10 ** places)
+    bound = Fraction(str(value))
+    if bound < step:
+        raise ValueError(f"{name} = {value} is below {float(step):g}, the smallest "
+                         f"nonzero entry with places = {places}")
+    if (bound / step).denominator != 1:
+        raise ValueError(f"{name} = {value} has more decimals than places = {places} allows")
