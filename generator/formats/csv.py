@@ -7,6 +7,7 @@ never run as a formula; the computed columns (entry, exact, value) are left as t
 from __future__ import annotations
 
 import csv
+import io
 
 __all__ = ["COLUMNS", "CsvWriter", "safe_cell"]
 
@@ -32,8 +33,15 @@ class CsvWriter:
 
     def __init__(self, stream):
         self.stream = stream
-        self.writer = csv.writer(stream, lineterminator="\n")
+        self.buffer = io.StringIO()                 # one write to the stream per sheet
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
         self.writer.writerow(COLUMNS)
+        self._flush()
+
+    def _flush(self) -> None:
+        self.stream.write(self.buffer.getvalue())
+        self.buffer.seek(0)
+        self.buffer.truncate()
 
     def add(self, record: dict) -> None:
         for problem in record["problems"]:
@@ -44,6 +52,7 @@ class CsvWriter:
                 for entry, exact, value in _entries(answer["exact"], answer["value"]):
                     self.writer.writerow([*text, seed, safe_cell(name), entry, exact,
                                           repr(float(value))])
+        self._flush()
 
     def close(self) -> None:
         self.stream.close()
