@@ -55,9 +55,9 @@ _MACROS = r"""
 \setlength{\parskip}{0.5ex plus 0.3ex}
 \newcommand{\wsgenAnchor}{}
 \newcommand{\wsgenVariant}{}
-\newcommand{\wsgenKind}{}
+\def\wsgenKind{}
 \newcommand{\wsgenStartSheet}[3]{\clearpage\setcounter{page}{1}%
-  \renewcommand{\wsgenAnchor}{#1}\renewcommand{\wsgenVariant}{#2}\renewcommand{\wsgenKind}{#3}}
+  \renewcommand{\wsgenAnchor}{#1}\renewcommand{\wsgenVariant}{#2}\def\wsgenKind{#3}}
 \makeatletter
 % After \clearpage every page of the sheet is shipped and the page counter is one past
 % its last page: record that as the label "Page x of y" refers to.
