@@ -1,0 +1,537 @@
+"""`wsgen grade`: scores, partial credit, diagnoses and outputs, checked against values worked
+out here independently (by hand for the canonical variant; with SymPy on the manifest's
+exact strings for the random ones), and every kind of bad input."""
+import csv
+import io
+import json
+import random
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from conftest import run_cli
+
+EXAM = """\
+title = "Grading test"
+id = "grading-test"
+seed = 11
+variants = 2
+
+[[problems]]
+label = "Q1"
+problem = "matrix_backprop"
+points = 10
+options = { m = 2, n = 2 }
+
+[[problems]]
+label = "Q2"
+problem = "triplet_loss"
+points = 5
+options = { dim = 2 }
+"""
+# The answers' shares of the slot points, from the problems' Answer weights: matrix_backprop's
+# four answers weigh 1 each (10/4 = 2.5 points); triplet_loss's formula, d_ap and d_an 1
+# each and loss 2 (of 5 in all), so 1, 1, 1 and 2 points.
+SHARES = {"Q1": {"Wx": Fraction(5, 2), "L": Fraction(5, 2), "dL_dW": Fraction(5, 2),
+                 "dL_dx": Fraction(5, 2)},
+          "Q2": {"formula": Fraction(1), "d_ap": Fraction(1), "d_an": Fraction(1), "loss": Fraction(2)}}
+HEADER = ["variant", "student", "label", "answer", "entry", "response"]
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("grading")
+    exam = folder / "exam.toml"
+    exam.write_text(EXAM, encoding="utf-8")
+    status, _, err = run_cli("build", "--exam", exam, "--out", folder / "out", "--formats", "json", "-q")
+    assert status == 0, err
+    manifest = json.loads((folder / "out" / "answers.json").read_text(encoding="utf-8"))
+    return folder / "out" / "answers.json", manifest
+
+
+def write_csv(path: Path, rows, header=HEADER) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def grades_of(out: Path) -> dict:
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        return {(r["variant"], r["student"]): r for r in csv.DictReader(handle)}
+
+
+def feedback_of(text: str) -> dict:
+    """{(slot, answer): {"points": "got / max", "diagnoses": {ids}, "lines": [...]}}."""
+    found, slot, current = {}, None, None
+    for line in text.splitlines():
+        heading = re.match(r"## (\S+) \(", line)
+        if heading:
+            slot = heading.group(1)
+            continue
+        item = re.match(r"- \*\*(\w+)\*\*.*: (\S+ / \S+) points", line)
+        if item:
+            current = found.setdefault((slot, item.group(1)), {"points": item.group(2),
+                                                                 "diagnoses": set(), "lines": []})
+            continue
+        if current is not None and line.startswith("  - "):
+            current["lines"].append(line[4:])
+            diagnosis = re.match(r"  - diagnosis: `(\w+)`", line)
+            if diagnosis:
+                current["diagnoses"].add(diagnosis.group(1))
+    return found
+
+
+def points(value: Fraction) -> str:
+    """As grades.csv writes points: at most 4 decimals."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{float(value):.4f}".rstrip("0").rstrip(".")
+
+
+def entry_list(exact):
+    """[(entry, exact string)] as answers.csv numbers them."""
+    if isinstance(exact, list) and exact and isinstance(exact[0], list):
+        return [(f"{i},{j}", e) for i, row in enumerate(exact, 1) for j, e in enumerate(row, 1)]
+    if isinstance(exact, list):
+        return [(str(i), e) for i, e in enumerate(exact, 1)]
+    return [("", exact)]
+
+
+def correct_rows(variant: dict, student: str = "", use="exact"):
+    rows = []
+    for problem in variant["problems"]:
+        for name, answer in problem["answers"].items():
+            if answer["kind"] == "choice":
+                rows.append([variant["variant"], student, problem["label"], name, "", answer["exact"]])
+                continue
+            values = dict(entry_list(answer["value"])) if use == "value" else None
+            for entry, exact in entry_list(answer["exact"]):
+                rows.append([variant["variant"], student, problem["label"], name, entry,
+                             repr(values[entry]) if values else exact])
+    return rows
+
+
+def run_grade(responses, answers, out):
+    return run_cli("grade", responses, "--answers", answers, "--out", out)
+
+
+# ------------------------------------------------------------------------------ scores
+
+def test_all_correct_answers_earn_full_marks(build, tmp_path):
+    answers, manifest = build
+    rows = []
+    for i, variant in enumerate(manifest["variants"]):
+        # exact strings for some papers, the decimals of answers.csv for others
+        rows += correct_rows(variant, use="value" if i % 2 else "exact")
+    status, out, err = run_grade(write_csv(tmp_path / "r.csv", rows), answers, tmp_path / "g")
+    assert status == 0, err
+    grades = grades_of(tmp_path / "g")
+    assert list(grades) == [(v["variant"], "") for v in manifest["variants"]]
+    for row in grades.values():
+        assert (row["Q1"], row["Q2"], row["total"], row["max"]) == ("10", "5", "15", "15")
+    names = sorted(p.name for p in (tmp_path / "g" / "feedback").iterdir())
+    assert names == sorted(f"{v['variant']}.md" for v in manifest["variants"])
+    assert "no declared mistake found" in out and "unreadable" not in out
+
+
+def test_canonical_papers_hand_checked(build, tmp_path):
+    """W = [[0.1, 0.5], [-0.3, 0.8]], x = [0.2, 0.4] by hand: Wx = [0.22, 0.26], L = 0.116,
+    dL/dW = 2(Wx)xᵀ = [[0.088, 0.176], [0.104, 0.208]], dL/dx = 2Wᵀ(Wx) = [-0.112, 0.636].
+    Mistakes: factor 2 dropped halves both gradients; W for Wᵀ gives 2W(Wx) = [0.304, 0.284];
+    2x(Wx)ᵀ = [[0.088, 0.104], [0.176, 0.208]] (two entries right by coincidence);
+    the norm for its square gives sqrt(0.116)."""
+    answers, _ = build
+    right = {"Wx": ["0.22", "0.26"], "L": ["0.116"], "dL_dW": ["0.088", "0.176", "0.104", "0.208"],
+             "dL_dx": ["-0.112", "0.636"], "formula": ["B"], "d_ap": ["0.08"], "d_an": ["0.25"],
+             "loss": ["0.03"]}
+    entries = {"Wx": ["1", "2"], "L": [""], "dL_dW": ["1,1", "1,2", "2,1", "2,2"],
+               "dL_dx": ["1", "2"], "formula": [""], "d_ap": [""], "d_an": [""], "loss": [""]}
+    slot = {name: ("Q1" if name in SHARES["Q1"] else "Q2") for name in right}
+
+    def paper(student, **changes):
+        out = []
+        for name, values in right.items():
+            given = changes.get(name, values)
+            for entry, value in zip(entries[name], given):
+                if value is not None:
+                    out.append(["canonical", student, slot[name], name, entry, value])
+        return out
+
+    rows = (paper("all_right", Wx=["11/50", "0.26"], L=["0.22^2 + 0.26**2"], dL_dx=["-(0.112)", "636/1000"])
+            + paper("factor2", dL_dW=["0.044", "0.088", "0.052", "0.104"], dL_dx=["-0.056", "0.318"])
+            + paper("transpose", dL_dx=["0.304", "0.284"])
+            + paper("outer", dL_dW=["0.088", "0.104", "0.176", "0.208"])
+            + paper("norm", L=["sqrt(0.116)"])
+            + paper("unreadable", Wx=["abc", "0.26"], L=["0.1l6"])
+            + paper("partial", dL_dW=["0.088", "0.176", "0.1", "0.208"], dL_dx=["-0.112", None])
+            + paper("tolerance_in", L=["0.1161"])    # |0.0001| <= 1e-6 + 1e-3 * 0.116
+            + paper("tolerance_out", L=["0.1162"])   # |0.0002| >  1.17e-4
+            + paper("choices", formula=["c"], loss=["0.37"])   # anchor-positive/negative swapped
+            + paper("no_margin", formula=["(A)"], loss=["0"]))
+    responses = write_csv(tmp_path / "r.csv", rows)
+    status, out, err = run_grade(responses, answers, tmp_path / "g")
+    assert status == 0, err
+    grades = grades_of(tmp_path / "g")
+    expected = {   # (Q1, Q2) points
+        "all_right": (10, 5),
+        "factor2": (Fraction(5), 5),                       # dL_dW and dL_dx: 0 of 2.5 each
+        "transpose": (Fraction(15, 2), 5),
+        "outer": (Fraction(15, 2) + Fraction(5, 2) * Fraction(2, 4), 5),   # 2 of 4 entries right
+        "norm": (Fraction(15, 2), 5),
+        "unreadable": (Fraction(5, 2) * Fraction(1, 2) + 5, 5),            # Wx 1 of 2; L 0
+        "partial": (5 + Fraction(5, 2) * Fraction(3, 4) + Fraction(5, 2) * Fraction(1, 2), 5),
+        "tolerance_in": (10, 5),
+        "tolerance_out": (Fraction(15, 2), 5),
+        "choices": (10, Fraction(2)),                      # formula 0 of 1, loss 0 of 2
+        "no_margin": (10, Fraction(2)),
+    }
+    assert sorted(s for _, s in grades) == sorted(expected)
+    for student, (q1, q2) in expected.items():
+        row = grades[("canonical", student)]
+        assert (row["Q1"], row["Q2"], row["total"], row["max"]) == \
+            (points(Fraction(q1)), points(Fraction(q2)), points(Fraction(q1) + q2), "15"), student
+    assert grades[("canonical", "outer")]["Q1"] == "8.75" and grades[("canonical", "partial")]["Q1"] == "8.125"
+
+    feedback = {s: feedback_of((tmp_path / "g" / "feedback" / f"{s}.md").read_text(encoding="utf-8"))
+                for s in expected}
+    assert feedback["factor2"][("Q1", "dL_dW")]["diagnoses"] == {"missing_factor_2"}
+    assert feedback["factor2"][("Q1", "dL_dx")]["diagnoses"] == {"missing_factor_2"}
+    assert feedback["transpose"][("Q1", "dL_dx")]["diagnoses"] == {"no_transpose"}
+    assert feedback["outer"][("Q1", "dL_dW")]["diagnoses"] == {"transposed_outer"}
+    assert feedback["outer"][("Q1", "dL_dW")]["points"] == "1.25 / 2.5"
+    assert feedback["norm"][("Q1", "L")]["diagnoses"] == {"norm_not_squared"}
+    assert feedback["choices"][("Q2", "formula")]["diagnoses"] == {"swapped_positive_negative"}
+    assert feedback["choices"][("Q2", "loss")]["diagnoses"] == {"swapped_positive_negative"}
+    # loss = 0 is what dropping the margin gives, and what unsquared norms give here
+    assert feedback["no_margin"][("Q2", "loss")]["diagnoses"] == {"no_margin", "norms_not_squared"}
+    assert feedback["no_margin"][("Q2", "formula")]["diagnoses"] == {"no_margin"}
+    partial = feedback["partial"][("Q1", "dL_dW")]
+    assert partial["diagnoses"] == set() and partial["points"] == "1.875 / 2.5"
+    assert any("no declared mistake" in line for line in partial["lines"])
+    assert any("3 of 4 entries right" in line and "(2,1)" in line for line in partial["lines"])
+    assert feedback["tolerance_out"][("Q1", "L")]["diagnoses"] == set()
+    # the pointer to the key's step
+    assert "see the key, Q1, part (c)" in feedback["outer"][("Q1", "dL_dW")]["lines"]
+    unreadable = feedback["unreadable"][("Q1", "L")]
+    assert any(line.startswith("result: unreadable: `0.1l6`") for line in unreadable["lines"])
+    assert any("given: `0.1l6`" in line for line in unreadable["lines"])
+    assert any("expected: `29/250`" in line for line in unreadable["lines"])
+    # the class summary: answers with each mistake, and papers
+    counts = {m.group(3): (int(m.group(1)), int(m.group(2)))
+              for m in re.finditer(r"^\s+(\d+)\s+(\d+)\s+\w+/(\w+)", out, re.M)}
+    assert counts == {"missing_factor_2": (2, 1), "no_transpose": (1, 1), "transposed_outer": (1, 1),
+                      "norm_not_squared": (1, 1), "swapped_positive_negative": (2, 1),
+                      "no_margin": (2, 1), "norms_not_squared": (1, 1)}
+    ranked = re.findall(r"^\s+(\d+)\s+\d+\s+\w+/\w+", out, re.M)
+    assert [int(n) for n in ranked] == sorted((int(n) for n in ranked), reverse=True)
+    # unreadable responses are reported with the file and line
+    text = responses.read_text(encoding="utf-8").splitlines()
+    for needle in ("abc", "0.1l6"):
+        line = next(i for i, t in enumerate(text, 1) if t.endswith("," + needle))
+        assert f"{responses}:{line}:" in out
+
+
+def _value(exact: str) -> float:
+    """The manifest's exact string, evaluated independently with SymPy."""
+    return float(sp.sympify(exact))
+
+
+def _close(a: float, b: float, tol: dict) -> bool:
+    return abs(a - b) <= tol["abs"] + tol["rel"] * abs(b)
+
+
+def test_every_declared_mistake_is_diagnosed_in_every_variant(build, tmp_path):
+    answers, manifest = build
+    rows, expected, diagnoses = [], {}, {}
+    for variant in manifest["variants"]:
+        for problem in variant["problems"]:
+            for mistake in problem["mistakes"]:
+                student = f"{variant['variant']}-{problem['label']}-{mistake['id']}"
+                paper = correct_rows(variant, student)
+                for name, wrong in mistake["answers"].items():
+                    paper = [r for r in paper if not (r[2] == problem["label"] and r[3] == name)]
+                    answer = problem["answers"][name]
+                    if answer["kind"] == "choice":
+                        paper.append([variant["variant"], student, problem["label"], name, "", wrong["exact"]])
+                        continue
+                    for entry, exact in entry_list(wrong["exact"]):
+                        paper.append([variant["variant"], student, problem["label"], name, entry, exact])
+                rows += paper
+                # expected: per answer, share × entries within tolerance / entries
+                totals = {"Q1": Fraction(0), "Q2": Fraction(0)}
+                for slot in variant["problems"]:
+                    for name, answer in slot["answers"].items():
+                        share = SHARES[slot["label"]][name]
+                        wrong = mistake["answers"].get(name) if slot is problem else None
+                        if wrong is None:
+                            totals[slot["label"]] += share
+                        elif answer["kind"] == "choice":
+                            if wrong["exact"] == answer["exact"]:
+                                totals[slot["label"]] += share
+                            else:
+                                diagnoses[(student, slot["label"], name)] = mistake["id"]
+                        else:
+                            pairs = list(zip(entry_list(wrong["exact"]), entry_list(answer["exact"])))
+                            good = sum(_close(_value(w), _value(e), answer["tolerance"])
+                                       for (_, w), (_, e) in pairs)
+                            totals[slot["label"]] += share * Fraction(good, len(pairs))
+                            if good < len(pairs):
+                                diagnoses[(student, slot["label"], name)] = mistake["id"]
+                expected[student] = totals
+    assert len(expected) >= 3 * 6
+    status, out, err = run_grade(write_csv(tmp_path / "r.csv", rows), answers, tmp_path / "g")
+    assert status == 0, err
+    grades = grades_of(tmp_path / "g")
+    for (variant, student), row in grades.items():
+        totals = expected[student]
+        assert (row["Q1"], row["Q2"], row["total"]) == (
+            points(totals["Q1"]), points(totals["Q2"]), points(totals["Q1"] + totals["Q2"])), student
+    for (student, slot, name), mistake_id in diagnoses.items():
+        text = (tmp_path / "g" / "feedback" / f"{student}.md").read_text(encoding="utf-8")
+        assert mistake_id in feedback_of(text)[(slot, name)]["diagnoses"], (student, name)
+
+
+def test_roster_manifest_names_the_papers_by_student(tmp_path):
+    exam = tmp_path / "exam.toml"
+    exam.write_text(EXAM.replace("variants = 2\n", ""), encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns01,Ann\ns02,Bob\n", encoding="utf-8")
+    status, _, err = run_cli("build", "--exam", exam, "--roster", roster, "--secret", tmp_path / "key",
+                             "--out", tmp_path / "out", "--formats", "json", "-q")
+    assert status == 0, err
+    manifest = json.loads((tmp_path / "out" / "answers.json").read_text(encoding="utf-8"))
+    s02 = next(v for v in manifest["variants"] if v["student"] == "s02")
+    rows = [r for r in correct_rows(s02, "") if r[3] != "L"]       # L left out: 2.5 points
+    responses = write_csv(tmp_path / "r.csv", [[r[0], *r[2:]] for r in rows],
+                          header=["variant", "label", "answer", "entry", "response"])
+    status, out, err = run_grade(responses, tmp_path / "out" / "answers.json", tmp_path / "g")
+    assert status == 0, err
+    assert grades_of(tmp_path / "g")[(s02["variant"], "s02")]["total"] == "12.5"
+    text = (tmp_path / "g" / "feedback" / "s02.md").read_text(encoding="utf-8")
+    assert "given: no answer" in text
+    # a row naming another student than the manifest's is refused
+    bad = write_csv(tmp_path / "bad.csv", [[s02["variant"], "s01", "Q1", "L", "", "1"]])
+    status, _, err = run_grade(bad, tmp_path / "out" / "answers.json", tmp_path / "g2")
+    assert status == 2 and f"{bad}:2:" in err and "s02" in err and not (tmp_path / "g2").exists()
+
+
+def test_a_copy_of_answers_csv_with_a_response_column_grades(build, tmp_path):
+    answers, manifest = build
+    with open(answers.parent / "answers.csv", newline="", encoding="utf-8") as handle:
+        table = list(csv.reader(handle))
+    header, body = table[0], table[1:]
+    rows = [row + [row[header.index("exact")]] for row in body if row[0] == "v001"]
+    status, _, err = run_grade(write_csv(tmp_path / "r.csv", rows, header=header + ["response"]),
+                               answers, tmp_path / "g")
+    assert status == 0, err
+    assert grades_of(tmp_path / "g")[("v001", "")]["total"] == "15"
+    # the same copy with another build's exact value is refused: the manifest does not match
+    exact_column = header.index("exact")
+    rows[3][exact_column] = "12345/7"
+    status, _, err = run_grade(write_csv(tmp_path / "r2.csv", rows, header=header + ["response"]),
+                               answers, tmp_path / "g2")
+    assert status == 2 and f"{tmp_path / 'r2.csv'}:5:" in err and "another build" in err
+
+
+def test_numeric_answers_asked_as_multiple_choice(tmp_path):
+    """An exam slot asking matrix_backprop's answers as 4-option choices: the response is a
+    letter, and a wrong option is diagnosed by the mistake (or slip) the manifest says
+    produces it."""
+    exam = tmp_path / "exam.toml"
+    exam.write_text('title = "MC"\nseed = 3\nvariants = 0\n[[problems]]\nlabel = "Q1"\n'
+                    'problem = "matrix_backprop"\npoints = 10\nmultiple_choice = 4\n', encoding="utf-8")
+    status, _, err = run_cli("build", "--exam", exam, "--out", tmp_path / "b", "--formats", "json", "-q")
+    if status != 0 and "multiple_choice" in err:
+        pytest.skip("this build has no multiple-choice slots")
+    assert status == 0, err
+    manifest = json.loads((tmp_path / "b" / "answers.json").read_text(encoding="utf-8"))
+    problem = manifest["variants"][0]["problems"][0]
+    choices = problem["answers"]
+    assert all(a["kind"] == "choice" for a in choices.values())
+    # the option missing_factor_2 leads to for dL_dW: the one showing the halved gradient,
+    # [[0.044, 0.088], [0.052, 0.104]] by hand (see test_canonical_papers_hand_checked)
+    halved = next(i for i, o in enumerate(choices["dL_dW"]["options"])
+                  if o["value"] == [[0.044, 0.088], [0.052, 0.104]])
+    wrong_L = next(i for i, o in enumerate(choices["L"]["options"]) if o["value"] != 0.116)
+    letter = lambda i: "ABCDEF"[i]
+    rows = [["canonical", "", "Q1", "Wx", "", choices["Wx"]["exact"].lower()],
+            ["canonical", "", "Q1", "L", "", letter(wrong_L)],
+            ["canonical", "", "Q1", "dL_dW", "", f"({letter(halved)})"],
+            ["canonical", "", "Q1", "dL_dx", "", "7"]]
+    status, out, err = run_grade(write_csv(tmp_path / "r.csv", rows), tmp_path / "b" / "answers.json",
+                                 tmp_path / "g")
+    assert status == 0, err
+    assert grades_of(tmp_path / "g")[("canonical", "")]["total"] == "2.5"     # Wx only: 10 / 4
+    feedback = feedback_of((tmp_path / "g" / "feedback" / "canonical.md").read_text(encoding="utf-8"))
+    assert feedback[("Q1", "dL_dW")]["diagnoses"] == {"missing_factor_2"}
+    slip = choices["L"]["distractors"][wrong_L]
+    assert feedback[("Q1", "L")]["diagnoses"] == ({slip} if slip else set())
+    assert any("unreadable" in line for line in feedback[("Q1", "dL_dx")]["lines"])
+    assert "missing_factor_2" in out and f"{tmp_path / 'r.csv'}:5:" in out
+
+
+# ------------------------------------------------------------------------------ bad input
+
+BAD = [
+    ("unknown variant", "variant,label,answer,entry,response\nv999,Q1,L,,0.1\n", 2, "v999"),
+    ("unknown label", "variant,label,answer,entry,response\nv001,Q9,L,,0.1\n", 2, "Q9"),
+    ("unknown answer", "variant,label,answer,entry,response\nv001,Q1,M,,0.1\n", 2, "no answer 'M'"),
+    ("entry of a scalar", "variant,label,answer,entry,response\nv001,Q1,L,1,0.1\n", 2, "no entry"),
+    ("entry out of range", "variant,label,answer,entry,response\nv001,Q1,Wx,3,0.1\n", 2, "no entry"),
+    ("matrix entry", "variant,label,answer,entry,response\nv001,Q1,dL_dW,\"3,1\",0.1\n", 2, "no entry"),
+    ("duplicate", "variant,label,answer,entry,response\nv001,Q1,L,,0.1\nv001,Q1,Wx,1,1\n"
+                  "v001,Q1,L,,0.2\n", 4, "line 2"),
+    ("missing column", "variant,label,answer,response\nv001,Q1,L,0.1\n", 1, "entry"),
+    ("empty file", "", 1, "header"),
+    ("header only", "variant,label,answer,entry,response\n", None, "no responses"),
+    ("ragged row", "variant,label,answer,entry,response\nv001,Q1,L,,0.1,9\n", 2, "fields"),
+    ("open quote", "variant,label,answer,entry,response\nv001,Q1,L,,\"0.1\n", 2, "CSV"),
+    ("wrong problem", "variant,problem,label,answer,entry,response\nv001,regularization,Q1,L,,1\n",
+     2, "another build"),
+    ("wrong seed", "variant,seed,label,answer,entry,response\nv001,1,Q1,L,,1\n", 2, "another build"),
+    ("student on two variants", "variant,student,label,answer,entry,response\nv001,ann,Q1,L,,1\n"
+                                "v002,ann,Q1,L,,1\n", 3, "ann"),
+    ("students on some rows only", "variant,student,label,answer,entry,response\n"
+                                   "v001,ann,Q1,L,,1\nv001,,Q1,Wx,1,1\n", 3, "student"),
+]
+
+
+@pytest.mark.parametrize("text, line, needle", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_responses_are_one_line_exit_2_nothing_written(build, tmp_path, text, line, needle):
+    answers, _ = build
+    responses = tmp_path / "r.csv"
+    responses.write_text(text, encoding="utf-8")
+    status, out, err = run_grade(responses, answers, tmp_path / "g")
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert (f"{responses}:{line}:" if line else f"{responses}:") in err and needle in err
+    assert not (tmp_path / "g").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+
+
+def test_not_utf8_and_bad_manifests(build, tmp_path):
+    answers, manifest = build
+    responses = tmp_path / "r.csv"
+    responses.write_bytes(b"variant,label,answer,entry,response\nv001,Q1,L,,\xff\n")
+    status, _, err = run_grade(responses, answers, tmp_path / "g")
+    assert status == 2 and f"{responses}:2: not UTF-8" in err
+    responses.write_text("variant,label,answer,entry,response\nv001,Q1,L,,1\n", encoding="utf-8")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"variants": [\n{"variant": }', encoding="utf-8")
+    status, _, err = run_grade(responses, broken, tmp_path / "g")
+    assert status == 2 and f"{broken}:2: not valid JSON" in err
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"title": "x"}), encoding="utf-8")
+    status, _, err = run_grade(responses, other, tmp_path / "g")
+    assert status == 2 and "not a wsgen answers manifest" in err
+    # a manifest from another build (one variant only): the responses name variants it lacks
+    smaller = tmp_path / "smaller.json"
+    smaller.write_text(json.dumps({**manifest, "variants": manifest["variants"][:1]}), encoding="utf-8")
+    status, _, err = run_grade(responses, smaller, tmp_path / "g")
+    assert status == 2 and f"{responses}:2:" in err and "another build" in err
+    status, _, err = run_grade(tmp_path / "missing.csv", answers, tmp_path / "g")
+    assert status == 2 and "missing.csv" in err
+    assert not (tmp_path / "g").exists()
+
+
+def test_outputs_replace_an_earlier_grading_and_refuse_a_foreign_folder(build, tmp_path):
+    answers, manifest = build
+    responses = write_csv(tmp_path / "r.csv", correct_rows(manifest["variants"][1], "ann"))
+    out = tmp_path / "g"
+    assert run_grade(responses, answers, out)[0] == 0
+    (out / "feedback" / "ann.md").write_text("stale", encoding="utf-8")
+    responses = write_csv(tmp_path / "r.csv", correct_rows(manifest["variants"][1], "bob"))
+    assert run_grade(responses, answers, out)[0] == 0
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["bob.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g", "r.csv"]     # no temporary left
+    foreign = tmp_path / "build"
+    foreign.mkdir()
+    (foreign / "answers.json").write_text("{}", encoding="utf-8")
+    status, _, err = run_grade(responses, answers, foreign)
+    assert status == 2 and "did not write" in err
+    assert sorted(p.name for p in foreign.iterdir()) == ["answers.json"]
+
+
+def test_a_failed_write_leaves_nothing(build, tmp_path, monkeypatch):
+    """The writer failing half-way (a full disk): no output folder, no temporary left."""
+    answers, manifest = build
+    responses = write_csv(tmp_path / "r.csv", correct_rows(manifest["variants"][0]))
+    import builtins
+    opened = []
+    real_open = builtins.open
+
+    def open_fails_second(file, mode="r", *args, **kwargs):
+        if "x" in mode:
+            opened.append(file)
+            if len(opened) == 2:
+                raise OSError(28, "No space left on device")
+        return real_open(file, mode, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", open_fails_second)
+    status, _, err = run_grade(responses, answers, tmp_path / "g")
+    monkeypatch.undo()
+    assert status == 2 and "No space left" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+
+
+# ------------------------------------------------------------------------------ parsing
+
+READABLE = [
+    ("0.25", Fraction(1, 4)), ("3/8", Fraction(3, 8)), (" -0.5 ", Fraction(-1, 2)),
+    ("'-0.5", Fraction(-1, 2)), ("\u22120.5", Fraction(-1, 2)), (".5", Fraction(1, 2)),
+    ("2.5e-3", Fraction(1, 400)), ("2^10", Fraction(1024)), ("2**3**2", Fraction(512)),
+    ("-2^2", Fraction(-4)), ("(1+2)*3/4", Fraction(9, 4)), ("1/(1+exp(-0.5))", 0.6224593312018546),
+    ("sqrt(2)", 2 ** 0.5), ("log(e)", 1.0), ("ln(1)", 0.0), ("pi/2", 1.5707963267948966),
+    ("exp(1) - E", 0.0), ("tanh(0)", 0.0), ("4^(1/2)", 2.0), ("--1", Fraction(1)),
+]
+UNREADABLE = ["", "abc", "0.1l6", "1,5", "2pi", "2e", "1/0", "log(-1)", "sqrt(-1)", "(1", "1)",
+              "__import__('os')", "exp(1000)", "10^10^10", "1e999", "x+1", "(" * 40 + "1" + ")" * 40,
+              "1" * 300, "0^-1", "(-8)^(1/3)", "sin(1)", "3 4", "=1+1", "1e300*1e300"]
+
+
+@pytest.mark.parametrize("text, value", READABLE)
+def test_readable_responses(text, value):
+    from wsgen.grading.parse import read_number
+    got = read_number(text)
+    assert got == value if isinstance(value, Fraction) else got == pytest.approx(value, abs=1e-15)
+    assert isinstance(got, Fraction) == isinstance(value, Fraction)
+
+
+@pytest.mark.parametrize("text", UNREADABLE)
+def test_unreadable_responses(text):
+    from wsgen.grading.parse import Unreadable, read_number
+    with pytest.raises(Unreadable):
+        read_number(text)
+
+
+def test_the_parser_never_raises_anything_else():
+    from wsgen.grading.parse import Unreadable, read_number
+    rng = random.Random(5)
+    alphabet = "0123456789.+-*/^()eEpi sqrtlogxn,'\"_[]"
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        try:
+            value = read_number(text)
+        except Unreadable:
+            continue
+        assert isinstance(value, (Fraction, float))
+
+
+def test_choice_diagnosis_uses_distractors_and_numeric_options():
+    from wsgen.grading.compare import choice_mistakes
+    formula = {"exact": "B", "options": ["a", "b", "c"], "distractors": ["m1", None, "m3"]}
+    mistakes = [{"id": "m1", "answers": {"f": {"value": 0, "exact": "A"}}},
+                {"id": "m2", "answers": {"g": {"value": 1.0, "exact": "1"}}}]
+    assert choice_mistakes("f", formula, 0, mistakes) == ["m1"]
+    assert choice_mistakes("f", formula, 2, mistakes) == ["m3"]
+    assert choice_mistakes("f", formula, 1, mistakes) == []
+    # a numeric answer asked as a choice: the mistake's value, and "option" its letter
+    numeric = {"exact": "A", "options": [{"exact": "1/2", "value": 0.5}] * 3,
+               "distractors": [None, "slip_sign", "m2"]}
+    mistakes = [{"id": "m2", "answers": {"g": {"value": 1.0, "exact": "1", "option": "C"}}}]
+    assert choice_mistakes("g", numeric, 1, mistakes) == ["slip_sign"]   # value 1.0 is not index 1
+    assert choice_mistakes("g", numeric, 2, mistakes) == ["m2"]
