@@ -174,8 +174,12 @@ def show(problem_id, seed, canonical, fmt, option_pairs, problem_dirs):
 @click.option("--corners", is_flag=True,
               help="Run at every corner of the settings' ranges (each numeric setting at its "
                    "min and max, all at min, all at max).")
+@click.option("--multiple-choice", "multiple_choice", type=click.IntRange(3, 6), metavar="N",
+              help="Ask the numeric answers as multiple choice among N options (3 to 6): "
+                   "report where the distractors come from, redraws, the correct option's "
+                   "position balance; fail on an imbalance or options that look the same.")
 @PROBLEMS_OPTION
-def stress(problem_id, count, first_seed, option_pairs, corners, problem_dirs):
+def stress(problem_id, count, first_seed, option_pairs, corners, problem_dirs, multiple_choice):
     """Draw PROBLEM many times: ranges, repeats, redraws, check failures, choice positions,
     and the properties every problem must have (reproducible, JSON round trip, no leak)."""
     problem = _problem(problem_id, problem_dirs)
@@ -188,7 +192,7 @@ def stress(problem_id, count, first_seed, option_pairs, corners, problem_dirs):
             click.echo(f"== {name}")
         if opts is None:
             continue
-        report = run_stress(problem, opts, count, first_seed)
+        report = run_stress(problem, opts, count, first_seed, multiple_choice or 0)
         for line in report.lines():
             click.echo(line)
         failed = failed or report.failed
@@ -293,6 +297,37 @@ def list_formats():
     from .formats import available_formats, get_format
     for name in available_formats():
         click.echo(f"{name:<8} {get_format(name).description}")
+
+
+@cli.command()
+@click.argument("responses", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--answers", "answers_path", required=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="The build's answers.json (the manifest the papers were printed from).")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Where to write grades.csv and feedback/ (a new folder, or one an earlier "
+                   "`wsgen grade` wrote: it is replaced).")
+def grade(responses, answers_path, out_dir):
+    """Score RESPONSES (a CSV shaped like answers.csv with a response column) against
+    answers.json: grades.csv, one feedback file per paper, and the class's most frequent
+    mistakes on stdout.  See docs/grading.md."""
+    from .grading.grade import run_grade
+    for line in run_grade(responses, answers_path, out_dir):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("claims", type=click.Path(path_type=Path, dir_okay=False))
+@PROBLEMS_OPTION
+def audit(claims, problem_dirs):
+    """Check the values of a hand-written key (a TOML claims file) against the exact
+    answers: exit 0 when every claim is right, 1 when one is wrong.  See docs/grading.md."""
+    from .grading.audit import audit_file
+    report = audit_file(claims, problem_dirs)
+    for line in report.lines():
+        click.echo(line)
+    if report.wrong:
+        raise click.exceptions.Exit(1)
 
 
 def main(argv: list[str] | None = None) -> int:

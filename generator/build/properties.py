@@ -3,8 +3,10 @@
 * reproducible: the same seed draws the same parameters, and renders the same key;
 * JSON round trip: every answer's and mistake's "exact" strings parse back (sympify) to
   their float "value";
-* the question sheet shows nothing of the key: no answer value (nor its rounded
-  decimal) that is not already given in the question;
+* the question sheet shows nothing of the key: no answer value and no declared
+  mistake's value (nor their rounded decimals) that is not already given in the
+  question; with multiple choice (`multiple_choice`), such values appear only as the
+  printed options (core.distractors), nowhere else on the sheet;
 * the independent check passes (drawing a variant runs it).
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 
 import sympy as sp
 
+from ..core.distractors import choice_forms
 from ..core.draw import draw_variant
 from ..core.model import Choices, WithDecimal
 from ..core.printing import approx_decimal, is_terminating, tex
@@ -46,23 +49,42 @@ def render_one(variant, kind: str, markup: str = "md") -> str:
     return render_document(build_document(sheet, kind), markup, anchor="v1")
 
 
+def _without_options(variant, questions: str) -> str:
+    """The question sheet with the printed options of multiple-choice answers cut out."""
+    from ..formats.document import choice_letter, shown_options
+    printed = {f"- **{choice_letter(i)}.** ${tex(option)}$"        # as the Markdown prints it
+               for answer in variant.solution.answers if answer.name in choice_forms(variant)
+               for i, option in enumerate(shown_options(variant, answer))}
+    for text in sorted(printed, key=len, reverse=True):
+        questions = questions.replace(text, " ")
+    return questions
+
+
 def leaked(variant) -> list[tuple[str, str]]:
-    """Answer values (or their rounded decimals) that appear in the question sheet."""
-    questions = render_one(variant, "questions")
+    """Answer values and mistakes' values (or their rounded decimals) that appear in the
+    question sheet (outside the printed options of a multiple-choice answer)."""
+    questions = _without_options(variant, render_one(variant, "questions"))
     # numbers given in the question (and their negatives) may coincide with an answer
     given = {abs(e) for block in variant.statement for v in getattr(block, "values", {}).values()
              for e in _entries(v) if e.is_number}
+    given_texts = {tex(g) for g in given} | {tex(-g) for g in given}
+    answers = {a.name: a for a in variant.solution.answers}
+    searched = [(a.name, a, a.value) for a in variant.solution.answers]
+    searched += [(f"{name} (mistake {m.id})", answers[name], value)
+                 for m in variant.mistakes for name, value in m.values.items()]
     found = []
-    for answer in variant.solution.answers:
-        if answer.kind == "choice":
-            continue
-        for e in _entries(answer.value):
+    for name, answer, value in searched:
+        if answer.kind == "choice" and answer.name not in choice_forms(variant):
+            continue                     # a formula to choose: its options are the question
+        for e in _entries(value):
             if not e.is_number or abs(e) in given or (e.is_Integer and abs(e) < 10):
                 continue
             texts = [tex(e)] if is_terminating(e) else [tex(e), approx_decimal(e, answer.digits)]
             for t in texts:
+                if t in given_texts:         # a rounded decimal equal to a given number
+                    continue
                 if re.search(rf"(?<![\d.]){re.escape(t)}(?![\d])", questions):
-                    found.append((answer.name, t))
+                    found.append((name, t))
     return found
 
 
@@ -72,28 +94,47 @@ def _round_trip(record: dict) -> list[str]:
                                                for m in record["mistakes"]]
     for where, answers in groups:
         for name, answer in answers.items():
-            if answer.get("kind") == "choice" or isinstance(answer["value"], int) and \
+            if answer.get("kind") == "choice":
+                pairs = [(o["exact"], o["value"]) for o in answer["options"] if isinstance(o, dict)]
+            elif isinstance(answer["value"], int) and \
                     isinstance(answer["exact"], str) and answer["exact"].isalpha():
                 continue
-            exact = sp.flatten([answer["exact"]])
-            value = sp.flatten([answer["value"]])
-            if len(exact) != len(value):
-                bad.append(f"{where} {name}: exact and value differ in shape")
-                continue
-            for e, f in zip(exact, value):
-                parsed = float(sp.N(sp.sympify(e), 30))
-                if abs(parsed - f) > 1e-12 * max(1.0, abs(f)):
-                    bad.append(f"{where} {name}: exact {e} is {parsed}, value says {f}")
+            else:
+                pairs = [(answer["exact"], answer["value"])]
+            for exact, value in pairs:
+                bad += _same(where, name, exact, value)
     return bad
 
 
-def property_failures(problem, options, seeds) -> list[str]:
-    """One line per failed property, over the given seeds (empty: all hold)."""
+def _same(where: str, name: str, exact, value) -> list[str]:
+    """Whether exact strings parse back to their float values, entry by entry."""
+    exact, value = sp.flatten([exact]), sp.flatten([value])
+    if len(exact) != len(value):
+        return [f"{where} {name}: exact and value differ in shape"]
+    bad = []
+    for e, f in zip(exact, value):
+        parsed = float(sp.N(sp.sympify(e), 30))
+        if abs(parsed - f) > 1e-12 * max(1.0, abs(f)):
+            bad.append(f"{where} {name}: exact {e} is {parsed}, value says {f}")
+    return bad
+
+
+def property_failures(problem, options, seeds, multiple_choice: int = 0) -> list[str]:
+    """One line per failed property, over the given seeds (empty: all hold); with
+    `multiple_choice`, of the variants whose numeric answers are asked as multiple choice."""
     failures = []
+    if multiple_choice:
+        from .sheets import draw_multiple_choice
+
+        def draw(seed):
+            return draw_multiple_choice(problem, options, seed, multiple_choice)
+    else:
+        def draw(seed):
+            return draw_variant(problem, options, seed)
     for seed in seeds:
         try:
-            variant = draw_variant(problem, options, seed)
-            again = draw_variant(problem, options, seed)
+            variant = draw(seed)
+            again = draw(seed)
         except Exception as exc:  # noqa: BLE001 - reported as a failure
             failures.append(f"seed {seed}: {type(exc).__name__}: {exc}")
             continue

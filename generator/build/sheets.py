@@ -4,12 +4,20 @@ A sheet's seeds: for a random variant, SHA-256 of (master seed, variant index, s
 for a student, HMAC-SHA256 under the roster secret (exam.seeds).  A problem that
 raises, fails its check or cannot draw becomes a BuildError naming the exam slot,
 the variant and the seed.
+
+A slot with `multiple_choice = N` asks its numeric answers as multiple choice
+(core.distractors).  When a drawn variant's options cannot all be told apart at the
+precision shown, the problem is drawn again from a seed derived from the slot's seed
+and the redraw's number (at most MC_REDRAWS times; the canonical variant then falls
+back to a fixed draw, like a problem without canonical numbers).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from ..core.distractors import NoDistinctOptions, with_multiple_choice
 from ..core.draw import draw_variant
 from ..core.problem import NoCanonical
 from ..core.rng import derive_seed
@@ -18,7 +26,11 @@ from ..exam.seeds import student_seed
 from ..exam.spec import Exam, Sheet, SheetItem, Student
 from ..plugins import discover
 
-__all__ = ["BuildPlan", "draw_sheet", "plan_sheets", "slot_key", "variant_id"]
+__all__ = ["BuildPlan", "MC_REDRAWS", "draw_multiple_choice", "draw_sheet", "plan_sheets",
+           "slot_key", "variant_id"]
+
+#: How often a problem is drawn again when its multiple-choice options collide.
+MC_REDRAWS = 50
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,29 @@ def _reason(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def draw_multiple_choice(problem, options, seed: int | None, count: int, fallback_key: str = ""):
+    """The variant for `seed` with its numeric answers asked as a choice among `count`
+    options, drawn again (seeds derived from `seed`, or for the canonical variant from
+    `fallback_key`) while its options cannot be told apart.  Raises NoDistinctOptions after
+    MC_REDRAWS tries."""
+    reason = None
+    for redraw in range(MC_REDRAWS + 1):
+        if redraw == 0:
+            this = seed
+        elif seed is None:
+            this = derive_seed(0, redraw, "mc-redraw:canonical:" + (fallback_key or problem.id))
+        else:
+            this = derive_seed(seed, redraw, "mc-redraw")
+        variant = draw_variant(problem, options, this)
+        try:
+            mc = with_multiple_choice(variant, count)
+        except NoDistinctOptions as exc:
+            reason = exc
+            continue
+        return dataclasses.replace(mc, choice_redraws=redraw)
+    raise NoDistinctOptions(f"no draw with distinct options after {MC_REDRAWS} redraws: {reason}")
+
+
 def draw_sheet(plan: BuildPlan, index: int, attempts: Sequence[int] = ()) -> Sheet:
     """Sheet `index` (0: canonical; else variant or student `index`), every problem checked."""
     exam = plan.exam
@@ -82,12 +117,17 @@ def draw_sheet(plan: BuildPlan, index: int, attempts: Sequence[int] = ()) -> She
         seed = _seed(plan, index, position, attempt)
         problem = registry.problems[item.problem_id]
         try:
+            def draw(seed):
+                if item.multiple_choice:
+                    return draw_multiple_choice(problem, item.options, seed, item.multiple_choice,
+                                                slot_key(exam, position))
+                return draw_variant(problem, item.options, seed)
             try:
-                variant = draw_variant(problem, item.options, seed)
+                variant = draw(seed)
             except NoCanonical:
                 # the original numbers do not fit these options: a fixed draw stands in
                 seed = derive_seed(exam.master_seed, 0, slot_key(exam, position))
-                variant = draw_variant(problem, item.options, seed)
+                variant = draw(seed)
         except (UserError, BuildError):
             raise
         except Exception as exc:  # noqa: BLE001 - a problem's failure, named with its slot

@@ -3,6 +3,13 @@
 Ranges of parameters and answers, repeated parameter sets, the redraw
 (rejection) rate, independent-check failures, and for multiple choice how often
 each position holds the correct option (with a chi-square test of uniformity).
+
+With `multiple_choice` (N options per numeric answer, core.distractors) it also
+reports, per answer, how many distractors came from declared mistakes and how many
+from the engine's slips (by slip), the redraws caused by options that could not be
+told apart, and the correct option's position balance.  The run fails on a position
+imbalance (chi-square p < POSITION_P) of any multiple-choice answer, or on any two
+options of an answer that are the same at the precision shown.
 """
 from __future__ import annotations
 
@@ -12,13 +19,28 @@ from dataclasses import dataclass, field
 
 import mpmath
 
+from ..core.distractors import SLIPS, choice_forms, distinct
 from ..core.model import Choices
 from ..formats.document import choice_letter
 from ..core.printing import float_value
 from ..core.problem import Problem
 from ..core.draw import draw_variant
 
-__all__ = ["StressReport", "stress"]
+__all__ = ["POSITION_P", "StressReport", "stress"]
+
+#: A multiple-choice answer whose correct-option positions are this unlikely under
+#: uniformity fails the stress run.
+POSITION_P = 0.001
+
+
+def _uniformity_p(positions: Counter, k: int | None = None) -> float | None:
+    """p-value of the chi-square test that each of k positions is equally likely."""
+    if not positions:
+        return None
+    k = k or 1 + max(positions)
+    n = sum(positions.values())
+    chi2 = sum((positions.get(i, 0) - n / k) ** 2 / (n / k) for i in range(k))
+    return float(mpmath.gammainc((k - 1) / 2, chi2 / 2, mpmath.inf, regularized=True))
 
 
 def _numbers(value) -> list[float]:
@@ -48,6 +70,11 @@ class StressReport:
     positions: Counter = field(default_factory=Counter)
     property_failures: list[str] = field(default_factory=list)
     property_seeds: int = 0
+    multiple_choice: int = 0
+    choice_redraws: int = 0                                           # options collided
+    choice_positions: dict[str, Counter] = field(default_factory=dict)   # answer -> Counter
+    distractor_sources: dict[str, Counter] = field(default_factory=dict)  # answer -> source
+    collisions: list[str] = field(default_factory=list)
 
     def _widen(self, table, name, values):
         if values:
@@ -56,12 +83,33 @@ class StressReport:
 
     def uniformity_p(self) -> float | None:
         """p-value of the chi-square test that every position is equally likely."""
-        if not self.positions:
-            return None
-        k = 1 + max(self.positions)
-        n = sum(self.positions.values())
-        chi2 = sum((self.positions.get(i, 0) - n / k) ** 2 / (n / k) for i in range(k))
-        return float(mpmath.gammainc((k - 1) / 2, chi2 / 2, mpmath.inf, regularized=True))
+        return _uniformity_p(self.positions)
+
+    def choice_p(self, name: str) -> float | None:
+        """p-value of position uniformity of one multiple-choice answer."""
+        return _uniformity_p(self.choice_positions.get(name, Counter()), self.multiple_choice)
+
+    @property
+    def imbalanced(self) -> list[str]:
+        return [name for name in self.choice_positions
+                if (self.choice_p(name) or 1.0) < POSITION_P]
+
+    def _choice_lines(self) -> list[str]:
+        out = [f"  multiple choice, {self.multiple_choice} options per numeric answer; redraws "
+               f"because options could not be told apart: {self.choice_redraws}; options the "
+               f"same at the precision shown: {len(self.collisions)}"]
+        for name, positions in self.choice_positions.items():
+            sources = self.distractor_sources.get(name, Counter())
+            mistakes = sum(c for s, c in sources.items() if s not in SLIPS)
+            slips = sum(c for s, c in sources.items() if s in SLIPS)
+            total = max(1, mistakes + slips)
+            by_slip = ", ".join(f"{s} {c}" for s, c in sorted(sources.items()) if s in SLIPS)
+            counts = " ".join(f"{choice_letter(i)} {positions.get(i, 0)}"
+                              for i in range(self.multiple_choice))
+            out.append(f"    {name:<14} distractors from mistakes {mistakes} ({mistakes / total:.0%}),"
+                       f" from slips {slips}{' (' + by_slip + ')' if by_slip else ''}; "
+                       f"correct at {counts}; p = {self.choice_p(name):.3f}")
+        return out
 
     def lines(self) -> list[str]:
         ok = self.draws - len(self.check_failures)
@@ -78,43 +126,74 @@ class StressReport:
             counts = ", ".join(f"{choice_letter(i)} {self.positions.get(i, 0)}" for i in range(k))
             out.append(f"  correct option by position: {counts}; chi-square uniformity "
                        f"p = {self.uniformity_p():.3f}")
+        if self.multiple_choice:
+            out += self._choice_lines()
         if self.property_seeds:
             out.append(f"  properties (reproducible, JSON round trip, nothing of the key on the "
                        f"question sheet) over {self.property_seeds} seeds: "
                        f"{len(self.property_failures)} failures")
         out += [f"  FAILED {msg}" for msg in self.check_failures[:10]]
         out += [f"  FAILED {msg}" for msg in self.property_failures[:10]]
+        out += [f"  FAILED {msg}" for msg in self.collisions[:10]]
+        out += [f"  FAILED {name}: correct option's position not uniform (p = "
+                f"{self.choice_p(name):.2g} < {POSITION_P})" for name in self.imbalanced]
         return out
 
     @property
     def failed(self) -> bool:
-        return bool(self.check_failures or self.property_failures)
+        return bool(self.check_failures or self.property_failures or self.collisions
+                    or self.imbalanced)
+
+    def _add_choices(self, seed: int, variant) -> None:
+        self.choice_redraws += variant.choice_redraws
+        for name, form in choice_forms(variant).items():
+            answer = variant.solution.get(name)
+            self.choice_positions.setdefault(name, Counter())[answer.correct_index] += 1
+            self.distractor_sources.setdefault(name, Counter()).update(
+                label for label in form.labels if label is not None)
+            options = answer.choices
+            for i in range(len(options)):
+                for j in range(i):
+                    if not distinct(options[i], options[j], answer):
+                        self.collisions.append(f"seed {seed}: {name}: options {choice_letter(j)} "
+                                               f"and {choice_letter(i)} are the same as shown")
 
 
-def stress(problem: Problem, options, count: int, first_seed: int = 0) -> StressReport:
-    report = StressReport(problem.id, count)
+def stress(problem: Problem, options, count: int, first_seed: int = 0,
+           multiple_choice: int = 0) -> StressReport:
+    report = StressReport(problem.id, count, multiple_choice=multiple_choice)
     seen: set[str] = set()
+    if multiple_choice:
+        from .sheets import draw_multiple_choice
     for seed in range(first_seed, first_seed + count):
         try:
-            variant = draw_variant(problem, options, seed)
+            if multiple_choice:
+                variant = draw_multiple_choice(problem, options, seed, multiple_choice)
+            else:
+                variant = draw_variant(problem, options, seed)
         except Exception as exc:  # noqa: BLE001 - every failure is counted and shown
             report.check_failures.append(f"seed {seed}: {type(exc).__name__}: {exc}")
             continue
         report.redraws += variant.redraws
+        if multiple_choice:
+            report._add_choices(seed, variant)
         signature = repr(variant.params)
         report.duplicates += signature in seen
         seen.add(signature)
         for f in dataclasses.fields(variant.params):
             report._widen(report.params, f.name, _numbers(getattr(variant.params, f.name)))
+        forms = choice_forms(variant)
         for answer in variant.solution.answers:
-            if answer.kind == "choice":
+            if answer.name in forms:
+                report._widen(report.answers, answer.name, _numbers(answer.value))
+            elif answer.kind == "choice":
                 report.positions[answer.correct_index] += 1
             else:
                 report._widen(report.answers, answer.name, _numbers(answer.value))
     from .properties import property_failures
     seeds = range(first_seed, first_seed + min(count, 50))
     report.property_seeds = len(seeds)
-    report.property_failures = property_failures(problem, options, seeds)
+    report.property_failures = property_failures(problem, options, seeds, multiple_choice)
     return report
 
 

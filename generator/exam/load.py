@@ -5,20 +5,24 @@
     id = "dl-midterm-2026"                 # optional; default: the file's stem
     seed = 2026                            # master seed (non-negative integer)
     variants = 3                           # random variants besides the canonical one
+    common_mistakes = false                # optional: no "Common mistakes" section in the
+                                           # keys (default true)
 
     [[problems]]
     label = "Q3"                           # optional; default Q1, Q2, …
     problem = "matrix_backprop"            # a registered problem id
     points = 10
     options = { m = 2, n = 2 }             # the problem's options; unknown keys are errors
+    multiple_choice = 4                    # optional: numeric answers as a choice among
+                                           # 3 to 6 options (0 or absent: free answers)
 
 Every error names the file, the line where it can be found, and the field.
 
 Limits, checked on load: title, course, date and id at most 200 characters; instructions
 at most 5000; a label at most 40; no control characters (C0, DEL, C1) in any of them,
 except tab and newline in instructions; points 0 to 1000; labels distinct; seed below
-2^63; variants 0 to 100000.  The file is UTF-8 (a byte-order mark is allowed), at most
-errors.INPUT_LIMIT bytes.
+2^63; variants 0 to 100000; multiple_choice 0 or 3 to 6.  The file is UTF-8 (a byte-order
+mark is allowed), at most errors.INPUT_LIMIT bytes.
 """
 from __future__ import annotations
 
@@ -37,8 +41,10 @@ __all__ = ["DEFAULT_EXAM", "MAX_VARIANTS", "load_exam", "make_options", "peek_pr
 DEFAULT_EXAM = Path(__file__).resolve().parent / "default.toml"
 MAX_VARIANTS = 100_000
 _TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str,
-        "seed": int, "variants": int, "problem_paths": list, "problems": list}
-_ITEM = {"label": str, "problem": str, "points": int, "options": dict}
+        "seed": int, "variants": int, "problem_paths": list, "problems": list,
+        "common_mistakes": bool}
+_ITEM = {"label": str, "problem": str, "points": int, "options": dict, "multiple_choice": int}
+MIN_OPTIONS, MAX_OPTIONS = 3, 6                # as core.distractors (not imported: no SymPy here)
 MAX_POINTS = 1000
 #: The longest value of each text field, in characters.
 TEXT_LIMITS = {"title": 200, "course": 200, "date": 200, "id": 200, "instructions": 5000,
@@ -214,6 +220,10 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
         points = entry.get("points", 1)
         if not 0 <= points <= MAX_POINTS:
             fail(f"{field}.points", f"expected 0 to {MAX_POINTS}, got {points}", "points", i)
+        choices = entry.get("multiple_choice", 0)
+        if choices and not MIN_OPTIONS <= choices <= MAX_OPTIONS:
+            fail(f"{field}.multiple_choice", f"expected 0 (free answers) or {MIN_OPTIONS} to "
+                 f"{MAX_OPTIONS} options, got {choices}", "multiple_choice", i)
         try:
             options = make_options(registry[problem_id], entry.get("options", {}),
                                    where=f"{field}.options")
@@ -222,7 +232,7 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
             line = where.line(option, i) or where.line("options", i)
             raise UserError(f"{path}{':' + str(line) if line else ''}: {exc}") from None
         items.append(ExamItem(label=entry.get("label", f"Q{i + 1}"), problem_id=problem_id,
-                              points=points, options=options))
+                              points=points, options=options, multiple_choice=choices))
     first: dict[str, int] = {}
     for i, it in enumerate(items):
         if it.label in first:
@@ -233,7 +243,7 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
     return Exam(title=data["title"], course=data.get("course", ""), date=data.get("date", ""),
                 instructions=data.get("instructions", ""), master_seed=seed, variants=variants,
                 items=tuple(items), source=str(path), exam_id=data.get("id", path.stem),
-                problem_paths=paths)
+                problem_paths=paths, common_mistakes=data.get("common_mistakes", True))
 
 
 def peek_problem_paths(path: Path, raw: bytes) -> list[str]:

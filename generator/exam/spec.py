@@ -12,11 +12,13 @@ __all__ = ["Exam", "ExamItem", "Sheet", "SheetItem", "Student"]
 
 @dataclass(frozen=True)
 class ExamItem:
-    """One problem slot of an exam: its label (Q1(a)), problem id, points, options."""
+    """One problem slot of an exam: its label (Q1(a)), problem id, points, options, and
+    multiple_choice: options per numeric answer (0: answers written freely)."""
     label: str
     problem_id: str
     points: int
     options: Any
+    multiple_choice: int = 0
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Exam:
     source: str = "<built-in>"
     exam_id: str = "exam"
     problem_paths: tuple[str, ...] = ()      # resolved folders of the exam's own problems
+    common_mistakes: bool = True             # a "Common mistakes" section in every key
 
 
 @dataclass(frozen=True)

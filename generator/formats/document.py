@@ -12,15 +12,17 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.distractors import SLIPS, choice_forms, distinct, option_shown, plain
 from ..core.model import Answer, Part, Step, Variant
 from ..exam.spec import Sheet
 
-__all__ = ["CHOICE_LETTERS", "Document", "build_document", "choice_letter", "options_summary",
-           "points_text"]
+__all__ = ["CHOICE_LETTERS", "COMMON_MISTAKES", "Document", "build_document", "choice_letter",
+           "common_mistakes", "options_summary", "points_text", "shown_options"]
 
 CHOICE_LETTERS = "ABCDEFGHIJ"
 KINDS = ("questions", "key")
 KEY_TITLE = "Answer key"
+COMMON_MISTAKES = "Common mistakes"
 
 
 def choice_letter(index: int) -> str:
@@ -85,9 +87,16 @@ class StepNode:
 
 
 @dataclass(frozen=True)
+class ChoiceGroup:
+    """The options of one choice answer, lettered A, B, … in the order shown."""
+    label: str                 # TeX: the answer's label when a part has several; else ""
+    options: tuple[Any, ...]   # printed with `tex` (formulas; numbers with their decimals)
+
+
+@dataclass(frozen=True)
 class PartNode:
     part: Part
-    choices: tuple[Any, ...]   # options shown under the prompt (multiple choice), in order
+    groups: tuple[ChoiceGroup, ...] = ()   # options shown under the prompt (multiple choice)
     node: str = "part"
 
 
@@ -95,6 +104,7 @@ class PartNode:
 class AnswerLine:
     answer: Answer
     letter: str = ""           # the correct option's letter, for a choice answer
+    shown: Any = None          # the correct option as printed (numeric multiple choice)
     node: str = "answer"
 
 
@@ -130,15 +140,35 @@ def _provenance(sheet: Sheet, variant: Variant) -> str:
             + (f", options {changed}" if changed else "") + ".")
 
 
+def shown_options(variant: Variant, answer: Answer) -> tuple[Any, ...]:
+    """A choice answer's options as printed: formulas as they are, numbers (multiple-choice
+    forms of numeric answers) exactly with a rounded decimal where it does not terminate."""
+    if answer.name in choice_forms(variant):
+        return tuple(option_shown(o, answer.digits) for o in answer.choices)
+    return answer.choices
+
+
 def _statement(variant: Variant, level: int) -> list:
     choice_answers = [a for a in variant.solution.answers if a.kind == "choice"]
+    labels = [b.label for b in variant.statement if isinstance(b, Part)]
+
+    def groups(answers) -> tuple[ChoiceGroup, ...]:
+        several = len(answers) > 1
+        return tuple(ChoiceGroup(a.label if several else "", shown_options(variant, a))
+                     for a in answers)
+
+    orphans = [a for a in choice_answers if a.part not in labels]
     blocks: list = []
     for block in variant.statement:
         if isinstance(block, Part):
-            shown = tuple(o for a in choice_answers if a.part == block.label for o in a.choices)
-            blocks.append(PartNode(block, shown))
+            mine = [a for a in choice_answers if a.part == block.label]
+            if block.label == labels[-1]:
+                mine += orphans
+            blocks.append(PartNode(block, groups(mine)))
         else:
             blocks.append(StepNode(block, level))
+    if orphans and not labels:
+        blocks.append(PartNode(Part(""), groups(orphans)))
     return blocks
 
 
@@ -153,6 +183,65 @@ def _choice_reasons(variant: Variant, answer: Answer) -> Step:
              for i, option in enumerate(answer.choices) if option != answer.value]
     return Step(title=f"{answer.part} The options".strip(),
                 text=f"Option {choice_letter(answer.correct_index)} is correct.\n\n" + "\n".join(lines))
+
+
+def _distractor_reasons(variant: Variant, answer: Answer) -> Step:
+    """A numeric answer asked as multiple choice: the correct option, and for every other
+    option the mistake (or slip) that produces it."""
+    form = choice_forms(variant)[answer.name]
+    mistakes = {m.id: m for m in variant.mistakes}
+    shown = shown_options(variant, answer)
+    values = {f"o{i}": option for i, option in enumerate(shown)}
+    lines = []
+    for i, label in enumerate(form.labels):
+        if label is None:
+            continue
+        source = mistakes.get(label) or SLIPS[label]
+        lines.append(f"- {choice_letter(i)}: $@o{i}$: {source.label}: {source.why}.")
+    correct = answer.correct_index
+    return Step(title=f"{answer.part} The options".strip(),
+                text=f"For ${answer.label}$, option {choice_letter(correct)} is correct: "
+                     f"$@o{correct}$.\n\n" + "\n".join(lines),
+                values=values)
+
+
+def _changes(answer: Answer, value: Any) -> bool:
+    """Whether a mistake's value for an answer differs from the correct one (beyond the
+    answer's tolerance, or another option)."""
+    if answer.kind == "choice" and not isinstance(answer.value, str):
+        return distinct(plain(value), answer.value, answer)
+    if answer.kind == "choice":
+        return value != answer.value
+    return distinct(plain(value), plain(answer.value), answer)
+
+
+def common_mistakes(variant: Variant) -> Step | None:
+    """The declared mistakes that change an answer of this variant: each one's label, the
+    values it gives and why it is wrong (None when no mistake changes an answer)."""
+    forms = choice_forms(variant)
+    lines, values = [], {}
+    for k, mistake in enumerate(variant.mistakes):
+        gives = []
+        for j, (name, value) in enumerate(mistake.values.items()):
+            answer = variant.solution.get(name)
+            if not _changes(answer, value):
+                continue
+            key = f"m{k}v{j}"
+            if answer.kind == "choice" and isinstance(answer.value, str):
+                values[key] = value
+                gives.append(f"${answer.label}$: $@{key}$")
+                continue
+            values[key] = option_shown(plain(value), answer.digits)
+            text = f"${answer.label} = @{key}$"
+            option = forms[name].mistakes.get(mistake.id) if name in forms else None
+            if option is not None:
+                text += f" (option {choice_letter(option)})"
+            gives.append(text)
+        if gives:
+            lines.append(f"- {mistake.label}: {', '.join(gives)}. Why it is wrong: {mistake.why}.")
+    if not lines:
+        return None
+    return Step(text="\n".join(lines), values=values)
 
 
 def build_document(sheet: Sheet, kind: str) -> Document:
@@ -178,10 +267,24 @@ def build_document(sheet: Sheet, kind: str) -> Document:
         blocks += _statement(variant, 2)
         blocks.append(Section("Solution"))
         blocks += [StepNode(step, 2) for step in variant.solution.steps]
+        forms = choice_forms(variant)
         for answer in variant.solution.answers:
-            if answer.kind == "choice":
+            if answer.name in forms:
+                blocks.append(StepNode(_distractor_reasons(variant, answer), 2))
+            elif answer.kind == "choice":
                 blocks.append(StepNode(_choice_reasons(variant, answer), 2))
         blocks.append(Section("Answers"))
-        blocks += [AnswerLine(a, choice_letter(a.correct_index) if a.kind == "choice" else "")
-                   for a in variant.solution.answers]
+        for a in variant.solution.answers:
+            if a.kind != "choice":
+                blocks.append(AnswerLine(a))
+            elif a.name in forms:
+                blocks.append(AnswerLine(a, choice_letter(a.correct_index),
+                                         shown_options(variant, a)[a.correct_index]))
+            else:
+                blocks.append(AnswerLine(a, choice_letter(a.correct_index)))
+        if exam.common_mistakes:
+            mistakes = common_mistakes(variant)
+            if mistakes is not None:
+                blocks.append(Section(COMMON_MISTAKES))
+                blocks.append(StepNode(mistakes, 2))
     return Document(kind, sheet, tuple(blocks))

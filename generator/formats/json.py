@@ -8,13 +8,23 @@ One object per problem variant:
                         "kind": "number" | "vector" | "matrix" | "list" | "choice",
                         "tolerance": {"abs": float, "rel": float},
                         "points": number, "part": "(a)" or "",
-                        "options": [TeX, …]   (choice answers only)}},
+                        "options": [TeX, …] or [{"exact", "value"}, …]   (choice answers)
+                        "distractors": [ID or null, …]                   (choice answers)}},
      "mistakes": [{"id", "label", "why", "answers": {NAME: {"value", "exact"}}}]}
 
 "exact" strings parse with sympy.sympify back to the exact value; "value" is the
 float64 nearest to it.  Matrices are lists of rows, vectors flat lists.  A choice
-answer's "value" is the 0-based index of the correct option among "options" and its
-"exact" the option's letter.  "points" is the answer's share of the slot's points.
+answer's "value" is the 0-based index of the correct option among "options" (listed
+in the order shown) and its "exact" the option's letter.  The options of a formula
+question are TeX strings; those of a numeric answer asked as multiple choice (an exam
+slot's `multiple_choice`) are {"exact", "value"} objects like a free answer's.
+"distractors" names, per option, the mistake id (or for a multiple-choice numeric
+answer the engine's slip id, core.distractors.SLIPS) that produces it, null for the
+correct option (and for a formula option no declared mistake leads to).  A mistake's
+entry for a formula question is the option it leads to ({"value": index, "exact":
+letter}); for a numeric answer asked as multiple choice it is the value it gives
+({"value", "exact"}), with "option": the letter of the option it leads to, or null
+when no option shows it.  "points" is the answer's share of the slot's points.
 """
 from __future__ import annotations
 
@@ -23,6 +33,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
+from ..core.distractors import choice_forms, plain
 from ..core.model import Answer, Choices, Variant
 from ..core.printing import exact_str, float_value, tex
 from . import Format, Rendered
@@ -49,12 +60,39 @@ def _value(answer: Answer, value: Any) -> dict:
     return {"value": float_value(value), "exact": exact_str(value)}
 
 
-def _answer(answer: Answer, share: Fraction) -> dict:
+def _mistake_value(variant: Variant, mistake, answer: Answer, value: Any) -> dict:
+    forms = choice_forms(variant)
+    if answer.name not in forms:
+        return _value(answer, value)
+    option = forms[answer.name].mistakes.get(mistake.id)
+    value = plain(value)
+    return {"value": float_value(value), "exact": exact_str(value),
+            "option": None if option is None else choice_letter(option)}
+
+
+def _distractors(variant: Variant, answer: Answer) -> list:
+    forms = choice_forms(variant)
+    if answer.name in forms:
+        return list(forms[answer.name].labels)
+    leads = {}
+    for mistake in variant.mistakes:
+        option = mistake.values.get(answer.name)
+        if option is not None and option != answer.value:
+            leads.setdefault(option, mistake.id)
+    return [leads.get(option) for option in answer.choices]
+
+
+def _answer(variant: Variant, answer: Answer, share: Fraction) -> dict:
     record = _value(answer, answer.value)
     record.update(kind=answer.kind, tolerance={"abs": answer.tolerance.abs, "rel": answer.tolerance.rel},
                   points=float(share) if share.denominator != 1 else int(share), part=answer.part)
     if answer.kind == "choice":
-        record["options"] = [tex(option) for option in answer.choices]
+        if answer.name in choice_forms(variant):
+            record["options"] = [{"exact": exact_str(o), "value": float_value(o)}
+                                 for o in answer.choices]
+        else:
+            record["options"] = [tex(option) for option in answer.choices]
+        record["distractors"] = _distractors(variant, answer)
     return record
 
 
@@ -64,9 +102,9 @@ def variant_record(variant: Variant, points: int = 1) -> dict[str, Any]:
               for f in dataclasses.fields(variant.params)}
     answers = variant.solution.answers
     total = sum(Fraction(a.points) for a in answers) or Fraction(1)
-    records = {a.name: _answer(a, Fraction(a.points) / total * points) for a in answers}
+    records = {a.name: _answer(variant, a, Fraction(a.points) / total * points) for a in answers}
     mistakes = [{"id": m.id, "label": m.label, "why": m.why,
-                 "answers": {name: _value(variant.solution.get(name), value)
+                 "answers": {name: _mistake_value(variant, m, variant.solution.get(name), value)
                              for name, value in m.values.items()}}
                 for m in variant.mistakes]
     return {"problem": variant.problem_id, "seed": variant.seed, "params": params,
