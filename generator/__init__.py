@@ -17,6 +17,8 @@ _EXPORTS = {
     "as_float": "core.checks", "assert_close": "core.checks", "numeric_gradient": "core.checks",
     "assert_close_scaled": "core.checks",
     "shuffle_choices": "core.choices",
+    "Formula": "core.derive", "clear_derivations": "core.derive", "derivations": "core.derive",
+    "derive_once": "core.derive", "derived": "core.derive", "verified": "core.derive",
     "ANSWER_KINDS": "core.model", "Answer": "core.model", "Choices": "core.model",
     "Mistake": "core.model", "Part": "core.model", "Solution": "core.model", "Step": "core.model",
     "Tex": "core.model", "Tolerance": "core.model", "Variant": "core.model",

@@ -2,32 +2,66 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, Vector, WithDecimal, as_float, assert_close, exact_vector, option,
-                   register)
+                   Step, Vector, WithDecimal, as_float, assert_close, derive_once, derived,
+                   exact_vector, option, register, verified)
+
+#: The formulas SymPy derives or verifies for every slope (see `formulas`).
+DERIVED = ("σ'", "σ' = σ(1 − σ)", "tanh' = 1 − tanh²", "tanh' from exponentials", "ReLU'",
+           "LReLU'", "ReLU' rule", "LReLU' rule")
 
 
-@cache
-def derivatives() -> dict:
-    """σ' and tanh' derived by SymPy and checked to equal the forms through a(z)."""
+# The derivative rules the key evaluates, with its convention at z = 0 (the left-hand
+# slope, a valid subgradient); `formulas` checks them against SymPy's one-sided slopes.
+def relu_slope(v):
+    """ReLU′(v): 1 for v > 0, 0 for v ≤ 0."""
+    return sp.Integer(1) if v > 0 else sp.Integer(0)
+
+
+def leaky_slope(v, c):
+    """LReLU′(v): 1 for v > 0, c for v ≤ 0."""
+    return sp.Integer(1) if v > 0 else c
+
+
+def _one_sided(f) -> tuple:
+    """SymPy's derivative of f on z > 0 and on z < 0 (symbols with that sign)."""
+    right, left = sp.Symbol("z", positive=True), sp.Symbol("z", negative=True)
+    slopes = (sp.diff(f(right), right), sp.diff(f(left), left))
+    if any(s.free_symbols for s in slopes):
+        raise CheckFailed(f"activations: SymPy's one-sided derivatives {slopes} are not constant")
+    return slopes
+
+
+def formulas(c) -> dict:
+    """σ′ and tanh′ derived by SymPy and checked to equal the forms through a(z); ReLU′ and
+    leaky ReLU′ (slope c) from SymPy's derivatives of Max on each side of 0, with the key's
+    convention at 0 (the left-hand slope, so a subgradient); the rules the key evaluates
+    (`relu_slope`, `leaky_slope`) are checked against them on both sides and at 0."""
     z = sp.Symbol("z", real=True)
     sigma = 1 / (1 + sp.exp(-z))
-    d_sigma, d_tanh = sp.diff(sigma, z), sp.diff(sp.tanh(z), z)
-    if sp.simplify(d_sigma - sigma * (1 - sigma)) != 0:
-        raise CheckFailed("σ' ≠ σ(1 − σ)")
-    if sp.simplify(d_tanh - (1 - sp.tanh(z) ** 2)) != 0:
-        raise CheckFailed("tanh' ≠ 1 − tanh²")
+    d_sigma = derived(sp.diff(sigma, z), name="σ'")
+    verified(d_sigma, sigma * (1 - sigma), name="σ' = σ(1 − σ)")
+    verified(sp.diff(sp.tanh(z), z), 1 - sp.tanh(z) ** 2, name="tanh' = 1 − tanh²")
     # the direct derivative of tanh written with exponentials, for the key
     tanh_exp = (sp.exp(z) - sp.exp(-z)) / (sp.exp(z) + sp.exp(-z))
     d_tanh_exp = sp.factor(sp.together(sp.diff(tanh_exp, z)))
-    if sp.simplify(d_tanh_exp - (1 - tanh_exp ** 2)) != 0:
-        raise CheckFailed("d/dz of (e^z − e^−z)/(e^z + e^−z) ≠ 1 − tanh²")
-    return {"d_sigma": d_sigma, "d_tanh": d_tanh_exp}
+    verified(d_tanh_exp, 1 - tanh_exp ** 2, name="tanh' from exponentials")
+    pieces = {}
+    for name, f, rule in (("ReLU'", lambda t: sp.Max(0, t), relu_slope),
+                          ("LReLU'", lambda t: sp.Max(t, c * t), lambda v: leaky_slope(v, c))):
+        right, left = _one_sided(f)
+        # the key's convention at 0, the left-hand slope: a subgradient (between the slopes)
+        piecewise = derived(sp.Piecewise((right, z > 0), (left, True)), name=name)
+        points = [sp.Integer(v) for v in (-1, 0, 1)]
+        verified(sp.Matrix([piecewise.subs(z, v) for v in points]),
+                 sp.Matrix([rule(v) for v in points]), name=name + " rule")
+        pieces[name] = piecewise
+    return {"d_sigma": d_sigma, "d_tanh": d_tanh_exp, "d_relu": pieces["ReLU'"],
+            "d_leaky_relu": pieces["LReLU'"]}
 
 
 def sigmoid(z):
@@ -105,7 +139,7 @@ class Activations(Problem):
 
     def solve(self, params, options):
         digits, c = options.digits, params.slope
-        facts = derivatives()
+        facts = derive_once((self.id, c), lambda: formulas(c))
         z = params.z
         values = {
             "sigmoid": tuple(sigmoid(v) for v in z),
@@ -117,31 +151,32 @@ class Activations(Problem):
         derivs = {
             "d_sigmoid": tuple(s * (1 - s) for s in values["sigmoid"]),
             "d_tanh": tuple(1 - t ** 2 for t in values["tanh"]),
-            "d_relu": tuple(sp.Integer(1) if v > 0 else sp.Integer(0) for v in z),
-            "d_leaky_relu": tuple(sp.Integer(1) if v > 0 else c for v in z),
+            "d_relu": tuple(relu_slope(v) for v in z),
+            "d_leaky_relu": tuple(leaky_slope(v, c) for v in z),
         }
         derivative_lines = {
             "sigmoid": (r"\sigma'(z) = @dsig = \sigma(z)\bigl(1 - \sigma(z)\bigr)",),
             "tanh": (r"\tanh'(z) = \frac{d}{dz}\,\frac{e^{z} - e^{-z}}{e^{z} + e^{-z}} = @dtanh"
                      r" = 1 - \tanh^2(z)",),
-            "relu": (r"\mathrm{ReLU}'(z) = \begin{cases} 1 & z > 0 \\ 0 & z < 0 \end{cases}",),
-            "leaky_relu": (r"\mathrm{LReLU}'(z) = \begin{cases} 1 & z > 0 \\ c = @c & z < 0 "
-                           r"\end{cases}",),
+            "relu": (r"\mathrm{ReLU}'(z) = @drelu",),
+            "leaky_relu": (r"\mathrm{LReLU}'(z) = @dlrelu,\qquad c = @c",),
         }
         steps = []
         for name, (title, definition, range_, good, weak) in PROSE.items():
             short = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{ReLU}",
                      "leaky_relu": r"\mathrm{LReLU}"}[name]
             lines = [f"{short}(@z{i}) = @a{i},\\qquad {short}'(@z{i}) = @d{i}" for i in range(len(z))]
-            vals = {"dsig": facts["d_sigma"], "dtanh": facts["d_tanh"], "c": c}
+            vals = {"dsig": facts["d_sigma"], "dtanh": facts["d_tanh"], "c": c,
+                    "drelu": facts["d_relu"], "dlrelu": facts["d_leaky_relu"]}
             for i in range(len(z)):
                 vals.update({f"z{i}": z[i], f"a{i}": WithDecimal(values[name][i], digits),
                              f"d{i}": WithDecimal(derivs["d_" + name][i], digits)})
             text = (f"Definition: ${definition}$, with range ${range_}$.\n\n"
                     f"- Good for: {good}.\n- Weakness: {weak}.")
             if name in ("relu", "leaky_relu"):
-                text += ("\n\nAt $z = 0$ the derivative does not exist; any value between the two "
-                         "one-sided slopes is a valid subgradient. This key uses "
+                text += ("\n\nSymPy differentiates the maximum on each side of $0$. At $z = 0$ "
+                         "the derivative does not exist; any value between the two one-sided "
+                         "slopes is a valid subgradient. This key uses the left-hand slope, "
                          + ("$\\mathrm{ReLU}'(0) = 0$." if name == "relu"
                             else "$\\mathrm{LReLU}'(0) = c$."))
             steps.append(Step(title=title, text=text,

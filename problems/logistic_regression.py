@@ -2,28 +2,68 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-
 import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, Tex, Vector, WithDecimal, as_float, assert_close, exact_vector,
-                   numeric_gradient, option, register, shown_difference, shown_dot, shown_product,
-                   shown_quotient, shown_sum)
+                   Step, Tex, Vector, WithDecimal, as_float, assert_close, derive_once, derived,
+                   exact_vector, numeric_gradient, option, register, shown_difference, shown_dot,
+                   shown_product, shown_quotient, shown_sum, verified)
+
+#: The formulas SymPy derives or verifies for every (m, d) (see `formulas`).
+DERIVED = ("∂ℓ/∂ŷ", "dσ/dz", "dσ/dz = σ(1 − σ)", "∂ℓ/∂z = ŷ − y", "∂J/∂w", "∂J/∂b")
 
 
-@cache
-def chain_rule() -> dict:
-    """The symbolic facts the key states, derived and verified with SymPy once."""
+# The gradients the key states, over m examples; `formulas` checks them against SymPy.
+def grad_w(y_hat, y, rows, j):
+    """∂J/∂w_j = (1/m) Σ_i (ŷ_i − y_i) x_ij."""
+    return sum((yh - yi) * row[j] for yh, yi, row in zip(y_hat, y, rows)) / len(y)
+
+
+def grad_b(y_hat, y):
+    """∂J/∂b = (1/m) Σ_i (ŷ_i − y_i)."""
+    return sum(yh - yi for yh, yi in zip(y_hat, y)) / len(y)
+
+
+def _vanishes_by_example(owner: dict, replace: dict):
+    """A test that a difference of gradients is zero: e^{−z_i} becomes a symbol e_i (so the
+    difference is rational), its terms are grouped by the example they belong to, and each
+    group is cancelled alone (far faster than simplifying the whole sum)."""
+    def zero(expr):
+        groups: dict = {}
+        for term in sp.Add.make_args(sp.expand_mul(expr.xreplace(replace))):
+            key = frozenset(owner[s] for s in term.free_symbols if s in owner)
+            groups.setdefault(key, []).append(term)
+        return all(sp.cancel(sp.together(sp.Add(*g))) == 0 for g in groups.values())
+    return zero
+
+
+def formulas(m: int, d: int) -> dict:
+    """σ′ and ∂ℓ/∂z for one example, then ∂J/∂w and ∂J/∂b of the mean cost over m symbolic
+    examples with d features each, derived by SymPy and checked against the key's forms."""
     z, y = sp.symbols("z y", real=True)
     sigma = 1 / (1 + sp.exp(-z))
-    d_sigma = sp.diff(sigma, z)
+    d_sigma = derived(sp.diff(sigma, z), name="dσ/dz")
     loss = -(y * sp.log(sigma) + (1 - y) * sp.log(1 - sigma))
-    if sp.simplify(d_sigma - sigma * (1 - sigma)) != 0:
-        raise CheckFailed("dσ/dz ≠ σ(1 − σ)")
-    if sp.simplify(sp.diff(loss, z) - (sigma - y)) != 0:
-        raise CheckFailed("∂ℓ/∂z ≠ ŷ − y")
+    p = sp.Symbol("p", positive=True)      # ŷ
+    verified(sp.diff(-(y * sp.log(p) + (1 - y) * sp.log(1 - p)), p), -y / p + (1 - y) / (1 - p),
+             name="∂ℓ/∂ŷ")
+    verified(d_sigma, sigma * (1 - sigma), name="dσ/dz = σ(1 − σ)")
+    verified(sp.diff(loss, z), sigma - y, name="∂ℓ/∂z = ŷ − y")
+    X = [[sp.Symbol(f"x_{i}{j}", real=True) for j in range(d)] for i in range(m)]
+    Y = [sp.Symbol(f"y_{i}", real=True) for i in range(m)]
+    w = [sp.Symbol(f"w_{j}", real=True) for j in range(d)]
+    b = sp.Symbol("b", real=True)
+    zs = [sum((wj * xj for wj, xj in zip(w, row)), b) for row in X]
+    y_hat = [sigma.subs(z, zi) for zi in zs]
+    J = sum((loss.subs({z: zi, y: yi}) for zi, yi in zip(zs, Y)), sp.Integer(0)) / m
+    E = [sp.Symbol(f"e_{i}", positive=True) for i in range(m)]
+    owner = {**{e: i for i, e in enumerate(E)}, **{yi: i for i, yi in enumerate(Y)},
+             **{x: i for i, row in enumerate(X) for x in row}}
+    zero = _vanishes_by_example(owner, {sp.exp(-zi): e for zi, e in zip(zs, E)})
+    for j in range(d):
+        verified(sp.diff(J, w[j]), grad_w(y_hat, Y, X, j), name="∂J/∂w", zero=zero)
+    verified(sp.diff(J, b), grad_b(y_hat, Y), name="∂J/∂b", zero=zero)
     return {"d_sigma": d_sigma, "z": z}
 
 
@@ -128,7 +168,7 @@ class LogisticRegression(Problem):
         db = shown_product(inv_m, shown_sum(residuals))
         w_new = [shown_difference(wj, shown_product(params.alpha, g)) for wj, g in zip(w, grad_w)]
         b_new = shown_difference(b, shown_product(params.alpha, db))
-        facts = chain_rule()
+        facts = derive_once((self.id, m, d), lambda: formulas(m, d))
         one = lambda seq: seq[0] if d == 1 else Vector(seq)
 
         i_values = {}
@@ -161,7 +201,9 @@ class LogisticRegression(Problem):
                  text=r"For one example, $\ell$ depends on $w$ and $b$ only through $z$ and "
                       r"$\hat y$. SymPy differentiates $\sigma$ and the loss; the product "
                       r"simplifies to $\hat y - y$. The cost averages over the examples, so the "
-                      r"factor $\frac{1}{m}$ appears once, here, and not again in the update.",
+                      r"factor $\frac{1}{m}$ appears once, here, and not again in the update. "
+                      r"SymPy also differentiates $J$ over $@m$ symbolic examples and confirms "
+                      r"both gradients below.",
                  math=(r"\frac{\partial \ell}{\partial \hat y} = -\frac{y}{\hat y} + "
                        r"\frac{1 - y}{1 - \hat y}",
                        r"\frac{d \hat y}{d z} = \frac{d}{dz}\,\frac{1}{1 + e^{-z}} = @dsig"
@@ -173,7 +215,7 @@ class LogisticRegression(Problem):
                        r"\frac{\partial J}{\partial w} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)\,"
                        r" x^{(i)}",
                        r"\frac{\partial J}{\partial b} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)"),
-                 values={"dsig": facts["d_sigma"]}),
+                 values={"dsig": facts["d_sigma"], "m": sp.Integer(m)}),
             Step(title="(c) Gradients, numerically",
                  math=(*resid_lines,
                        r"\frac{\partial J}{\partial w} = \frac{1}{@m}\Bigl(@wsum\Bigr)",

@@ -8,11 +8,66 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (require_decimals, Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, Vector, as_float, assert_close_scaled, exact_matrix, exact_vector,
-                   option, register, shown_dot, shown_matrix, shown_product, shown_square,
-                   shown_sum)
+                   Step, Vector, as_float, assert_close_scaled, derive_once, derived,
+                   exact_matrix, exact_vector, option, register, shown_dot, shown_matrix,
+                   shown_product, shown_square, shown_sum, verified)
 
 _UNIT = 2.0 ** -53      # unit roundoff of float64
+
+#: The formulas SymPy derives or verifies for every shape (see `formulas`).
+DERIVED = ("L", "dL/dW", "dL/dx", "dL/dW_kl", "dL/dx_l", "dL/dW = 2(Wx)x^T",
+           "dL/dx = 2W^T(Wx)")
+
+
+# The formulas the key states, as SymPy expressions; `formulas` checks them against SymPy.
+def index_dW(W, x, k, l):
+    """∂L/∂W_kl = 2 (Σ_j W_kj x_j) x_l = 2 (Wx)_k x_l (W, x explicit matrices)."""
+    return 2 * sum(W[k, j] * x[j] for j in range(W.cols)) * x[l]
+
+
+def index_dx(W, x, l):
+    """∂L/∂x_l = Σ_k 2 (Wx)_k W_kl."""
+    return sum(2 * sum(W[k, j] * x[j] for j in range(W.cols)) * W[k, l] for k in range(W.rows))
+
+
+def matrix_dW(W, x, Wx):
+    """∂L/∂W = 2 (Wx) xᵀ, with Wx the product (or a symbol standing for it, to print)."""
+    return 2 * Wx * x.T
+
+
+def matrix_dx(W, x, Wx):
+    """∂L/∂x = 2 Wᵀ (Wx)."""
+    return 2 * W.T * Wx
+
+
+def formulas(m: int, n: int) -> dict:
+    """The gradients of L = (Wx)ᵀ(Wx) for an m × n matrix W, by SymPy's matrix calculus, and
+    the key's index-notation steps verified entry by entry with symbolic entries."""
+    # SymPy's matrix calculus, on a 2 × 2 W: for other shapes SymPy
+    # answers with an array expression (or writes x xᵀ as x² when x is 1 × 1).  The result
+    # holds for every shape, and is checked below at this variant's shape.
+    g = 2
+    Wg, xg = sp.MatrixSymbol("W", g, g), sp.MatrixSymbol("x", g, 1)
+    Lg = (Wg * xg).T * (Wg * xg)
+    dW_general = derived(Lg.diff(Wg), name="dL/dW")   # 2 W x xᵀ
+    dx_general = derived(Lg.diff(xg), name="dL/dx")   # 2 Wᵀ W x
+    W, x = sp.MatrixSymbol("W", m, n), sp.MatrixSymbol("x", n, 1)
+    Wx = sp.MatrixSymbol("(Wx)", m, 1)          # prints as (Wx): the product read back
+    L = (W * x).T * (W * x)
+    dW, dx = dW_general.xreplace({Wg: W, xg: x}), dx_general.xreplace({Wg: W, xg: x})
+    We, xe = W.as_explicit(), x.as_explicit()
+    L_index = sum((sum(We[i, j] * xe[j] for j in range(n)) ** 2 for i in range(m)), sp.Integer(0))
+    verified(L.as_explicit()[0, 0], L_index, name="L")
+    by_entry_W = sp.Matrix(m, n, lambda k, l: sp.diff(L_index, We[k, l]))
+    by_entry_x = sp.Matrix(n, 1, lambda l, _: sp.diff(L_index, xe[l]))
+    verified(by_entry_W, sp.Matrix(m, n, lambda k, l: index_dW(We, xe, k, l)), name="dL/dW_kl")
+    verified(by_entry_x, sp.Matrix(n, 1, lambda l, _: index_dx(We, xe, l)), name="dL/dx_l")
+    verified(dW, by_entry_W, name="dL/dW")      # matrix calculus = the index derivation
+    verified(dx, by_entry_x, name="dL/dx")
+    verified(dW, matrix_dW(W, x, W * x), name="dL/dW = 2(Wx)x^T")
+    verified(dx, matrix_dx(W, x, W * x), name="dL/dx = 2W^T(Wx)")
+    return {"dW": dW_general, "dx": dx_general, "dW_shape": dW.shape, "dx_shape": dx.shape,
+            "dW_shown": matrix_dW(W, x, Wx), "dx_shown": matrix_dx(W, x, Wx)}
 
 
 @dataclass(frozen=True)
@@ -92,6 +147,8 @@ class MatrixBackprop(Problem):
             + (r"L = \sum_i (Wx)_i^2 = @Lsum = @L",),
             values={**{f"s{i}": rows[i] for i in range(m)},
                     **{f"v{i}": Wx[i] for i in range(m)}, "Lsum": L_sum, "L": L})
+        facts = derive_once((self.id, m, n), lambda: formulas(m, n))
+        (gm, gn), (hn, _) = facts["dW_shape"], facts["dx_shape"]
         derivation = Step(
             title="(b) Derivation in index notation",
             text=r"Write $L$ with indices, differentiate one entry at a time, then read the "
@@ -99,12 +156,25 @@ class MatrixBackprop(Problem):
             math=(r"L = \sum_{i} \Bigl(\sum_{j} W_{ij}\, x_j\Bigr)^2",
                   r"\frac{\partial L}{\partial W_{kl}} = 2 \Bigl(\sum_{j} W_{kj}\, x_j\Bigr) x_l"
                   r" = 2\,(Wx)_k\, x_l",
-                  r"\Rightarrow\quad \frac{\partial L}{\partial W} = 2\,(Wx)\,x^\top,"
-                  r"\qquad (@m \times 1)(1 \times @n) = @m \times @n",
+                  r"\Rightarrow\quad \frac{\partial L}{\partial W} = @dWf,"
+                  r"\qquad (@m \times 1)(1 \times @n) = @gm \times @gn",
                   r"\frac{\partial L}{\partial x_l} = \sum_{k} 2\,(Wx)_k\, W_{kl}",
-                  r"\Rightarrow\quad \frac{\partial L}{\partial x} = 2\,W^\top (Wx),"
-                  r"\qquad (@n \times @m)(@m \times 1) = @n \times 1"),
-            values={"m": sp.Integer(m), "n": sp.Integer(n)})
+                  r"\Rightarrow\quad \frac{\partial L}{\partial x} = @dxf,"
+                  r"\qquad (@n \times @m)(@m \times 1) = @hn \times 1"),
+            values={"m": sp.Integer(m), "n": sp.Integer(n), "gm": sp.Integer(gm),
+                    "gn": sp.Integer(gn), "hn": sp.Integer(hn), "dWf": facts["dW_shown"],
+                    "dxf": facts["dx_shown"]})
+        sympy_check = Step(
+            title="(b) Checked by SymPy",
+            text=r"SymPy's matrix calculus derives both results from $L = (Wx)^\top (Wx)$: "
+                 r"$\frac{\partial L}{\partial W} = @dWd$ and "
+                 r"$\frac{\partial L}{\partial x} = @dxd$. Differentiating the index sum with "
+                 r"symbolic entries of a $@m \times @n$ matrix $W$ verifies "
+                 r"$\frac{\partial L}{\partial W_{kl}} = 2\,(Wx)_k\, x_l$ for every $(k, l)$ "
+                 r"and $\frac{\partial L}{\partial x_l} = \sum_{k} 2\,(Wx)_k\, W_{kl}$ for "
+                 r"every $l$, and that both agree with the matrix forms.",
+            values={"m": sp.Integer(m), "n": sp.Integer(n), "dWd": facts["dW"],
+                    "dxd": facts["dx"]})
         numbers = Step(
             title="(c) Substituting the numbers",
             text=r"Entry $(k, l)$ of $\partial L/\partial W$ is $2\,(Wx)_k\,x_l$; entry $l$ of "
@@ -113,7 +183,7 @@ class MatrixBackprop(Problem):
                   r"\frac{\partial L}{\partial x} = @dxs = @dx"),
             values={"dWs": dW_shown, "dW": dW, "dxs": dx_shown, "dx": dx})
         return Solution(
-            steps=(forward, derivation, numbers),
+            steps=(forward, derivation, sympy_check, numbers),
             answers=(Answer("Wx", "Wx", Wx, part="(a)"), Answer("L", "L", L, part="(a)"),
                      Answer("dL_dW", r"\frac{\partial L}{\partial W}", dW, part="(c)"),
                      Answer("dL_dx", r"\frac{\partial L}{\partial x}", dx, part="(c)")))

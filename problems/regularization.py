@@ -7,9 +7,44 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, WithDecimal, as_float, assert_close, exact_matrix, numeric_gradient,
-                   option, register, shown_difference, shown_matrix, shown_product, shown_square,
-                   shown_sum)
+                   Step, WithDecimal, as_float, assert_close, derive_once, derived, exact_matrix,
+                   numeric_gradient, option, register, shown_difference, shown_matrix,
+                   shown_product, shown_square, shown_sum, verified)
+
+#: The formulas SymPy derives or verifies for every shape (see `formulas`).
+DERIVED = ("dP/dW", "dP/dW_ij", "penalty gradient coefficient", "decay factor",
+           "weight-decay form")
+
+
+# The coefficients the key computes with; `formulas` checks them against SymPy.
+def gradient_coefficient(lam, m):
+    """∂/∂W of (λ/(2m))‖W‖²_F is (λ/m)·W: the coefficient λ/m."""
+    return lam / m
+
+
+def decay_factor(alpha, lam, m):
+    """W − α(dW + (λ/m)W) = (1 − αλ/m)W − α dW: the factor 1 − αλ/m."""
+    return 1 - alpha * lam / m
+
+
+def formulas(rows: int, cols: int) -> dict:
+    """The penalty's gradient by SymPy's matrix calculus, checked entry by entry with
+    symbolic entries of a rows × cols W, and the weight-decay factor read off the update."""
+    lam, m, alpha = sp.symbols("lambda m alpha", positive=True)
+    W, dW = sp.MatrixSymbol("W", rows, cols), sp.MatrixSymbol("dW", rows, cols)
+    penalty = lam / (2 * m) * sp.trace(W.T * W)
+    grad = derived(penalty.diff(W), name="dP/dW")                 # (λ/m) W
+    We, dWe = sp.Matrix(W.as_explicit()), sp.Matrix(dW.as_explicit())
+    penalty_entries = lam / (2 * m) * sum(w ** 2 for w in We)     # (λ/2m) Σ W_ij²
+    by_entry = sp.Matrix(rows, cols, lambda i, j: sp.diff(penalty_entries, We[i, j]))
+    verified(grad, by_entry, name="dP/dW_ij")
+    verified(grad, gradient_coefficient(lam, m) * W, name="penalty gradient coefficient")
+    update = We - alpha * (dWe + by_entry)                        # W − α(dW + ∂P/∂W)
+    decay = derived(sp.diff(update[0, 0], We[0, 0]), name="decay factor")
+    verified(sp.Matrix(rows, cols, lambda i, j: sp.diff(update[i, j], We[i, j])),
+             sp.Matrix(rows, cols, lambda i, j: decay_factor(alpha, lam, m)), name="decay factor")
+    verified(update, decay * We - alpha * dWe, name="weight-decay form")
+    return {"grad": grad, "decay": decay}
 
 
 @dataclass(frozen=True)
@@ -70,14 +105,15 @@ class Regularization(Problem):
     def solve(self, params, options):
         W, dW, lam, m, alpha = params.W, params.dW, params.lambd, params.m, params.alpha
         digits = options.digits
+        facts = derive_once((self.id, W.rows, W.cols), lambda: formulas(W.rows, W.cols))
         norm_sum = shown_sum(shown_square(w) for w in W)
         factor = lam / (2 * m)
         penalty = factor * norm_sum.value
-        reg = lam / m
+        reg = gradient_coefficient(lam, m)
         dW_reg_shown = shown_matrix([[shown_sum([g, shown_product(reg, w)]) for g, w in zip(gr, wr)]
                                      for gr, wr in zip(dW.tolist(), W.tolist())])
         dW_reg = dW_reg_shown.value
-        decay = 1 - alpha * lam / m
+        decay = decay_factor(alpha, lam, m)
         pairs = list(zip(W, dW, dW_reg))          # entries, row by row
         W_new = sp.ImmutableMatrix(W.rows, W.cols, [w - alpha * g for w, _, g in pairs])
         # the weight-decay identity, checked exactly entry by entry
@@ -103,26 +139,29 @@ class Regularization(Problem):
                  values={"lambd": lam, "m": m, "ns": norm_sum, "factor": factor,
                          "nsum": norm_sum.value, "pen": approx(penalty)}),
             Step(title="(c) Regularized gradient",
-                 text="Differentiating the penalty adds $\\frac{\\lambda}{m} W$ to the gradient "
-                      "of the data loss.",
-                 math=(r"dW_{reg} = dW + \frac{\lambda}{m} W,\qquad \frac{\lambda}{m} = "
+                 text="Differentiating the penalty adds $@grad$ to the gradient of the data "
+                      "loss (SymPy's matrix calculus, verified entry by entry: "
+                      "$\\frac{\\partial}{\\partial W_{ij}} \\frac{\\lambda}{2m} \\sum_{k,l} W_{kl}^2 "
+                      "= \\frac{\\lambda}{m} W_{ij}$).",
+                 math=(r"dW_{reg} = dW + @grad,\qquad \frac{\lambda}{m} = "
                        r"\frac{@lambd}{@m} = @reg",
                        r"dW_{reg} = @dWrs = @dWr"),
                  values={"lambd": lam, "m": m, "reg": reg, "dWrs": dW_reg_shown,
-                         "dWr": approx(dW_reg)}),
+                         "dWr": approx(dW_reg), "grad": facts["grad"]}),
             Step(title="(c) Update",
                  math=(r"W := W - \alpha\, dW_{reg} = @Wns = @Wn",),
                  values={"Wns": W_new_shown, "Wn": approx(W_new)}),
             Step(title="(c) Weight decay",
                  text="Expanding the update shows the decay factor: $W$ is first multiplied by "
-                      "$1 - \\frac{\\alpha\\lambda}{m}$, then the usual step is taken. Both forms "
-                      "give the same matrix.",
-                 math=(r"W - \alpha\Bigl(dW + \frac{\lambda}{m} W\Bigr) = "
-                       r"\Bigl(1 - \frac{\alpha\lambda}{m}\Bigr) W - \alpha\, dW",
-                       r"1 - \frac{\alpha\lambda}{m} = 1 - \frac{@alpha \cdot @lambd}{@m} = @decay",
+                      "$@decsym$, then the usual step is taken. Both forms give the same "
+                      "matrix (SymPy reads the factor off the update, entry by entry).",
+                 math=(r"W - \alpha\Bigl(dW + @grad\Bigr) = "
+                       r"\Bigl(@decsym\Bigr) W - \alpha\, dW",
+                       r"@decsym = 1 - \frac{@alpha \cdot @lambd}{@m} = @decay",
                        r"@decay \cdot @W - @alpha \cdot @dW = @Wn"),
                  values={"alpha": alpha, "lambd": lam, "m": m, "decay": approx(decay), "W": W,
-                         "dW": dW, "Wn": approx(W_new)}),
+                         "dW": dW, "Wn": approx(W_new), "grad": facts["grad"],
+                         "decsym": facts["decay"]}),
         )
         return Solution(steps=steps, answers=(
             Answer("penalty", r"\frac{\lambda}{2m}\lVert W \rVert_F^2", penalty, digits,

@@ -7,9 +7,9 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, Choices, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
-                   Tex, WithDecimal, as_float, assert_close, exact_matrix, option, register,
-                   shown_difference, shown_dot, shown_matrix, shown_product, shown_square,
-                   shown_sum, shuffle_choices)
+                   Tex, WithDecimal, as_float, assert_close, derive_once, exact_matrix, option,
+                   register, shown_difference, shown_dot, shown_matrix, shown_product,
+                   shown_square, shown_sum, shuffle_choices, verified)
 
 _JC = r"\frac{1}{4 n_H n_W n_C} \sum_{k,p} \bigl(a^{(%s)}_{kp} - a^{(G)}_{kp}\bigr)^2"
 _JS = r"\frac{1}{4 n_C^2 (n_H n_W)^2} \sum_{k,k'} \bigl(%s^{(%s)}_{kk'} - %s^{(G)}_{kk'}\bigr)^2"
@@ -46,6 +46,62 @@ def _gram(a: sp.ImmutableMatrix):
 
 def _sum_sq_diff(x: sp.ImmutableMatrix, y: sp.ImmutableMatrix):
     return shown_sum(shown_square(shown_difference(p, q)) for p, q in zip(x, y))
+
+
+#: The formulas SymPy verifies for every shape (see `formulas`).
+DERIVED = ("J_content", "Gram matrix", "J_style", "J(G)")
+
+
+def content_norm(n_C, n_H, n_W):
+    """The factor 1 / (4 n_H n_W n_C) of the content cost."""
+    return sp.Rational(1, 4 * n_H * n_W * n_C)
+
+
+def style_norm(n_C, n_H, n_W):
+    """The factor 1 / (4 n_C² (n_H n_W)²) of the style cost."""
+    return sp.Rational(1, 4 * n_C ** 2 * (n_H * n_W) ** 2)
+
+
+def _costs(a_C, a_S, a_G, alpha, beta, n_C, n_H, n_W) -> dict:
+    """The key's computation, written out as it is shown (used by `solve`, and by
+    `formulas` with symbolic activations)."""
+    content_sum = _sum_sq_diff(a_C, a_G)
+    content = shown_product(content_norm(n_C, n_H, n_W), content_sum.value)
+    gram_S, gram_G = _gram(a_S), _gram(a_G)
+    style_sum = _sum_sq_diff(gram_S.value, gram_G.value)
+    style = shown_product(style_norm(n_C, n_H, n_W), style_sum.value)
+    total = shown_sum([shown_product(alpha, content.value), shown_product(beta, style.value)])
+    return {"content_sum": content_sum, "content": content, "gram_S": gram_S, "gram_G": gram_G,
+            "style_sum": style_sum, "style": style, "total": total}
+
+
+def formulas(n_C: int, n_H: int, n_W: int) -> dict:
+    """The key's sums for this shape, with symbolic activations, verified equal to the costs'
+    definitions from SymPy matrix expressions: 𝒢 = a aᵀ, ‖X‖²_F = tr(X Xᵀ)."""
+    shape = (n_C, n_H * n_W)
+    a_C, a_S, a_G = (sp.MatrixSymbol(name, *shape) for name in ("a_C", "a_S", "a_G"))
+    # the style cost is checked on symbolic Gram matrices (the Gram matrices themselves are
+    # checked separately): the same identity, without expanding polynomials of degree 4
+    G_S, G_G = (sp.MatrixSymbol(name, n_C, n_C) for name in ("G_S", "G_G"))
+    alpha, beta = sp.symbols("alpha beta", positive=True)
+    frob = lambda X: sp.trace(X * X.T)
+    gram = lambda a: a * a.T
+    J_content = sp.Rational(1, 4 * n_H * n_W * n_C) * frob(a_C - a_G)
+    J_style = sp.Rational(1, 4 * n_C ** 2 * (n_H * n_W) ** 2) * frob(G_S - G_G)
+    J = alpha * J_content + beta * J_style
+    explicit = lambda M: sp.ImmutableMatrix(M.as_explicit())
+    symbols = (a_C, a_S, a_G, G_S, G_G)
+    explicit_of = lambda e: e.xreplace({M: explicit(M) for M in symbols}).doit()
+    key = _costs(explicit(a_C), explicit(a_S), explicit(a_G), alpha, beta, n_C, n_H, n_W)
+    verified(explicit_of(J_content), key["content"].value, name="J_content")
+    verified(gram(a_S), key["gram_S"].value, name="Gram matrix")
+    verified(gram(a_G), key["gram_G"].value, name="Gram matrix")
+    style_sum = _sum_sq_diff(explicit(G_S), explicit(G_G)).value
+    verified(explicit_of(J_style), shown_product(style_norm(n_C, n_H, n_W), style_sum).value,
+             name="J_style")
+    verified(explicit_of(J), alpha * key["content"].value
+             + beta * shown_product(style_norm(n_C, n_H, n_W), style_sum).value, name="J(G)")
+    return {}
 
 
 @register
@@ -105,15 +161,11 @@ class StyleTransferLoss(Problem):
 
     def solve(self, params, options):
         n_C, n_H, n_W = options.n_C, options.n_H, options.n_W
-        content_sum = _sum_sq_diff(params.a_C, params.a_G)
-        c_norm = sp.Rational(1, 4 * n_H * n_W * n_C)
-        content = shown_product(c_norm, content_sum.value)
-        gram_S, gram_G = _gram(params.a_S), _gram(params.a_G)
-        style_sum = _sum_sq_diff(gram_S.value, gram_G.value)
-        s_norm = sp.Rational(1, 4 * n_C ** 2 * (n_H * n_W) ** 2)
-        style = shown_product(s_norm, style_sum.value)
-        total = shown_sum([shown_product(params.alpha, content.value),
-                           shown_product(params.beta, style.value)])
+        derive_once((self.id, n_C, n_H, n_W), lambda: formulas(n_C, n_H, n_W))
+        key = _costs(params.a_C, params.a_S, params.a_G, params.alpha, params.beta, n_C, n_H, n_W)
+        content_sum, content, style_sum, style, total = (
+            key[k] for k in ("content_sum", "content", "style_sum", "style", "total"))
+        gram_S, gram_G = key["gram_S"], key["gram_G"]
         steps = (
             Step(title="(a) The cost",
                  text="$\\alpha$ weighs the content cost between $C$ and $G$, $\\beta$ the style "
@@ -135,6 +187,10 @@ class StyleTransferLoss(Problem):
                  values={"nH": sp.Integer(n_H), "nW": sp.Integer(n_W), "nC": sp.Integer(n_C),
                          "ss": style_sum, "style": style, "Js": WithDecimal(style.value)}),
             Step(title="(b) Total cost",
+                 text="SymPy verifies every sum written out here, for symbolic activations of "
+                      "this shape, against the costs' definitions as matrix products "
+                      "($\\mathcal{G} = a\\, a^\\top$, $\\lVert X \\rVert_F^2 = "
+                      "\\operatorname{tr}(X X^\\top)$).",
                  math=(r"J(G) = \alpha J_{content} + \beta J_{style} = @total = @J",),
                  values={"total": total, "J": WithDecimal(total.value)}),
         )
@@ -149,8 +205,8 @@ class StyleTransferLoss(Problem):
 
     def mistakes(self, params, options, solution):
         n_C, n_HW = options.n_C, options.n_H * options.n_W
-        c_norm = sp.Rational(1, 4 * n_HW * n_C)
-        s_norm = sp.Rational(1, 4 * n_C ** 2 * n_HW ** 2)
+        c_norm = content_norm(options.n_C, options.n_H, options.n_W)
+        s_norm = style_norm(options.n_C, options.n_H, options.n_W)
         # Plain lists of exact rationals: SymPy's matrix products are far slower.
         sq = lambda x, y: sum(((p - q) ** 2 for p, q in zip(x, y)), sp.Integer(0))
         gram = lambda rows: [sum(p * q for p, q in zip(r, t)) for r in rows for t in rows]

@@ -7,8 +7,8 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (require_decimals, Answer, Choices, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
-                   Tex, Vector, as_float, assert_close, exact_vector, option, register,
-                   shown_difference, shown_square, shown_sum, shuffle_choices)
+                   Tex, Vector, as_float, assert_close, derive_once, exact_vector, option, register,
+                   shown_difference, shown_square, shown_sum, shuffle_choices, verified)
 
 _AP = r"\lVert f(A) - f(P) \rVert"
 _AN = r"\lVert f(A) - f(N) \rVert"
@@ -37,8 +37,43 @@ class Params:
     options: Choices
 
 
+#: The formulas SymPy verifies for every embedding dimension (see `formulas`).
+DERIVED = ("‖f(A) − f(P)‖²", "‖f(A) − f(N)‖²", "hinge argument", "L = max(·, 0)")
+
+
 def _squared_distance(u, v):
     return shown_sum(shown_square(shown_difference(a, b)) for a, b in zip(u, v))
+
+
+def _hinge_argument(d_ap, d_an, alpha):
+    """‖f(A) − f(P)‖² − ‖f(A) − f(N)‖² + α, as the key writes it out."""
+    return shown_sum([d_ap, -d_an, alpha])
+
+
+def hinge(u):
+    """max(u, 0) of an exact number."""
+    return max(u, sp.Integer(0))
+
+
+def formulas(dim: int) -> dict:
+    """The key's sums for dim-dimensional embeddings, with symbolic entries, verified equal to
+    the triplet loss's definition from SymPy matrix expressions:
+    L = max((A − P)ᵀ(A − P) − (A − N)ᵀ(A − N) + α, 0)."""
+    A, P, N = (sp.MatrixSymbol(name, dim, 1) for name in ("A", "P", "N"))
+    alpha = sp.Symbol("alpha", positive=True)
+    d_ap, d_an = (A - P).T * (A - P), (A - N).T * (A - N)
+    entries = lambda M: list(sp.ImmutableMatrix(M.as_explicit()))
+    ap = verified(d_ap[0, 0], _squared_distance(entries(A), entries(P)).value,
+                  name="‖f(A) − f(P)‖²")
+    an = verified(d_an[0, 0], _squared_distance(entries(A), entries(N)).value,
+                  name="‖f(A) − f(N)‖²")
+    inner = verified(d_ap[0, 0] - d_an[0, 0] + alpha, _hinge_argument(ap, an, alpha).value,
+                     name="hinge argument")
+    u = sp.Symbol("u", real=True)
+    points = [sp.Integer(v) for v in (-1, 0, 1)] + [sp.Rational(-1, 10), sp.Rational(3, 10)]
+    verified(sp.Matrix([sp.Max(u, 0).subs(u, v) for v in points]),
+             sp.Matrix([hinge(v) for v in points]), name="L = max(·, 0)")
+    return {"inner": inner}
 
 
 def _unsquared_hinge(d_ap, d_an, alpha):
@@ -95,11 +130,12 @@ class TripletLoss(Problem):
         )
 
     def solve(self, params, options):
+        derive_once((self.id, len(params.A)), lambda: formulas(len(params.A)))
         ap, an = _squared_distance(params.A, params.P), _squared_distance(params.A, params.N)
         d_ap, d_an = ap.value, an.value
-        inner = shown_sum([d_ap, -d_an, params.alpha])
+        inner = _hinge_argument(d_ap, d_an, params.alpha)
         margin = inner.value
-        loss = max(margin, sp.Integer(0))
+        loss = hinge(margin)
         if margin > 0:
             verdict = ("The hinge is active: the negative is not farther from the anchor than the "
                        "positive by at least the margin, so $L = @inner > 0$ and the triplet "
@@ -117,10 +153,14 @@ class TripletLoss(Problem):
                  math=(rf"{_AP}^2 = @ap = @d_ap", rf"{_AN}^2 = @an = @d_an"),
                  values={"ap": ap, "an": an, "d_ap": d_ap, "d_an": d_an}),
             Step(title="(b) The loss",
-                 text=verdict,
+                 text=verdict + (" SymPy verifies the sums written out here, for symbolic "
+                                 "embeddings of dimension $@dim$, against the definition of $L$ "
+                                 "with the squared distances as matrix products "
+                                 "$\\bigl(f(A) - f(P)\\bigr)^\\top \\bigl(f(A) - f(P)\\bigr)$."),
                  math=(rf"{_AP}^2 - {_AN}^2 + \alpha = @innershown = @inner",
                        r"L = \max\left(@inner,\ 0\right) = @loss"),
-                 values={"innershown": inner, "inner": margin, "loss": loss}),
+                 values={"innershown": inner, "inner": margin, "loss": loss,
+                         "dim": sp.Integer(len(params.A))}),
         )
         return Solution(steps=steps, answers=(
             Answer("formula", r"\text{triplet loss}", CORRECT, choices=params.options.options,
