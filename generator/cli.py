@@ -19,6 +19,7 @@ import click
 
 from . import __version__
 from .errors import BuildError, ProblemError, UserError, read_input
+from .formats import FormatError
 
 __all__ = ["main"]
 
@@ -332,7 +333,6 @@ def audit(claims, problem_dirs):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every failure becomes one line on stderr and an exit status."""
-    from .formats import FormatError
     try:
         # without standalone mode, click returns a command's Exit code instead of exiting
         status = cli.main(args=argv, prog_name="wsgen", standalone_mode=False)
@@ -351,13 +351,17 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"wsgen: error: {_one_line(exc)}", err=True)
         return 3
     except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("wsgen: interrupted; the output folder is as it was", err=True)
+        click.echo(f"wsgen: interrupted; {_AFTER_SIGNAL}", err=True)
         return 130
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except _Terminated:
-        click.echo("wsgen: terminated; the output folder is as it was", err=True)
+        click.echo(f"wsgen: terminated; {_AFTER_SIGNAL}", err=True)
         return 143
+    except OSError as exc:       # the environment refused: a path too long, a device gone …
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"wsgen: error: {where}{exc.strerror or exc}", err=True)
+        return 2
     except MemoryError:
         click.echo("wsgen: error: out of memory", err=True)
         return 3
@@ -366,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
                    "(please report it)", err=True)
         return 3
     return 0
+
+
+#: What a build interrupted by a signal leaves: signals wait while files move into place.
+_AFTER_SIGNAL = ("nothing half-written is left: the output folder holds the previous build "
+                 "(if any), or this one if it had finished")
 
 
 def _one_line(exc: BaseException) -> str:

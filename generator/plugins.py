@@ -17,6 +17,7 @@ ProblemError naming the source and the reason, in one line.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
@@ -90,11 +91,19 @@ def selftest(problem: Problem, where: str) -> None:
     """Draw the canonical variant (if any) and seed 0 at the default settings, check
     them, and render them in every registered format."""
     from .core.draw import draw_variant
-    from .formats import available_formats, get_format
+    from .formats import FormatError, available_formats, get_format
     from .formats.document import KINDS, build_document
     from .formats.markup import check_variant_markup
     from .exam.spec import Exam, ExamItem, Sheet, SheetItem
     options = problem.Options()
+    # A format plugin that cannot load is not this problem's fault: it fails, in one line,
+    # when a build asks for it.
+    formats = []
+    for name in available_formats():
+        try:
+            formats.append(get_format(name))
+        except FormatError:
+            continue
     for seed in (None, 0):
         stage = "canonical variant" if seed is None else f"seed {seed}"
         try:
@@ -111,8 +120,8 @@ def selftest(problem: Problem, where: str) -> None:
                         variants=0, items=(ExamItem("Q1", problem.id, 1, options),))
             sheet = Sheet(exam, "selftest", 0, (SheetItem("Q1", 1, variant),))
             documents = {kind: build_document(sheet, kind) for kind in KINDS}
-            for name in available_formats():
-                get_format(name).selftest(sheet, documents)
+            for fmt in formats:
+                fmt.selftest(sheet, documents)
         except Exception as exc:  # noqa: BLE001
             raise ProblemError(f"{where}: {problem.id}: self-test failed ({stage}): "
                                f"{_reason(exc)}") from None
@@ -131,8 +140,9 @@ def _check_parts(variant) -> None:
 
 def _import(name: str, where: str):
     try:
-        return importlib.import_module(name)
-    except Exception as exc:  # noqa: BLE001
+        with contextlib.redirect_stdout(sys.stderr):     # stdout carries JSON and keys
+            return importlib.import_module(name)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001
         raise ProblemError(f"{where}: import failed: {_reason(exc)}") from None
 
 
@@ -200,8 +210,9 @@ def _path_problems(registry: Registry, folder: Path, validate: bool) -> None:
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             try:
-                spec.loader.exec_module(module)
-            except Exception as exc:  # noqa: BLE001
+                with contextlib.redirect_stdout(sys.stderr):
+                    spec.loader.exec_module(module)
+            except (Exception, SystemExit) as exc:  # noqa: BLE001
                 del sys.modules[name]
                 take_registered(name)
                 raise ProblemError(f"{path}: import failed: {_reason(exc)}") from None

@@ -241,3 +241,51 @@ def test_csv_cells_cannot_run_as_formulas(tmp_path):
     rows = list(csv.DictReader(io.StringIO((tmp_path / "o" / "answers.csv").read_text())))
     assert {r["label"] for r in rows} == {'\'=HYPERLINK("http://x","y")'}
     assert any(r["exact"].startswith("-") for r in rows)    # computed values stay as they are
+
+
+def test_problem_that_prints_at_import_keeps_stdout_clean(tmp_path):
+    folder = tmp_path / "noisy"
+    folder.mkdir()
+    (folder / "flaky.py").write_text('print("HELLO FROM IMPORT")\n' + FAILING_PROBLEM.replace(
+        "GOOD", "p.a * 10"))                          # a check that always passes
+    status, out, _ = run_cli("list", "--format", "json", "--problems", folder)
+    assert status == 0 and "flaky" in {p["id"] for p in json.loads(out)}
+
+
+def test_problem_that_exits_inside_a_build_is_exit_3(tmp_path):
+    from wsgen.core.rng import VariantRng
+    folder = tmp_path / "exits"
+    folder.mkdir()
+    good = VariantRng(0).integer(1, 9)
+    (folder / "flaky.py").write_text(FAILING_PROBLEM.replace(
+        'raise CheckFailed("b disagrees with the float64 path")', "raise SystemExit(7)").replace(
+        "GOOD", str(good)))
+    exam = tmp_path / "exam.toml"
+    exam.write_text('title = "T"\nproblem_paths = ["exits"]\n[[problems]]\nlabel = "Q1"\nproblem = "flaky"\n')
+    status, _, err = run_cli("build", "--exam", exam, "--out", tmp_path / "o", "--variants", 30,
+                             "--formats", "md", "-j", 1)
+    assert status == 3 and "flaky in slot Q1" in err and "SystemExit" in err and err.count("\n") == 1
+
+
+def test_a_path_too_long_is_one_line_exit_2(tmp_path):
+    status, _, err = run_cli("build", "--out", tmp_path / ("d" * 300), "--variants", 0, "--formats", "md")
+    assert status == 2 and "too long" in err and err.count("\n") == 1
+
+
+def test_fingerprint_covers_a_plugins_whole_package(monkeypatch):
+    """An entry point names one module; the helpers beside it shape the build too."""
+    import importlib.metadata
+    import json as json_package
+    from pathlib import Path
+
+    import wsgen.build.fingerprint as fingerprint
+
+    class FakeEntryPoint:
+        module = "json.decoder"
+    real = importlib.metadata.entry_points
+    monkeypatch.setattr(fingerprint.importlib.metadata, "entry_points",
+                        lambda group=None: [FakeEntryPoint()] if group == "wsgen.formats"
+                        else real(group=group))
+    files = fingerprint.problem_sources()
+    package = Path(json_package.__file__).resolve().parent
+    assert package / "encoder.py" in files and package / "decoder.py" in files

@@ -128,8 +128,12 @@ def test_changed_or_missing_file_is_not_up_to_date(tmp_path):
     key = out / "v001" / "key.md"
     good = key.read_bytes()
     key.write_bytes(good.replace(b"seed", b"SEED"))
+    # a file changed since wsgen wrote it is not up to date, and is not overwritten unasked
     status, _, err = run_cli(*args)
-    assert status == 0 and "up to date" not in err and key.read_bytes() == good
+    assert status == 2 and f"{key}: changed since wsgen wrote it" in err and err.count("\n") == 1
+    assert b"SEED" in key.read_bytes()
+    status, _, err = run_cli(*args, "--force")
+    assert status == 0 and key.read_bytes() == good
     (out / "answers.csv").unlink()
     assert "up to date" not in run_cli(*args)[2] and (out / "answers.csv").exists()
 
@@ -276,3 +280,45 @@ def test_interrupted_pdf_build_leaves_no_tex_files(tmp_path):
     proc.communicate(timeout=120)
     assert proc.returncode == 143
     assert not list(out.glob(".wsgen-staging-*")) and not list((tmp_path / "tmp").iterdir())
+
+
+def test_links_inside_the_output_folder_are_never_written_through(tmp_path):
+    """A linked folder where the build writes (to a folder outside, or to another variant's
+    folder) is refused; nothing outside is touched, nothing of the build is lost."""
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "key.md").write_text("MY NOTES")
+    assert run_cli("build", "--variants", 3, "--formats", "md,json", "--out", out, "-q")[0] == 0
+    import shutil
+    shutil.rmtree(out / "v003")
+    (out / "v003").symlink_to(outside)
+    status, _, err = run_cli("build", "--variants", 3, "--seed", 5, "--formats", "md,json", "--out", out, "-q")
+    assert status == 2 and "linked folder" in err and err.count("\n") == 1
+    assert (outside / "key.md").read_text() == "MY NOTES" and len(list(outside.iterdir())) == 1
+    (out / "v003").unlink()
+    (out / "v003").symlink_to("canonical")          # a link to another variant's folder
+    before = (out / "canonical" / "key.md").read_bytes()
+    status, _, err = run_cli("build", "--variants", 2, "--formats", "md,json", "--out", out, "-q")
+    assert status == 0, err
+    assert (out / "canonical" / "key.md").read_bytes() == before
+    assert (out / "v003").is_symlink()                # the user's link is theirs to remove
+    (out / "v003").unlink()
+    assert_consistent(out)
+
+
+def test_a_users_folder_named_like_staging_is_kept(tmp_path):
+    out = tmp_path / "out"
+    mine = out / ".wsgen-staging-mine"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("important")
+    assert run_cli("build", "--variants", 1, "--formats", "md", "--out", out, "-q")[0] == 0
+    assert (mine / "notes.txt").read_text() == "important"
+
+
+def test_a_changed_file_of_the_previous_build_is_not_removed(tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("build", "--variants", 3, "--formats", "md", "--out", out, "-q")[0] == 0
+    mine = out / "v003" / "key.md"
+    mine.write_text("my own notes")
+    assert run_cli("build", "--variants", 2, "--formats", "md", "--out", out, "-q")[0] == 0
+    assert mine.read_text() == "my own notes" and not (out / "v003" / "questions.md").exists()

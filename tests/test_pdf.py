@@ -144,9 +144,51 @@ def test_tex_failure_in_many_chunks_keeps_exactly_the_folder_it_names(tmp_path, 
                         "\\documentclass{article}\\begin{document}\\undefinedcommand\\end{document}\n")
     out_dir = tmp_path / "out"
     status, _, err = run_cli("build", "--out", str(out_dir), "--variants", "30", "-q", "--formats", "pdf")
-    assert status == 2 and err.count("\n") == 1
+    assert status == 3 and err.count("\n") == 1
     kept = [p for p in scratch.iterdir()]
     assert len(kept) == 1 and str(kept[0]) in err
     assert sorted(p.name for p in kept[0].iterdir()) == ["booklet.log", "booklet.tex"]
     assert not out_dir.exists() or not any(out_dir.glob(".wsgen-staging-*"))
     assert not (out_dir / "answers.json").exists()
+
+
+TEX_BREAKER = """
+from dataclasses import dataclass
+import sympy as sp
+from wsgen import Answer, CheckFailed, NoCanonical, Part, Problem, Solution, Step, register
+
+@dataclass(frozen=True)
+class Options:
+    k: int = 1
+
+@dataclass(frozen=True)
+class Params:
+    a: sp.Rational
+
+@register
+class Breaker(Problem):
+    id = "tex_breaker"
+    title = "Breaker"
+    Options = Options
+    Params = Params
+    def generate(self, rng, o): return Params(sp.Rational(rng.integer(1, 9), 10))
+    def statement(self, p, o): return (Part("(a)", "Double $a = @a$.", values={"a": p.a}),)
+    def solve(self, p, o):
+        return Solution((Step(title="Twice", math=(r"b = \\undefinedmacro{2} a = @b",), values={"b": 2 * p.a}),),
+                        (Answer("b", "b", 2 * p.a, part="(a)"),))
+    def check(self, p, o, s):
+        if s.answer("b") != 2 * p.a: raise CheckFailed("b")
+"""
+
+
+def test_a_problem_that_breaks_tex_is_exit_3_naming_variant_and_slot(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "tex_breaker.py").write_text(TEX_BREAKER)
+    exam = tmp_path / "exam.toml"
+    exam.write_text('title = "T"\nproblem_paths = ["mine"]\n[[problems]]\nlabel = "Q9"\nproblem = "tex_breaker"\n')
+    out = tmp_path / "out"
+    status, _, err = run_cli("build", "--exam", str(exam), "--out", str(out), "--variants", "2", "-q")
+    assert status == 3 and err.count("\n") == 1, err
+    assert "pdflatex failed in variant canonical, slot Q9" in err and "Undefined control sequence" in err
+    assert not out.exists()

@@ -3,7 +3,8 @@
 It covers the exam file, the roster, the key (as a digest, never the key), the
 command-line choices, wsgen's own code and templates, the source of every problem
 the build may use (built-in, the exam's `problem_paths`, `--problems` folders and
-`wsgen.problems` entry points), and the versions of the libraries that shape the
+`wsgen.problems` entry points, each with its whole top-level package), format
+plugins (`wsgen.formats`, likewise), and the versions of the libraries that shape the
 documents.  When the output folder's manifest holds the same fingerprint and all
 its files, unchanged, a build has nothing to do.
 """
@@ -42,11 +43,13 @@ def problem_sources(problem_paths=()) -> list[Path]:
     roots: list[Path] = []
     for package in ("wsgen", "wsgen.problems", "wsgen.templates"):
         roots += _package_folders(package)
-    for ep in importlib.metadata.entry_points(group="wsgen.problems"):
-        try:
-            roots += _package_folders(ep.module)
-        except (ImportError, ValueError):
-            roots.append(Path(f"<missing {ep.module}>"))
+    for group in ("wsgen.problems", "wsgen.formats"):
+        for ep in importlib.metadata.entry_points(group=group):
+            top = ep.module.split(".")[0]           # the whole package: its helpers count too
+            try:
+                roots += _package_folders(top)
+            except (ImportError, ValueError):
+                roots.append(Path(f"<missing {top}>"))
     roots += [Path(p) for p in problem_paths]
     files: dict[Path, None] = {}
     for root in roots:

@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 
 from ..errors import UserError
@@ -135,8 +136,16 @@ def _sha256(path: Path) -> str | None:
     return h.hexdigest()
 
 
+STAGING_MARK = ".wsgen-staging"
+
+
 class OutputFolder:
-    """The output folder, locked for the duration of a `with` block."""
+    """The output folder, locked for the duration of a `with` block.
+
+    Nothing is ever written, replaced or removed through a symbolic link: a path in the
+    folder whose parent is not the real folder it seems to be (a linked folder inside the
+    output folder) is refused.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -145,12 +154,16 @@ class OutputFolder:
 
     # --- lock -----------------------------------------------------------------------
     def __enter__(self) -> "OutputFolder":
-        if self.path.exists() and not self.path.is_dir():
-            raise UserError(f"--out {self.path}: exists and is not a folder")
+        if str(self.path) == "":
+            raise UserError("--out: empty folder name")
         try:
+            if self.path.exists() and not self.path.is_dir():
+                raise UserError(f"--out {self.path}: exists and is not a folder")
             self._created = not self.path.exists()
             self.path.mkdir(parents=True, exist_ok=True)
-            self._lock = open(self.path / LOCK, "a+b")
+            self.real = Path(os.path.realpath(self.path))
+            fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            self._lock = os.fdopen(fd, "r+b")
         except OSError as exc:
             raise _os_error(f"--out {self.path}: cannot write", exc) from None
         try:
@@ -177,8 +190,19 @@ class OutputFolder:
         self._lock = None
 
     def _remove_abandoned_staging(self) -> None:
+        """Staging folders of builds that were killed: only real folders that carry this
+        tool's mark (a user's folder of the same name is left alone)."""
         for entry in self.path.glob(STAGING_PREFIX + "*"):
-            shutil.rmtree(entry, ignore_errors=True)
+            if entry.is_dir() and not entry.is_symlink() and (entry / STAGING_MARK).is_file():
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def _inside(self, rel: str) -> Path:
+        """The path of `rel` in the folder, refused if any folder on the way is a link."""
+        target = self.path / rel
+        if Path(os.path.realpath(target.parent)) != self.real / Path(rel).parent:
+            raise UserError(f"{target}: a linked folder stands on the path the build writes; "
+                            "wsgen does not write through links: remove the link")
+        return target
 
     # --- manifest -------------------------------------------------------------------
     def manifest(self) -> dict:
@@ -192,14 +216,20 @@ class OutputFolder:
         text = json.dumps({"state": state, "fingerprint": fingerprint, "files": files},
                           indent=1, sort_keys=True) + "\n"
         try:
-            atomic_write(self.path / MANIFEST, text)
+            atomic_write(self._inside(MANIFEST), text)
         except OSError as exc:
             raise _os_error(f"{self.path}: cannot write {MANIFEST}", exc) from None
 
-    def owned(self) -> set[str]:
-        """The paths that a build of wsgen wrote here (finished or not)."""
+    def owned(self) -> dict[str, set[str]]:
+        """The paths that a build of wsgen wrote here, each with the SHA-256 it may have
+        (an empty set: not recorded, as after a wave-1 build)."""
         files = self.manifest().get("files", {})
-        return {str(f) for f in files} if isinstance(files, (dict, list)) else set()
+        if isinstance(files, dict):
+            return {str(rel): ({d for d in digests} if isinstance(digests, list) else {str(digests)})
+                    for rel, digests in files.items()}
+        if isinstance(files, list):
+            return {str(rel): set() for rel in files}
+        return {}
 
     def is_up_to_date(self, fingerprint: str) -> bool:
         manifest = self.manifest()
@@ -209,12 +239,26 @@ class OutputFolder:
             return False
         return all(_sha256(self.path / rel) == digest for rel, digest in files.items())
 
+    def _as_written(self, rel: str, digests: set[str]) -> bool:
+        """Whether the file at `rel` is still what a build of wsgen wrote there."""
+        target = self.path / rel
+        if Path(os.path.realpath(target.parent)) != self.real / Path(rel).parent:
+            return False                                 # reached through a link
+        if target.is_symlink() or not target.is_file():
+            return False
+        return not digests or _sha256(target) in digests
+
     # --- staging and commit ---------------------------------------------------------
     def staging(self) -> Staging:
         root = self.path / f"{STAGING_PREFIX}{os.getpid()}"
-        shutil.rmtree(root, ignore_errors=True)
         try:
-            (root / "files").mkdir(parents=True)
+            if root.is_symlink() or root.is_file():
+                root.unlink()
+            elif root.is_dir():
+                shutil.rmtree(root)
+            root.mkdir()
+            (root / STAGING_MARK).write_text("a wsgen build in progress\n")
+            (root / "files").mkdir()
         except OSError as exc:
             raise _os_error(f"--out {self.path}: cannot write", exc) from None
         return Staging(root, self.path)
@@ -223,34 +267,47 @@ class OutputFolder:
         shutil.rmtree(staging.root, ignore_errors=True)
 
     def commit(self, staging: Staging, fingerprint: str | None, force: bool = False) -> list[str]:
-        """Move the staged files into place; returns the previous build's files removed."""
+        """Move the staged files into place; returns the previous build's files removed.
+        SIGINT and SIGTERM wait until the folder is consistent again."""
         new = staging.hashes
         owned = self.owned()
         for rel in sorted(new):
-            target = self.path / rel
+            target = self._inside(rel)
             if target.is_dir() and not target.is_symlink():
                 raise UserError(f"{target}: a folder stands where the build writes a file; "
                                 "move it away")
-            if (target.exists() or target.is_symlink()) and rel not in owned and not force:
-                raise UserError(f"{target}: not written by wsgen; the build would overwrite it "
-                                "(move it away, choose another --out, or use --force)")
-        previous = sorted(owned - set(new))
-        self._write_manifest("committing", fingerprint, sorted(owned | set(new)))
+            exists = target.exists() or target.is_symlink()
+            if exists and not force:
+                if rel not in owned:
+                    raise UserError(f"{target}: not written by wsgen; the build would overwrite "
+                                    "it (move it away, choose another --out, or use --force)")
+                if not self._as_written(rel, owned[rel]):
+                    raise UserError(f"{target}: changed since wsgen wrote it; the build would "
+                                    "overwrite it (move it away, or use --force)")
+        previous = sorted(set(owned) - set(new))
+        stale = [rel for rel in previous if self._as_written(rel, owned[rel])]
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
-            for rel in sorted(new):
-                target = self.path / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staging.root / "files" / rel, target)
-            for rel in previous:
-                target = self.path / rel
-                if target.resolve().is_relative_to(self.path.resolve()) and not target.is_dir():
+            accepted = {rel: sorted(owned.get(rel, set()) | {new.get(rel)} - {None})
+                        for rel in set(owned) | set(new)}
+            self._write_manifest("committing", fingerprint, dict(sorted(accepted.items())))
+            try:
+                for rel in sorted(new):
+                    target = self._inside(rel)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self._inside(rel)
+                    os.replace(staging.root / "files" / rel, target)
+                for rel in stale:
+                    target = self._inside(rel)
                     target.unlink(missing_ok=True)
                     _remove_empty_parents(target.parent, self.path)
-        except OSError as exc:
-            raise _os_error(f"{self.path}: cannot write", exc) from None
-        self._write_manifest("complete", fingerprint, dict(sorted(new.items())))
-        self.discard(staging)
-        return previous
+            except OSError as exc:
+                raise _os_error(f"{self.path}: cannot write", exc) from None
+            self._write_manifest("complete", fingerprint, dict(sorted(new.items())))
+            self.discard(staging)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        return stale
 
 
 def _remove_empty_parents(folder: Path, top: Path) -> None:

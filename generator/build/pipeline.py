@@ -17,6 +17,7 @@ import os
 import signal
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from importlib.metadata import version
 from itertools import islice
@@ -141,7 +142,12 @@ def _in_order(plan: BuildPlan, jobs: int, start_method: str | None) -> Iterator[
     try:
         window = deque(pool.submit(_work, plan, c) for c in islice(chunks, WINDOW * jobs))
         while window:
-            result = window.popleft().result()
+            try:
+                result = window.popleft().result()
+            except BrokenProcessPool:
+                raise BuildError("a worker process died while drawing variants (a problem "
+                                 "ended or crashed the interpreter); build with -j 1 to see "
+                                 "which problem, slot and seed") from None
             following = next(chunks, None)
             if following is not None:
                 window.append(pool.submit(_work, plan, following))

@@ -130,7 +130,7 @@ def draw_sheet(plan: BuildPlan, index: int, attempts: Sequence[int] = ()) -> She
                 variant = draw(seed)
         except (UserError, BuildError):
             raise
-        except Exception as exc:  # noqa: BLE001 - a problem's failure, named with its slot
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - a problem's failure, named
             raise BuildError(f"{item.problem_id} in slot {item.label}, variant {vid}, "
                              f"seed {'canonical' if seed is None else seed}: "
                              f"{type(exc).__name__}: {_reason(exc)}") from None

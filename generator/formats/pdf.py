@@ -34,7 +34,7 @@ from pylatex import Command, Document, NoEscape, Package
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject
 
-from ..errors import UserError
+from ..errors import BuildError, UserError
 from ..exam.spec import Exam
 from . import Format, Rendered
 from .markup import TEX_UNICODE, escape_tex
@@ -101,8 +101,9 @@ _MACROS = r"""
 """
 
 
-class TexError(UserError):
-    """pdflatex failed; the message holds the relevant log lines and the kept .tex."""
+class TexError(BuildError):
+    """pdflatex failed on a sheet; the message names the variant and exam slot where the
+    log says it failed, the relevant log lines and the kept .tex.  Exit 3."""
 
 
 def tex_available() -> bool:
@@ -183,7 +184,27 @@ class _TexFailed(Exception):
         shutil.copy(self.tex_path, kept / self.tex_path.name)
         if self.log_path.exists():
             shutil.copy(self.log_path, kept / self.log_path.name)
-        return TexError(f"pdflatex failed: {self.excerpt} (kept {kept / self.tex_path.name})")
+        return TexError(f"pdflatex failed{self.where()}: {self.excerpt} "
+                        f"(kept {kept / self.tex_path.name})")
+
+    def where(self) -> str:
+        """The text " in variant V, slot L", from the sheet and the problem heading above
+        the failing line of the kept source."""
+        match = re.search(r"\.tex:(\d+):", self.excerpt)
+        if not match:
+            return ""
+        lines = self.tex_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        variant = slot = None
+        for line in reversed(lines[:int(match.group(1))]):
+            if slot is None and line.startswith("\\section*{"):
+                slot = line[len("\\section*{"):].split(". ", 1)[0]
+            start = re.match(r"\\wsgenStartSheet\{[^}]*\}\{([^}]*)\}", line)
+            if start:
+                variant = start.group(1)
+                break
+        if variant is None:
+            return ""
+        return f" in variant {variant}" + (f", slot {slot}" if slot else "")
 
 
 def _page_counts(aux: str, count: int) -> list[int]:
