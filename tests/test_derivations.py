@@ -2,6 +2,8 @@
 import importlib
 
 import pytest
+
+from wsgen import discover
 import sympy as sp
 
 from conftest import render_variant
@@ -11,6 +13,8 @@ from wsgen.plugins import selftest
 
 SHIPPED = ("activations", "logistic_regression", "matrix_backprop", "regularization",
            "style_transfer_loss", "triplet_loss")
+# Every problem that ships with wsgen follows the rule, the bank's included.
+BUILT_IN = sorted(pid for pid, source in discover().sources.items() if source == "built-in")
 
 
 def module(problem_id):
@@ -27,13 +31,13 @@ def fresh():
 
 
 def test_every_shipped_problem_declares_its_formulas(problems):
-    assert set(SHIPPED) <= set(problems)
-    for pid in SHIPPED:
+    assert set(SHIPPED) <= set(BUILT_IN)
+    for pid in BUILT_IN:
         assert problems[pid].__module__ == f"wsgen.problems.{pid}"
         assert len(module(pid).DERIVED) >= 1, pid
 
 
-@pytest.mark.parametrize("pid", SHIPPED)
+@pytest.mark.parametrize("pid", BUILT_IN)
 def test_solving_derives_every_declared_formula(problems, fresh, pid):
     p = problems[pid]
     draw_variant(p, p.Options(), 0)
