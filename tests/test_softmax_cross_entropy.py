@@ -1,0 +1,218 @@
+"""softmax_cross_entropy: the canonical answers and mistakes against a hand computation, random
+variants against plain Python floats, the SymPy derivations, the options and the properties."""
+import dataclasses
+import math
+import sys
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from wsgen import (CheckFailed, NoCanonical, Vector, clear_derivations, derivations, discover,
+                   draw_variant)
+from wsgen.build.properties import property_failures
+
+ID = "softmax_cross_entropy"
+HERE = Path(__file__).resolve().parent
+R = sp.Rational
+
+
+def problem():
+    registry = discover()
+    if ID in registry.problems:
+        return registry.problems[ID]
+    return discover([HERE]).problems[ID]
+
+
+def module():
+    return sys.modules[type(problem()).__module__]
+
+
+def plain(value):
+    """Arithmetic as written (wsgen's Shown) by its exact value; anything else as it is."""
+    return value.value if hasattr(value, "value") and hasattr(value, "args") else value
+
+
+def num(value) -> float:
+    return float(sp.N(sp.sympify(plain(value)), 30))
+
+
+def same(a, b, digits=40) -> bool:
+    """Exact values equal (closed forms compared to 40 digits)."""
+    return abs(sp.N(sp.sympify(plain(a)) - sp.sympify(plain(b)), digits)) < sp.Float(10) ** (5 - digits)
+
+
+def canonical():
+    p = problem()
+    return draw_variant(p, p.Options(), None)
+
+
+# --- the canonical variant, by hand --------------------------------------------------------
+#
+# z = (2, 1, 0.1), y = (0, 1, 0): the true class is c = 2, K = 3.
+#   e^2 = 7.389056, e^1 = 2.718282, e^0.1 = 1.105171
+#   S = 7.389056 + 2.718282 + 1.105171 = 11.212509
+#   p = (7.389056 / 11.212509, 2.718282 / 11.212509, 1.105171 / 11.212509)
+#     = (0.659001, 0.242433, 0.098566)            (sum 1.000000)
+#   L = -log p_2 = -log 0.242433 = 1.417030
+#     = log S - z_2 = log 11.212509 - 1 = 2.417030 - 1 = 1.417030   (log-sum-exp form)
+#   stable: m = 2, L = 2 + log(1 + e^-1 + e^-1.9) - 1 = 1 + log(1 + 0.367879 + 0.149569)
+#     = 1 + log 1.517448 = 1 + 0.417030 = 1.417030
+#   dL/dz = p - y = (0.659001, 0.242433 - 1, 0.098566) = (0.659001, -0.757567, 0.098566)
+#   (sum 0.659001 - 0.757567 + 0.098566 = 0)
+#
+# The mistakes:
+#   gradient_without_y:     dL/dz = p = (0.659001, 0.242433, 0.098566)
+#   jacobian_diagonal_only: dL/dz_k = (-y_k / p_k) · p_k (1 - p_k) = -y_k (1 - p_k)
+#                           = (0, -(1 - 0.242433), 0) = (0, -0.757567, 0)
+#   log_of_logit:           L = -z_2 = -1
+#   gradient_sign:          y - p = (-0.659001, 0.757567, -0.098566)
+
+P_HAND = (0.659001, 0.242433, 0.098566)
+L_HAND = 1.417030
+G_HAND = (0.659001, -0.757567, 0.098566)
+
+
+def test_canonical_answers():
+    v = canonical()
+    s = v.solution
+    assert tuple(v.params.z) == (2, 1, R(1, 10)) and tuple(v.params.y) == (0, 1, 0)
+    assert [num(e) for e in s.answer("p")] == pytest.approx(P_HAND, abs=1e-6)
+    assert num(s.answer("L")) == pytest.approx(L_HAND, abs=1e-6)
+    assert [num(e) for e in s.answer("dL_dz")] == pytest.approx(G_HAND, abs=1e-6)
+    # exactly the closed forms of the hand computation
+    S = sp.exp(2) + sp.E + sp.exp(R(1, 10))
+    assert isinstance(s.answer("p"), Vector) and isinstance(s.answer("dL_dz"), Vector)
+    assert all(same(a, b) for a, b in zip(s.answer("p"), (sp.exp(2) / S, sp.E / S, sp.exp(R(1, 10)) / S)))
+    assert same(s.answer("L"), sp.log(S) - 1)
+    assert same(s.answer("L"), -sp.log(sp.E / S))
+    assert all(same(a, b) for a, b in zip(s.answer("dL_dz"), (sp.exp(2) / S, sp.E / S - 1, sp.exp(R(1, 10)) / S)))
+    assert {a.name: a.part for a in s.answers} == {"p": "(a)", "L": "(b)", "dL_dz": "(d)"}
+
+
+def test_canonical_mistakes():
+    ms = {m.id: m for m in canonical().mistakes}
+    assert set(ms) == {"gradient_without_y", "jacobian_diagonal_only", "log_of_logit", "gradient_sign"}
+    expected = {"gradient_without_y": ("dL_dz", P_HAND),
+                "jacobian_diagonal_only": ("dL_dz", (0, -0.757567, 0)),
+                "log_of_logit": ("L", -1),
+                "gradient_sign": ("dL_dz", (-0.659001, 0.757567, -0.098566))}
+    for mid, (name, values) in expected.items():
+        assert set(ms[mid].values) == {name}, mid
+        got = ms[mid].values[name]
+        if name == "L":
+            assert got == -1
+        else:
+            assert isinstance(got, Vector) and len(got) == 3
+            assert [num(e) for e in got] == pytest.approx(values, abs=1e-6), mid
+    # the zero entries of the diagonal-only gradient are exact zeros, the middle p_2 - 1
+    diag = ms["jacobian_diagonal_only"].values["dL_dz"]
+    S = sp.exp(2) + sp.E + sp.exp(R(1, 10))
+    assert diag[0] == 0 and diag[2] == 0 and same(diag[1], sp.E / S - 1)
+
+
+# --- random variants against plain Python floats -------------------------------------------
+
+SETTINGS = [{}, {"K": 2}, {"K": 6}, {"K": 6, "max_abs": 10.0, "places": 2},
+            {"K": 4, "max_abs": 0.1}, {"K": 5, "digits": 8}]
+
+
+@pytest.mark.parametrize("change", SETTINGS)
+def test_random_variants(change):
+    p = problem()
+    options = dataclasses.replace(p.Options(), **change)
+    for seed in range(15):
+        v = draw_variant(p, options, seed)
+        z = [float(t) for t in v.params.z]
+        y = list(v.params.y)
+        K = options.K
+        assert len(z) == K and sorted(y) == [0] * (K - 1) + [1]
+        assert all(abs(t) <= options.max_abs for t in z)
+        assert all(round(t * 10 ** options.places) == t * 10 ** options.places for t in v.params.z)
+        c = y.index(1)
+        top = max(z)
+        w = [math.exp(t - top) for t in z]
+        probs = [t / sum(w) for t in w]
+        loss = top + math.log(sum(w)) - z[c]
+        s = v.solution
+        assert [num(e) for e in s.answer("p")] == pytest.approx(probs, rel=1e-12, abs=1e-15)
+        assert num(s.answer("L")) == pytest.approx(loss, rel=1e-9, abs=1e-12)
+        grad = [q - t for q, t in zip(probs, y)]
+        assert [num(e) for e in s.answer("dL_dz")] == pytest.approx(grad, abs=1e-12)
+        assert abs(sum(num(e) for e in s.answer("dL_dz"))) < 1e-12
+        ms = {m.id: m.values for m in v.mistakes}
+        assert [num(e) for e in ms["gradient_without_y"]["dL_dz"]] == pytest.approx(probs, abs=1e-12)
+        assert [num(e) for e in ms["gradient_sign"]["dL_dz"]] == pytest.approx([-g for g in grad], abs=1e-12)
+        assert [num(e) for e in ms["jacobian_diagonal_only"]["dL_dz"]] == pytest.approx(
+            [probs[c] - 1 if k == c else 0 for k in range(K)], abs=1e-12)
+        assert ms["log_of_logit"]["L"] == -v.params.z[c]
+
+
+# --- derivations, checks, options, properties ----------------------------------------------
+
+@pytest.fixture
+def fresh():
+    clear_derivations()
+    yield
+    clear_derivations()
+
+
+@pytest.mark.parametrize("K", [2, 3, 4, 5, 6])
+def test_every_declared_formula_is_derived(fresh, K):
+    p = problem()
+    draw_variant(p, dataclasses.replace(p.Options(), K=K), 1)
+    recorded = derivations(ID)
+    assert {f.name for f in recorded} == set(module().DERIVED)
+    assert all(f.how in ("derived", "verified", "derived and verified") for f in recorded)
+
+
+@pytest.mark.parametrize("attribute,wrong,name", [
+    ("softmax_jacobian",
+     lambda p: sp.Matrix(len(p), len(p), lambda i, j: p[i] * (1 - p[i]) if i == j else 0),
+     "J = diag(p) - pp^T"),
+    ("ce_grad", lambda p, y: list(p), "dL/dz = p - y"),
+    ("lse_loss", lambda z, y: -sp.Add(*[yk * zk for yk, zk in zip(y, z)]),
+     "L = logsumexp(z) - y.z"),
+    ("loss_grad_p", lambda y, p: sp.Matrix([-yk * pk for yk, pk in zip(y, p)]), "dL/dp"),
+])
+def test_a_corrupted_formula_fails_the_draw(fresh, monkeypatch, attribute, wrong, name):
+    monkeypatch.setattr(module(), attribute, wrong)
+    p = problem()
+    with pytest.raises(CheckFailed, match=ID) as failure:
+        draw_variant(p, p.Options(), 0)
+    assert f"formula {name!r}" in str(failure.value)
+
+
+def test_check_catches_a_wrong_digit():
+    from wsgen import Solution
+    p = problem()
+    v = draw_variant(p, p.Options(), 3)
+    answers = list(v.solution.answers)
+    i = [a.name for a in answers].index("dL_dz")
+    g = list(answers[i].value)
+    g[0] = g[0] + R(1, 10 ** 6)
+    answers[i] = dataclasses.replace(answers[i], value=Vector(g))
+    with pytest.raises(CheckFailed):
+        p.check(v.params, v.options, Solution(v.solution.steps, tuple(answers)))
+
+
+def test_options():
+    p = problem()
+    with pytest.raises(NoCanonical):
+        p.canonical(dataclasses.replace(p.Options(), K=4))
+    with pytest.raises(ValueError, match="more decimals"):
+        p.validate_options(dataclasses.replace(p.Options(), max_abs=0.15, places=1))
+    p.validate_options(dataclasses.replace(p.Options(), max_abs=0.15, places=2))
+
+
+def test_smallest_grid_draws():
+    """K = 2, logits in {-0.1, 0, 0.1}: equal logits are redrawn, every draw checks."""
+    p = problem()
+    options = dataclasses.replace(p.Options(), K=2, max_abs=0.1, places=1)
+    for seed in range(30):
+        z = draw_variant(p, options, seed).params.z
+        assert z[0] != z[1]
+
+
+def test_properties():
+    assert property_failures(problem(), problem().Options(), range(100)) == []
