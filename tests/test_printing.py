@@ -97,3 +97,23 @@ def test_code_spans_render_per_format():
     import pytest
     with pytest.raises(MarkupError, match="unbalanced `"):
         render_text("Problem `a_b here", {}, "md")
+
+
+def test_every_character_of_the_problems_prose_typesets():
+    """Titles, prompts, steps and mistakes of every shipped problem, outside $…$: no
+    character becomes the "?" of a glyph the PDF fonts lack."""
+    from wsgen import discover
+    from wsgen.core.draw import draw_variant
+    registry = discover()
+    texts = []
+    for pid, problem in registry.problems.items():
+        if registry.sources[pid] != "built-in":
+            continue
+        v = draw_variant(problem, problem.Options(), 0)
+        texts.append(v.title)
+        texts += [getattr(b, "text", "") + getattr(b, "title", "") for b in v.statement]
+        texts += [s.title + s.text for s in v.solution.steps]
+        texts += [m.label + m.why for m in v.mistakes]
+    prose = "".join(piece for text in texts for i, piece in enumerate(text.split("$")) if i % 2 == 0)
+    missing = sorted({ch for ch in prose if ord(ch) > 127 and escape_tex(ch).endswith("?")})
+    assert missing == []

@@ -56,7 +56,16 @@ TEX_UNICODE = {"\u2016": r"\textbardbl{}", "\u00b2": r"\textsuperscript{2}",
                "\u00d7": r"\texttimes{}", "\u2013": "--", "\u2014": "---",
                "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''",
                "\u03b1": r"\ensuremath{\alpha}", "\u03bb": r"\ensuremath{\lambda}",
-               "\u03c3": r"\ensuremath{\sigma}", "\u2248": r"\ensuremath{\approx}"}
+               "\u03c3": r"\ensuremath{\sigma}", "\u2248": r"\ensuremath{\approx}",
+               # symbols of the problems' prose (labels and reasons of mistakes, titles)
+               "\u2032": r"\ensuremath{'}", "\u1d40": r"\ensuremath{^{\top}}",
+               "\u1d62": r"\ensuremath{_i}", "\u2c7c": r"\ensuremath{_j}",
+               "\u2081": r"\ensuremath{_1}", "\u2082": r"\ensuremath{_2}",
+               "\u2113": r"\ensuremath{\ell}", "\u21d4": r"\ensuremath{\Leftrightarrow}",
+               "\u2202": r"\ensuremath{\partial}", "\u221a": r"\ensuremath{\surd}",
+               "\u221e": r"\ensuremath{\infty}", "\u2260": r"\ensuremath{\neq}",
+               "\u2272": r"\ensuremath{\lesssim}", "\u2299": r"\ensuremath{\odot}",
+               "\U0001d4a2": r"\ensuremath{\mathcal{G}}"}
 _T1_RANGES = ((0x20, 0x7E), (0xA0, 0x125), (0x128, 0x137), (0x139, 0x13E), (0x141, 0x148),
               (0x14A, 0x165), (0x168, 0x17E), (0x192, 0x192), (0x1C4, 0x1D4), (0x1E2, 0x1E3),
               (0x1E6, 0x1EB), (0x1F0, 0x1F0), (0x1F4, 0x1F5), (0x218, 0x21B), (0x232, 0x233),
