@@ -10,8 +10,10 @@
 from __future__ import annotations
 
 import os
+import re
+import tomllib
 
-__all__ = ["BuildError", "INPUT_LIMIT", "ProblemError", "UserError", "read_input"]
+__all__ = ["BuildError", "INPUT_LIMIT", "ProblemError", "UserError", "read_input", "read_toml"]
 
 #: The largest input file (exam, roster, key) read: 4 MiB.
 INPUT_LIMIT = 4 * 1024 * 1024
@@ -46,3 +48,22 @@ def read_input(path, what: str, limit: int = INPUT_LIMIT) -> bytes:
     if len(data) > limit:
         raise UserError(f"{path}: {what} larger than {limit // (1024 * 1024)} MiB")
     return data
+
+
+def read_toml(path, what: str) -> tuple[str, dict]:
+    """The text and the table of a user's TOML file (a byte-order mark is accepted), or a
+    UserError naming the file and the line."""
+    raw = read_input(path, what)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: not UTF-8 text (byte {raw[exc.start]:#04x})") from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        at = re.search(r"\s*\(at line (\d+), column \d+\)$", message)
+        if at:
+            raise UserError(f"{path}:{at.group(1)}: invalid TOML: {message[:at.start()]}") from None
+        raise UserError(f"{path}: invalid TOML: {message}") from None

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .spec import Exam, ExamItem
-from ..errors import UserError, read_input
+from ..errors import UserError, read_toml
 from ..core.settings import check_ranges
 
 __all__ = ["DEFAULT_EXAM", "MAX_VARIANTS", "load_exam", "make_options", "peek_problem_paths"]
@@ -140,20 +140,7 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
     """Read and validate an exam file; every problem must be registered (built in, from an
     entry point, from the exam's `problem_paths` or from `extra_paths`)."""
     path = Path(path) if path is not None else DEFAULT_EXAM
-    raw = read_input(path, "exam file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise UserError(f"{path}:{line}: not UTF-8 text (byte {raw[exc.start]:#04x})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        at = re.search(r"\s*\(at line (\d+), column \d+\)$", message)
-        if at:
-            raise UserError(f"{path}:{at.group(1)}: invalid TOML: {message[:at.start()]}") from None
-        raise UserError(f"{path}: invalid TOML: {message}") from None
+    text, data = read_toml(path, "exam file")
     where = _Locator(text)
 
     def fail(field: str, message: str, key: str, item: int | None = None):

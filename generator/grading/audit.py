@@ -26,13 +26,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..errors import UserError, read_input
+from ..errors import UserError, read_toml
 from .compare import choice_mistakes, close, entries, entry_mistakes, letter, whole_mistakes
 from .parse import Unreadable, read_letter, read_number
 
@@ -155,20 +154,7 @@ class _Given:
 
 
 def load_claims(path: Path, problem_dirs=()) -> Claims:
-    raw = read_input(path, "claims file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise UserError(f"{path}:{line}: not UTF-8 text") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        at = re.search(r"\s*\(at line (\d+), column \d+\)$", message)
-        if at:
-            raise UserError(f"{path}:{at.group(1)}: invalid TOML: {message[:at.start()]}") from None
-        raise UserError(f"{path}: invalid TOML: {message}") from None
+    text, data = read_toml(path, "claims file")
     where = _Lines(text)
     for key in data:
         if key not in _TOP:
