@@ -35,7 +35,7 @@ import sympy as sp
 from .model import Answer, Solution, Variant, Vector
 from .printing import ExamLatexPrinter, approx_decimal, float_value, is_terminating, tex
 from .rng import VariantRng, derive_seed
-from .shown import Shown
+from .shown import Shown, ShownMatrix
 
 __all__ = ["ChoiceForm", "MIN_OPTIONS", "MAX_OPTIONS", "MultipleChoiceVariant", "NUMERIC_KINDS",
            "NoDistinctOptions", "SLIPS", "ShownOption", "Slip", "choice_forms", "distinct",
@@ -69,6 +69,19 @@ def plain(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return sp.Integer(value)
     return value
+
+
+def shown_value(value: Any) -> Any:
+    """Like `plain`, but a number kept as written stays as it is: comparing and printing it
+    rounded need only its numeric value (cached), not SymPy's form of its exact value,
+    which is slow to build for long closed forms."""
+    if isinstance(value, Shown) and not isinstance(value, ShownMatrix):
+        return value
+    if isinstance(value, Vector):
+        return Vector(shown_value(e) for e in value)
+    if isinstance(value, tuple):
+        return tuple(shown_value(e) for e in value)
+    return plain(value)
 
 
 def _map(value: Any, f: Callable[[Any], Any]) -> Any:

@@ -12,8 +12,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.distractors import SLIPS, choice_forms, distinct, option_shown, plain
+from ..core.distractors import SLIPS, choice_forms, distinct, option_shown, plain, shown_value
 from ..core.model import Answer, Part, Step, Variant
+from ..core.printing import float_value
 from ..exam.spec import Sheet
 
 __all__ = ["CHOICE_LETTERS", "COMMON_MISTAKES", "Document", "build_document", "choice_letter",
@@ -206,13 +207,21 @@ def _distractor_reasons(variant: Variant, answer: Answer) -> Step:
 
 
 def _changes(answer: Answer, value: Any) -> bool:
-    """Whether a mistake's value for an answer differs from the correct one (beyond the
-    answer's tolerance, or another option)."""
-    if answer.kind == "choice" and not isinstance(answer.value, str):
-        return distinct(plain(value), answer.value, answer)
-    if answer.kind == "choice":
+    """Whether a mistake's value for an answer differs from the correct one beyond the
+    answer's tolerance (a formula to choose: any other option)."""
+    if answer.kind == "choice" and isinstance(answer.value, str):
         return value != answer.value
-    return distinct(plain(value), plain(answer.value), answer)
+    got, want = _floats(float_value(shown_value(value))), _floats(float_value(shown_value(answer.value)))
+    if len(got) != len(want):
+        return True
+    tol = answer.tolerance
+    return any(abs(x - y) > tol.abs + tol.rel * max(abs(x), abs(y)) for x, y in zip(got, want))
+
+
+def _floats(value: Any) -> list[float]:
+    if isinstance(value, list):
+        return [x for e in value for x in _floats(e)]
+    return [float(value)]
 
 
 def common_mistakes(variant: Variant) -> Step | None:
@@ -231,7 +240,7 @@ def common_mistakes(variant: Variant) -> Step | None:
                 values[key] = value
                 gives.append(f"${answer.label}$: $@{key}$")
                 continue
-            values[key] = option_shown(plain(value), answer.digits)
+            values[key] = option_shown(shown_value(value), answer.digits)
             text = f"${answer.label} = @{key}$"
             option = forms[name].mistakes.get(mistake.id) if name in forms else None
             if option is not None:
