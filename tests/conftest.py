@@ -45,3 +45,41 @@ def can_build_wheels() -> bool:
         return False
     major, minor = (int(x) for x in version.split(".")[:2])
     return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
+#: The start of a small problem module for tests: imports, one setting, one parameter.
+PROBLEM_HEAD = """
+from dataclasses import dataclass
+import sympy as sp
+from wsgen import Answer, CheckFailed, NoCanonical, Part, Problem, Solution, Step, register
+
+@dataclass(frozen=True)
+class Options:
+    k: int = 1
+
+@dataclass(frozen=True)
+class Params:
+    a: sp.Rational
+
+"""
+
+
+def install_distribution(tmp_path, files: dict) -> "Path":
+    """A small distribution (its pyproject.toml and modules, by file name) installed with
+    pip into a private folder: put that folder on PYTHONPATH to use its entry points."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    assert can_build_wheels(), (f"{sys.executable} cannot build a wheel without build "
+                                "isolation: install setuptools>=70.1 (make setup does)")
+    dist = Path(tmp_path) / "dist"
+    dist.mkdir()
+    for name, text in files.items():
+        (dist / name).write_text(text, encoding="utf-8")
+    target = Path(tmp_path) / "site"
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                             "--no-build-isolation", "--disable-pip-version-check", "--no-index",
+                             "--target", str(target), str(dist)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return target

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import can_build_wheels
+from conftest import can_build_wheels, install_distribution
 
 from wsgen.authoring import problem_module, write_new_problem
 from wsgen.errors import UserError
@@ -305,20 +305,10 @@ def subprocess_env(pythonpath: Path) -> dict:
 
 
 def test_an_installed_plugin_is_listed_and_builds(tmp_path):
-    assert can_build_wheels(), (f"{PYTHON} cannot build a wheel without build isolation: "
-                                "install setuptools>=70.1 in the environment")
-    dist = tmp_path / "plugin"
-    dist.mkdir()
-    (dist / "pyproject.toml").write_text(PLUGIN_PYPROJECT, encoding="utf-8")
-    (dist / "wsgen_demo_plugin.py").write_text(problem_module("plugin_mse"), encoding="utf-8")
-    (dist / "wsgen_demo_class.py").write_text(problem_module("plugin_class_mse"),
-                                              encoding="utf-8")
-    target = tmp_path / "site"
-    result = subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--no-deps",
-                             "--no-build-isolation", "--disable-pip-version-check", "--no-index",
-                             "--target", str(target), str(dist)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
+    target = install_distribution(tmp_path, {
+        "pyproject.toml": PLUGIN_PYPROJECT,
+        "wsgen_demo_plugin.py": problem_module("plugin_mse"),
+        "wsgen_demo_class.py": problem_module("plugin_class_mse")})
     assert (target / "wsgen_demo_plugin.py").is_file()
 
     cwd = tmp_path / "work"

@@ -4,7 +4,7 @@ import re
 import pytest
 import sympy as sp
 
-from conftest import run_cli
+from conftest import PROBLEM_HEAD, run_cli
 
 
 def test_list_names_problems():
@@ -163,20 +163,7 @@ def test_output_does_not_depend_on_hash_seed():
     assert outs[0] == outs[2] and outs[1] == outs[3] and "seed 5" in outs[0]
 
 
-FAILING_PROBLEM = '''
-from dataclasses import dataclass
-import sympy as sp
-from wsgen import Answer, CheckFailed, NoCanonical, Part, Problem, Solution, Step, register
-
-@dataclass(frozen=True)
-class Options:
-    k: int = 1
-
-@dataclass(frozen=True)
-class Params:
-    a: sp.Rational
-
-@register
+FAILING_PROBLEM = PROBLEM_HEAD + '''@register
 class Flaky(Problem):
     id = "flaky"
     title = "Flaky"

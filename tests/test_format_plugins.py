@@ -6,7 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import can_build_wheels
+from conftest import install_distribution
 
 PYTHON = sys.executable
 
@@ -56,18 +56,8 @@ py-modules = ["wsgen_toy_format"]
 
 
 def install(tmp_path: Path) -> Path:
-    assert can_build_wheels(), "setuptools >= 70.1 is needed (make setup installs it)"
-    dist = tmp_path / "dist"
-    dist.mkdir()
-    (dist / "pyproject.toml").write_text(PYPROJECT)
-    (dist / "wsgen_toy_format.py").write_text(textwrap.dedent(TOY))
-    target = tmp_path / "site"
-    result = subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--no-deps",
-                             "--no-build-isolation", "--disable-pip-version-check", "--no-index",
-                             "--target", str(target), str(dist)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return target
+    return install_distribution(tmp_path, {"pyproject.toml": PYPROJECT,
+                                           "wsgen_toy_format.py": textwrap.dedent(TOY)})
 
 
 def wsgen(target: Path, cwd: Path, *args):

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from conftest import run_cli
+from conftest import PROBLEM_HEAD, run_cli
 from wsgen.build.sheets import plan_sheets
 from wsgen.exam.load import load_exam
 from wsgen.core.printing import approx_decimal, is_terminating, tex
@@ -152,20 +152,7 @@ def test_tex_failure_in_many_chunks_keeps_exactly_the_folder_it_names(tmp_path, 
     assert not (out_dir / "answers.json").exists()
 
 
-TEX_BREAKER = """
-from dataclasses import dataclass
-import sympy as sp
-from wsgen import Answer, CheckFailed, NoCanonical, Part, Problem, Solution, Step, register
-
-@dataclass(frozen=True)
-class Options:
-    k: int = 1
-
-@dataclass(frozen=True)
-class Params:
-    a: sp.Rational
-
-@register
+TEX_BREAKER = PROBLEM_HEAD + """@register
 class Breaker(Problem):
     id = "tex_breaker"
     title = "Breaker"

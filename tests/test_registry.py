@@ -4,22 +4,10 @@ import textwrap
 
 import pytest
 
+from conftest import PROBLEM_HEAD
 from wsgen import ProblemError, discover
 
-GOOD = '''
-from dataclasses import dataclass
-import sympy as sp
-from wsgen import Answer, Problem, Solution, Step, register, CheckFailed
-
-@dataclass(frozen=True)
-class Options:
-    k: int = 1
-
-@dataclass(frozen=True)
-class Params:
-    a: sp.Rational
-
-@register
+GOOD = PROBLEM_HEAD + '''@register
 class P(Problem):
     id = "{pid}"
     title = "t"
