@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import can_build_wheels, install_distribution
+from conftest import install_distribution
 
 from wsgen.authoring import problem_module, write_new_problem
 from wsgen.errors import UserError
