@@ -219,19 +219,19 @@ class StyleTransferLoss(Problem):
         swap_c, swap_s = c_norm * sq(a_S, a_G), s_norm * sq(gram(rows(a_C)), gram(rows(a_G)))
         return (
             Mistake("raw_activations_style", "raw activations in the style cost",
-                    "raw activations instead of Gram matrices: that matches the style image pixel "
-                    "by pixel rather than the correlations between channels that make up its style",
+                    "raw activations match the style image pixel by pixel, not the correlations "
+                    "between channels that make up its style",
                     {"formula": RAW, "J_style": raw_style, "J": alpha * J_c + beta * raw_style}),
             Mistake("missing_normalisation", "normalisation factors left out",
                     "both costs without their $1/(4 \\dots)$ factors: the sums of squares alone",
                     {"J_content": raw_c, "J_style": raw_s, "J": alpha * raw_c + beta * raw_s}),
             Mistake("content_style_swapped", "content and style images swapped",
-                    "content and style images swapped: it would copy the style image's content "
+                    "it would copy the style image's content "
                     "and the content image's style",
                     {"formula": SWAPPED, "J_content": swap_c, "J_style": swap_s,
                      "J": alpha * swap_c + beta * swap_s}),
             Mistake("style_sign", "style cost subtracted",
-                    "sign error: minimising it would push the generated image's style away from "
+                    "minimising it would push the generated image's style away from "
                     "the style image",
                     {"formula": SIGN, "J": alpha * J_c - beta * J_s}),
         )

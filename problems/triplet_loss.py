@@ -175,19 +175,19 @@ class TripletLoss(Problem):
         unsquared = _unsquared_hinge(d_ap, d_an, alpha)
         return (
             Mistake("no_margin", "no margin",
-                    "no margin: the loss is already zero once the negative is merely farther than "
+                    "the loss is already zero once the negative is merely farther than "
                     "the positive, so nothing pushes the two apart by $\\alpha$",
                     {"formula": NO_MARGIN, "loss": max(d_ap - d_an, sp.Integer(0))}),
             Mistake("no_hinge", "no hinge",
-                    "no hinge: without the max the loss goes negative and keeps rewarding "
+                    "without the max the loss goes negative and keeps rewarding "
                     "triplets that are already separated",
                     {"formula": NO_HINGE, "loss": d_ap - d_an + alpha}),
             Mistake("swapped_positive_negative", "positive and negative swapped",
-                    "anchor–positive and anchor–negative swapped: it pulls the negative closer "
+                    "it pulls the negative closer "
                     "and pushes the positive away",
                     {"formula": SWAPPED, "loss": max(d_an - d_ap + alpha, sp.Integer(0))}),
             Mistake("norms_not_squared", "norms not squared",
-                    "norms not squared: the triplet loss compares squared distances",
+                    "the triplet loss compares squared distances",
                     {"formula": NOT_SQUARED, "loss": unsquared}),
         )
 
