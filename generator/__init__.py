@@ -26,7 +26,7 @@ _EXPORTS = {
     "exact_vector": "core.model",
     "shown_difference": "core.shown", "shown_dot": "core.shown", "shown_matrix": "core.shown",
     "shown_product": "core.shown", "shown_quotient": "core.shown", "shown_square": "core.shown",
-    "shown_sum": "core.shown",
+    "shown_rounded": "core.shown", "shown_sum": "core.shown",
     "option": "core.settings", "require_decimals": "core.settings",
     "CheckFailed": "core.problem", "NoCanonical": "core.problem", "Problem": "core.problem",
     "Redraw": "core.problem", "register": "core.problem",

@@ -8,7 +8,7 @@ import sympy as sp
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Tex, Vector, WithDecimal, as_float, assert_close, derive_once, derived,
                    exact_vector, numeric_gradient, option, register, shown_difference, shown_dot,
-                   shown_product, shown_quotient, shown_sum, verified)
+                   shown_product, shown_quotient, shown_rounded, shown_sum, verified)
 
 #: The formulas SymPy derives or verifies for every (m, d) (see `formulas`).
 DERIVED = ("∂ℓ/∂ŷ", "dσ/dz", "dσ/dz = σ(1 − σ)", "∂ℓ/∂z = ŷ − y", "∂J/∂w", "∂J/∂b")
@@ -218,8 +218,7 @@ class LogisticRegression(Problem):
                  values={"dsig": facts["d_sigma"], "m": sp.Integer(m)}),
             Step(title="(c) Gradients, numerically",
                  math=(*resid_lines,
-                       r"\frac{\partial J}{\partial w} = \frac{1}{@m}\Bigl(@wsum\Bigr)",
-                       r"\phantom{\frac{\partial J}{\partial w}} = @dw",
+                       r"\frac{\partial J}{\partial w} = \frac{1}{@m}\Bigl(@wsum\Bigr) = @dw",
                        r"\frac{\partial J}{\partial b} = \frac{1}{@m}\Bigl("
                        + " + ".join(rf"(\hat y_{i + 1} - y_{i + 1})" for i in range(m))
                        + r"\Bigr) = @db"),
@@ -228,12 +227,15 @@ class LogisticRegression(Problem):
                          "wsum": shown_sum(shown_product(Tex(rf"(\hat y_{i + 1} - y_{i + 1})"),
                                                          i_values[f"x{i}"]) for i in range(m))}),
             Step(title="(d) One gradient-descent step",
-                 math=(r"w := w - \alpha \frac{\partial J}{\partial w} = @w - @alpha \cdot "
-                       r"\frac{\partial J}{\partial w} = @wn",
-                       r"b := b - \alpha \frac{\partial J}{\partial b} = @b - @alpha \cdot "
-                       r"\frac{\partial J}{\partial b} = @bn"),
-                 values={"w": one(w), "b": b, "alpha": params.alpha,
-                         "wn": approx(one(w_new)), "bn": approx(b_new)}),
+                 text=r"The step uses the gradients found in (c), by their rounded values; "
+                      r"the new parameters are computed from the exact ones (see the Answers).",
+                 math=(r"w := w - \alpha \frac{\partial J}{\partial w} = @wn",
+                       r"b := b - \alpha \frac{\partial J}{\partial b} = @bn"),
+                 values={"wn": approx(one([shown_difference(wj, shown_product(
+                                                  params.alpha, shown_rounded(g, digits)))
+                                              for wj, g in zip(w, grad_w)])),
+                         "bn": approx(shown_difference(b, shown_product(
+                             params.alpha, shown_rounded(db, digits))))}),
         )
         return Solution(steps=steps, answers=(
             Answer("z", "z", z, digits, part="(a)"),

@@ -10,7 +10,8 @@ import sympy as sp
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Solution, Step,
                    Vector, WithDecimal, as_float, assert_close_scaled, derive_once, derived,
                    exact_matrix, exact_vector, option, register, shown_difference, shown_matrix,
-                   shown_product, shown_quotient, shown_square, shown_sum, verified)
+                   shown_product, shown_quotient, shown_rounded, shown_square, shown_sum,
+                   verified)
 
 _UNIT = 2.0 ** -53      # unit roundoff of float64
 
@@ -241,6 +242,10 @@ class OptimizerSteps(Problem):
             roots = [sp.sqrt(si) for si in s]
             dcol = _column([shown_quotient(shown_product(alpha, gi), shown_sum([ri, eps]))
                             for gi, ri in zip(g, roots)])
+            # w_t from w_{t-1} and Δ_t by their rounded values: the closed forms of w grow
+            # with t; each is shown once, in the Answers
+            w_step = Vector(shown_difference(shown_rounded(wi, 4), shown_rounded(di, 4))
+                            for wi, di in zip(w, dcol.value))
             w = [wi - di for wi, di in zip(w, dcol.value)]
             rows.append(w)
             lines += [rf"s_{{{t}}} = \beta_2 s_{{{t - 1}}} + (1 - \beta_2) g_{{{t}}}^2 = @ss{t} = @s{t}",
@@ -250,7 +255,7 @@ class OptimizerSteps(Problem):
                       rf"w_{{{t}}} = w_{{{t - 1}}} - \Delta_{{{t}}} = @w{t}"]
             values.update({f"ss{t}": scol, f"s{t}": Vector(s), f"r{t}": WithDecimal(Vector(roots)),
                            f"ds{t}": dcol, f"dv{t}": WithDecimal(Vector(dcol.value)),
-                           f"w{t}": WithDecimal(Vector(w))})
+                           f"w{t}": WithDecimal(w_step)})
         rmsprop = sp.ImmutableMatrix(rows)
         steps.append(Step(
             title="(c) RMSprop",
@@ -277,6 +282,10 @@ class OptimizerSteps(Problem):
             roots = [sp.sqrt(x) for x in sh]
             dcol = _column([shown_quotient(shown_product(alpha, a), shown_sum([r, eps]))
                             for a, r in zip(vh, roots)])
+            # w_t from w_{t-1} and Δ_t by their rounded values: the closed forms of w grow
+            # with t; each is shown once, in the Answers
+            w_step = Vector(shown_difference(shown_rounded(wi, 4), shown_rounded(di, 4))
+                            for wi, di in zip(w, dcol.value))
             w = [wi - di for wi, di in zip(w, dcol.value)]
             rows.append(w)
             lines += [rf"v_{{{t}}} = @vs{t} = @v{t},\qquad s_{{{t}}} = @ss{t} = @s{t}",
@@ -291,7 +300,7 @@ class OptimizerSteps(Problem):
                            f"vh{t}": WithDecimal(Vector(vh)), f"shs{t}": sh_col,
                            f"sh{t}": WithDecimal(Vector(sh)), f"r{t}": WithDecimal(Vector(roots)),
                            f"ds{t}": dcol, f"dv{t}": WithDecimal(Vector(dcol.value)),
-                           f"w{t}": WithDecimal(Vector(w))})
+                           f"w{t}": WithDecimal(w_step)})
         adam = sp.ImmutableMatrix(rows)
         steps.append(Step(
             title="(d) Adam",

@@ -11,7 +11,8 @@ import sympy as sp
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Vector, WithDecimal, as_float, assert_close, assert_close_scaled,
                    derive_once, derived, exact_vector, numeric_gradient, option, register,
-                   require_decimals, shown_difference, shown_quotient, shown_sum, verified)
+                   require_decimals, shown_difference, shown_quotient, shown_rounded, shown_sum,
+                   verified)
 
 #: The formulas SymPy derives or verifies for every K (see `formulas`).
 DERIVED = ("dp_i/dz_j", "J = diag(p) - pp^T", "dL/dp", "(J^T dL/dp)_1",
@@ -275,7 +276,9 @@ class SoftmaxCrossEntropy(Problem):
                  "class's, which is a probability minus 1. The entries add up to $0$.",
             math=(r"\frac{\partial L}{\partial z} = p - y = @g",),
             values={"c": sp.Integer(c + 1), "inv": approx(shown_quotient(total, exps[c])),
-                    "g": approx(grad)})
+                    # p by its rounded values from (a): its closed form is shown once there
+                    "g": approx(Vector(ce_grad([shown_rounded(pi, digits) for pi in p], y,
+                                               subtract=minus)))})
         return Solution(
             steps=(forward, loss, stable, jacobian, chain, sympy_check, numbers),
             answers=(Answer("p", r"p = \mathrm{softmax}(z)", p, digits, part="(a)"),

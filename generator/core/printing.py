@@ -21,7 +21,8 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from .model import Tex, Vector
-from .shown import Shown, ShownDifference, ShownPower, ShownProduct, ShownQuotient, ShownSum
+from .shown import (Shown, ShownDifference, ShownPower, ShownProduct, ShownQuotient, ShownRounded,
+                    ShownSum)
 
 __all__ = ["answer_tex", "approx_decimal", "exact_str", "float_value", "is_terminating", "tex"]
 
@@ -92,7 +93,8 @@ class ExamLatexPrinter(LatexPrinter):
 
     def _factor(self, e) -> str:
         text = self._print(e)
-        if _is_negative_number(e) or isinstance(e, (ShownSum, ShownDifference, sp.Add)):
+        if (_is_negative_number(e) or isinstance(e, (ShownSum, ShownDifference, sp.Add))
+                or (isinstance(e, ShownRounded) and text.startswith("-"))):
             return r"\left(" + text + r"\right)"
         return text
 
@@ -121,6 +123,12 @@ class ExamLatexPrinter(LatexPrinter):
             else:
                 parts.append((" + " if i else "") + self._print(term))
         return "".join(parts)
+
+    def _print_ShownRounded(self, expr):
+        value = expr.value
+        if is_terminating(value):
+            return self._print(value)
+        return _approx_tex(value, expr.digits)
 
     def _print_MatrixBase(self, expr):
         # Row lists once: SymPy's entry-by-entry indexing dominates printing time.
@@ -198,6 +206,8 @@ def _mp_value(e):
     """An mpmath number for a closed form built from rationals, +, ×, powers, exp, log and
     hyperbolic functions, or for arithmetic as written (Shown); anything else goes
     through SymPy's evalf."""
+    if isinstance(e, ShownRounded):
+        return _mp_value(e.args[0])
     if isinstance(e, Shown):
         values = [_mp_value(a) for a in e.args]
         if isinstance(e, ShownSum):
@@ -272,12 +282,27 @@ def _approx_tex(obj, digits: int) -> str:
     return approx_decimal(obj, digits)
 
 
+def _exact(obj: Any) -> Any:
+    """The exact value of arithmetic as written (Shown), entry by entry; others unchanged."""
+    if isinstance(obj, Shown):
+        return obj.value
+    if isinstance(obj, Vector):
+        return Vector(_exact(e) for e in obj)
+    if isinstance(obj, tuple):
+        return tuple(_exact(e) for e in obj)
+    return obj
+
+
 def answer_tex(value: Any, digits: int) -> str:
-    """The exact value, with a rounded decimal beside it when it does not terminate."""
+    """The exact value, with its decimal beside it: after "=" when the value terminates
+    (arithmetic as written: 0.5 - 1 = -0.5), rounded after "≈" when it does not."""
     exact = tex(value)
     if is_terminating(value):
         return exact
-    return exact + r" \approx " + _approx_tex(value, digits)
+    result = _exact(value)
+    if result is not value and is_terminating(result):
+        return exact + " = " + tex(result)
+    return exact + r" \approx " + _approx_tex(result, digits)
 
 
 @lru_cache(maxsize=65536)
@@ -307,6 +332,8 @@ def _shown_str(e, top: bool = True) -> str:
 
 
 def _shown_compound(e) -> str:
+    if isinstance(e, ShownRounded):          # exact: the value it stands for
+        return "(" + _shown_str(e.args[0], top=True) + ")"
     parts = [_shown_str(a, top=False) for a in e.args]
     if isinstance(e, ShownSum):
         return "(" + " + ".join(parts) + ")"

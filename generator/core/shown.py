@@ -14,8 +14,8 @@ import sympy as sp
 from .model import Tex, Vector
 
 __all__ = ["Shown", "ShownDifference", "ShownMatrix", "ShownPower", "ShownProduct", "ShownQuotient",
-           "ShownSum", "shown_difference", "shown_dot", "shown_matrix", "shown_product",
-           "shown_quotient", "shown_square", "shown_sum"]
+           "ShownRounded", "ShownSum", "shown_difference", "shown_dot", "shown_matrix", "shown_product",
+           "shown_quotient", "shown_rounded", "shown_square", "shown_sum"]
 
 
 class Shown:
@@ -91,6 +91,22 @@ class ShownPower(Shown):
         return base ** exp
 
 
+class ShownRounded(Shown):
+    """An earlier result used by name and value: printed as its decimal rounded to
+    `digits` significant digits (exactly when it terminates), while `.value` stays exact.
+    A later step shows ``0.5 - 0.1 \\cdot (-0.3810)`` instead of repeating a closed form;
+    the result, computed from the exact value, is then shown with "≈"."""
+    __slots__ = ()
+
+    @property
+    def value(self):
+        return _value(self.args[0])
+
+    @property
+    def digits(self) -> int:
+        return int(self.args[1])
+
+
 class ShownMatrix(Shown):
     """A matrix whose entries are shown arithmetic; args are the rows (tuples)."""
     __slots__ = ()
@@ -134,6 +150,11 @@ def shown_square(base) -> ShownPower:
 def shown_dot(a, b) -> ShownSum:
     """a₁·b₁ + a₂·b₂ + … as written."""
     return shown_sum(shown_product(x, y) for x, y in zip(a, b))
+
+
+def shown_rounded(value, digits: int) -> ShownRounded:
+    """`value` (exact) used by a later step as its rounded decimal."""
+    return ShownRounded(_arg(value), sp.Integer(digits))
 
 
 def shown_matrix(rows) -> ShownMatrix:

@@ -64,8 +64,42 @@ _MACROS = r"""
 \newcommand{\wsgenEndSheet}[1]{\clearpage
   \immediate\write\@auxout{\string\newlabel{wsgen-end-#1}{{}{\number\numexpr\value{page}-1\relax}}}}
 \makeatother
-\newcommand{\wsgenFit}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle #1$}}
-\newcommand{\wsgenDisplay}[1]{\par\smallskip\noindent\hfill\wsgenFit{#1}\hfill\null\par\smallskip}
+% Displayed formulas (formats/texbreak.py): centred when they fit the line; otherwise set as
+% a paragraph of display-style math broken before a relation (preferred) or an operator,
+% continuation lines aligned after the left-hand side.  Never scaled.
+\newsavebox{\wsgenLhsBox}
+\newlength{\wsgenHang}
+\newcommand{\wsgenRelBreak}[1]{\penalty\numexpr 100*#1\relax}
+\newcommand{\wsgenBinBreak}[1]{\penalty\numexpr 300+200*#1\relax}
+\newcommand{\wsgenSepBreak}{\penalty-200 }
+\newcommand{\wsgenMath}[1]{$\displaystyle\binoppenalty=10000 \relpenalty=10000
+  \nulldelimiterspace=0pt #1$}
+\newcommand{\wsgenDisplay}[2]{\par\smallskip
+  \sbox{\wsgenBox}{\wsgenMath{#1#2}}%
+  \ifdim\wd\wsgenBox>\linewidth
+    \sbox{\wsgenLhsBox}{\wsgenMath{#1\mathrel{}}}%
+    \setlength{\wsgenHang}{\wd\wsgenLhsBox}%
+    \ifdim\wsgenHang<1em \setlength{\wsgenHang}{2em}\fi
+    \ifdim\wsgenHang>.4\linewidth \setlength{\wsgenHang}{2em}\fi
+    {\rightskip=0pt plus 1fil \parfillskip=0pt plus 1fil \lineskip=4pt
+     \hangindent=\wsgenHang \hangafter=1 \noindent\wsgenMath{#1#2}\par}%
+  \else
+    \noindent\hfill\usebox{\wsgenBox}\hfill\null\par
+  \fi\smallskip}
+\newcommand{\wsgenOption}[1]{{\rightskip=0pt plus 1fil \hangindent=2em \hangafter=1
+  \lineskip=4pt \wsgenMath{#1}\par}}
+% Matrix entries in display style (closed forms in vectors read as in a display), with some
+% room above and below an entry taller than a line, so that fractions never touch.
+\newsavebox{\wsgenCellBox}
+\makeatletter
+\def\env@matrix{\hskip -\arraycolsep \let\@ifnextchar\new@ifnextchar
+  \array{*\c@MaxMatrixCols{>{\wsgenCellStart}c<{\wsgenCellEnd}}}}
+\makeatother
+\def\wsgenCellStart{\setbox\wsgenCellBox=\hbox\bgroup$\displaystyle}
+\def\wsgenCellEnd{$\egroup
+  \ifdim\dimexpr\ht\wsgenCellBox+\dp\wsgenCellBox\relax>1.1\baselineskip
+    \vrule width0pt height\dimexpr\ht\wsgenCellBox+3pt\relax depth\dimexpr\dp\wsgenCellBox+3pt\relax
+  \fi\box\wsgenCellBox}
 \newcommand{\wsgenAnswerSpace}[1]{\par\vspace{#1\baselineskip}}
 \newenvironment{wsgenChoices}{\begin{enumerate}\renewcommand{\labelenumi}{\textbf{\Alph{enumi}.}}}{\end{enumerate}}
 \pagestyle{fancy}
@@ -125,7 +159,7 @@ def booklet_source(exam: Exam, bodies: Sequence[str]) -> str:
     doc = Document(documentclass="article", document_options=["11pt", "a4paper"], fontenc="T1",
                    inputenc=None, lmodern=True, textcomp=False, page_numbers=False,
                    geometry_options={"margin": "2.2cm", "headheight": "14pt"})
-    for package in ("amsmath", "amssymb", "graphicx", "textcomp", "fancyhdr"):
+    for package in ("amsmath", "amssymb", "array", "graphicx", "textcomp", "fancyhdr"):
         doc.packages.append(Package(package))
     for char, replacement in TEX_UNICODE.items():
         doc.preamble.append(NoEscape(rf"\DeclareUnicodeCharacter{{{ord(char):04X}}}{{{replacement}}}"))

@@ -9,7 +9,10 @@ core.printing:
 * ``math``   – a display line with ``@name`` placeholders filled;
 * ``answer`` – an answer's exact value, with a rounded decimal where needed;
 * ``tex``    – one value as TeX;
-* ``esc``    – user-supplied plain text (titles, names), escaped.
+* ``esc``    – user-supplied plain text (titles, names), escaped;
+* ``display``, ``breakable`` (tex only) – a displayed formula as ``\\wsgenDisplay{lhs}{rest}``,
+  and a formula with its break points marked, so that TeX breaks long ones across lines
+  instead of shrinking them (formats/texbreak.py).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import jinja2
 from ..core.printing import answer_tex, tex
 from .document import points_text
 from .markup import escape_markdown, escape_tex, fill_math, render_text
+from .texbreak import breakable, split_display
 
 __all__ = ["environment", "render_document"]
 
@@ -38,6 +42,11 @@ def _answer(answer) -> str:
     return answer_tex(answer.value, answer.digits)
 
 
+def _display(math: str) -> str:
+    lhs, rest = split_display(math)
+    return r"\wsgenDisplay{%s}{%s}" % (lhs, breakable(rest))
+
+
 @lru_cache(maxsize=None)
 def environment(markup: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("wsgen.templates", markup),
@@ -46,6 +55,8 @@ def environment(markup: str) -> jinja2.Environment:
                              **_DELIMITERS[markup])
     env.filters.update(text=lambda prose, values: render_text(prose, values, markup),
                        math=fill_math, answer=_answer, tex=tex, esc=_ESCAPE[markup])
+    if markup == "tex":
+        env.filters.update(display=_display, breakable=breakable)
     env.globals.update(points_text=points_text)
     return env
 
