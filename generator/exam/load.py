@@ -7,6 +7,11 @@
     variants = 3                           # random variants besides the canonical one
     common_mistakes = false                # optional: no "Common mistakes" section in the
                                            # keys (default true)
+    paper = "a4"                           # paper formats: "a4" (default) or "letter"
+    cover = true                           # a cover page on each question sheet (default
+                                           # false): title, course, date, form, name and
+                                           # student-id fields, instructions, marking table
+    pledge = "I will not use notes."       # optional text on the cover, with a signature line
 
     [[problems]]
     label = "Q3"                           # optional; default Q1, Q2, …
@@ -15,12 +20,15 @@
     options = { m = 2, n = 2 }             # the problem's options; unknown keys are errors
     multiple_choice = 4                    # optional: numeric answers as a choice among
                                            # 3 to 6 options (0 or absent: free answers)
+    space = "half"                         # room to answer after the question on paper:
+                                           # "none", "third" (default), "half", "full"
+                                           # (a page) or a number of lines (0 to 60)
 
 Every error names the file, the line where it can be found, and the field.
 
 Limits, checked on load: title, course, date and id at most 200 characters; instructions
 at most 5000; a label at most 40; no control characters (C0, DEL, C1) in any of them,
-except tab and newline in instructions; points 0 to 1000; labels distinct; seed below
+except tab and newline in instructions and pledge (at most 2000); points 0 to 1000; labels distinct; seed below
 2^63; variants 0 to 100000; multiple_choice 0 or 3 to 6.  The file is UTF-8 (a byte-order
 mark is allowed), at most errors.INPUT_LIMIT bytes.
 """
@@ -42,13 +50,17 @@ DEFAULT_EXAM = Path(__file__).resolve().parent / "default.toml"
 MAX_VARIANTS = 100_000
 _TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str,
         "seed": int, "variants": int, "problem_paths": list, "problems": list,
-        "common_mistakes": bool}
-_ITEM = {"label": str, "problem": str, "points": int, "options": dict, "multiple_choice": int}
+        "common_mistakes": bool, "paper": str, "cover": bool, "pledge": str}
+_ITEM = {"label": str, "problem": str, "points": int, "options": dict, "multiple_choice": int,
+         "space": (str, int)}
+PAPERS = ("a4", "letter")
+SPACES = ("none", "third", "half", "full")
+MAX_SPACE_LINES = 60
 MIN_OPTIONS, MAX_OPTIONS = 3, 6                # as core.distractors (not imported: no SymPy here)
 MAX_POINTS = 1000
 #: The longest value of each text field, in characters.
 TEXT_LIMITS = {"title": 200, "course": 200, "date": 200, "id": 200, "instructions": 5000,
-               "label": 40, "problem": 200}
+               "label": 40, "problem": 200, "pledge": 2000}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_PROSE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -96,12 +108,16 @@ class _Locator:
         return start + 1
 
 
-def _type_name(t: type) -> str:
+def _type_name(t) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(_type_name(one) for one in t)
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
             list: "an array", dict: "a table"}[t]
 
 
-def _is_type(value: Any, t: type) -> bool:
+def _is_type(value: Any, t) -> bool:
+    if isinstance(t, tuple):
+        return any(_is_type(value, one) for one in t)
     if t is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if t is int:
@@ -156,7 +172,7 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
         if not _is_type(value, _TOP[key]):
             fail(key, f"expected {_type_name(_TOP[key])}, got {_short(value)}", key)
         if isinstance(value, str) and key in TEXT_LIMITS:
-            why = text_problem(value, TEXT_LIMITS[key], multiline=key == "instructions")
+            why = text_problem(value, TEXT_LIMITS[key], multiline=key in ("instructions", "pledge"))
             if why:
                 fail(key, why, key)
     for required in ("title", "problems"):
@@ -170,6 +186,9 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
         fail("variants", f"expected 0 to {MAX_VARIANTS}, got {variants}", "variants")
     if not data["problems"]:
         fail("problems", "at least one problem is needed", "problems")
+    paper = data.get("paper", "a4")
+    if paper not in PAPERS:
+        fail("paper", f"expected one of {', '.join(map(repr, PAPERS))}, got {_short(paper)}", "paper")
 
     paths = []
     for i, folder in enumerate(data.get("problem_paths", [])):
@@ -211,6 +230,12 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
         if choices and not MIN_OPTIONS <= choices <= MAX_OPTIONS:
             fail(f"{field}.multiple_choice", f"expected 0 (free answers) or {MIN_OPTIONS} to "
                  f"{MAX_OPTIONS} options, got {choices}", "multiple_choice", i)
+        space = entry.get("space", "third")
+        if isinstance(space, str) and space not in SPACES:
+            fail(f"{field}.space", f"expected one of {', '.join(map(repr, SPACES))} or a number "
+                 f"of lines, got {_short(space)}", "space", i)
+        if isinstance(space, int) and not 0 <= space <= MAX_SPACE_LINES:
+            fail(f"{field}.space", f"expected 0 to {MAX_SPACE_LINES} lines, got {space}", "space", i)
         try:
             options = make_options(registry[problem_id], entry.get("options", {}),
                                    where=f"{field}.options")
@@ -219,7 +244,8 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
             line = where.line(option, i) or where.line("options", i)
             raise UserError(f"{path}{':' + str(line) if line else ''}: {exc}") from None
         items.append(ExamItem(label=entry.get("label", f"Q{i + 1}"), problem_id=problem_id,
-                              points=points, options=options, multiple_choice=choices))
+                              points=points, options=options, multiple_choice=choices,
+                              space=space))
     first: dict[str, int] = {}
     for i, it in enumerate(items):
         if it.label in first:
@@ -230,7 +256,8 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
     return Exam(title=data["title"], course=data.get("course", ""), date=data.get("date", ""),
                 instructions=data.get("instructions", ""), master_seed=seed, variants=variants,
                 items=tuple(items), source=str(path), exam_id=data.get("id", path.stem),
-                problem_paths=paths, common_mistakes=data.get("common_mistakes", True))
+                problem_paths=paths, common_mistakes=data.get("common_mistakes", True),
+                paper=paper, cover=data.get("cover", False), pledge=data.get("pledge", ""))
 
 
 def peek_problem_paths(path: Path, raw: bytes) -> list[str]:

@@ -12,13 +12,15 @@ __all__ = ["Exam", "ExamItem", "Sheet", "SheetItem", "Student"]
 
 @dataclass(frozen=True)
 class ExamItem:
-    """One problem slot of an exam: its label (Q1(a)), problem id, points, options, and
-    multiple_choice: options per numeric answer (0: answers written freely)."""
+    """One problem slot of an exam: its label (Q1(a)), problem id, points, options,
+    multiple_choice: options per numeric answer (0: answers written freely), and space: the
+    room left to answer after it on paper ("none", "third", "half", "full" or lines)."""
     label: str
     problem_id: str
     points: int
     options: Any
     multiple_choice: int = 0
+    space: str | int = "third"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class Exam:
     exam_id: str = "exam"
     problem_paths: tuple[str, ...] = ()      # resolved folders of the exam's own problems
     common_mistakes: bool = True             # a "Common mistakes" section in every key
+    paper: str = "a4"                        # "a4" or "letter" (paper formats)
+    cover: bool = False                      # a cover page on each question sheet
+    pledge: str = ""                         # text on the cover, with a signature line
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from ..core.model import Answer, Part, Step, Variant
 from ..core.printing import float_value
 from ..exam.spec import Sheet
 
-__all__ = ["CHOICE_LETTERS", "COMMON_MISTAKES", "Document", "build_document", "choice_letter",
+__all__ = ["CHOICE_LETTERS", "COMMON_MISTAKES", "Cover", "Document", "build_document", "choice_letter",
            "common_mistakes", "options_summary", "points_text", "shown_options"]
 
 CHOICE_LETTERS = "ABCDEFGHIJ"
@@ -50,7 +50,22 @@ class Header:
     facts: tuple[str, ...]     # plain text: course, date, variant, points
     student: str               # plain text, "" without a roster
     variant_id: str
+    running: str = ""          # plain text: the running head (student, variant, kind)
     node: str = "header"
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A question sheet's cover page (exam option `cover`): what the page shows besides the
+    header's facts.  `rows` is the marking table: (slot label, points) per question."""
+    form: str                  # plain text: the variant's id ("canonical", "v001")
+    student_name: str          # plain text, "" without a roster (a field to fill in)
+    student_id: str
+    instructions: str          # user text
+    rows: tuple[tuple[str, int], ...]
+    total: int
+    pledge: str                # user text, "" for none
+    node: str = "cover"
 
 
 @dataclass(frozen=True)
@@ -111,8 +126,9 @@ class AnswerLine:
 
 @dataclass(frozen=True)
 class AnswerSpace:
-    """Room to write (paper formats); `lines` grows with the problem's points."""
-    lines: int
+    """Room to write after a question (paper formats): the slot's `space`, one of "none",
+    "third", "half", "full" (of a page) or a number of lines."""
+    space: str | int
     node: str = "answer_space"
 
 
@@ -253,6 +269,14 @@ def common_mistakes(variant: Variant) -> Step | None:
     return Step(text="\n".join(lines), values=values)
 
 
+def _space(sheet: Sheet, item) -> str | int:
+    """The room after a question: its exam slot's `space` (matched by label)."""
+    for slot in sheet.exam.items:
+        if slot.label == item.label:
+            return slot.space
+    return "third"
+
+
 def build_document(sheet: Sheet, kind: str) -> Document:
     """The question sheet (kind "questions") or the answer key (kind "key") of a sheet."""
     if kind not in KINDS:
@@ -260,16 +284,25 @@ def build_document(sheet: Sheet, kind: str) -> Document:
     key = kind == "key"
     exam = sheet.exam
     student = "" if sheet.student is None else f"Student: {sheet.student.name} ({sheet.student.id})"
+    running = " · ".join(([f"{sheet.student.name} ({sheet.student.id})"] if sheet.student else [])
+                         + [f"Variant {sheet.variant_id}"])
+    if key:
+        running += f" — {KEY_TITLE}"
     blocks: list = [Header(exam.title, KEY_TITLE if key else "", _facts(sheet), student,
-                           sheet.variant_id)]
-    if not key and exam.instructions:
+                           sheet.variant_id, running)]
+    if not key and exam.cover:
+        blocks.append(Cover(sheet.variant_id, sheet.student.name if sheet.student else "",
+                            sheet.student.id if sheet.student else "", exam.instructions,
+                            tuple((i.label, i.points) for i in sheet.items), sheet.total_points,
+                            exam.pledge))
+    elif not key and exam.instructions:
         blocks.append(Instructions(exam.instructions))
     for item in sheet.items:
         variant = item.variant
         blocks.append(ItemHeading(item.label, variant.title, item.points))
         if not key:
             blocks += _statement(variant, 1)
-            blocks.append(AnswerSpace(item.points))
+            blocks.append(AnswerSpace(_space(sheet, item)))
             continue
         blocks.append(Note(_provenance(sheet, variant)))
         blocks.append(Section("Question"))

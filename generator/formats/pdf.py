@@ -4,8 +4,8 @@ The LaTeX comes from the same sheets (steps, answers) as every other format,
 through the Jinja skeletons in templates/tex; PyLaTeX assembles the document
 (preamble, packages, the rendered sheets).  To pay few TeX start-ups, each
 kind of document (questions, keys) is typeset as one booklet, split into as
-many chunks as there are worker slots, each chunk one pdflatex job (two
-passes, for "page x of y").  Booklets and per-variant PDFs are then cut and
+fixed-size chunks, each chunk one pdflatex job of a single pass: the totals of
+"page x of y" are stamped on afterwards (\\wsgenStamps).  Booklets and per-variant PDFs are then cut and
 joined from the chunk PDFs with pypdf.
 
 Safety: pdflatex runs with shell escape disabled and with kpathsea's
@@ -32,7 +32,7 @@ from typing import Sequence
 
 from pylatex import Command, Document, NoEscape, Package
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, ByteStringObject
+from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject
 
 from ..errors import BuildError, UserError
 from ..exam.spec import Exam
@@ -53,17 +53,29 @@ _MACROS = r"""
 \pdfsuppressptexinfo=-1
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.5ex plus 0.3ex}
-\newcommand{\wsgenAnchor}{}
 \newcommand{\wsgenVariant}{}
-\def\wsgenKind{}
+\newcommand{\wsgenRunning}{}
 \newcommand{\wsgenStartSheet}[3]{\clearpage\setcounter{page}{1}%
-  \renewcommand{\wsgenAnchor}{#1}\renewcommand{\wsgenVariant}{#2}\def\wsgenKind{#3}}
+  \renewcommand{\wsgenVariant}{#2}\renewcommand{\wsgenRunning}{#3}}
+% One pass: after \clearpage every page of the sheet is shipped and the page counter is one
+% past its last page; that count goes to the .aux at once, and the job ends with one
+% "stamp" page per count 1..max, whose footer holds only that number, where the total of
+% "Page x of y" goes.  formats/pdf.py lays each sheet page over the stamp of its count.
+\newcount\wsgenMaxPages
+\newcount\wsgenStampN
+\newcommand{\wsgenpages}[2]{}
 \makeatletter
-% After \clearpage every page of the sheet is shipped and the page counter is one past
-% its last page: record that as the label "Page x of y" refers to.
 \newcommand{\wsgenEndSheet}[1]{\clearpage
-  \immediate\write\@auxout{\string\newlabel{wsgen-end-#1}{{}{\number\numexpr\value{page}-1\relax}}}}
+  \immediate\write\@auxout{\string\wsgenpages{#1}{\number\numexpr\value{page}-1\relax}}%
+  \ifnum\numexpr\value{page}-1\relax>\wsgenMaxPages
+    \global\wsgenMaxPages=\numexpr\value{page}-1\relax\fi}
 \makeatother
+\def\wsgenTotal{}
+\newcommand{\wsgenStamps}{\wsgenStampN=0
+  \loop\ifnum\wsgenStampN<\wsgenMaxPages
+    \advance\wsgenStampN by 1
+    \edef\wsgenTotal{\the\wsgenStampN}\thispagestyle{wsgenstamp}\null\clearpage
+  \repeat}
 % Displayed formulas (formats/texbreak.py): centred when they fit the line; otherwise set as
 % a paragraph of display-style math broken before a relation (preferred) or an operator,
 % continuation lines aligned after the left-hand side.  Never scaled.
@@ -100,7 +112,28 @@ _MACROS = r"""
   \ifdim\dimexpr\ht\wsgenCellBox+\dp\wsgenCellBox\relax>1.1\baselineskip
     \vrule width0pt height\dimexpr\ht\wsgenCellBox+3pt\relax depth\dimexpr\dp\wsgenCellBox+3pt\relax
   \fi\box\wsgenCellBox}
-\newcommand{\wsgenAnswerSpace}[1]{\par\vspace{#1\baselineskip}}
+% Room to answer after a question: "none", "third", "half", "full" (a page of its own) or
+% a number of lines.  One unbreakable box: when it does not fit, it starts the next page.
+\newcommand{\wsgenSpaceBox}[1]{\par\nointerlineskip\noindent\rule{0pt}{#1}\par}
+\expandafter\def\csname wsgenspace-none\endcsname{}
+\expandafter\def\csname wsgenspace-third\endcsname{\wsgenSpaceBox{.3\textheight}}
+\expandafter\def\csname wsgenspace-half\endcsname{\wsgenSpaceBox{.47\textheight}}
+\expandafter\def\csname wsgenspace-full\endcsname{\wsgenSpaceBox{\dimexpr\textheight-2\baselineskip\relax}}
+\newcommand{\wsgenAnswerSpace}[1]{\par\ifcsname wsgenspace-#1\endcsname
+  \csname wsgenspace-#1\endcsname\else\ifnum#1>0 \wsgenSpaceBox{#1\baselineskip}\fi\fi}
+% The cover page of a question sheet (exam option `cover`).
+\newenvironment{wsgenCover}{\par\bigskip}{\clearpage}
+\newcommand{\wsgenCoverField}[2]{\par\medskip\noindent\makebox[2.6cm][l]{\textbf{#1:}}%
+  \if\relax\detokenize{#2}\relax\rule[-3pt]{9cm}{0.4pt}\else #2\fi\par}
+\newcommand{\wsgenCoverInstructions}[1]{\par\bigskip\noindent\textbf{Instructions.} #1\par}
+\newcommand{\wsgenMarking}[2]{\par\bigskip\begin{center}\renewcommand{\arraystretch}{1.6}%
+  \begin{tabular}{|l|r|p{3cm}|}\hline
+  \textbf{Question} & \textbf{Points} & \textbf{Score}\\\hline\hline
+  #2\hline
+  \textbf{Total} & \textbf{#1} & \\\hline
+  \end{tabular}\end{center}}
+\newcommand{\wsgenPledge}[1]{\par\bigskip\noindent #1\par\bigskip\bigskip\noindent
+  \textbf{Signature:}\ \rule[-3pt]{8cm}{0.4pt}\par}
 \newenvironment{wsgenChoices}{\begin{enumerate}\renewcommand{\labelenumi}{\textbf{\Alph{enumi}.}}}{\end{enumerate}}
 \pagestyle{fancy}
 \fancyhf{}
@@ -156,7 +189,8 @@ def booklet_source(exam: Exam, bodies: Sequence[str]) -> str:
     sheets' bodies (rendered from templates/tex, each starting a new page)."""
     # T1-encoded Latin Modern: every ASCII character of user text (~ ^ _ \\ { }) has a glyph
     # and extracts as itself.
-    doc = Document(documentclass="article", document_options=["11pt", "a4paper"], fontenc="T1",
+    doc = Document(documentclass="article", document_options=["11pt", f"{exam.paper}paper"],
+                   fontenc="T1",
                    inputenc=None, lmodern=True, textcomp=False, page_numbers=False,
                    geometry_options={"margin": "2.2cm", "headheight": "14pt"})
     for package in ("amsmath", "amssymb", "array", "graphicx", "textcomp", "fancyhdr"):
@@ -165,12 +199,16 @@ def booklet_source(exam: Exam, bodies: Sequence[str]) -> str:
         doc.preamble.append(NoEscape(rf"\DeclareUnicodeCharacter{{{ord(char):04X}}}{{{replacement}}}"))
     doc.preamble.append(NoEscape(_MACROS))
     doc.preamble.append(NoEscape(r"\lhead{\small " + escape_tex(exam.title) + "}"))
-    doc.preamble.append(NoEscape(r"\rhead{\small Variant \wsgenVariant"
-                                 r"\ifx\wsgenKind\empty\else{} --- \wsgenKind\fi}"))
-    doc.preamble.append(NoEscape(r"\cfoot{\small Page \thepage\ of \pageref{wsgen-end-\wsgenAnchor}}"))
+    doc.preamble.append(NoEscape(r"\rhead{\small \wsgenRunning}"))
+    # "Page x of " ends where the stamped total begins (see \wsgenStamps)
+    doc.preamble.append(NoEscape(r"\cfoot{\small\hspace*{1.8em}\makebox[0pt][r]{Page \thepage\ of\ }}"))
+    doc.preamble.append(NoEscape(r"\fancypagestyle{wsgenstamp}{\fancyhf{}"
+                                 r"\renewcommand{\headrulewidth}{0pt}"
+                                 r"\cfoot{\small\hspace*{1.8em}\makebox[0pt][l]{\wsgenTotal}}}"))
     doc.append(Command("pagestyle", "fancy"))
     for body in bodies:
         doc.append(NoEscape(body))
+    doc.append(NoEscape(r"\wsgenStamps"))
     return doc.dumps() + "\n"
 
 
@@ -186,21 +224,18 @@ def _log_excerpt(log: str, limit: int = 12) -> str:
 
 
 def _run_pdflatex(source: str, workdir: Path, name: str) -> tuple[bytes, str]:
-    """Typeset `source` (two passes); returns the PDF bytes and the .aux text."""
+    """Typeset `source` (one pass); returns the PDF bytes and the .aux text."""
     tex_path = workdir / f"{name}.tex"
     tex_path.write_text(source, encoding="utf-8")
     env = dict(os.environ, **TEX_ENV)
     command = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
                "-file-line-error", f"{name}.tex"]
-    # Pass 1 only collects the page labels: draft mode writes no PDF and is faster.
-    for extra in (["-draftmode"], []):
-        result = subprocess.run(command[:1] + extra + command[1:], cwd=workdir, env=env,
-                                stdin=subprocess.DEVNULL,
-                                capture_output=True, text=True, errors="replace")
-        if result.returncode != 0:
-            log_file = workdir / f"{name}.log"
-            log = log_file.read_text(errors="replace") if log_file.exists() else result.stdout
-            raise _TexFailed(_log_excerpt(log), tex_path, log_file)
+    result = subprocess.run(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, errors="replace")
+    if result.returncode != 0:
+        log_file = workdir / f"{name}.log"
+        log = log_file.read_text(errors="replace") if log_file.exists() else result.stdout
+        raise _TexFailed(_log_excerpt(log), tex_path, log_file)
     return (workdir / f"{name}.pdf").read_bytes(), (workdir / f"{name}.aux").read_text(errors="replace")
 
 
@@ -242,8 +277,8 @@ class _TexFailed(Exception):
 
 
 def _page_counts(aux: str, count: int) -> list[int]:
-    """Each sheet's page count, in order, from the labels its end wrote to the .aux."""
-    counts = [int(n) for n in re.findall(r"\\newlabel\{wsgen-end-[^}]*\}\{\{[^}]*\}\{(\d+)\}", aux)]
+    """Each sheet's page count, in order, from what its end wrote to the .aux."""
+    counts = [int(n) for n in re.findall(r"\\wsgenpages\{[^}]*\}\{(\d+)\}", aux)]
     if len(counts) != count:
         raise TexError(f"page bookkeeping is off: {len(counts)} sheet labels for {count} sheets")
     return counts
@@ -261,6 +296,23 @@ def _write_pdf(writer: PdfWriter, identity: str) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def _stamp(page, stamp) -> None:
+    """Lay `stamp` (a page of the same pdfTeX job holding only a footer's total) over
+    `page`: its content stream is appended to the page's, and its fonts (the same objects,
+    under the same names, in one job) added to the page's resources.  No content is parsed:
+    pdfTeX leaves every page's graphics state balanced, and text positions are absolute."""
+    contents = page.get(NameObject("/Contents"))
+    extra = stamp.get(NameObject("/Contents"))
+    if not isinstance(contents, ArrayObject):
+        contents = ArrayObject([page.raw_get("/Contents")])
+    if not isinstance(extra, ArrayObject):
+        extra = ArrayObject([stamp.raw_get("/Contents")])
+    page[NameObject("/Contents")] = ArrayObject([*contents, *extra])
+    fonts = page["/Resources"].get_object().setdefault(NameObject("/Font"), DictionaryObject())
+    for name, font in stamp["/Resources"].get_object().get("/Font", {}).items():
+        fonts.get_object().setdefault(NameObject(name), stamp["/Resources"]["/Font"].raw_get(name))
 
 
 @dataclass(frozen=True)
@@ -320,12 +372,16 @@ class _BookletCollector:
 
     def _cut(self, kind, sheets, pdf, counts) -> None:
         reader = PdfReader(io.BytesIO(pdf))
-        if sum(counts) != len(reader.pages):
-            raise TexError(f"page bookkeeping of the {kind} booklet is off: labels say "
-                           f"{sum(counts)} pages, the PDF has {len(reader.pages)}")
+        if sum(counts) + max(counts) != len(reader.pages):
+            raise TexError(f"page bookkeeping of the {kind} booklet is off: the .aux says "
+                           f"{sum(counts)} pages and {max(counts)} stamps, the PDF has "
+                           f"{len(reader.pages)}")
+        stamps = reader.pages[sum(counts):]
         booklet, start = self.booklets[kind], 0
         for sheet, count in zip(sheets, counts):
             pages = reader.pages[start:start + count]
+            for page in pages:
+                _stamp(page, stamps[count - 1])
             single = PdfWriter()
             for page in pages:
                 single.add_page(page)
