@@ -217,13 +217,19 @@ class LogisticRegression(Problem):
                        r"\frac{\partial J}{\partial b} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)"),
                  values={"dsig": facts["d_sigma"], "m": sp.Integer(m)}),
             Step(title="(c) Gradients, numerically",
+                 # with d > 1 each component's closed form is a line of its own (a vector of
+                 # them would not fit a printed line)
                  math=(*resid_lines,
-                       r"\frac{\partial J}{\partial w} = \frac{1}{@m}\Bigl(@wsum\Bigr) = @dw",
+                       r"\frac{\partial J}{\partial w} = \frac{1}{@m}\Bigl(@wsum\Bigr)"
+                       + (" = @dw" if d == 1 else ""),
+                       *([] if d == 1 else
+                         [rf"\frac{{\partial J}}{{\partial w_{{{j + 1}}}}} = @dw{j}" for j in range(d)]),
                        r"\frac{\partial J}{\partial b} = \frac{1}{@m}\Bigl("
                        + " + ".join(rf"(\hat y_{i + 1} - y_{i + 1})" for i in range(m))
                        + r"\Bigr) = @db"),
                  values={**i_values, "m": sp.Integer(m),
                          "dw": approx(one(grad_w)), "db": approx(db),
+                         **{f"dw{j}": approx(g) for j, g in enumerate(grad_w)},
                          "wsum": shown_sum(shown_product(Tex(rf"(\hat y_{i + 1} - y_{i + 1})"),
                                                          i_values[f"x{i}"]) for i in range(m))}),
             Step(title="(d) One gradient-descent step",

@@ -8,7 +8,7 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (require_decimals, Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, Vector, as_float, assert_close_scaled, derive_once, derived,
+                   Step, Vector, WithDecimal, as_float, assert_close_scaled, derive_once, derived,
                    exact_matrix, exact_vector, option, register, shown_dot, shown_matrix,
                    shown_product, shown_square, shown_sum, verified)
 
@@ -83,6 +83,11 @@ class Options:
 class Params:
     W: sp.ImmutableMatrix
     x: Vector
+
+
+#: The largest number of columns of dL/dW (and of terms per entry of dL/dx) whose
+#: arithmetic is written out entry by entry: wider matrices would not fit a printed line.
+WRITTEN_OUT = 4
 
 
 @register
@@ -175,13 +180,29 @@ class MatrixBackprop(Problem):
                  r"every $l$, and that both agree with the matrix forms.",
             values={"m": sp.Integer(m), "n": sp.Integer(n), "dWd": facts["dW"],
                     "dxd": facts["dx"]})
+        # Every entry's arithmetic fits a printed line up to 4 columns of dL/dW and 4 terms per
+        # entry of dL/dx; beyond that, entry (1, 1) and entry 1 are written out, the rest is
+        # the same arithmetic and only the values are shown.
+        lines = []
+        if n <= WRITTEN_OUT:
+            lines.append(r"\frac{\partial L}{\partial W} = @dWs = @dW")
+        else:
+            lines += [r"\frac{\partial L}{\partial W_{11}} = 2\,(Wx)_1\,x_1 = @dW11",
+                      r"\frac{\partial L}{\partial W} = @dW"]
+        if m <= WRITTEN_OUT:
+            lines.append(r"\frac{\partial L}{\partial x} = @dxs = @dx")
+        else:
+            lines += [r"\frac{\partial L}{\partial x_1} = 2 \sum_k W_{k1}\,(Wx)_k = @dx1",
+                      r"\frac{\partial L}{\partial x} = @dx"]
         numbers = Step(
             title="(c) Substituting the numbers",
             text=r"Entry $(k, l)$ of $\partial L/\partial W$ is $2\,(Wx)_k\,x_l$; entry $l$ of "
-                 r"$\partial L/\partial x$ is $2 \sum_k W_{kl}\,(Wx)_k$.",
-            math=(r"\frac{\partial L}{\partial W} = @dWs = @dW",
-                  r"\frac{\partial L}{\partial x} = @dxs = @dx"),
-            values={"dWs": dW_shown, "dW": dW, "dxs": dx_shown, "dx": dx})
+                 r"$\partial L/\partial x$ is $2 \sum_k W_{kl}\,(Wx)_k$."
+                 + ("" if max(m, n) <= WRITTEN_OUT else
+                    " Every entry is computed the same way; the first is written out."),
+            math=tuple(lines),
+            values={"dWs": dW_shown, "dW": dW, "dxs": dx_shown, "dx": dx,
+                    "dW11": WithDecimal(dW_shown.args[0][0]), "dx1": WithDecimal(dx_entries[0])})
         return Solution(
             steps=(forward, derivation, sympy_check, numbers),
             answers=(Answer("Wx", "Wx", Wx, part="(a)"), Answer("L", "L", L, part="(a)"),

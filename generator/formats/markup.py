@@ -21,6 +21,7 @@ from typing import Any, Mapping
 from pylatex.utils import escape_latex
 
 from ..core.printing import tex
+from .texbreak import open_pairs
 
 __all__ = ["MarkupError", "escape_markdown", "escape_tex", "fill_math", "render_text",
            "check_markup"]
@@ -244,7 +245,9 @@ def _inline(text: str, values, fmt: str) -> str:
     out = []
     for is_math, piece in _segments(text):
         if is_math:
-            out.append("$" + fill_math(piece, values).strip() + "$")
+            math = fill_math(piece, values).strip()
+            # on paper, TeX may break a long inline formula inside its parentheses too
+            out.append("$" + (open_pairs(math) if fmt == "tex" else math) + "$")
         else:
             pieces = piece.split("`")
             if len(pieces) % 2 == 0:

@@ -53,6 +53,8 @@ _MACROS = r"""
 \pdfsuppressptexinfo=-1
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.5ex plus 0.3ex}
+% A paragraph with long inline formulas gets looser lines rather than one that overflows.
+\setlength{\emergencystretch}{.5\linewidth}
 \newcommand{\wsgenVariant}{}
 \newcommand{\wsgenRunning}{}
 \newcommand{\wsgenStartSheet}[3]{\clearpage\setcounter{page}{1}%

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import jinja2
 
+from ..core.model import Vector
 from ..core.printing import answer_tex, tex
 from .document import points_text
 from .markup import escape_markdown, escape_tex, fill_math, render_text
@@ -42,6 +43,31 @@ def _answer(answer) -> str:
     return answer_tex(answer.value, answer.digits)
 
 
+#: A vector or matrix answer whose columns' longest entries add up to more TeX than this
+#: is listed entry by entry on paper: a matrix cannot be broken across lines.
+WIDE_ANSWER = 150
+
+
+def _answer_lines(answer) -> list[str]:
+    """The displayed lines of an answer: `label = value`, or for a vector or matrix too wide
+    for a printed line, one `(label)_i = entry` line per entry."""
+    value = answer.value
+    if answer.kind in ("vector", "matrix") and (isinstance(value, Vector) or
+                                                hasattr(value, "tolist")):
+        rows = [[e] for e in value] if answer.kind == "vector" else value.tolist()
+        texts = [[tex(e) for e in row] for row in rows]
+        width = sum(max(len(row[j]) for row in texts) for j in range(len(texts[0])))
+        if width > WIDE_ANSWER:
+            lines = []
+            for i, row in enumerate(rows, start=1):
+                for j, entry in enumerate(row, start=1):
+                    index = str(i) if answer.kind == "vector" else f"{i},{j}"
+                    lines.append(rf"\left({answer.label}\right)_{{{index}}} = "
+                                 + answer_tex(entry, answer.digits))
+            return lines
+    return [f"{answer.label} = {_answer(answer)}"]
+
+
 def _display(math: str) -> str:
     lhs, rest = split_display(math)
     return r"\wsgenDisplay{%s}{%s}" % (lhs, breakable(rest))
@@ -56,7 +82,7 @@ def environment(markup: str) -> jinja2.Environment:
     env.filters.update(text=lambda prose, values: render_text(prose, values, markup),
                        math=fill_math, answer=_answer, tex=tex, esc=_ESCAPE[markup])
     if markup == "tex":
-        env.filters.update(display=_display, breakable=breakable)
+        env.filters.update(display=_display, breakable=breakable, answer_lines=_answer_lines)
     env.globals.update(points_text=points_text)
     return env
 

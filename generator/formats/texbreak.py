@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["breakable", "split_display"]
+__all__ = ["breakable", "open_pairs", "split_display"]
 
 # A control word, a control symbol, or one character.
 _TOKEN = re.compile(r"\\[A-Za-z]+\*?|\\.|.", re.S)
@@ -78,7 +78,14 @@ def breakable(text: str) -> str:
     return _rewrite(_tokens(text), 0)
 
 
-def _rewrite(tokens: list[str], depth: int) -> str:
+def open_pairs(text: str) -> str:
+    """Inline math with its outer-level delimiter pairs opened up (no break marks): TeX's
+    own line breaking of a paragraph can then break inside them, after a relation or an
+    operator, as it does elsewhere in a formula."""
+    return _rewrite(_tokens(text), 0, marks=False)
+
+
+def _rewrite(tokens: list[str], depth: int, marks: bool = True) -> str:
     pairs = _top_level_pairs(tokens)
     out: list[str] = []
     braces = envs = 0
@@ -96,7 +103,7 @@ def _rewrite(tokens: list[str], depth: int) -> str:
                 out.append("".join(tokens[i:after]))
             else:
                 out.append(rf"\mathopen{{\left{left}\vphantom{{{inner}}}\right.}}"
-                           + _rewrite(inner_tokens, depth + 1)
+                           + _rewrite(inner_tokens, depth + 1, marks)
                            + rf"\mathclose{{\left.\vphantom{{{inner}}}\right{right}}}")
             previous = ")"
             i = after
@@ -109,7 +116,7 @@ def _rewrite(tokens: list[str], depth: int) -> str:
             envs += 1
         elif tok == r"\end":
             envs -= 1
-        outer = braces == 0 and envs == 0
+        outer = braces == 0 and envs == 0 and marks
         if outer and tok in _RELATIONS and not (tok == "=" and previous == ":"):
             out.append(rf"\wsgenRelBreak{{{depth}}}")
         elif outer and tok == ":" and i + 1 < len(tokens) and tokens[i + 1] == "=":
@@ -119,7 +126,7 @@ def _rewrite(tokens: list[str], depth: int) -> str:
         elif outer and tok in _SEPARATORS and previous == ",":
             out.append(r"\wsgenSepBreak")
         out.append(tok)
-        if not tok.isspace() and braces == 0 and envs == 0:
+        if not tok.isspace() and braces == 0 and envs == 0 and marks:
             previous = tok
         i += 1
     return "".join(out)

@@ -1,0 +1,382 @@
+"""Paper exams: formulas broken instead of shrunk, one TeX pass with stamped page totals,
+cover pages, paper sizes, room to answer, the running head, and the key's arithmetic
+(earlier results by value, "=" for terminating values)."""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import run_cli
+from wsgen.formats.texbreak import breakable, split_display
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("CI") and (shutil.which("pdflatex") is None or shutil.which("pdftotext") is None),
+    reason="TeX Live and poppler-utils are installed by `make setup`")
+
+A4 = (595.276, 841.89)          # 210 mm x 297 mm in PostScript points
+LETTER = (612.0, 792.0)         # 8.5 in x 11 in
+
+
+def write_exam(folder, body, name="exam.toml"):
+    path = folder / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def build(folder, exam, *extra, formats="pdf"):
+    out = folder / "out"
+    status, _, err = run_cli("build", "--exam", exam, "--out", out, "--quiet", "--formats",
+                             formats, *extra)
+    assert status == 0, err
+    return out
+
+
+def page_texts(pdf):
+    """The text of every page of a PDF (pdftotext, reading order)."""
+    count = len(PdfReader(pdf).pages)
+    return [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+            for i in range(1, count + 1)]
+
+
+def words(pdf):
+    """[(page, xMin, yMin, xMax, yMax, word)] from pdftotext -bbox, and the page sizes."""
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    found, sizes = [], []
+    for page_no, page in enumerate(re.findall(r"<page (.*?)</page>", html, re.S)):
+        width, height = (float(v) for v in re.match(r'width="([\d.]+)" height="([\d.]+)"', page).groups())
+        sizes.append((width, height))
+        for x0, y0, x1, y1, word in re.findall(
+                r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)</word>',
+                page):
+            found.append((page_no, float(x0), float(y0), float(x1), float(y1), word))
+    return found, sizes
+
+
+def scaling_matrices(pdf):
+    """Every `cm` transformation in the PDF's page content that scales or rotates: a formula
+    shrunk to fit (\\resizebox, \\scalebox) is drawn through such a matrix."""
+    found = []
+    for number, page in enumerate(PdfReader(pdf).pages):
+        for operands, operator in page.get_contents().operations:
+            if operator == b"cm":
+                a, b, c, d = (float(x) for x in operands[:4])
+                if (a, b, c, d) != (1.0, 0.0, 0.0, 1.0):
+                    found.append((number + 1, (a, b, c, d)))
+    return found
+
+
+WIDE = """
+title = "Wide settings"
+seed = 11
+variants = 2
+[[problems]]
+label = "Q1"
+problem = "matrix_backprop"
+options = { m = 6, n = 6 }
+[[problems]]
+label = "Q2"
+problem = "logistic_regression"
+options = { m = 8, d = 3 }
+"""
+
+
+@pytest.fixture(scope="module")
+def default_build(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("paper-default")
+    out = folder / "out"
+    status, _, err = run_cli("build", "--out", out, "--quiet", "--formats", "md,pdf",
+                             "--variants", "2")
+    assert status == 0, err
+    return out
+
+
+@pytest.fixture(scope="module")
+def wide_build(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("paper-wide")
+    return build(folder, write_exam(folder, WIDE))
+
+
+# --- formulas: broken, never scaled -----------------------------------------------------
+def test_no_formula_is_scaled_and_none_leaves_the_text_block(default_build, wide_build):
+    # Scaling shows as a `cm` matrix other than a translation; the right margin is 2.2 cm
+    # (62.36 pt) of the page, so no word may end to the right of width - 62.36 (+ 1 pt).
+    pdfs = [default_build / "keys-booklet.pdf", default_build / "questions-booklet.pdf",
+            wide_build / "keys-booklet.pdf", wide_build / "questions-booklet.pdf"]
+    for pdf in pdfs:
+        assert scaling_matrices(pdf) == [], pdf
+        found, sizes = words(pdf)
+        over = [(p + 1, w, x1) for p, x0, y0, x1, y1, w in found if x1 > sizes[p][0] - 62.36 + 1]
+        assert over == [], (pdf, over[:5])
+
+
+def test_the_scaling_check_would_see_a_shrunk_formula(tmp_path):
+    # The same check on a document that does shrink a formula (as the key used to).
+    if shutil.which("pdflatex") is None:
+        pytest.fail("pdflatex is needed")
+    tex = tmp_path / "shrunk.tex"
+    tex.write_text(r"\documentclass{article}\usepackage{graphicx}\begin{document}"
+                   r"\resizebox{3cm}{!}{$x = \frac{1}{1 + e^{-z}} + y + z + w + v + u + t + s$}"
+                   r"\end{document}")
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "-no-shell-escape", tex.name],
+                   cwd=tmp_path, capture_output=True, check=True)
+    assert scaling_matrices(tmp_path / "shrunk.pdf")
+
+
+def test_long_displays_break_at_relations_with_aligned_continuations(default_build):
+    # Q2's dJ/db line is wider than the text block (the one the issue found at a third of
+    # the body size): it is set on several lines, each continuation starting with "=" or an
+    # operator, indented to the end of the left-hand side.
+    found, _ = words(default_build / "canonical" / "key.pdf")
+    approx_lines = [w for w in found if w[5] == "≈−0.05776" or w[5] == "−0.05776"]
+    assert approx_lines, "the value of dJ/db is on the key"
+    page = approx_lines[0][0]
+    lines = {}
+    for p, x0, y0, x1, y1, w in found:
+        if p == page:
+            lines.setdefault(round(y1), []).append((x0, w))
+    starts = [min(ws)[1] for y, ws in sorted(lines.items())]
+    assert any(s == "=" for s in starts), "a continuation line starts with '='"
+
+
+# --- the key's arithmetic -------------------------------------------------------------
+def test_update_step_uses_the_gradient_by_value(default_build):
+    # The issue's example: w := 0.5 - 0.1 * (-0.3810) ~ 0.5381 (canonical Q2: w = 0.5,
+    # alpha = 0.1, dJ/dw = -0.3810 to 4 digits, 0.5 + 0.03810 = 0.53810).
+    key = (default_build / "canonical" / "key.md").read_text()
+    assert r"w := w - \alpha \frac{\partial J}{\partial w} = 0.5 - 0.1 \cdot \left(-0.3810\right) " \
+           r"\approx 0.5381" in key
+    # b = -0.5, dJ/db = -0.05776: -0.5 + 0.005776 = -0.494224
+    assert r"= -0.5 - 0.1 \cdot \left(-0.05776\right) \approx -0.4942" in key
+
+
+def test_terminating_arithmetic_is_shown_with_equals(default_build):
+    key = (default_build / "canonical" / "key.md").read_text()
+    # y_hat_1 = sigma(0) = 1/2 exactly, y_1 = 1: the residual is -1/2, a terminating value
+    assert r"\hat y_1 - y_1 = 0.5 - 1 = -0.5" in key
+    assert r"0.5 - 1 \approx" not in key
+
+
+def _solution_and_answers(key_md):
+    for problem in re.split(r"\n## ", key_md)[1:]:
+        if "### Answers" in problem:
+            solution, answers = problem.split("### Answers", 1)
+            yield problem.split("\n", 1)[0], solution, answers.split("### Common", 1)[0]
+
+
+def test_each_closed_form_appears_once_in_the_solution(tmp_path):
+    # Over the whole bank and a few variants: the exact value of every answer that is not
+    # a terminating decimal (its TeX before "≈") is written at most once in the Solution.
+    exam = write_exam(tmp_path, open("examples/course-bank.toml", encoding="utf-8").read())
+    out = build(tmp_path, exam, "--variants", "3", formats="md")
+    checked = 0
+    for key in sorted(out.rglob("key.md")):
+        for title, solution, answers in _solution_and_answers(key.read_text()):
+            for line in answers.splitlines():
+                match = re.match(r"- (?:\(\w\) )?\$(.*?) = (.*) \\approx .*\$$", line)
+                if not match or len(match.group(2)) < 30:
+                    continue
+                checked += 1
+                assert solution.count(match.group(2)) <= 1, (key, title, match.group(2)[:80])
+    assert checked > 20
+
+
+# --- one pass, page totals stamped --------------------------------------------------------
+def test_every_page_says_page_x_of_y_with_one_pdflatex_run_per_chunk(tmp_path, monkeypatch):
+    import wsgen.formats.pdf as pdf
+    runs = []
+    real_run = subprocess.run
+
+    def counting(command, *args, **kwargs):
+        if command and command[0] == "pdflatex":
+            runs.append(command)
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(pdf.subprocess, "run", counting)
+    out = tmp_path / "out"
+    status, _, err = run_cli("build", "--out", out, "--quiet", "--formats", "pdf", "--variants", "3",
+                             "--jobs", "1")
+    assert status == 0, err
+    # 4 sheets: one chunk of keys (12 per chunk) and one of questions (24 per chunk)
+    assert len(runs) == 2 and not any("-draftmode" in r for r in runs)
+    for variant in ("canonical", "v001", "v002", "v003"):
+        for kind in ("questions", "key"):
+            texts = page_texts(out / variant / f"{kind}.pdf")
+            for number, text in enumerate(texts, start=1):
+                assert f"Page {number} of {len(texts)}" in text, (variant, kind, number)
+    booklet = page_texts(out / "keys-booklet.pdf")
+    assert sum(len(page_texts(out / v / "key.pdf")) for v in ("canonical", "v001", "v002", "v003")) \
+        == len(booklet)
+    assert all(re.search(r"Page \d+ of \d+", t) for t in booklet)
+
+
+# --- header ---------------------------------------------------------------------------
+def test_running_head_has_no_dangling_separator_and_names_the_student(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns01,Ada Lovelace\n", encoding="utf-8")
+    out = tmp_path / "out"
+    status, _, err = run_cli("build", "--out", out, "--quiet", "--formats", "pdf",
+                             "--roster", roster)
+    assert status == 0, err
+    sheet = page_texts(out / "students" / "s01" / "questions.pdf")
+    key = page_texts(out / "students" / "s01" / "key.pdf")
+    for text in sheet:
+        head = text.splitlines()[0]
+        assert "Ada Lovelace (s01)" in text and not head.rstrip().endswith(("—", "-", "·"))
+    assert all("Ada Lovelace (s01)" in t and "Answer key" in t for t in key)
+    canonical = page_texts(out / "canonical" / "questions.pdf")
+    assert all("Variant canonical" in t and "Variant canonical —" not in t for t in canonical)
+
+
+# --- exam layout options ----------------------------------------------------------------
+ONE = """
+title = "Layout"
+seed = 1
+{top}
+[[problems]]
+label = "Q1"
+problem = "triplet_loss"
+points = 4
+{space1}
+[[problems]]
+label = "Q2"
+problem = "regularization"
+points = 6
+{space2}
+"""
+
+
+def layout(tmp_path, name, top="", space1="", space2=""):
+    folder = tmp_path / name
+    folder.mkdir()
+    exam = write_exam(folder, ONE.format(top=top, space1=space1, space2=space2))
+    return build(folder, exam)
+
+
+def test_paper_sizes(tmp_path):
+    for name, top, size in (("a4", 'paper = "a4"', A4), ("letter", 'paper = "letter"', LETTER),
+                            ("default", "", A4)):
+        out = layout(tmp_path, name, top=top)
+        for pdf in (out / "canonical" / "questions.pdf", out / "canonical" / "key.pdf"):
+            for page in PdfReader(pdf).pages:
+                box = page.mediabox
+                assert (round(float(box.width), 1), round(float(box.height), 1)) == \
+                    (round(size[0], 1), round(size[1], 1))
+
+
+def test_cover_page_has_fields_marking_table_and_pledge(tmp_path):
+    out = layout(tmp_path, "cover", top='cover = true\ncourse = "DL 101"\ndate = "2026-12-01"\n'
+                 'instructions = "Calculators allowed."\npledge = "I worked alone & honestly."')
+    cover = page_texts(out / "canonical" / "questions.pdf")[0]
+    for text in ("Layout", "DL 101", "2026-12-01", "Form:", "canonical", "Name:", "Student ID:",
+                 "Calculators allowed.", "Question", "Points", "Score", "Q1", "Q2", "Total",
+                 "I worked alone & honestly.", "Signature:"):
+        assert text in cover, text
+    # the marking table: 4 + 6 = 10 points in all
+    assert re.search(r"Total\s+10\b", cover) or re.search(r"\b10\b", cover.split("Total", 1)[1])
+    # the questions start on the next page; the key has no cover
+    assert "Q1." not in cover and "Triplet loss" not in cover
+    assert "Name:" not in page_texts(out / "canonical" / "key.pdf")[0]
+    plain = layout(tmp_path, "no-cover")
+    assert "Student ID:" not in page_texts(plain / "canonical" / "questions.pdf")[0]
+    md = layout(tmp_path, "cover-md", top="cover = true")
+    assert not (md / "canonical" / "questions.md").exists()   # pdf only was asked for
+
+
+def test_cover_under_a_roster_names_the_student(tmp_path):
+    folder = tmp_path / "r"
+    folder.mkdir()
+    exam = write_exam(folder, ONE.format(top="cover = true", space1="", space2=""))
+    roster = folder / "roster.csv"
+    roster.write_text('id,name\nx7,"<b>Zoë & {Tom}</b>"\n', encoding="utf-8")
+    out = folder / "out"
+    status, _, err = run_cli("build", "--exam", exam, "--out", out, "--quiet", "--formats",
+                             "md,pdf", "--roster", roster)
+    assert status == 0, err
+    cover = page_texts(out / "students" / "x7" / "questions.pdf")[0]
+    assert "<b>Zoë & {Tom}</b>" in cover and "x7" in cover
+    md = (out / "students" / "x7" / "questions.md").read_text()
+    assert "| Total | 10 | |" in md and "Student ID: x7" in md
+
+
+def _gap_after_q1(out):
+    """Vertical distance (pt) from the last word of Q1's statement to Q2's heading, on
+    the same page, or None when Q2 starts on a later page."""
+    found, _ = words(out / "canonical" / "questions.pdf")
+    heading = next(w for w in found if w[5] == "Q2.")
+    before = [w for w in found if (w[0], w[2]) < (heading[0], heading[2])
+              and w[5] not in ("Page",) and not re.fullmatch(r"\d+|of", w[5])]
+    last = max(before, key=lambda w: (w[0], w[4]))
+    return None if last[0] != heading[0] else heading[2] - last[4]
+
+
+def test_space_after_each_question(tmp_path):
+    gaps = {}
+    for name, value in (("none", '"none"'), ("l10", "10"), ("l25", "25")):
+        out = layout(tmp_path, name, space1=f"space = {value}", space2=f"space = {value}")
+        gaps[name] = _gap_after_q1(out)
+    # 15 more lines of 13.6 pt (the 11 pt class's \baselineskip) = 204 pt
+    assert gaps["l25"] - gaps["l10"] == pytest.approx(15 * 13.6, abs=2)
+    assert gaps["none"] < gaps["l10"] - 10 * 13.6 + 30
+    pages = {}
+    for name in ("none", "third", "half", "full"):
+        out = layout(tmp_path, f"s-{name}", space1=f'space = "{name}"', space2=f'space = "{name}"')
+        pages[name] = len(PdfReader(out / "canonical" / "questions.pdf").pages)
+    assert pages["none"] <= pages["third"] <= pages["half"] <= pages["full"]
+    # "full" is a page of its own after each question, also after the last one
+    assert pages["full"] >= pages["none"] + 2
+    last = page_texts(layout(tmp_path, "last-full", space2='space = "full"') / "canonical" /
+                      "questions.pdf")[-1]
+    assert "Regularization" not in last and "Q2" not in last
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("paper", '"a5"', "paper: expected one of 'a4', 'letter'"),
+    ("cover", '"yes"', "cover: expected true or false"),
+    ("pledge", "3", "pledge: expected a string"),
+])
+def test_bad_layout_fields_are_one_line_errors(tmp_path, field, value, message):
+    exam = write_exam(tmp_path, ONE.format(top=f"{field} = {value}", space1="", space2=""))
+    status, out, err = run_cli("build", "--exam", exam, "--out", tmp_path / "o", "--quiet")
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert f"{exam}:4:" in err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+@pytest.mark.parametrize("value, message", [
+    ('"quarter"', "problems[2].space: expected one of 'none', 'third', 'half', 'full' or a number of lines"),
+    ("61", "problems[2].space: expected 0 to 60 lines, got 61"),
+    ("-1", "problems[2].space: expected 0 to 60 lines, got -1"),
+    ("true", "problems[2].space: expected a string or an integer, got True"),
+    ("1.5", "problems[2].space: expected a string or an integer, got 1.5"),
+])
+def test_bad_space_is_a_one_line_error(tmp_path, value, message):
+    exam = write_exam(tmp_path, ONE.format(top="", space1="", space2=f"space = {value}"))
+    status, _, err = run_cli("build", "--exam", exam, "--out", tmp_path / "o", "--quiet")
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+# --- the break points, as TeX ----------------------------------------------------------
+def test_split_display_at_the_first_outer_relation():
+    assert split_display(r"a = b \approx c") == ("a ", r"= b \approx c")
+    assert split_display(r"\sum_{i=1}^{m} x_i = 1") == (r"\sum_{i=1}^{m} x_i ", "= 1")
+    assert split_display(r"w := w - 1") == ("w ", ":= w - 1")
+    assert split_display(r"\left(a = b\right) + c") == ("", r"\left(a = b\right) + c")
+    assert split_display(r"x + y") == ("", "x + y")
+
+
+def test_breakable_marks_outer_operators_not_signs_or_groups():
+    out = breakable(r"= -1 + \frac{a - b}{2} \cdot e^{-z}")
+    assert out.count(r"\wsgenRelBreak{0}") == 1
+    assert out.count(r"\wsgenBinBreak{0}") == 2          # "+" and "\cdot"; not the sign
+    assert r"\frac{a - b}{2}" in out and "e^{-z}" in out  # nothing inside braces
+    # a delimiter pair is opened up (same sizes through phantoms), its inside marked deeper
+    pair = breakable(r"= \left(a + b\right)")
+    assert pair == (r"\wsgenRelBreak{0}= \mathopen{\left(\vphantom{a + b}\right.}a "
+                    r"\wsgenBinBreak{1}+ b\mathclose{\left.\vphantom{a + b}\right)}")
+    # inside a matrix nothing is marked
+    assert r"\wsgenBinBreak" not in breakable(r"\begin{bmatrix}a + b\\c - d\end{bmatrix}")
