@@ -26,10 +26,15 @@ $(STAMP): pyproject.toml constraints.txt
 tex:
 	@sh scripts/ensure-tex
 
-# The README's picture of a key: page 1 of the canonical key, rendered from a fresh build.
+# The README's pictures: page 1 of the canonical key, the cover of the canonical question
+# sheet, and the key's page where Q2's long gradient lines break; from a fresh build.
 readme-image: setup
 	$(BIN)/wsgen build --out build/readme --variants 0 --formats pdf --quiet
 	pdftoppm -png -r 60 -f 1 -l 1 -singlefile build/readme/canonical/key.pdf docs/canonical-key-page1
+	pdftoppm -png -r 60 -f 1 -l 1 -singlefile build/readme/canonical/questions.pdf docs/canonical-sheet-cover
+	page=$$(for p in $$(seq 1 40); do pdftotext -f $$p -l $$p build/readme/canonical/key.pdf - 2>/dev/null \
+	        | grep -q "Gradients, numerically" && { echo $$p; break; }; done); \
+	pdftoppm -png -r 60 -f $$page -l $$page -singlefile build/readme/canonical/key.pdf docs/canonical-key-breaks
 	rm -rf build/readme
 
 clean:

@@ -70,7 +70,7 @@ def bench_pdf_build(count: int) -> None:
     wall, cpu = median_time(lambda out: build_into(plan, out), repeat=1)
     # The floor: one pdflatex pass over each whole booklet (keys, question sheets), the two
     # run side by side on the two cores, as the build's own jobs are.
-    outputs = sheet_outputs(BuildPlan(exam, count, formats=("pdf",)), jobs=2)
+    outputs = list(sheet_outputs(BuildPlan(exam, count, formats=("pdf",)), jobs=2))
     with tempfile.TemporaryDirectory(prefix="wsgen-bench-") as tmp:
         for kind in ("key", "questions"):
             bodies = [o.rendered["pdf"].data[kind] for o in outputs]
