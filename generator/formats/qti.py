@@ -1,0 +1,4 @@
+"""placeholder"""
+from . import Format
+class QtiFormat(Format):
+    name = "qti"
