@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: solutions test bench setup tex clean readme-image
+.PHONY: solutions test bench setup tex browser clean readme-image
 
 solutions: setup
 	$(BIN)/wsgen build --out output
@@ -15,7 +15,7 @@ test: setup
 bench: setup
 	$(BIN)/python tests/bench.py
 
-setup: $(STAMP) tex
+setup: $(STAMP) tex browser
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(STAMP): pyproject.toml constraints.txt
 # TeX Live (Debian's packages) for PDF output, installed when missing.
 tex:
 	@sh scripts/ensure-tex
+
+# Headless Chromium (Debian's package) for the HTML format's browser test, installed when missing.
+browser:
+	@sh scripts/ensure-browser
 
 # The README's picture of a key: page 1 of the canonical key, rendered from a fresh build.
 readme-image: setup
