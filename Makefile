@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: solutions test bench setup tex browser clean readme-image
+.PHONY: solutions test bench setup tex browser clean readme-image readme-html-image
 
 solutions: setup
 	$(BIN)/wsgen build --out output
@@ -35,6 +35,11 @@ readme-image: setup
 	$(BIN)/wsgen build --out build/readme --variants 0 --formats pdf --quiet
 	pdftoppm -png -r 60 -f 1 -l 1 -singlefile build/readme/canonical/key.pdf docs/canonical-key-page1
 	rm -rf build/readme
+
+# The README's picture of an HTML key: the browser test's screenshot of the canonical key.
+readme-html-image: setup
+	$(BIN)/python -m pytest -q tests/test_html.py -k real_browser
+	cp build/browser/canonical-key.png docs/html-key.png
 
 clean:
 	rm -rf $(VENV) output/* build *.egg-info

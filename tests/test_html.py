@@ -66,7 +66,7 @@ def measure(page: Path, tmp_path: Path) -> dict:
     return json.loads(html.unescape(match.group(1)))
 
 
-def screenshot(page: Path, target: Path, tmp_path: Path, height: int = 2200) -> None:
+def screenshot(page: Path, target: Path, tmp_path: Path, height: int = 1400) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     result = _browser(tmp_path, f"--screenshot={target}", f"--window-size=1000,{height}",
                       page.as_uri())
