@@ -195,3 +195,12 @@ def test_question_pages_show_nothing_of_the_key(problems):
             assert found == [], (problem_id, seed, found)
             checked += 1
     assert checked >= 30
+
+
+def test_same_seed_same_bytes(built, tmp_path):
+    again = tmp_path / "again"
+    status, _, err = run_cli("build", "--out", again, "--variants", "2", "--formats", "html",
+                             "--jobs", "1", "-q")
+    assert status == 0, err
+    for page in ("index.html", "canonical/key.html", "v002/questions.html", "v002/key.html"):
+        assert (again / page).read_bytes() == (built / page).read_bytes(), page

@@ -110,3 +110,10 @@ class HtmlFormat(Format):
 
     def collector(self, build, staging):
         return _IndexCollector(build, staging)
+
+    def selftest(self, sheet, documents) -> None:
+        """Every node and piece of prose through the templates, with the mathematics left as
+        TeX: converting it to MathML at every problem load would cost more than the rest
+        of the self-test; a formula that fails to convert is named by the build."""
+        for document in documents.values():
+            render_blocks(document.blocks[1:], "tex")

@@ -235,3 +235,7 @@ class QtiFormat(Format):
 
     def collector(self, build, staging):
         return _QtiCollector(build, staging)
+
+    def selftest(self, sheet, documents) -> None:
+        """As the HTML format's: the mathematics stays TeX (MathML is made by the build)."""
+        slot_questions(sheet, documents, "tex")

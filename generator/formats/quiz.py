@@ -13,6 +13,7 @@ feedback.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +104,14 @@ def tolerance_width(tolerance: dict, value: float) -> float:
     return float(tolerance["abs"]) + float(tolerance["rel"]) * abs(float(value))
 
 
+def _indexed(label: str, index: str) -> str:
+    """TeX of one entry of a labelled vector or matrix: x_{2}, or (label)_{2} for a
+    label that is not a single symbol."""
+    if re.fullmatch(r"[A-Za-z]|\\[A-Za-z]+", label.strip()):
+        return f"{label.strip()}_{{{index}}}"
+    return f"\\left({label}\\right)_{{{index}}}"
+
+
 def _entries(value, label: str):
     """(label, float) of every entry of a number, vector, list or matrix."""
     if not isinstance(value, list):
@@ -110,10 +119,9 @@ def _entries(value, label: str):
     out = []
     for i, entry in enumerate(value, start=1):
         if isinstance(entry, list):
-            out += [(f"{label}_{{{i},{j}}}" if not label.endswith("}") else
-                     f"\\left({label}\\right)_{{{i},{j}}}", e) for j, e in enumerate(entry, start=1)]
+            out += [(_indexed(label, f"{i},{j}"), e) for j, e in enumerate(entry, start=1)]
         else:
-            out.append((f"\\left({label}\\right)_{{{i}}}", entry))
+            out.append((_indexed(label, str(i)), entry))
     return out
 
 
