@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: solutions test bench setup tex clean readme-image
+.PHONY: solutions test bench setup tex browser clean readme-image readme-html-image
 
 solutions: setup
 	$(BIN)/wsgen build --out output
@@ -15,7 +15,7 @@ test: setup
 bench: setup
 	$(BIN)/python tests/bench.py
 
-setup: $(STAMP) tex
+setup: $(STAMP) tex browser
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(STAMP): pyproject.toml constraints.txt
 # TeX Live (Debian's packages) for PDF output, installed when missing.
 tex:
 	@sh scripts/ensure-tex
+
+# Headless Chromium (Debian's package) for the HTML format's browser test, installed when missing.
+browser:
+	@sh scripts/ensure-browser
 
 # The README's pictures: page 1 of the canonical key, the cover of the canonical question
 # sheet, and the key's page where Q2's long gradient lines break; from a fresh build.
@@ -36,6 +40,11 @@ readme-image: setup
 	        | grep -q "Gradients, numerically" && { echo $$p; break; }; done); \
 	pdftoppm -png -r 60 -f $$page -l $$page -singlefile build/readme/canonical/key.pdf docs/canonical-key-breaks
 	rm -rf build/readme
+
+# The README's picture of an HTML key: the browser test's screenshot of the canonical key.
+readme-html-image: setup
+	$(BIN)/python -m pytest -q tests/test_html.py -k real_browser
+	cp build/browser/canonical-key.png docs/html-key.png
 
 clean:
 	rm -rf $(VENV) output/* build *.egg-info

@@ -130,8 +130,22 @@ def bench_memory(counts=(1000, 10_000)) -> None:
               f"peak RSS {peak_kib / 1024:.0f} MB (largest process)")
 
 
+def bench_publishing(count: int) -> None:
+    """The default exam, `count` variants + canonical, to each format alone (all cores):
+    Markdown beside the publishing formats (HTML with MathML, Moodle XML, QTI for Canvas)."""
+    exam = load_exam()
+    for fmt in ("md", "html", "moodle", "qti"):
+        plan = BuildPlan(exam, count, formats=(fmt,))
+        wall, cpu = median_time(lambda out: build_into(plan, out), repeat=3)
+        print(f"default exam, {count} variants + canonical, --formats {fmt}: {wall:.2f} s wall "
+              f"({count / wall:.0f} variants/s; median of 3)")
+
+
 if __name__ == "__main__":
     discover()
+    if sys.argv[1:] == ["publishing"]:           # `python tests/bench.py publishing`: this case alone
+        bench_publishing(100)
+        sys.exit(0)
     bench_single_problem("matrix_backprop", 1000)
     for problem_id in sorted(discover().problems):
         if problem_id != "matrix_backprop":
@@ -139,3 +153,4 @@ if __name__ == "__main__":
     bench_full_exam(1000)
     bench_memory()
     bench_pdf_build(100)
+    bench_publishing(100)

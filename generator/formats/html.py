@@ -1,0 +1,119 @@
+"""HTML: a question page and a key page per variant, and an index of the build.
+
+Static files only: one inlined stylesheet (with a print style), the mathematics as
+MathML made at build time from the TeX the printer writes, so that a browser shows
+it natively, with no script and nothing fetched.  The pages come from the same
+document nodes as every other format (templates/html); all text is escaped by
+Jinja's autoescape, the prose and formulas by formats.htmlmarkup.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from ..core.printing import answer_tex, tex
+from . import Format, Rendered
+from .document import points_text
+from .htmlmarkup import html_escape, html_math, html_text, value_math
+
+__all__ = ["HtmlFormat", "html_environment", "render_html", "render_blocks"]
+
+
+def _answer(answer) -> str:
+    if answer.kind == "choice":
+        return tex(answer.value)
+    return answer_tex(answer.value, answer.digits)
+
+
+def _part_text(part, mode: str) -> Markup:
+    """A question part: its bold label, then its prompt (the label opens the first paragraph)."""
+    label = f'<span class="part-label">{html_escape(part.label)}</span> ' if part.label else ""
+    if not part.text:
+        return Markup(f"<p>{label}</p>" if label else "")
+    body = str(html_text(part.text, part.values, mode))
+    if body.startswith("<p>"):
+        return Markup("<p>" + label + body[3:])
+    return Markup(f"<p>{label}</p>" + body)
+
+
+def _display(line: str, values, mode: str) -> Markup:
+    from .markup import fill_math
+    return Markup(html_math(fill_math(line, values), True, mode))
+
+
+@lru_cache(maxsize=None)
+def html_environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("wsgen.templates", "html"),
+                             undefined=jinja2.StrictUndefined, autoescape=True,
+                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(
+        text=lambda prose, values, mode: html_text(prose, values, mode),
+        display=_display,
+        formula=lambda source, mode: Markup(html_math(source, False, mode)),
+        value=lambda obj, mode: value_math(obj, mode),
+        part_text=_part_text, answer=_answer, tex=tex,
+        urlpath=lambda folder: quote(str(folder), safe="/"))
+    env.globals.update(points_text=points_text)
+    return env
+
+
+def render_html(document) -> str:
+    """A Document as a complete, self-contained HTML page."""
+    template = html_environment().get_template("document.html.j2")
+    return template.render(doc=document)
+
+
+def render_blocks(blocks, mode: str, base: int = 2) -> str:
+    """Some of a document's nodes (one exam slot's, say) as an HTML fragment."""
+    macro = html_environment().get_template("blocks.html.j2").module.blocks
+    return str(macro(tuple(blocks), mode, base)).strip() + "\n"
+
+
+@dataclass(frozen=True)
+class _IndexLine:
+    variant_id: str
+    folder: str
+    student_id: str
+    student_name: str
+
+
+class _IndexCollector:
+    """index.html: the exam's title and one line per sheet with links (and, under a roster,
+    the student's name and id)."""
+
+    def __init__(self, build, staging):
+        self.exam, self.staging, self.lines = build.exam, staging, []
+
+    def add(self, summary, data) -> None:
+        student_id, student_name = data
+        self.lines.append(_IndexLine(summary.variant_id, summary.folder, student_id, student_name))
+
+    def finish(self) -> None:
+        template = html_environment().get_template("index.html.j2")
+        roster = any(line.student_id for line in self.lines)
+        self.staging.write("index.html", template.render(exam=self.exam, sheets=self.lines,
+                                                         roster=roster))
+
+
+class HtmlFormat(Format):
+    name = "html"
+    description = "questions.html and key.html per variant (MathML, no script), and index.html"
+
+    def render(self, sheet, documents) -> Rendered:
+        student = sheet.student
+        return Rendered(files={f"{kind}.html": render_html(doc) for kind, doc in documents.items()},
+                        data=("", "") if student is None else (student.id, student.name))
+
+    def collector(self, build, staging):
+        return _IndexCollector(build, staging)
+
+    def selftest(self, sheet, documents) -> None:
+        """Every node and piece of prose through the templates, with the mathematics left as
+        TeX: converting it to MathML at every problem load would cost more than the rest
+        of the self-test; a formula that fails to convert is named by the build."""
+        for document in documents.values():
+            render_blocks(document.blocks[1:], "tex")

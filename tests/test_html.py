@@ -1,0 +1,206 @@
+"""The HTML format: pages that a real browser renders (headless Chromium), MathML without
+script, escaped user text, and question pages that show nothing of the key."""
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from conftest import run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "build" / "browser"            # git-ignored; `make readme-html-image` copies one
+
+HOSTILE = "<script>alert('x')</script> & ]]> \"q\" 'a' \\frac{1}{2} $5 % #1 ~_^{}"
+
+# Injected into a copy of a page by the test only (the pages themselves have no script):
+# measures every formula and writes the figures into the DOM, which --dump-dom prints.
+MEASURE = """<script>
+(function () {
+  var maths = Array.prototype.slice.call(document.querySelectorAll("math"));
+  var sizes = maths.map(function (m) { var r = m.getBoundingClientRect(); return [r.width, r.height]; });
+  var displays = maths.map(function (m) { return getComputedStyle(m).display; });
+  var out = {count: maths.length,
+             empty: sizes.filter(function (s) { return !(s[0] > 0 && s[1] > 0); }).length,
+             displays: Array.from(new Set(displays)),
+             merror: document.querySelectorAll("merror").length,
+             scripts: document.querySelectorAll("script").length,
+             text: document.body.innerText};
+  var pre = document.createElement("pre");
+  pre.id = "wsgen-measure";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "headless Chromium is missing: run `make setup` (scripts/ensure-browser)"
+    return found
+
+
+def _browser(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / "chromium-profile"
+    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={profile}", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+
+
+def measure(page: Path, tmp_path: Path) -> dict:
+    """Load a copy of `page` (with the measuring script) in Chromium; the figures."""
+    copy = page.with_name(page.stem + ".measure.html")
+    source = page.read_text(encoding="utf-8")
+    assert "<script" not in source.lower() or "&lt;script" in source
+    copy.write_text(source.replace("</body>", MEASURE + "\n</body>"), encoding="utf-8")
+    result = _browser(tmp_path, "--virtual-time-budget=10000", "--window-size=1000,1400",
+                      "--dump-dom", copy.as_uri())
+    copy.unlink()
+    match = re.search(r'<pre id="wsgen-measure">(.*?)</pre>', result.stdout, re.S)
+    assert match, f"no measurement in the dumped DOM: {result.stderr[-2000:]}"
+    return json.loads(html.unescape(match.group(1)))
+
+
+def screenshot(page: Path, target: Path, tmp_path: Path, height: int = 1400) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    result = _browser(tmp_path, f"--screenshot={target}", f"--window-size=1000,{height}",
+                      page.as_uri())
+    assert target.exists() and target.stat().st_size > 10_000, result.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("html") / "out"
+    status, _, err = run_cli("build", "--out", out, "--variants", "2", "--formats", "html,json", "-q")
+    assert status == 0, err
+    return out
+
+
+def test_index_links_every_sheet(built):
+    index = (built / "index.html").read_text(encoding="utf-8")
+    tree = etree.HTML(index)
+    links = tree.xpath("//a/@href")
+    assert links == [f"{v}/{kind}.html" for v in ("canonical", "v001", "v002")
+                     for kind in ("questions", "key")]
+    assert all((built / link).exists() for link in links)
+    assert "Deep Learning — Midterm Exam" in index
+
+
+def test_pages_are_static_with_mathml_and_no_tex(built):
+    for page in built.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script" not in text and "http://" not in text.replace(
+            'xmlns="http://www.w3.org/1998/Math/MathML"', "") and "https://" not in text
+        assert "<link" not in text and "@import" not in text
+        assert "\\frac" not in text and "\\begin" not in text and "$" not in text, page
+        assert "@media print" in text
+    key = (built / "canonical" / "key.html").read_text(encoding="utf-8")
+    assert key.count("<math") > 100 and "<mfrac>" in key and "<mtable>" in key
+
+
+def test_every_formula_converts_to_wellformed_mathml(built):
+    """Each <math> element of every page parses as XML (the MathML is well-formed)."""
+    count = 0
+    for page in built.rglob("*.html"):
+        for m in re.findall(r"<math.*?</math>", page.read_text(encoding="utf-8"), re.S):
+            etree.fromstring(m.replace("&nbsp;", "&#160;"))
+            count += 1
+    assert count > 500
+
+
+def test_a_real_browser_renders_every_formula(built, tmp_path):
+    """Headless Chromium loads the canonical key and a variant's question sheet: every
+    formula is laid out as MathML with a non-zero size, no raw TeX and no MathML error is
+    left; the screenshots are kept under build/browser/."""
+    for page, shot in ((built / "canonical" / "key.html", "canonical-key.png"),
+                       (built / "v001" / "questions.html", "v001-questions.png")):
+        figures = measure(page, tmp_path)
+        assert figures["count"] > 20, figures["count"]
+        assert figures["empty"] == 0, figures
+        assert all(d in ("math", "block math", "inline math") for d in figures["displays"]), figures
+        assert figures["merror"] == 0
+        assert figures["scripts"] == 1                     # the measuring script alone
+        assert "\\frac" not in figures["text"] and "\\begin" not in figures["text"]
+        screenshot(page, SHOTS / shot, tmp_path)
+
+
+def test_user_text_prints_literally(tmp_path):
+    exam = tmp_path / "hostile.toml"
+    exam.write_text(
+        f"title = '''Midterm {HOSTILE}'''\ncourse = '''{HOSTILE}'''\n"
+        f"instructions = '''Read {HOSTILE}'''\n"
+        "[[problems]]\nproblem = \"matrix_backprop\"\nlabel = \"Q<1>&\"\n", encoding="utf-8")
+    roster = tmp_path / "students.csv"
+    roster.write_text('id,name\ns1,"<script>alert(1)</script> O\'Hara & ""Co"""\n', encoding="utf-8")
+    out = tmp_path / "out"
+    status, _, err = run_cli("build", "--exam", exam, "--roster", roster, "--secret",
+                             tmp_path / "secret.key", "--out", out, "--formats", "html", "-q")
+    assert status == 0, err
+    pages = [out / "index.html", out / "students" / "s1" / "questions.html",
+             out / "students" / "s1" / "key.html"]
+    for page in pages:
+        source = page.read_text(encoding="utf-8")
+        assert "<script>" not in source and "&lt;script&gt;" in source
+        tree = etree.HTML(source)
+        assert not tree.xpath("//script")
+    figures = measure(out / "students" / "s1" / "questions.html", tmp_path)
+    assert figures["scripts"] == 1
+    assert HOSTILE in figures["text"]
+    assert "<script>alert(1)</script> O'Hara & \"Co\"" in figures["text"]
+    assert "Q<1>&" in figures["text"]
+    index = etree.HTML((out / "index.html").read_text(encoding="utf-8"))
+    assert "<script>alert(1)</script> O'Hara & \"Co\"" in "".join(index.xpath("//td/text()"))
+
+
+def _visible_text(page_source: str) -> str:
+    """A page's text as a reader sees it (MathML included: its characters)."""
+    tree = etree.HTML(page_source)
+    for style in tree.xpath("//style"):
+        style.getparent().remove(style)
+    text = " ".join(" ".join(tree.itertext()).split()).replace("\u2212", "-")
+    return re.sub(r"(?<![\w)\]]) ?- (?=\d)", " -", text)        # a sign stays on its number
+
+
+def test_question_pages_show_nothing_of_the_key(problems):
+    """The HTML question page of many variants of every problem: no answer value (nor a
+    mistake's), as in build.properties.leaked for the Markdown."""
+    from wsgen.build.properties import leaked
+    from wsgen.core.draw import draw_variant
+    from wsgen.formats.document import build_document
+    from wsgen.formats.html import render_html
+    from conftest import one_item_sheet
+    import wsgen.build.properties as properties
+
+    checked = 0
+    for problem_id, problem in sorted(problems.items()):
+        for seed in range(3):
+            variant = draw_variant(problem, problem.Options(), seed)
+            page = render_html(build_document(one_item_sheet(variant), "questions"))
+            text = _visible_text(page)
+            key = _visible_text(render_html(build_document(one_item_sheet(variant), "key")))
+            assert "Solution" not in text and "Solution" in key
+            # the property itself, with the HTML page's text in place of the Markdown
+            original = properties.render_one
+            properties.render_one = lambda v, kind, markup="md": text if kind == "questions" \
+                else original(v, kind, markup)
+            try:
+                found = leaked(variant)
+            finally:
+                properties.render_one = original
+            assert found == [], (problem_id, seed, found)
+            checked += 1
+    assert checked >= 30
+
+
+def test_same_seed_same_bytes(built, tmp_path):
+    again = tmp_path / "again"
+    status, _, err = run_cli("build", "--out", again, "--variants", "2", "--formats", "html",
+                             "--jobs", "1", "-q")
+    assert status == 0, err
+    for page in ("index.html", "canonical/key.html", "v002/questions.html", "v002/key.html"):
+        assert (again / page).read_bytes() == (built / page).read_bytes(), page
