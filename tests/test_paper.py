@@ -380,3 +380,22 @@ def test_breakable_marks_outer_operators_not_signs_or_groups():
                     r"\wsgenBinBreak{1}+ b\mathclose{\left.\vphantom{a + b}\right)}")
     # inside a matrix nothing is marked
     assert r"\wsgenBinBreak" not in breakable(r"\begin{bmatrix}a + b\\c - d\end{bmatrix}")
+
+
+def test_cover_and_space_in_html_and_markdown(tmp_path):
+    # The cover and the room to answer are document nodes: every format shows them its way.
+    folder = tmp_path / "h"
+    folder.mkdir()
+    exam = write_exam(folder, ONE.format(top='cover = true\npaper = "letter"\npledge = "No <notes> & no phones."',
+                                         space1='space = "half"', space2="space = 7"))
+    out = build(folder, exam, formats="md,html")
+    page = (out / "canonical" / "questions.html").read_text()
+    assert '<table class="marking">' in page and "<td>Q1</td><td>4</td>" in page
+    assert "<th>Total</th><th>10</th>" in page
+    assert "No &lt;notes&gt; &amp; no phones." in page
+    assert 'class="answer-space space-half"' in page and "min-height: 10.5em" in page  # 7 x 1.5em
+    assert "size: letter" in page
+    key = (out / "canonical" / "key.html").read_text()
+    assert "<table class=\"marking\">" not in key and "<div class=\"answer-space" not in key
+    md = (out / "canonical" / "questions.md").read_text()
+    assert "| Q1 | 4 | |" in md and "No \\<notes\\> &amp; no phones." in md
