@@ -274,6 +274,9 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
     if seed is not None:
         exam = dataclasses.replace(exam, master_seed=seed)
     students = load_roster(roster) if roster is not None else None
+    from .formats import get_format
+    for name in formats:
+        get_format(name).check_inputs(exam, students, exam_file, roster)
     plan = BuildPlan(exam=exam, variants=exam.variants if variants is None else variants,
                      formats=formats, students=students, key=key, duplex=duplex)
     with OutputFolder(out_dir) as folder:

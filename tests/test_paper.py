@@ -325,32 +325,75 @@ def test_space_after_each_question(tmp_path):
     pages = {}
     for name in ("none", "third", "half", "full"):
         out = layout(tmp_path, f"s-{name}", space1=f'space = "{name}"', space2=f'space = "{name}"')
-        pages[name] = len(PdfReader(out / "canonical" / "questions.pdf").pages)
-    assert pages["none"] <= pages["third"] <= pages["half"] <= pages["full"]
-    # "full" is a page of its own after each question, also after the last one
-    assert pages["full"] >= pages["none"] + 2
-    last = page_texts(layout(tmp_path, "last-full", space2='space = "full"') / "canonical" /
-                      "questions.pdf")[-1]
-    assert "Regularization" not in last and "Q2" not in last
+        pages[name] = page_texts(out / "canonical" / "questions.pdf")
+    assert len(pages["none"]) <= len(pages["third"]) <= len(pages["half"]) <= len(pages["full"])
+    # "full": the rest of the page is the room, and the next question starts a new page
+    assert len(pages["full"]) == 2 and "Q2." in pages["full"][1] and "Q2." not in pages["full"][0]
+    # the room follows the last question too: 45 lines after Q2 need a page of their own
+    short = layout(tmp_path, "last-none", space2='space = "none"')
+    tall = layout(tmp_path, "last-tall", space2="space = 45")
+    assert len(PdfReader(tall / "canonical" / "questions.pdf").pages) > \
+        len(PdfReader(short / "canonical" / "questions.pdf").pages)
+
+
+def test_a_long_marking_table_continues_on_the_next_page(tmp_path):
+    body = 'title = "Many"\ncover = true\n' + "".join(
+        f'[[problems]]\nlabel = "Question number {i} with a long label"\nproblem = "activations"\n'
+        f'points = {i}\nspace = "none"\n' for i in range(1, 41))
+    out = build(tmp_path, write_exam(tmp_path, body))
+    texts = page_texts(out / "canonical" / "questions.pdf")
+    # 1 + 2 + ... + 40 = 820 points; the table's rows reach the second page, with the total
+    assert "Question number 1 with a long label" in texts[0]
+    assert "Total" in texts[1] and "820" in texts[1] and "Question number 40" in texts[1]
+    found, sizes = words(out / "canonical" / "questions.pdf")
+    assert not [w for w in found if w[3] > sizes[w[0]][0] - 62.36 + 1]
+    # nothing of the table runs into the footer: every word above the footer's line
+    footer_top = {p: min(y0 for q, x0, y0, x1, y1, w in found if q == p and w == "Page") for p in (0, 1)}
+    assert all(y1 <= footer_top[p] for p, x0, y0, x1, y1, w in found if p in (0, 1) and w != "Page"
+               and not re.fullmatch(r"\d+|of", w))
+
+
+def test_running_head_stays_on_one_line(tmp_path):
+    folder = tmp_path / "rh"
+    folder.mkdir()
+    title = "Deep Learning (CS 4780/5780) — Final Examination, Fall Semester 2026, Section 3"
+    exam = write_exam(folder, ONE.format(top="", space1="", space2="").replace('"Layout"', f'"{title}"'))
+    roster = folder / "roster.csv"
+    roster.write_text("id,name\nmx-2026-00017,Maximilian Alexander von Hohenzollern-Sigmaringen\n")
+    out = folder / "out"
+    status, _, err = run_cli("build", "--exam", exam, "--out", out, "--quiet", "--formats", "pdf",
+                             "--roster", roster)
+    assert status == 0, err
+    found, _ = words(out / "students" / "mx-2026-00017" / "key.pdf")
+    head = [w for w in found if w[0] == 0 and w[4] < 55]          # above the 2.2 cm margin
+    assert len({round(w[4]) for w in head}) == 1, sorted({round(w[4]) for w in head})
+    text = " ".join(w[5] for w in head)
+    assert "Variant" not in text and text.count("mx-2026-00017") == 1 and "…" in text
 
 
 @pytest.mark.parametrize("field, value, message", [
     ("paper", '"a5"', "paper: expected one of 'a4', 'letter'"),
     ("cover", '"yes"', "cover: expected true or false"),
     ("pledge", "3", "pledge: expected a string"),
+    ("pledge", '"I promise."', "pledge: a pledge is printed on the cover page: add cover = true"),
+    ("title", '"  "', "title: must not be empty"),
+    ("id", '""', "id: must not be empty"),
 ])
 def test_bad_layout_fields_are_one_line_errors(tmp_path, field, value, message):
-    exam = write_exam(tmp_path, ONE.format(top=f"{field} = {value}", space1="", space2=""))
+    body = ONE.format(top=f"{field} = {value}", space1="", space2="")
+    if field == "title":
+        body = body.replace('title = "Layout"\n', "")
+    exam = write_exam(tmp_path, body)
     status, out, err = run_cli("build", "--exam", exam, "--out", tmp_path / "o", "--quiet")
     assert status == 2 and message in err and len(err.strip().splitlines()) == 1, err
-    assert f"{exam}:4:" in err
+    assert f"{exam}:{3 if field == 'title' else 4}:" in err     # the line of the field
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
 @pytest.mark.parametrize("value, message", [
     ('"quarter"', "problems[2].space: expected one of 'none', 'third', 'half', 'full' or a number of lines"),
-    ("61", "problems[2].space: expected 0 to 60 lines, got 61"),
-    ("-1", "problems[2].space: expected 0 to 60 lines, got -1"),
+    ("46", "problems[2].space: expected 0 to 45 lines, got 46"),
+    ("-1", "problems[2].space: expected 0 to 45 lines, got -1"),
     ("true", "problems[2].space: expected a string or an integer, got True"),
     ("1.5", "problems[2].space: expected a string or an integer, got 1.5"),
 ])
@@ -399,3 +442,23 @@ def test_cover_and_space_in_html_and_markdown(tmp_path):
     assert "<table class=\"marking\">" not in key and "<div class=\"answer-space" not in key
     md = (out / "canonical" / "questions.md").read_text()
     assert "| Q1 | 4 | |" in md and "No \\<notes\\> &amp; no phones." in md
+
+
+def test_text_the_pdf_fonts_lack_is_refused_naming_the_field(tmp_path):
+    # CJK and emoji are in no font of the PDF documents: the build refuses them before
+    # writing anything, instead of printing "?"; without pdf they are fine.
+    folder = tmp_path / "cjk"
+    folder.mkdir()
+    exam = write_exam(folder, ONE.format(top="", space1="", space2="").replace('"Layout"', '"考试 end"'))
+    status, _, err = run_cli("build", "--exam", exam, "--out", folder / "o", "--quiet", "--formats", "md,pdf")
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert f"{exam}: title: '考' (U+8003), '试' (U+8BD5) cannot be set in the PDF documents" in err
+    assert not (folder / "o").exists() or not [p for p in (folder / "o").iterdir() if not p.name.startswith(".")]
+    status, _, err = run_cli("build", "--exam", exam, "--out", folder / "m", "--quiet", "--formats", "md,html")
+    assert status == 0, err
+    plain = write_exam(folder, ONE.format(top="", space1="", space2=""), "plain.toml")
+    roster = folder / "roster.csv"
+    roster.write_text("id,name\nw1,王小明\n", encoding="utf-8")
+    status, _, err = run_cli("build", "--exam", plain, "--out", folder / "r", "--quiet", "--formats", "pdf",
+                             "--roster", roster)
+    assert status == 2 and f"{roster}: student 'w1': name: '王' (U+738B)" in err

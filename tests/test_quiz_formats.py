@@ -264,3 +264,21 @@ def test_question_text_holds_nothing_of_the_key(monkeypatch):
                 assert properties.leaked(item.variant) == [], (sheet.variant_id, item.label)
             checked += 1
     assert checked == 24
+
+
+def test_a_label_cannot_open_a_cloze_field_or_math(tmp_path):
+    # Moodle's cloze parser reads {1:NUMERICAL:=5} in a question's text as a graded field,
+    # and its MathJax filter typesets \( … \): a slot label is user text and must do neither.
+    exam = tmp_path / "exam.toml"
+    exam.write_text('title = "T"\n[[problems]]\nlabel = "Q{1:NUMERICAL:=5} \\\\(x\\\\) $$y$$"\n'
+                    'problem = "matrix_backprop"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    status, _, err = run_cli("build", "--exam", exam, "--out", out, "--quiet", "--formats", "moodle")
+    assert status == 0, err
+    root = etree.parse(str(out / "moodle.xml"), etree.XMLParser(resolve_entities=False))
+    for text in root.iterfind(".//question/questiontext/text"):
+        intro = text.text.split("</p>", 1)[0]
+        assert "{1:NUMERICAL" not in intro and "\\(" not in intro and "$$" not in intro, intro
+        assert 'class="tex2jax_ignore mathjax_ignore"' in intro
+        # the label still reads as written once the character references are decoded
+        assert "Q{1:NUMERICAL:=5} \\(x\\) $$y$$" in html.unescape(re.sub(r"<[^>]+>", "", intro))

@@ -11,7 +11,8 @@
     cover = true                           # a cover page on each question sheet (default
                                            # false): title, course, date, form, name and
                                            # student-id fields, instructions, marking table
-    pledge = "I will not use notes."       # optional text on the cover, with a signature line
+    pledge = "I will not use notes."       # optional text on the cover (cover = true),
+                                           # with a signature line
 
     [[problems]]
     label = "Q3"                           # optional; default Q1, Q2, …
@@ -22,7 +23,8 @@
                                            # 3 to 6 options (0 or absent: free answers)
     space = "half"                         # room to answer after the question on paper:
                                            # "none", "third" (default), "half", "full"
-                                           # (a page) or a number of lines (0 to 60)
+                                           # (the rest of the page; the next question
+                                           # starts a page) or a number of lines (0 to 45)
 
 Every error names the file, the line where it can be found, and the field.
 
@@ -55,7 +57,7 @@ _ITEM = {"label": str, "problem": str, "points": int, "options": dict, "multiple
          "space": (str, int)}
 PAPERS = ("a4", "letter")
 SPACES = ("none", "third", "half", "full")
-MAX_SPACE_LINES = 60
+MAX_SPACE_LINES = 45            # a page of A4 or letter holds about 48 lines
 MIN_OPTIONS, MAX_OPTIONS = 3, 6                # as core.distractors (not imported: no SymPy here)
 MAX_POINTS = 1000
 #: The longest value of each text field, in characters.
@@ -186,6 +188,11 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
         fail("variants", f"expected 0 to {MAX_VARIANTS}, got {variants}", "variants")
     if not data["problems"]:
         fail("problems", "at least one problem is needed", "problems")
+    for name in ("title", "id"):
+        if name in data and not data[name].strip():
+            fail(name, "must not be empty", name)
+    if data.get("pledge", "").strip() and not data.get("cover", False):
+        fail("pledge", "a pledge is printed on the cover page: add cover = true", "pledge")
     paper = data.get("paper", "a4")
     if paper not in PAPERS:
         fail("paper", f"expected one of {', '.join(map(repr, PAPERS))}, got {_short(paper)}", "paper")

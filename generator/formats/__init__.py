@@ -55,6 +55,10 @@ class Format:
         """An object with add(summary, data) and finish(), or None."""
         return None
 
+    def check_inputs(self, exam, students, exam_file, roster_file) -> None:
+        """Refuse, before anything is built, user text this format cannot show faithfully
+        (raise errors.UserError naming the file and field).  Default: anything goes."""
+
     def selftest(self, sheet, documents) -> None:
         """Render a sheet in memory and raise on any error (used when a problem loads)."""
         self.render(sheet, documents)

@@ -269,6 +269,11 @@ def common_mistakes(variant: Variant) -> Step | None:
     return Step(text="\n".join(lines), values=values)
 
 
+def _short(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def _space(sheet: Sheet, item) -> str | int:
     """The room after a question: its exam slot's `space` (matched by label)."""
     for slot in sheet.exam.items:
@@ -284,8 +289,9 @@ def build_document(sheet: Sheet, kind: str) -> Document:
     key = kind == "key"
     exam = sheet.exam
     student = "" if sheet.student is None else f"Student: {sheet.student.name} ({sheet.student.id})"
-    running = " · ".join(([f"{sheet.student.name} ({sheet.student.id})"] if sheet.student else [])
-                         + [f"Variant {sheet.variant_id}"])
+    # under a roster the variant is named by the student's id: the head names the student
+    running = (f"{_short(sheet.student.name, 40)} ({sheet.student.id})" if sheet.student
+               else f"Variant {sheet.variant_id}")
     if key:
         running += f" — {KEY_TITLE}"
     blocks: list = [Header(exam.title, KEY_TITLE if key else "", _facts(sheet), student,

@@ -8,6 +8,8 @@ Jinja's autoescape, the prose and formulas by formats.htmlmarkup.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote
@@ -56,7 +58,8 @@ def html_environment() -> jinja2.Environment:
         formula=lambda source, mode: Markup(html_math(source, False, mode)),
         value=lambda obj, mode: value_math(obj, mode),
         part_text=_part_text, answer=_answer, tex=tex,
-        urlpath=lambda folder: quote(str(folder), safe="/"))
+        urlpath=lambda folder: quote(str(folder), safe="/"),
+        paragraphs=lambda text: [p.strip() for p in re.split(r"\n\s*\n", str(text)) if p.strip()])
     env.globals.update(points_text=points_text)
     return env
 

@@ -144,6 +144,12 @@ def _typesettable(ch: str) -> bool:
     return _class(ch) != "none"
 
 
+def untypesettable(text: str) -> list[str]:
+    """The distinct characters of `text` that no font of the PDF documents has (CJK,
+    emoji, scripts beyond Latin, Greek and Cyrillic), in order of appearance."""
+    return list(dict.fromkeys(ch for ch in str(text) if not _typesettable(ch)))
+
+
 def _escape_t1(text: str) -> str:
     text = "".join(" " if ch == "\t" else ch if ch == "\n" or ch in _T1 else "?" for ch in text)
     out = str(escape_latex(text))

@@ -65,6 +65,15 @@ def _weights(fields: list[Field]) -> list[int]:
     return [w // divisor for w in weights]
 
 
+def user_html(text: str) -> str:
+    """User text (a slot label) inside a question's HTML: escaped, with braces and
+    backslashes as character references so that Moodle's cloze parser finds no field in
+    it, in a span that MathJax (versions 2 and 3) leaves alone."""
+    escaped = html_escape(text).replace("{", "&#123;").replace("}", "&#125;").replace(
+        "\\", "&#92;").replace("$", "&#36;")
+    return f'<span class="tex2jax_ignore mathjax_ignore">{escaped}</span>'
+
+
 def _cloze_html(fields: list[Field]) -> str:
     weights = _weights(fields)
     items = []
@@ -78,7 +87,7 @@ def question_element(exam, variant_id: str, slot, record: dict) -> etree._Elemen
     """One slot of one variant as a Moodle question."""
     fields = answer_fields(record, slot)
     name = f"{slot.label} {slot.title} — {variant_id}"
-    intro = f"<p><strong>{html_escape(slot.label)}. {html_escape(slot.title)}</strong></p>\n"
+    intro = f"<p><strong>{user_html(slot.label)}. {html_escape(slot.title)}</strong></p>\n"
     if len(fields) == 1 and fields[0].kind == "number" and len(slot.answers) == 1:
         kind = "numerical"
     elif len(fields) == 1 and fields[0].kind == "choice":

@@ -37,7 +37,7 @@ from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameO
 from ..errors import BuildError, UserError
 from ..exam.spec import Exam
 from . import Format, Rendered
-from .markup import TEX_UNICODE, escape_tex
+from .markup import TEX_UNICODE, escape_tex, untypesettable
 from .templating import render_document
 
 __all__ = ["PdfFormat", "TexError", "booklet_source", "tex_available"]
@@ -114,13 +114,14 @@ _MACROS = r"""
   \ifdim\dimexpr\ht\wsgenCellBox+\dp\wsgenCellBox\relax>1.1\baselineskip
     \vrule width0pt height\dimexpr\ht\wsgenCellBox+3pt\relax depth\dimexpr\dp\wsgenCellBox+3pt\relax
   \fi\box\wsgenCellBox}
-% Room to answer after a question: "none", "third", "half", "full" (a page of its own) or
-% a number of lines.  One unbreakable box: when it does not fit, it starts the next page.
+% Room to answer after a question: "none", "third", "half", "full" (the rest of the page,
+% at least half of one; the next question starts a new page) or a number of lines.  One
+% unbreakable box: when it does not fit, it starts the next page.
 \newcommand{\wsgenSpaceBox}[1]{\par\nointerlineskip\noindent\rule{0pt}{#1}\par}
 \expandafter\def\csname wsgenspace-none\endcsname{}
 \expandafter\def\csname wsgenspace-third\endcsname{\wsgenSpaceBox{.3\textheight}}
 \expandafter\def\csname wsgenspace-half\endcsname{\wsgenSpaceBox{.47\textheight}}
-\expandafter\def\csname wsgenspace-full\endcsname{\wsgenSpaceBox{\dimexpr\textheight-2\baselineskip\relax}}
+\expandafter\def\csname wsgenspace-full\endcsname{\wsgenSpaceBox{.45\textheight}\vfill\newpage}
 \newcommand{\wsgenAnswerSpace}[1]{\par\ifcsname wsgenspace-#1\endcsname
   \csname wsgenspace-#1\endcsname\else\ifnum#1>0 \wsgenSpaceBox{#1\baselineskip}\fi\fi}
 % The cover page of a question sheet (exam option `cover`).
@@ -128,12 +129,14 @@ _MACROS = r"""
 \newcommand{\wsgenCoverField}[2]{\par\medskip\noindent\makebox[2.6cm][l]{\textbf{#1:}}%
   \if\relax\detokenize{#2}\relax\rule[-3pt]{9cm}{0.4pt}\else #2\fi\par}
 \newcommand{\wsgenCoverInstructions}[1]{\par\bigskip\noindent\textbf{Instructions.} #1\par}
-\newcommand{\wsgenMarking}[2]{\par\bigskip\begin{center}\renewcommand{\arraystretch}{1.6}%
-  \begin{tabular}{|l|r|p{3cm}|}\hline
-  \textbf{Question} & \textbf{Points} & \textbf{Score}\\\hline\hline
+% The marking table continues on the next page when it is long (fixed column widths: the
+% same on every page in a single pass).
+\newcommand{\wsgenMarking}[2]{\par\bigskip{\renewcommand{\arraystretch}{1.6}%
+  \begin{longtable}{|p{.45\linewidth}|>{\raggedleft\arraybackslash}p{1.5cm}|p{3cm}|}\hline
+  \textbf{Question} & \textbf{Points} & \textbf{Score}\\\hline\hline\endhead
   #2\hline
   \textbf{Total} & \textbf{#1} & \\\hline
-  \end{tabular}\end{center}}
+  \end{longtable}}}
 \newcommand{\wsgenPledge}[1]{\par\bigskip\noindent #1\par\bigskip\bigskip\noindent
   \textbf{Signature:}\ \rule[-3pt]{8cm}{0.4pt}\par}
 \newenvironment{wsgenChoices}{\begin{enumerate}\renewcommand{\labelenumi}{\textbf{\Alph{enumi}.}}}{\end{enumerate}}
@@ -170,6 +173,16 @@ _MACROS = r"""
 """
 
 
+def shortened(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, with "…" when cut (the
+    running head has room for one line)."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1].rsplit(" ", 1)[0] if " " in text[:limit - 1] else text[:limit - 1]
+    return cut.rstrip(" ,;:—-") + "…"
+
+
 class TexError(BuildError):
     """pdflatex failed on a sheet; the message names the variant and exam slot where the
     log says it failed, the relevant log lines and the kept .tex.  Exit 3."""
@@ -195,12 +208,12 @@ def booklet_source(exam: Exam, bodies: Sequence[str]) -> str:
                    fontenc="T1",
                    inputenc=None, lmodern=True, textcomp=False, page_numbers=False,
                    geometry_options={"margin": "2.2cm", "headheight": "14pt"})
-    for package in ("amsmath", "amssymb", "array", "graphicx", "textcomp", "fancyhdr"):
+    for package in ("amsmath", "amssymb", "array", "longtable", "graphicx", "textcomp", "fancyhdr"):
         doc.packages.append(Package(package))
     for char, replacement in TEX_UNICODE.items():
         doc.preamble.append(NoEscape(rf"\DeclareUnicodeCharacter{{{ord(char):04X}}}{{{replacement}}}"))
     doc.preamble.append(NoEscape(_MACROS))
-    doc.preamble.append(NoEscape(r"\lhead{\small " + escape_tex(exam.title) + "}"))
+    doc.preamble.append(NoEscape(r"\lhead{\small " + escape_tex(shortened(exam.title, 60)) + "}"))
     doc.preamble.append(NoEscape(r"\rhead{\small \wsgenRunning}"))
     # "Page x of " ends where the stamped total begins (see \wsgenStamps)
     doc.preamble.append(NoEscape(r"\cfoot{\small\hspace*{1.8em}\makebox[0pt][r]{Page \thepage\ of\ }}"))
@@ -425,3 +438,20 @@ class PdfFormat(Format):
 
     def collector(self, build, staging):
         return _BookletCollector(build, staging)
+
+    def check_inputs(self, exam, students, exam_file, roster_file) -> None:
+        """User text with characters the PDF fonts lack is an error, not a "?" in print."""
+        fields = [(f"{exam_file}: {name}", getattr(exam, name))
+                  for name in ("title", "course", "date", "instructions", "pledge")]
+        fields += [(f"{exam_file}: problems[{i + 1}].label", item.label)
+                   for i, item in enumerate(exam.items)]
+        for student in students or ():
+            fields += [(f"{roster_file}: student {student.id!r}: name", student.name),
+                       (f"{roster_file}: student {student.id!r}: id", student.id)]
+        for where, text in fields:
+            bad = untypesettable(text)
+            if bad:
+                shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad[:3])
+                raise UserError(f"{where}: {shown} cannot be set in the PDF documents (their "
+                                "fonts cover Latin, Greek and Cyrillic); write it otherwise, or "
+                                "build without pdf in --formats")
