@@ -85,6 +85,41 @@ options = { m = 8, d = 3 }
 """
 
 
+#: Every shipped problem at the widest settings its ranges allow (the largest shapes, the
+#: most digits); a new problem must be added here.
+WIDEST = {
+    "activations": "points = 6, slope = 0.99, digits = 12",
+    "batch_norm": "m = 6, eps = 1",
+    "conv2d": "H = 6, W = 6, k = 3, stride = 1, padding = 1",
+    "logistic_regression": "m = 8, d = 3, digits = 12",
+    "matrix_backprop": "m = 6, n = 6, max_abs = 100, places = 3",
+    "max_pool": "H = 6, W = 6, size = 3, stride = 1",
+    "mlp_backprop": "n = 4, hidden = 4, outputs = 4, max_abs = 10, places = 2",
+    "optimizer_steps": "d = 3, T = 3, eps = 0.1",
+    "regularization": "rows = 4, cols = 4, digits = 12",
+    "softmax_cross_entropy": "K = 6, max_abs = 10, places = 2, digits = 12",
+    "style_transfer_loss": "n_C = 4, n_H = 2, n_W = 3, places = 2",
+    "triplet_loss": "dim = 4, max_abs = 10, places = 2",
+}
+
+
+@pytest.fixture(scope="module")
+def widest_build(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("paper-widest")
+    body = 'title = "Widest"\nseed = 5\nvariants = 1\n' + "".join(
+        f'[[problems]]\nproblem = "{pid}"\noptions = {{ {options} }}\n' for pid, options in WIDEST.items())
+    return build(folder, write_exam(folder, body))
+
+
+def test_widest_settings_fit_the_page(widest_build, problems):
+    assert set(WIDEST) >= set(problems), "add the new problem to WIDEST"
+    for pdf in (widest_build / "keys-booklet.pdf", widest_build / "questions-booklet.pdf"):
+        assert scaling_matrices(pdf) == [], pdf
+        found, sizes = words(pdf)
+        over = [(p + 1, w) for p, x0, y0, x1, y1, w in found if x1 > sizes[p][0] - 62.36 + 1]
+        assert over == [], (pdf, over[:8])
+
+
 @pytest.fixture(scope="module")
 def default_build(tmp_path_factory):
     folder = tmp_path_factory.mktemp("paper-default")

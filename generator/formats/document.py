@@ -12,9 +12,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import sympy as sp
+
 from ..core.distractors import SLIPS, choice_forms, distinct, option_shown, plain, shown_value
-from ..core.model import Answer, Part, Step, Variant
-from ..core.printing import float_value
+from ..core.model import Answer, Part, Step, Variant, Vector
+from ..core.printing import float_value, tex
+from .texbreak import visible_length
 from ..exam.spec import Sheet
 
 __all__ = ["CHOICE_LETTERS", "COMMON_MISTAKES", "Cover", "Document", "build_document", "choice_letter",
@@ -256,8 +259,16 @@ def common_mistakes(variant: Variant) -> Step | None:
                 values[key] = value
                 gives.append(f"${answer.label}$: $@{key}$")
                 continue
-            values[key] = option_shown(shown_value(value), answer.digits)
-            text = f"${answer.label} = @{key}$"
+            shown = option_shown(shown_value(value), answer.digits)
+            first = _first_entry_if_wide(shown)
+            if first is not None:          # a matrix too wide for a line of prose
+                index, entry = first
+                values[key] = entry
+                text = (f"$\\left({answer.label}\\right)_{{{index}}} = @{key}$ (entry {index}; "
+                        "the others are wrong the same way)")
+            else:
+                values[key] = shown
+                text = f"${answer.label} = @{key}$"
             option = forms[name].mistakes.get(mistake.id) if name in forms else None
             if option is not None:
                 text += f" (option {choice_letter(option)})"
@@ -267,6 +278,24 @@ def common_mistakes(variant: Variant) -> Step | None:
     if not lines:
         return None
     return Step(text="\n".join(lines), values=values)
+
+
+#: A vector or matrix in a mistake's line wider than this (rough characters, see
+#: formats.texbreak.visible_length) is shown by its first entry: prose cannot break it.
+WIDE_IN_PROSE = 40
+
+
+def _first_entry_if_wide(shown: Any):
+    """("1,1" or "1", the first entry as shown) of a matrix or vector (a ShownOption) too
+    wide for a line of prose, else None."""
+    value = getattr(shown, "value", None)
+    if not isinstance(value, (Vector, sp.MatrixBase)):
+        return None
+    if max(visible_length(row) for row in tex(shown).split(r"\\")) <= WIDE_IN_PROSE:
+        return None
+    if isinstance(value, Vector):
+        return "1", option_shown(value[0], shown.digits)
+    return ("1,1" if value.shape[1] > 1 else "1"), option_shown(value[0, 0], shown.digits)
 
 
 def _short(text: str, limit: int) -> str:

@@ -20,11 +20,10 @@ from functools import lru_cache
 
 import jinja2
 
-from ..core.model import Vector
 from ..core.printing import answer_tex, tex
 from .document import points_text
 from .markup import escape_markdown, escape_tex, fill_math, render_text
-from .texbreak import breakable, split_display
+from .texbreak import breakable, matrix_cells, relation_terms, split_display, visible_length
 
 __all__ = ["environment", "render_document"]
 
@@ -43,33 +42,39 @@ def _answer(answer) -> str:
     return answer_tex(answer.value, answer.digits)
 
 
-#: A vector or matrix answer whose columns' longest entries add up to more TeX than this
-#: is listed entry by entry on paper: a matrix cannot be broken across lines.
-WIDE_ANSWER = 150
-
-
-def _answer_lines(answer) -> list[str]:
-    """The displayed lines of an answer: `label = value`, or for a vector or matrix too wide
-    for a printed line, one `(label)_i = entry` line per entry."""
-    value = answer.value
-    if answer.kind in ("vector", "matrix") and (isinstance(value, Vector) or
-                                                hasattr(value, "tolist")):
-        rows = [[e] for e in value] if answer.kind == "vector" else value.tolist()
-        texts = [[tex(e) for e in row] for row in rows]
-        width = sum(max(len(row[j]) for row in texts) for j in range(len(texts[0])))
-        if width > WIDE_ANSWER:
-            lines = []
-            for i, row in enumerate(rows, start=1):
-                for j, entry in enumerate(row, start=1):
-                    index = str(i) if answer.kind == "vector" else f"{i},{j}"
-                    lines.append(rf"\left({answer.label}\right)_{{{index}}} = "
-                                 + answer_tex(entry, answer.digits))
-            return lines
-    return [f"{answer.label} = {_answer(answer)}"]
+#: The printed line, in the rough characters of `visible_length` (5.5 pt each at 11 pt,
+#: 470 pt of text width), and the room a matrix column's bracket and gap takes.
+LINE_CHARS, COLUMN_CHARS = 80, 2
 
 
 def _display(math: str) -> str:
+    """A displayed formula for the paper formats: ``\\wsgenDisplay{lhs}{rest}``, TeX breaks
+    it at its relation and operator signs when it is too long; a display whose terms are
+    all matrices of one shape, too wide for the line (a matrix cannot be broken), becomes
+    one display per entry, ``(lhs)_{i,j} = a_{ij} = b_{ij}``."""
     lhs, rest = split_display(math)
+    terms = relation_terms(rest) if lhs.strip() else None
+    cells = [matrix_cells(term) for _, term in terms] if terms else []
+    # leading terms that are not matrices (a formula: = \delta x^\top) stay on a first line
+    lead = next((k for k, c in enumerate(cells) if c is not None), len(cells))
+    matrices = cells[lead:]
+    if matrices and all(c is not None for c in matrices):
+        shapes = {(len(c), len(c[0])) for c in matrices}
+        if len(shapes) == 1 and visible_length(lhs) + max(
+                sum(max(visible_length(row[j]) for row in c) + COLUMN_CHARS for j in range(len(c[0])))
+                for c in matrices) > LINE_CHARS:
+            rows, cols = shapes.pop()
+            lines = []
+            if lead:
+                first = " ".join(f"{rel} {term}" for rel, term in terms[:lead])
+                lines.append(r"\wsgenDisplay{%s}{%s}" % (lhs, breakable(first)))
+            for i in range(rows):
+                for j in range(cols):
+                    index = f"{i + 1}" if cols == 1 else f"{i + 1},{j + 1}"
+                    entry = " ".join(f"{rel} {c[i][j]}" for (rel, _), c in zip(terms[lead:], matrices))
+                    lines.append(r"\wsgenDisplay{\left(%s\right)_{%s} }{%s}"
+                                 % (lhs.strip(), index, breakable(entry)))
+            return "\n".join(lines)
     return r"\wsgenDisplay{%s}{%s}" % (lhs, breakable(rest))
 
 
@@ -82,7 +87,7 @@ def environment(markup: str) -> jinja2.Environment:
     env.filters.update(text=lambda prose, values: render_text(prose, values, markup),
                        math=fill_math, answer=_answer, tex=tex, esc=_ESCAPE[markup])
     if markup == "tex":
-        env.filters.update(display=_display, breakable=breakable, answer_lines=_answer_lines)
+        env.filters.update(display=_display, breakable=breakable)
     env.globals.update(points_text=points_text)
     return env
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["breakable", "open_pairs", "split_display"]
+__all__ = ["breakable", "matrix_cells", "open_pairs", "relation_terms", "split_display",
+           "visible_length"]
 
 # A control word, a control symbol, or one character.
 _TOKEN = re.compile(r"\\[A-Za-z]+\*?|\\.|.", re.S)
@@ -31,6 +32,54 @@ _BINARY = {"+", "-", r"\cdot", r"\times", r"\pm", r"\mp"}
 _OPERAND_ENDS_NOT = _RELATIONS | _BINARY | {"(", "[", r"\{", ",", r"\left", r"\middle", "&",
                                             r"\\", r"\colon", ":", r"\qquad", r"\quad"}
 _SEPARATORS = {r"\qquad", r"\quad"}
+
+
+#: A fraction whose numerator is a sum longer than this (visible characters) is set as
+#: 1/denominator times the parenthesised sum in a display, so that it can break.
+LONG_NUMERATOR = 50
+
+
+def visible_length(tex: str) -> int:
+    """A rough width of TeX in characters: a command counts as one character, braces and
+    spaces as none, a fraction as its longer part."""
+    text = re.sub(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|mathopen|mathclose)\b", "", tex)
+    text = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}",
+                  lambda m: "x" * max(len(m.group(1)), len(m.group(2))), text)
+    text = re.sub(r"\\[A-Za-z]+", "x", text)
+    return len(re.sub(r"[{}\s^_]", "", text))
+
+
+def _groups(tokens: list[str], start: int, count: int):
+    """`count` brace groups from `start` (skipping spaces): ([tokens of each], next index),
+    or None when the tokens there are not brace groups."""
+    found, i = [], start
+    for _ in range(count):
+        while i < len(tokens) and tokens[i].isspace():
+            i += 1
+        if i >= len(tokens) or tokens[i] != "{":
+            return None
+        depth, j = 0, i
+        while j < len(tokens):
+            depth += tokens[j] == "{"
+            depth -= tokens[j] == "}"
+            if depth == 0:
+                break
+            j += 1
+        if depth:
+            return None
+        found.append(tokens[i + 1:j])
+        i = j + 1
+    return found, i
+
+
+def _has_outer_sum(tokens: list[str]) -> bool:
+    braces = 0
+    for k, tok in enumerate(tokens):
+        braces += tok == "{"
+        braces -= tok == "}"
+        if braces == 0 and tok in ("+", "-") and k > 0:
+            return True
+    return False
 
 
 class _Pair(NamedTuple):
@@ -108,6 +157,18 @@ def _rewrite(tokens: list[str], depth: int, marks: bool = True) -> str:
             previous = ")"
             i = after
             continue
+        if tok == r"\frac" and braces == 0 and envs == 0 and marks:
+            groups = _groups(tokens, i + 1, 2)
+            if groups is not None:
+                (num, den), after = groups
+                # a long sum over a short denominator: (1/den)(num), so that the sum can break
+                if visible_length("".join(num)) > LONG_NUMERATOR and _has_outer_sum(num):
+                    out.append(rf"\frac{{1}}{{{''.join(den)}}}" + rf"\mathopen{{\left(\vphantom{{{''.join(num)}}}\right.}}"
+                               + _rewrite(num, depth + 1, marks)
+                               + rf"\mathclose{{\left.\vphantom{{{''.join(num)}}}\right)}}")
+                    previous = ")"
+                    i = after
+                    continue
         if tok == "{":
             braces += 1
         elif tok == "}":
@@ -157,3 +218,61 @@ def split_display(text: str) -> tuple[str, str]:
                 return "".join(tokens[:i]), "".join(tokens[i:])
         i += 1
     return "", text
+
+
+def relation_terms(text: str) -> list[tuple[str, str]] | None:
+    """[(relation, term)] of a display's right-hand side that starts with a relation
+    (`= A \\approx B` gives [("=", "A"), ("\\approx", "B")]); None when it does not."""
+    tokens = _tokens(text.strip())
+    pairs = _top_level_pairs(tokens)
+    terms: list[tuple[str, list[str]]] = []
+    braces = envs = 0
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if i in pairs:
+            terms[-1][1].extend(tokens[i:pairs[i] + 1]) if terms else None
+            i = pairs[i] + 1
+            continue
+        if tok == "{":
+            braces += 1
+        elif tok == "}":
+            braces -= 1
+        elif tok == r"\begin":
+            envs += 1
+        elif tok == r"\end":
+            envs -= 1
+        if braces == 0 and envs == 0 and tok in _RELATIONS:
+            terms.append((tok, []))
+        elif not terms:
+            return None
+        else:
+            terms[-1][1].append(tok)
+        i += 1
+    return [(rel, "".join(body).strip()) for rel, body in terms]
+
+
+def matrix_cells(term: str) -> list[list[str]] | None:
+    """The cells of a term that is exactly one bmatrix, row by row; None otherwise."""
+    match = re.fullmatch(r"\\begin\{bmatrix\}(.*)\\end\{bmatrix\}", term.strip(), re.S)
+    if not match or r"\begin{bmatrix}" in match.group(1):
+        return None
+    return [[cell.strip() for cell in _split_outer(row, "&")]
+            for row in _split_outer(match.group(1), r"\\")]
+
+
+def _split_outer(text: str, separator: str) -> list[str]:
+    """`text` split at `separator` tokens outside braces and environments."""
+    parts, current, braces, envs = [], [], 0, 0
+    for tok in _tokens(text):
+        braces += tok == "{"
+        braces -= tok == "}"
+        envs += tok == r"\begin"
+        envs -= tok == r"\end"
+        if tok == separator and braces == 0 and envs == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(tok)
+    parts.append("".join(current))
+    return parts
