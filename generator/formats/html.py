@@ -21,6 +21,7 @@ from ..core.printing import answer_tex, tex
 from . import Format, Rendered
 from .document import points_text
 from .htmlmarkup import html_escape, html_math, html_text, value_math
+from .texbreak import display_lines, relation_terms, visible_length
 
 __all__ = ["HtmlFormat", "html_environment", "render_html", "render_blocks"]
 
@@ -42,9 +43,30 @@ def _part_text(part, mode: str) -> Markup:
     return Markup(f"<p>{label}</p>" + body)
 
 
+#: A displayed formula longer than this (rough characters, texbreak.visible_length) is set
+#: on several lines, one per relation sign: MathML in browsers does not break lines.
+HTML_LINE_CHARS = 90
+
+
+def display_html(source: str, mode: str) -> Markup:
+    """A filled displayed formula as HTML: one block, or for a long one a line per relation
+    sign (continuations indented) and for a too-wide matrix one line per entry."""
+    blocks = []
+    for lhs, rest in display_lines(source):
+        terms = relation_terms(rest) if lhs.strip() else None
+        if not terms or len(terms) < 2 or visible_length(lhs + rest) <= HTML_LINE_CHARS:
+            blocks.append(html_math(lhs + rest, True, mode))
+            continue
+        rel, term = terms[0]
+        blocks.append(html_math(f"{lhs} {rel} {term}", True, mode))
+        blocks += ['<div class="continued">' + html_math(f"{rel} {term}", True, mode) + "</div>"
+                   for rel, term in terms[1:]]
+    return Markup("\n".join(blocks))
+
+
 def _display(line: str, values, mode: str) -> Markup:
     from .markup import fill_math
-    return Markup(html_math(fill_math(line, values), True, mode))
+    return display_html(fill_math(line, values), mode)
 
 
 @lru_cache(maxsize=None)
@@ -56,6 +78,7 @@ def html_environment() -> jinja2.Environment:
         text=lambda prose, values, mode: html_text(prose, values, mode),
         display=_display,
         formula=lambda source, mode: Markup(html_math(source, False, mode)),
+        display_formula=display_html,
         value=lambda obj, mode: value_math(obj, mode),
         part_text=_part_text, answer=_answer, tex=tex,
         urlpath=lambda folder: quote(str(folder), safe="/"),

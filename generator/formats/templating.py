@@ -23,7 +23,7 @@ import jinja2
 from ..core.printing import answer_tex, tex
 from .document import points_text
 from .markup import escape_markdown, escape_tex, fill_math, render_text
-from .texbreak import breakable, matrix_cells, relation_terms, split_display, visible_length
+from .texbreak import breakable, display_lines
 
 __all__ = ["environment", "render_document"]
 
@@ -42,40 +42,12 @@ def _answer(answer) -> str:
     return answer_tex(answer.value, answer.digits)
 
 
-#: The printed line, in the rough characters of `visible_length` (5.5 pt each at 11 pt,
-#: 470 pt of text width), and the room a matrix column's bracket and gap takes.
-LINE_CHARS, COLUMN_CHARS = 80, 2
-
-
 def _display(math: str) -> str:
-    """A displayed formula for the paper formats: ``\\wsgenDisplay{lhs}{rest}``, TeX breaks
-    it at its relation and operator signs when it is too long; a display whose terms are
-    all matrices of one shape, too wide for the line (a matrix cannot be broken), becomes
-    one display per entry, ``(lhs)_{i,j} = a_{ij} = b_{ij}``."""
-    lhs, rest = split_display(math)
-    terms = relation_terms(rest) if lhs.strip() else None
-    cells = [matrix_cells(term) for _, term in terms] if terms else []
-    # leading terms that are not matrices (a formula: = \delta x^\top) stay on a first line
-    lead = next((k for k, c in enumerate(cells) if c is not None), len(cells))
-    matrices = cells[lead:]
-    if matrices and all(c is not None for c in matrices):
-        shapes = {(len(c), len(c[0])) for c in matrices}
-        if len(shapes) == 1 and visible_length(lhs) + max(
-                sum(max(visible_length(row[j]) for row in c) + COLUMN_CHARS for j in range(len(c[0])))
-                for c in matrices) > LINE_CHARS:
-            rows, cols = shapes.pop()
-            lines = []
-            if lead:
-                first = " ".join(f"{rel} {term}" for rel, term in terms[:lead])
-                lines.append(r"\wsgenDisplay{%s}{%s}" % (lhs, breakable(first)))
-            for i in range(rows):
-                for j in range(cols):
-                    index = f"{i + 1}" if cols == 1 else f"{i + 1},{j + 1}"
-                    entry = " ".join(f"{rel} {c[i][j]}" for (rel, _), c in zip(terms[lead:], matrices))
-                    lines.append(r"\wsgenDisplay{\left(%s\right)_{%s} }{%s}"
-                                 % (lhs.strip(), index, breakable(entry)))
-            return "\n".join(lines)
-    return r"\wsgenDisplay{%s}{%s}" % (lhs, breakable(rest))
+    """A displayed formula for the paper formats: one ``\\wsgenDisplay{lhs}{rest}`` per line
+    of `texbreak.display_lines` (TeX breaks each at its relation and operator signs when
+    it is too long; a too-wide matrix display comes as one line per entry)."""
+    return "\n".join(r"\wsgenDisplay{%s}{%s}" % (lhs, breakable(rest))
+                     for lhs, rest in display_lines(math))
 
 
 @lru_cache(maxsize=None)

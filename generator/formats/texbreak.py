@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["breakable", "matrix_cells", "open_pairs", "relation_terms", "split_display",
+__all__ = ["breakable", "display_lines", "matrix_cells", "open_pairs", "relation_terms", "split_display",
            "visible_length"]
 
 # A control word, a control symbol, or one character.
@@ -276,3 +276,36 @@ def _split_outer(text: str, separator: str) -> list[str]:
             current.append(tok)
     parts.append("".join(current))
     return parts
+
+
+#: The printed line, in the rough characters of `visible_length` (5.5 pt each at 11 pt,
+#: 470 pt of text width), and the room a matrix column's bracket and gap takes.
+LINE_CHARS, COLUMN_CHARS = 80, 2
+
+
+def display_lines(math: str) -> list[tuple[str, str]]:
+    """A displayed formula as [(left-hand side, rest)], usually one pair.  A display whose
+    terms after its leading formulas are all matrices of one shape, too wide for a line (a
+    matrix cannot be broken), becomes a first line with the formulas and one line per
+    entry, ``(lhs)_{i,j} = a_{ij} = b_{ij}``."""
+    lhs, rest = split_display(math)
+    terms = relation_terms(rest) if lhs.strip() else None
+    cells = [matrix_cells(term) for _, term in terms] if terms else []
+    lead = next((k for k, c in enumerate(cells) if c is not None), len(cells))
+    matrices = cells[lead:]
+    if not matrices or any(c is None for c in matrices):
+        return [(lhs, rest)]
+    shapes = {(len(c), len(c[0])) for c in matrices}
+    width = visible_length(lhs) + max(
+        sum(max(visible_length(row[j]) for row in c) + COLUMN_CHARS for j in range(len(c[0])))
+        for c in matrices)
+    if len(shapes) != 1 or width <= LINE_CHARS:
+        return [(lhs, rest)]
+    rows, cols = shapes.pop()
+    lines = [(lhs, " ".join(f"{rel} {term}" for rel, term in terms[:lead]))] if lead else []
+    for i in range(rows):
+        for j in range(cols):
+            index = f"{i + 1}" if cols == 1 else f"{i + 1},{j + 1}"
+            entry = " ".join(f"{rel} {c[i][j]}" for (rel, _), c in zip(terms[lead:], matrices))
+            lines.append((rf"\left({lhs.strip()}\right)_{{{index}}} ", entry))
+    return lines
