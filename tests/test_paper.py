@@ -100,6 +100,8 @@ WIDEST = {
     "softmax_cross_entropy": "K = 6, max_abs = 10, places = 2, digits = 12",
     "style_transfer_loss": "n_C = 4, n_H = 2, n_W = 3, places = 2",
     "triplet_loss": "dim = 4, max_abs = 10, places = 2",
+    "attention": "n = 3, d = 3, d_v = 3",
+    "rnn_step": "T = 3, n = 2, hidden = 3",
 }
 
 

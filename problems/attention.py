@@ -1,0 +1,494 @@
+"""Scaled dot-product attention: S = QKᵀ/√d, A = softmax of each row of S, O = AV, and the
+backward pass for an upstream gradient G = ∂L/∂O: ∂L/∂V = AᵀG, ∂L/∂A = GVᵀ, and ∂L/∂S through
+the row-wise softmax Jacobian."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+import sympy as sp
+from mpmath.libmp import prec_to_dps
+
+from wsgen import (Answer, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
+                   WithDecimal, as_float, assert_close, derive_once, derived, exact_matrix,
+                   numeric_gradient, option, register, shown_dot, shown_matrix, verified)
+
+#: The formulas SymPy derives or verifies (see `shape_formulas` and `softmax_formulas`).
+DERIVED = ("S = QK^T/sqrt(d)", "dL/dV", "dL/dA", "dL/dV = A^T G", "dL/dA = G V^T",
+           "dA_ij/dS_ik", "row Jacobian = diag(a) - a a^T", "dL/dS = A o (dL/dA - r)")
+
+
+# --- values the key defines once and then names ----------------------------------------------
+
+class Defined(sp.Function):
+    """A value the key defines in one step and refers to by name afterwards (the row sum
+    σ₁, say).  In TeX it prints as its name; its exact string (JSON, answers.csv) is its full
+    closed form, and it evaluates as that closed form: answers stay exact while the key
+    stays short.  One subclass per name (`defined`), so equal values with different names
+    stay different."""
+    nargs = 1
+    tex_name = ""
+
+    def _wsgen_latex(self, printer, exp=None, **kwargs):
+        return self.tex_name if exp is None else "%s^{%s}" % (self.tex_name, exp)
+
+    def _sympystr(self, printer, **kwargs):
+        key = (self, printer._settings.get("order"))
+        text = _STRINGS.get(key)
+        if text is None:
+            if len(_STRINGS) > 4096:
+                _STRINGS.clear()
+            text = _STRINGS[key] = "(" + printer._print(self.args[0]) + ")"
+        return text
+
+    def _eval_evalf(self, prec):
+        return sp.Float._new(_value(self, prec)._mpf_, prec)
+
+
+_STRINGS: dict = {}     # a name's exact string, printed once (it recurs in many answers)
+
+
+_FUNCTIONS = {sp.tanh: mpmath.tanh, sp.exp: mpmath.exp}
+
+
+@lru_cache(maxsize=4096)
+def _value(node, prec):
+    """A named value in mpmath, `prec` bits plus guard bits, cached: named values recur
+    throughout the later ones (SymPy's own evalf would evaluate them again each time)."""
+    with mpmath.workprec(prec + 30):
+        return +_mp(node.args[0], prec)
+
+
+def _mp(e, prec):
+    if isinstance(e, Defined):
+        return _value(e, prec)
+    if isinstance(e, sp.Rational):
+        return mpmath.mpf(int(e.p)) / int(e.q)
+    if isinstance(e, sp.Add):
+        return mpmath.fsum(_mp(a, prec) for a in e.args)
+    if isinstance(e, sp.Mul):
+        return mpmath.fprod(_mp(a, prec) for a in e.args)
+    if isinstance(e, sp.Pow):
+        base, exp = e.args
+        if isinstance(exp, sp.Integer):
+            return _mp(base, prec) ** int(exp)
+        return mpmath.power(_mp(base, prec), _mp(exp, prec))
+    if e is sp.E:
+        return mpmath.e
+    function = _FUNCTIONS.get(e.func)
+    if function is not None:
+        return function(_mp(e.args[0], prec))
+    return mpmath.mpf(sp.N(e, prec_to_dps(prec) + 10)._mpf_)
+
+
+_NAMES: dict[str, type] = {}
+
+
+def defined(tex_name: str, value) -> sp.Expr:
+    """`value` shown as `tex_name`.  A rational, or a rational multiple of one named value,
+    needs no name of its own: it is returned as it is (so that such values still cancel
+    exactly, e.g. δ − δ = 0)."""
+    value = sp.sympify(value)
+    coeff, rest = value.as_coeff_Mul()
+    if isinstance(value, sp.Rational) or isinstance(rest, Defined):
+        return value
+    cls = _NAMES.get(tex_name)
+    if cls is None:
+        # the class name depends on the name alone (SymPy orders the terms of a sum by it, so
+        # the key's text must not depend on which names a process met first), and sorts as
+        # the names do: h_{1,1} before h_{1,2}
+        ident = re.sub(r"\W", "_", tex_name)
+        cls = _NAMES[tex_name] = type(f"Defined_{ident}", (Defined,),
+                                      {"tex_name": tex_name, "__module__": __name__})
+    return cls(value)
+
+
+# --- the forms the key states; `*_formulas` check them against SymPy, `solve` evaluates them --
+
+def scores(Q, K, d):
+    """S_ij = (Σ_k Q_ik K_jk) / √d: row i of Q against row j of K."""
+    n = Q.shape[0]
+    return sp.Matrix(n, K.shape[0], lambda i, j: sp.Add(*[Q[i, k] * K[j, k]
+                                                        for k in range(Q.shape[1])]) / sp.sqrt(d))
+
+
+def row_softmax(S, total=lambda i, terms: sp.Add(*terms)):
+    """A_ij = e^{S_ij} / Σ_k e^{S_ik}.  `solve` passes a `total` that names the row sums."""
+    rows, cols = S.shape
+    out = []
+    for i in range(rows):
+        exps = [sp.exp(S[i, j]) for j in range(cols)]
+        s = total(i, exps)
+        out.append([e / s for e in exps])
+    return sp.Matrix(out)
+
+
+def row_jacobian(a):
+    """∂a_j/∂s_k = a_j (δ_jk − a_k) for a = softmax(s): diag(a) − a aᵀ."""
+    n = len(a)
+    return sp.Matrix(n, n, lambda j, k: a[j] * ((1 if j == k else 0) - a[k]))
+
+
+def _product(X, Y):
+    """X Y entry by entry, as Python sums: SymPy's matrix product converts every closed form
+    to a domain element first, which is many times slower for a few entries.  Matrix
+    expressions (the derivation's MatrixSymbols) multiply as themselves."""
+    if not isinstance(X, sp.MatrixBase) or not isinstance(Y, sp.MatrixBase):
+        return X * Y
+    x, y = X.tolist(), Y.tolist()
+    return sp.ImmutableMatrix(len(x), len(y[0]), lambda i, j: sp.Add(
+        *[x[i][k] * y[k][j] for k in range(len(y))]))
+
+
+def grad_V(A, G):
+    """∂L/∂V = Aᵀ G."""
+    return _product(A.T, G)
+
+
+def grad_A(G, V):
+    """∂L/∂A = G Vᵀ."""
+    return _product(G, V.T)
+
+
+def grad_S(A, dA, rowsum=None):
+    """∂L/∂S_ij = A_ij (∂L/∂A_ij − r_i), r_i = Σ_k A_ik ∂L/∂A_ik (`rowsum` may name r_i)."""
+    n, m = A.shape
+    r = [sp.Add(*[A[i, k] * dA[i, k] for k in range(m)]) for i in range(n)] \
+        if rowsum is None else rowsum
+    return sp.Matrix(n, m, lambda i, j: A[i, j] * (dA[i, j] - r[i]))
+
+
+def _vanishes(s, e):
+    """A test that a difference vanishes: s_k = log e_k (e_k > 0), so every e^{s_k} is rational
+    in the e_k."""
+    to_e = {sk: sp.log(ek) for sk, ek in zip(s, e)}
+
+    def zero(expr):
+        d = sp.expand(expr.xreplace(to_e), power_exp=True)
+        return sp.cancel(sp.together(sp.powsimp(d))) == 0
+    return zero
+
+
+def softmax_formulas(n: int) -> dict:
+    """For n symbolic scores: SymPy's Jacobian of the explicit softmax of one row, checked
+    entry by entry against diag(a) − aaᵀ; and ∂L/∂S of L = Σ_ij (∂L/∂A)_ij A_ij(S), SymPy
+    differentiating the row softmax of a symbolic n × n matrix, checked against the key's
+    A ∘ (∂L/∂A − r)."""
+    s = sp.symbols(f"s_1:{n + 1}", real=True)
+    e = sp.symbols(f"e_1:{n + 1}", positive=True)
+    a = list(row_softmax(sp.Matrix([list(s)])))
+    J = sp.Matrix(n, n, lambda j, k: sp.diff(a[j], s[k]))
+    d11, d12 = derived(J[0, 0], name="dA_ij/dS_ik"), derived(J[0, 1], name="dA_ij/dS_ik")
+    verified(J, row_jacobian(a), name="row Jacobian = diag(a) - a a^T", zero=_vanishes(s, e))
+    S = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"S_{i + 1}{j + 1}", real=True))
+    E = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"e_{i + 1}{j + 1}", positive=True))
+    dA = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"g_{i + 1}{j + 1}", real=True))
+    A = row_softmax(S)
+    L = sp.Add(*[dA[i, j] * A[i, j] for i in range(n) for j in range(n)])
+    direct = sp.Matrix(n, n, lambda i, j: sp.diff(L, S[i, j]))
+    verified(direct, grad_S(A, dA), name="dL/dS = A o (dL/dA - r)",
+             zero=_vanishes(list(S), list(E)))
+    return {"d11": d11, "d12": d12}
+
+
+def shape_formulas(n: int, d: int, dv: int) -> dict:
+    """The scores for this shape entry by entry against QKᵀ/√d, and SymPy's matrix calculus
+    for L = tr(Gᵀ A V), the scalar whose gradient with respect to O = AV is G."""
+    Q, K = sp.MatrixSymbol("Q", n, d), sp.MatrixSymbol("K", n, d)
+    verified(sp.ImmutableMatrix((Q * K.T).as_explicit()) / sp.sqrt(d),
+             scores(Q.as_explicit(), K.as_explicit(), d), name="S = QK^T/sqrt(d)")
+    A, V = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("V", n, dv)
+    G = sp.MatrixSymbol("G", n, dv)
+    L = sp.Trace(G.T * A * V)
+    dV = derived(L.diff(V), name="dL/dV")
+    dA = derived(L.diff(A), name="dL/dA")
+    verified(dV, grad_V(A, G), name="dL/dV = A^T G")
+    verified(dA, grad_A(G, V), name="dL/dA = G V^T")
+    return {"dV": dV, "dA": dA}
+
+
+@dataclass(frozen=True)
+class Options:
+    n: int = option(2, 2, 3)                   # query and key positions
+    d: int = option(2, 1, 3)                   # dimension of queries and keys
+    d_v: int = option(1, 1, 3)                 # dimension of values
+
+
+@dataclass(frozen=True)
+class Params:
+    Q: sp.ImmutableMatrix
+    K: sp.ImmutableMatrix
+    V: sp.ImmutableMatrix
+    G: sp.ImmutableMatrix
+
+
+def _rows(M) -> list[list]:
+    return M.tolist()
+
+
+def _forward(Q, K, V, d, normalise_rows=True, scale=True, tag=""):
+    """S, A and O by a student's method (the mistakes).  The sums of the exponentials are
+    named values too (never shown: a mistake's values print rounded), so that each one's
+    exact string is printed once, not once per entry that holds it."""
+    S = scores(Q, K, d) if scale else scores(Q, K, 1)
+    name = lambda i, terms: defined(rf"\sigma^{{{tag}}}_{{{i + 1}}}", sp.Add(*terms))
+    if normalise_rows:
+        A = row_softmax(S, total=name)
+    else:
+        A = row_softmax(S.T, total=name).T
+    return sp.ImmutableMatrix(S), sp.ImmutableMatrix(A), _product(A, V)
+
+
+@register
+class Attention(Problem):
+    id = "attention"
+    title = "Scaled dot-product attention: forward pass and backpropagation through the softmax"
+    Options = Options
+    Params = Params
+
+    def canonical(self, options):
+        if (options.n, options.d, options.d_v) != (2, 2, 1):
+            raise NoCanonical("the canonical variant has n = 2, d = 2 and d_v = 1")
+        return Params(Q=exact_matrix([["1", "0"], ["0", "1"]]),
+                      K=exact_matrix([["1", "1"], ["0", "-1"]]),
+                      V=exact_matrix([["1"], ["-1"]]),
+                      G=exact_matrix([["1"], ["0.5"]]))
+
+    def generate(self, rng, options):
+        n, d, dv = options.n, options.d, options.d_v
+        draw = lambda rows, cols, low, high: exact_matrix(
+            rng.decimals(rows * cols, low, high, 1, nonzero=False), (rows, cols))
+        Q, K = draw(n, d, -1, 1), draw(n, d, -1, 1)
+        V, G = draw(n, dv, -1, 1), draw(n, dv, -1, 1)
+        QK = _product(Q, K.T)
+        if any(len(set(row)) == 1 for row in QK.tolist()):
+            raise Redraw("a row of QKᵀ is constant: that query attends uniformly")
+        if all(v == 0 for v in G) or all(v == 0 for v in V):
+            raise Redraw("G or V is zero: every gradient vanishes")
+        dA = grad_A(G, V)
+        if any(len(set(row)) == 1 for row in dA.tolist()):
+            raise Redraw("a row of GVᵀ is constant: that row of ∂L/∂S vanishes")
+        return Params(Q=Q, K=K, V=V, G=G)
+
+    def statement(self, params, options):
+        n, d, dv = params.Q.rows, params.Q.cols, params.V.cols
+        I = sp.Integer
+        return (
+            Step(text="An attention layer has $n = @n$ query positions and $n$ key positions, "
+                      "queries and keys of dimension $d = @d$ and values of dimension "
+                      "$d_v = @dv$. It computes the scores $S = \\frac{QK^\\top}{\\sqrt{d}}$, "
+                      "the attention weights $A = \\mathrm{softmax}(S)$ applied to each row "
+                      "of $S$ ($A_{ij} = e^{S_{ij}} / \\sum_k e^{S_{ik}}$), and the output "
+                      "$O = AV$. The numbers are $Q = @Q$, $K = @K$ and $V = @V$, and the "
+                      "gradient of the loss with respect to the output is "
+                      "$G = \\partial L / \\partial O = @G$.",
+                 values={"n": I(n), "d": I(d), "dv": I(dv), "Q": params.Q, "K": params.K,
+                         "V": params.V, "G": params.G}),
+            Part("(a)", "Compute $S$, $A$ and $O$ (exact values, with decimals)."),
+            Part("(b)", "Derive $\\partial L / \\partial V$ and $\\partial L / \\partial A$ "
+                        "in matrix form with their shapes, and evaluate them."),
+            Part("(c)", "Derive $\\partial L / \\partial S$ through the softmax of each row "
+                        "(its Jacobian), and evaluate it."),
+        )
+
+    def solve(self, params, options):
+        Q, K, V, G = params.Q, params.K, params.V, params.G
+        n, d, dv = Q.rows, Q.cols, V.cols
+        I = sp.Integer
+        facts = derive_once((self.id, n, d, dv), lambda: shape_formulas(n, d, dv))
+        soft = derive_once((self.id, "softmax", n), lambda: softmax_formulas(n))
+        approx = lambda v: WithDecimal(v, 4)
+
+        # (a) scores: the dot products as written, then the exact S (scores(), as verified)
+        qk = shown_matrix([[shown_dot(_rows(Q)[i], _rows(K)[j]) for j in range(n)]
+                           for i in range(n)])
+        S = sp.ImmutableMatrix(scores(Q, K, d))
+        E = sp.ImmutableMatrix(n, n, lambda i, j: sp.exp(S[i, j]))
+        sums = {}
+
+        def named_total(i, terms):
+            sums[i] = defined(rf"\sigma_{{{i + 1}}}", sp.Add(*terms))
+            return sums[i]
+        A = sp.ImmutableMatrix(row_softmax(S, total=named_total))
+        # O_il = (Σ_j V_jl e^{S_ij}) / σ_i: one fraction per entry
+        O = sp.ImmutableMatrix(n, dv, lambda i, l: sp.Add(*[V[j, l] * E[i, j] for j in range(n)])
+                               / sums[i])
+        dV = sp.ImmutableMatrix(grad_V(A, G))
+        dA_shown = shown_matrix([[shown_dot(_rows(G)[i], _rows(V)[j]) for j in range(n)]
+                                 for i in range(n)])
+        dA = sp.ImmutableMatrix(grad_A(G, V))
+        r = [defined(rf"r_{{{i + 1}}}", sp.Add(*[dA[i, k] * E[i, k] for k in range(n)]) / sums[i])
+             for i in range(n)]
+        dS = sp.ImmutableMatrix(grad_S(A, dA, rowsum=r))
+
+        scale_text = ("With $d = 1$ the scale $\\sqrt{d}$ is 1." if d == 1 else
+                      "Dividing by $\\sqrt{d}$ keeps the scores' spread from growing with "
+                      "the dimension (a sum of $d$ products), which would saturate the softmax.")
+        scores_step = Step(
+            title="(a) Scores",
+            text="Entry $(i, j)$ of $QK^\\top$ is the dot product of query $i$ (row $i$ of "
+                 "$Q$) with key $j$ (row $j$ of $K$). " + scale_text,
+            math=(r"QK^\top = @qks = @qk",
+                  r"S = \frac{QK^\top}{\sqrt{@d}} = @S"),
+            values={"qks": qk, "qk": qk.value, "d": I(d), "S": approx(S)})
+        sum_lines = [rf"\sigma_{{{i + 1}}} = \sum_k e^{{S_{{{i + 1}k}}}} = @s{i}"
+                     for i in range(n)]
+        softmax_step = Step(
+            title="(a) Softmax of each row",
+            text="Exponentiate every score; $\\sigma_i$ is the sum of row $i$, and row $i$ of "
+                 "$A$ is row $i$ divided by $\\sigma_i$: each row of $A$ is a probability "
+                 "distribution over the keys (positive, adding up to 1), one per query. The "
+                 "$\\sigma_i$ keep their names below; their exact values are the sums shown.",
+            math=(r"e^{S} = @E", *sum_lines, r"A = @A"),
+            values={"E": approx(E), "A": approx(A),
+                    **{f"s{i}": approx(sums[i].args[0]) for i in range(n)}})
+        output_step = Step(
+            title="(a) Output",
+            text="Row $i$ of $O$ is the average of the rows of $V$ weighted by row $i$ of $A$: "
+                 "$O_{il} = \\sum_j A_{ij} V_{jl} = \\frac{1}{\\sigma_i} \\sum_j e^{S_{ij}} "
+                 "V_{jl}$.",
+            math=(r"O = AV = @O",),
+            values={"O": approx(O)})
+        back_rule = Step(
+            title="(b) Back through O = AV",
+            text="$L$ depends on $V$ and $A$ only through $O$, and $\\partial L/\\partial O = "
+                 "G$, so $L$ changes as $\\mathrm{tr}(G^\\top A V)$ to first order. SymPy's "
+                 "matrix calculus gives its gradients; entry by entry, "
+                 "$\\partial L/\\partial V_{jl} = \\sum_i A_{ij} G_{il}$ (a value row $j$ "
+                 "collects the gradient of every query that attends to it, hence $A^\\top$) "
+                 "and $\\partial L/\\partial A_{ij} = \\sum_l G_{il} V_{jl}$.",
+            math=(r"\frac{\partial L}{\partial V} = @dVf,\qquad (@n \times @n)(@n \times @dv)"
+                  r" = @n \times @dv",
+                  r"\frac{\partial L}{\partial A} = @dAf,\qquad (@n \times @dv)(@dv \times @n)"
+                  r" = @n \times @n"),
+            values={"dVf": facts["dV"], "dAf": facts["dA"], "n": I(n), "dv": I(dv)})
+        back_numbers = Step(
+            title="(b) Substituting the numbers",
+            math=(r"\frac{\partial L}{\partial V} = A^\top G = @dV",
+                  r"\frac{\partial L}{\partial A} = G V^\top = @dAs = @dA"),
+            values={"dV": approx(dV), "dAs": dA_shown, "dA": dA})
+        jac_step = Step(
+            title="(c) Through the softmax of each row",
+            text="Row $i$ of $A$ depends only on row $i$ of $S$, and on every entry of it "
+                 "through $\\sigma_i$. SymPy differentiates the explicit softmax of a row "
+                 "($@n$ symbolic scores): e.g. $\\frac{\\partial A_{i1}}{\\partial S_{i1}} = @d11$ "
+                 "and $\\frac{\\partial A_{i1}}{\\partial S_{i2}} = @d12$, which is "
+                 "$A_{ij}(\\delta_{jk} - A_{ik})$. The chain rule sums over the entries of the "
+                 "row; the term $-A_{ij} r_i$ is the path through $\\sigma_i$ (SymPy confirms the "
+                 "result for a symbolic $@n \\times @n$ matrix $S$ and any $\\partial L/\\partial A$).",
+            math=(r"\frac{\partial A_{ij}}{\partial S_{ik}} = A_{ij}(\delta_{jk} - A_{ik}),\qquad "
+                  r"\frac{\partial A_{ij}}{\partial S_{i'k}} = 0 \text{ for } i' \ne i",
+                  r"\frac{\partial L}{\partial S_{ik}} = \sum_j \frac{\partial L}{\partial A_{ij}}"
+                  r"\, A_{ij}(\delta_{jk} - A_{ik}) = A_{ik}\Bigl(\frac{\partial L}{\partial "
+                  r"A_{ik}} - r_i\Bigr),\qquad r_i = \sum_j A_{ij} \frac{\partial L}{\partial "
+                  r"A_{ij}}"),
+            values={"d11": soft["d11"], "d12": soft["d12"], "n": I(n)})
+        r_lines = [rf"r_{{{i + 1}}} = \sum_j A_{{{i + 1}j}} \frac{{\partial L}}{{\partial "
+                   rf"A_{{{i + 1}j}}}} = @r{i}" for i in range(n)]
+        ds_step = Step(
+            title="(c) Substituting the numbers",
+            text="$r_i$ is the average of row $i$ of $\\partial L/\\partial A$ under the "
+                 "weights of row $i$ of $A$; each row of $\\partial L/\\partial S$ adds up to 0 "
+                 "(adding a constant to a row of scores does not change $A$).",
+            math=(*r_lines, r"\frac{\partial L}{\partial S} = @dS"),
+            values={"dS": approx(dS), **{f"r{i}": approx(r[i].args[0]) for i in range(n)}})
+        return Solution(
+            steps=(scores_step, softmax_step, output_step, back_rule, back_numbers, jac_step,
+                   ds_step),
+            answers=(Answer("S", "S", S, part="(a)"),
+                     Answer("A", "A", A, part="(a)"),
+                     Answer("O", "O", O, part="(a)"),
+                     Answer("dL_dV", r"\frac{\partial L}{\partial V}", dV, part="(b)"),
+                     Answer("dL_dA", r"\frac{\partial L}{\partial A}", dA, part="(b)"),
+                     Answer("dL_dS", r"\frac{\partial L}{\partial S}", dS, part="(c)",
+                            points=2)))
+
+    def mistakes(self, params, options, solution):
+        Q, K, V, G = params.Q, params.K, params.V, params.G
+        d = Q.cols
+        A = solution.answer("A")
+        dA = solution.answer("dL_dA")
+
+        def backward(A_, normalise_rows=True):
+            dV_ = grad_V(A_, G)
+            if normalise_rows:
+                dS_ = grad_S(A_, dA)
+            else:                                   # the same rule, down each column
+                cols = dA.T.tolist()
+                dS_ = grad_S(A_.T, dA.T).T
+                # a constant column of ∂L/∂A gives an exact 0 there: say so
+                dS_ = sp.Matrix(dS_.rows, dS_.cols,
+                                lambda i, j: 0 if len(set(cols[j])) == 1 else dS_[i, j])
+            return dV_, sp.ImmutableMatrix(dS_)
+
+        out = []
+        if d > 1:
+            S1, A1, O1 = _forward(Q, K, V, d, scale=False, tag="qk")
+            dV1, dS1 = backward(A1)
+            out.append(Mistake(
+                "missing_sqrt_d", "√d left out",
+                "$S = QK^\\top$ without the scale $\\frac{1}{\\sqrt{d}}$: the scores, and so "
+                "$A$, $O$, $\\partial L/\\partial V$ and $\\partial L/\\partial S$, all change "
+                "(the softmax sharpens)",
+                {"S": S1, "A": A1, "O": O1, "dL_dV": dV1, "dL_dS": dS1}))
+        _, A2, O2 = _forward(Q, K, V, d, normalise_rows=False, tag="col")
+        dV2, dS2 = backward(A2, normalise_rows=False)
+        out.append(Mistake(
+            "softmax_over_columns", "softmax over columns",
+            "each column of $S$ normalised instead of each row: the weights of one query "
+            "over all keys (a row) must add up to 1, not those of one key over all queries",
+            {"A": A2, "O": O2, "dL_dV": dV2, "dL_dS": dS2}))
+        out.append(Mistake(
+            "jacobian_ignored", "∂L/∂S = ∂L/∂A",
+            "the softmax treated as the identity: $\\partial L/\\partial S$ needs the "
+            "softmax Jacobian $A_{ij}(\\delta_{jk} - A_{ik})$",
+            {"dL_dS": dA}))
+        out.append(Mistake(
+            "rowsum_term_forgotten", "only the diagonal of the Jacobian",
+            "$\\partial L/\\partial S_{ij} = A_{ij}\\,\\partial L/\\partial A_{ij}$: the "
+            "term $-A_{ij} r_i$, from every $A_{ik}$ depending on $S_{ij}$ through the row "
+            "sum, is missing",
+            {"dL_dS": sp.ImmutableMatrix(A.rows, A.cols, lambda i, j: A[i, j] * dA[i, j])}))
+        out.append(Mistake(
+            "A_not_transposed", "AG instead of AᵀG",
+            "$\\partial L/\\partial V = AG$: value row $j$ collects "
+            "$\\sum_i A_{ij} G_{il}$ (column $j$ of $A$), which is $A^\\top G$",
+            {"dL_dV": _product(A, G)}))
+        return tuple(out)
+
+    def check(self, params, options, solution):
+        """Plain NumPy: the forward pass with a max-shifted softmax, ∂L/∂V and ∂L/∂A as
+        einsum contractions, ∂L/∂S as the product of each row's Jacobian diag(a) − aaᵀ with
+        the row of ∂L/∂A, and central differences of L(S) = Σ G ∘ (softmax(S) V) and
+        L(V).  All entries are O(1): inputs in [−1, 1], so |S| ≤ √3 and A in (0, 1)."""
+        Q, K, V, G = (as_float(params.Q), as_float(params.K), as_float(params.V),
+                      as_float(params.G))
+        n, d = Q.shape
+
+        def softmax_rows(S):
+            w = np.exp(S - S.max(axis=1, keepdims=True))
+            return w / w.sum(axis=1, keepdims=True)
+
+        S = np.einsum("ik,jk->ij", Q, K) / np.sqrt(d)
+        A = softmax_rows(S)
+        O = np.einsum("ij,jl->il", A, V)
+        tol = dict(rtol=1e-10, atol=1e-12)
+        assert_close("S", solution.answer("S"), S, **tol)
+        assert_close("A", solution.answer("A"), A, **tol)
+        assert_close("O", solution.answer("O"), O, **tol)
+        assert_close("dL_dV", solution.answer("dL_dV"), np.einsum("ij,il->jl", A, G), **tol)
+        dA = np.einsum("il,jl->ij", G, V)
+        assert_close("dL_dA", solution.answer("dL_dA"), dA, **tol)
+        dS = np.stack([(np.diag(a) - np.outer(a, a)).T @ g for a, g in zip(A, dA)])
+        assert_close("dL_dS", solution.answer("dL_dS"), dS, **tol)
+        # L is smooth with O(1) second and third derivatives here: h = 1e-5 leaves
+        # truncation ~1e-10 and rounding ~1e-11
+        loss_S = lambda s: float(np.sum(G * (softmax_rows(s) @ V)))
+        loss_V = lambda v: float(np.sum(G * (A @ v)))
+        assert_close("dL_dS", solution.answer("dL_dS"), numeric_gradient(loss_S, S, 1e-5),
+                     rtol=1e-6, atol=1e-8)
+        assert_close("dL_dV", solution.answer("dL_dV"), numeric_gradient(loss_V, V, 1e-5),
+                     rtol=1e-6, atol=1e-8)

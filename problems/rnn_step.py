@@ -1,0 +1,453 @@
+"""A vanilla RNN over T inputs: hₜ = tanh(Wₓₕxₜ + Wₕₕhₜ₋₁ + b), L = ½‖h_T − t‖², the forward
+pass and backpropagation through time, step by step, with tanh′ = 1 − tanh²."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+import sympy as sp
+from mpmath.libmp import prec_to_dps
+
+from wsgen import (Answer, Mistake, NoCanonical, Part, Problem, Solution, Step,
+                   Vector, WithDecimal, as_float, assert_close, derive_once, derived,
+                   exact_matrix, exact_vector, option, register, shown_dot, shown_sum,
+                   verified)
+
+#: The formulas SymPy derives or verifies (see `formulas`).
+DERIVED = ("tanh'", "tanh' = 1 - tanh^2", "dL/dWxh (BPTT)", "dL/dWhh (BPTT)", "dL/db (BPTT)",
+           "dL/dh0 (BPTT)")
+
+
+# --- values the key defines once and then names ----------------------------------------------
+
+class Defined(sp.Function):
+    """A value the key defines in one step and refers to by name afterwards (h₂,₁, δ₁,₂).
+    In TeX it prints as its name; its exact string (JSON, answers.csv) is its full closed
+    form, and it evaluates as that closed form: the answers stay exact while the key does
+    not repeat nested tanh.  One subclass per name (`defined`), so equal values with
+    different names stay different."""
+    nargs = 1
+    tex_name = ""
+
+    def _wsgen_latex(self, printer, exp=None, **kwargs):
+        return self.tex_name if exp is None else "%s^{%s}" % (self.tex_name, exp)
+
+    def _sympystr(self, printer, **kwargs):
+        key = (self, printer._settings.get("order"))
+        text = _STRINGS.get(key)
+        if text is None:
+            if len(_STRINGS) > 4096:
+                _STRINGS.clear()
+            text = _STRINGS[key] = "(" + printer._print(self.args[0]) + ")"
+        return text
+
+    def _eval_evalf(self, prec):
+        return sp.Float._new(_value(self, prec)._mpf_, prec)
+
+
+_STRINGS: dict = {}     # a name's exact string, printed once (it recurs in many answers)
+
+
+_FUNCTIONS = {sp.tanh: mpmath.tanh, sp.exp: mpmath.exp}
+
+
+@lru_cache(maxsize=4096)
+def _value(node, prec):
+    """A named value in mpmath, `prec` bits plus guard bits, cached: named values recur
+    throughout the later ones (SymPy's own evalf would evaluate them again each time)."""
+    with mpmath.workprec(prec + 30):
+        return +_mp(node.args[0], prec)
+
+
+def _mp(e, prec):
+    if isinstance(e, Defined):
+        return _value(e, prec)
+    if isinstance(e, sp.Rational):
+        return mpmath.mpf(int(e.p)) / int(e.q)
+    if isinstance(e, sp.Add):
+        return mpmath.fsum(_mp(a, prec) for a in e.args)
+    if isinstance(e, sp.Mul):
+        return mpmath.fprod(_mp(a, prec) for a in e.args)
+    if isinstance(e, sp.Pow):
+        base, exp = e.args
+        if isinstance(exp, sp.Integer):
+            return _mp(base, prec) ** int(exp)
+        return mpmath.power(_mp(base, prec), _mp(exp, prec))
+    if e is sp.E:
+        return mpmath.e
+    function = _FUNCTIONS.get(e.func)
+    if function is not None:
+        return function(_mp(e.args[0], prec))
+    return mpmath.mpf(sp.N(e, prec_to_dps(prec) + 10)._mpf_)
+
+
+_NAMES: dict[str, type] = {}
+
+
+def defined(tex_name: str, value) -> sp.Expr:
+    """`value` shown as `tex_name`.  A rational, or a rational multiple of one named value,
+    needs no name of its own: it is returned as it is (so that such values still cancel
+    exactly, e.g. δ − δ = 0)."""
+    value = sp.sympify(value)
+    coeff, rest = value.as_coeff_Mul()
+    if isinstance(value, sp.Rational) or isinstance(rest, Defined):
+        return value
+    cls = _NAMES.get(tex_name)
+    if cls is None:
+        # the class name depends on the name alone (SymPy orders the terms of a sum by it, so
+        # the key's text must not depend on which names a process met first), and sorts as
+        # the names do: h_{1,1} before h_{1,2}
+        ident = re.sub(r"\W", "_", tex_name)
+        cls = _NAMES[tex_name] = type(f"Defined_{ident}", (Defined,),
+                                      {"tex_name": tex_name, "__module__": __name__})
+    return cls(value)
+
+
+# --- the forms the key states; `formulas` checks them against SymPy, `solve` evaluates them ---
+
+def preactivation(Wxh, x, Whh, h_prev, b):
+    """z_t = Wₓₕ x_t + Wₕₕ h_{t−1} + b, entry by entry (lists of rows)."""
+    return [sp.Add(*[w * v for w, v in zip(Wxh[k], x)], *[w * v for w, v in zip(Whh[k], h_prev)],
+                   b[k]) for k in range(len(b))]
+
+
+def tanh_slope(h):
+    """tanh′(z) = 1 − tanh²(z), written with h = tanh(z)."""
+    return 1 - h ** 2
+
+
+def bptt(xs, hs, Whh, dL_dhT, slope, steps=None, name=None):
+    """Backpropagation through time.  xs: the T inputs; hs: h_0 … h_T; `slope(t, k)` the
+    activation's derivative at z_{t,k}; `steps`: the time steps whose contributions are
+    summed (all by default); `name(t, k, value)` may name each δ_{t,k}.
+
+        δ_t = ∂L/∂z_t = ∂L/∂h_t ∘ slope_t,      ∂L/∂h_{t−1} = Wₕₕᵀ δ_t
+        ∂L/∂Wₓₕ = Σ_t δ_t x_tᵀ,  ∂L/∂Wₕₕ = Σ_t δ_t h_{t−1}ᵀ,  ∂L/∂b = Σ_t δ_t,  ∂L/∂h_0 = Wₕₕᵀ δ_1
+
+    Returns (δ by step, ∂L/∂h by step (index t: ∂L/∂h_t, t = 0 … T), dWxh, dWhh, db, dh0)."""
+    T, H, n = len(xs), len(hs[0]), len(xs[0])
+    steps = range(1, T + 1) if steps is None else steps
+    deltas, grads = [None] * (T + 1), [None] * (T + 1)
+    g = list(dL_dhT)
+    grads[T] = g
+    for t in range(T, 0, -1):
+        d = [g[k] * slope(t, k) for k in range(H)]
+        if name is not None:
+            d = [name(t, k, v) for k, v in enumerate(d)]
+        deltas[t] = d
+        g = [sp.Add(*[Whh[k][j] * d[k] for k in range(H)]) for j in range(H)]
+        grads[t - 1] = g
+    dWxh = [[sp.Add(*[deltas[t][k] * xs[t - 1][l] for t in steps]) for l in range(n)]
+            for k in range(H)]
+    dWhh = [[sp.Add(*[deltas[t][k] * hs[t - 1][j] for t in steps]) for j in range(H)]
+            for k in range(H)]
+    db = [sp.Add(*[deltas[t][k] for t in steps]) for k in range(H)]
+    return deltas, grads, dWxh, dWhh, db, grads[0]
+
+
+def _symbols(name, rows, cols=None):
+    if cols is None:
+        return [sp.Symbol(f"{name}_{i + 1}", real=True) for i in range(rows)]
+    return [[sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True) for j in range(cols)]
+            for i in range(rows)]
+
+
+def formulas(T: int, n: int, H: int) -> dict:
+    """tanh′ from SymPy; then, for this shape, L = ½‖h_T − t‖² unrolled over the T steps with
+    symbolic entries and a generic activation g, differentiated by SymPy with respect to
+    every entry of Wₓₕ, Wₕₕ, b and h_0, and compared with the recursive form (`bptt`, g′ in
+    place of tanh′)."""
+    z = sp.Symbol("z", real=True)
+    d_tanh = derived(sp.diff(sp.tanh(z), z), name="tanh'")
+    verified(d_tanh, tanh_slope(sp.tanh(z)), name="tanh' = 1 - tanh^2")
+    xs = _symbols("x", T, n)
+    h0, b, t = _symbols("h0", H), _symbols("b", H), _symbols("t", H)
+    Wxh, Whh = _symbols("U", H, n), _symbols("W", H, H)
+    g, s = sp.Function("g"), sp.Symbol("s")
+    hs, zs = [h0], [None]
+    for step in range(T):
+        zs.append(preactivation(Wxh, xs[step], Whh, hs[-1], b))
+        hs.append([g(v) for v in zs[-1]])
+    L = sp.Rational(1, 2) * sp.Add(*[(h - tk) ** 2 for h, tk in zip(hs[T], t)])
+    slope = lambda step, k: g(s).diff(s).subs(s, zs[step][k])
+    _, _, dWxh, dWhh, db, dh0 = bptt(xs, hs, Whh, [h - tk for h, tk in zip(hs[T], t)], slope)
+    zero = lambda e: sp.expand(e) == 0
+    grad = lambda params: sp.Matrix([[sp.diff(L, p) for p in row] for row in params])
+    verified(grad(Wxh), sp.Matrix(dWxh), name="dL/dWxh (BPTT)", zero=zero)
+    verified(grad(Whh), sp.Matrix(dWhh), name="dL/dWhh (BPTT)", zero=zero)
+    verified(grad([b]).T, sp.Matrix(db), name="dL/db (BPTT)", zero=zero)
+    verified(grad([h0]).T, sp.Matrix(dh0), name="dL/dh0 (BPTT)", zero=zero)
+    return {"d_tanh": d_tanh}
+
+
+@dataclass(frozen=True)
+class Options:
+    T: int = option(2, 2, 3)                   # time steps
+    n: int = option(1, 1, 2)                   # input size
+    hidden: int = option(2, 1, 3)              # hidden size
+
+
+@dataclass(frozen=True)
+class Params:
+    x: sp.ImmutableMatrix          # T rows: x_1 … x_T
+    h0: Vector
+    Wxh: sp.ImmutableMatrix
+    Whh: sp.ImmutableMatrix
+    b: Vector
+    t: Vector
+
+
+def _forward(params):
+    """h_0 … h_T (each h_{t,k} named, rationals as they are) and z_1 … z_T (index t)."""
+    xs, Wxh, Whh = params.x.tolist(), params.Wxh.tolist(), params.Whh.tolist()
+    hs, zs = [list(params.h0)], [None]
+    for step in range(len(xs)):
+        z = preactivation(Wxh, xs[step], Whh, hs[-1], list(params.b))
+        zs.append(z)
+        hs.append([defined(rf"h_{{{step + 1},{k + 1}}}", sp.tanh(v)) for k, v in enumerate(z)])
+    return hs, zs
+
+
+@register
+class RnnStep(Problem):
+    id = "rnn_step"
+    title = "A vanilla RNN: forward pass and backpropagation through time"
+    Options = Options
+    Params = Params
+
+    def canonical(self, options):
+        if (options.T, options.n, options.hidden) != (2, 1, 2):
+            raise NoCanonical("the canonical variant has T = 2, n = 1 and hidden = 2")
+        return Params(x=exact_matrix([["1"], ["-1"]]), h0=exact_vector(("0", "0")),
+                      Wxh=exact_matrix([["0.5"], ["-0.5"]]),
+                      Whh=exact_matrix([["1", "0"], ["0", "0.5"]]),
+                      b=exact_vector(("0", "0")), t=exact_vector(("0", "0.5")))
+
+    def generate(self, rng, options):
+        T, n, H = options.T, options.n, options.hidden
+        draw = lambda count, low, high, nonzero=True: [
+            sp.Rational(v) for v in rng.decimals(count, low, high, 1, nonzero=nonzero)]
+        x = exact_matrix(draw(T * n, -1, 1), (T, n))
+        h0 = Vector(draw(H, "-0.5", "0.5", False))
+        Wxh = exact_matrix(draw(H * n, -1, 1), (H, n))
+        Whh = exact_matrix(draw(H * H, -1, 1), (H, H))
+        b = Vector(draw(H, "-0.5", "0.5", False))
+        t = Vector(draw(H, -1, 1, False))
+        return Params(x=x, h0=h0, Wxh=Wxh, Whh=Whh, b=b, t=t)
+
+    def statement(self, params, options):
+        T, H, n = params.x.rows, len(params.h0), params.x.cols
+        I = sp.Integer
+        xs = ", ".join(f"$x_{{{t + 1}}} = @x{t}$" for t in range(T))
+        return (
+            Step(text="A recurrent network with $@H$ hidden units reads $T = @T$ inputs of size "
+                      "$@n$, " + xs + ", starting from $h_0 = @h0$:\n\n"
+                      "$h_t = \\tanh(W_{xh} x_t + W_{hh} h_{t-1} + b)$, $t = 1, \\dots, T$, "
+                      "with $W_{xh} = @Wxh$, $W_{hh} = @Whh$ and $b = @b$. The loss on the last "
+                      "state for the target $t = @tt$ is "
+                      "$L = \\frac{1}{2} \\lVert h_T - t \\rVert_2^2$.",
+                 values={"H": I(H), "T": I(T), "n": I(n), "h0": params.h0, "Wxh": params.Wxh,
+                         "Whh": params.Whh, "b": params.b, "tt": params.t,
+                         **{f"x{t}": Vector(params.x.row(t)) for t in range(T)}}),
+            Part("(a)", "Forward pass: compute $h_1, \\dots, h_T$ and $L$."),
+            Part("(b)", "Backpropagation through time: write the recursion for "
+                        "$\\delta_t = \\partial L / \\partial z_t$ "
+                        "($z_t = W_{xh} x_t + W_{hh} h_{t-1} + b$) and the gradients, using "
+                        "$\\tanh'(z) = 1 - \\tanh^2(z)$."),
+            Part("(c)", "Evaluate $\\partial L / \\partial W_{xh}$, "
+                        "$\\partial L / \\partial W_{hh}$, $\\partial L / \\partial b$ and "
+                        "$\\partial L / \\partial h_0$."),
+        )
+
+    def solve(self, params, options):
+        xs, Wxh, Whh = params.x.tolist(), params.Wxh.tolist(), params.Whh.tolist()
+        b, t = list(params.b), list(params.t)
+        T, n, H = len(xs), len(xs[0]), len(b)
+        I = sp.Integer
+        approx = lambda v: WithDecimal(v, 4)
+        facts = derive_once((self.id, T, n, H), lambda: formulas(T, n, H))
+        hs, zs = _forward(params)
+
+        forward_steps = []
+        for step in range(1, T + 1):
+            lines, values = [], {}
+            for k in range(H):
+                working = shown_sum([*shown_dot(Wxh[k], xs[step - 1]).args,
+                                     *shown_dot(Whh[k], hs[step - 1]).args, b[k]])
+                values.update({f"zs{k}": working, f"z{k}": approx(zs[step][k]),
+                               f"h{k}": approx(sp.tanh(zs[step][k]))})
+                lines.append(rf"z_{{{step},{k + 1}}} = @zs{k} = @z{k}")
+                lines.append(rf"h_{{{step},{k + 1}}} = \tanh(z_{{{step},{k + 1}}}) = @h{k}")
+            forward_steps.append(Step(
+                title=f"(a) Step {step}",
+                text=("$z_{t,k}$ is row $k$ of $W_{xh}$ times $x_t$, plus row $k$ of $W_{hh}$ "
+                      "times $h_{t-1}$, plus $b_k$. " if step == 1 else
+                      "From here on each $h_{t,k}$ keeps its name, with its rounded value "
+                      "beside it; its exact value is the closed form it names. ")
+                + "Each entry is then squashed by $\\tanh$.",
+                math=tuple(lines), values=values))
+        hT = hs[T]
+        resid = [hT[k] - t[k] for k in range(H)]
+        L = sp.Rational(1, 2) * sp.Add(*[r ** 2 for r in resid])
+        loss = Step(
+            title="(a) The loss",
+            math=(r"h_{@T} - t = @r",
+                  r"L = \frac{1}{2} \lVert h_{@T} - t \rVert_2^2 = @L"),
+            values={"T": I(T), "r": approx(Vector(resid)), "L": approx(L)})
+
+        deltas, grads, dWxh, dWhh, db, dh0 = bptt(
+            xs, hs, Whh, resid, lambda s, k: tanh_slope(hs[s][k]),
+            name=lambda s, k, v: defined(rf"\delta_{{{s},{k + 1}}}", v))
+        rule = Step(
+            title="(b) Backpropagation through time",
+            text="$L$ depends on $h_T$ directly, and on every earlier state only through the "
+                 "next one, so the gradient flows back one step at a time. With $h_t = \\tanh(z_t)$ "
+                 "and SymPy's $\\tanh'(z) = @dtanh$, the chain rule gives, entry by entry "
+                 "($\\circ$), the recursion below. The weights are shared by all the steps, so "
+                 "their gradients add up the contributions of every step. SymPy confirms the "
+                 "four gradients for $T = @T$ steps (input size $@n$, $@H$ hidden units) by "
+                 "differentiating $L$ unrolled over the steps, with symbolic entries and a "
+                 "generic activation $g$ in place of $\\tanh$.",
+            math=(r"\frac{\partial L}{\partial h_T} = h_T - t,\qquad "
+                  r"\delta_t = \frac{\partial L}{\partial z_t} = \frac{\partial L}{\partial h_t}"
+                  r" \circ \bigl(1 - h_t \circ h_t\bigr),\qquad "
+                  r"\frac{\partial L}{\partial h_{t-1}} = W_{hh}^\top \delta_t",
+                  r"\frac{\partial L}{\partial W_{xh}} = \sum_{t=1}^{T} \delta_t\, x_t^\top,\qquad "
+                  r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top,"
+                  r"\qquad \frac{\partial L}{\partial b} = \sum_{t=1}^{T} \delta_t,\qquad "
+                  r"\frac{\partial L}{\partial h_0} = W_{hh}^\top \delta_1"),
+            values={"dtanh": facts["d_tanh"], "T": I(T), "n": I(n), "H": I(H)})
+        back_steps = []
+        for step in range(T, 0, -1):
+            lines = [rf"\frac{{\partial L}}{{\partial h_{{{step}}}}} = "
+                     + (r"h_{@T} - t = @g" if step == T else rf"W_{{hh}}^\top \delta_{{{step + 1}}}"
+                                                             r" = @g")]
+            values = {"g": approx(Vector(grads[step])), "T": I(T)}
+            for k in range(H):
+                values[f"d{k}"] = approx(deltas[step][k].args[0]
+                                         if isinstance(deltas[step][k], Defined)
+                                         else deltas[step][k])
+                lines.append(rf"\delta_{{{step},{k + 1}}} = @d{k}")
+            back_steps.append(Step(
+                title=f"(c) Back through step {step}",
+                text=("Multiply by $1 - h_{t,k}^2$ entry by entry; each $\\delta_{t,k}$ keeps its "
+                      "name below." if step == T else ""),
+                math=tuple(lines), values=values))
+        totals = Step(
+            title="(c) The gradients",
+            text="Each sum runs over the $@T$ steps, in the order $t = 1, \\dots, @T$.",
+            math=(r"\frac{\partial L}{\partial W_{xh}} = \sum_t \delta_t\, x_t^\top = @dWxh",
+                  r"\frac{\partial L}{\partial W_{hh}} = \sum_t \delta_t\, h_{t-1}^\top = @dWhh",
+                  r"\frac{\partial L}{\partial b} = \sum_t \delta_t = @db",
+                  r"\frac{\partial L}{\partial h_0} = W_{hh}^\top \delta_1 = @dh0"),
+            values={"T": I(T), "dWxh": approx(sp.ImmutableMatrix(dWxh)),
+                    "dWhh": approx(sp.ImmutableMatrix(dWhh)), "db": approx(Vector(db)),
+                    "dh0": approx(Vector(dh0))})
+        h_answer = sp.ImmutableMatrix(T, H, lambda s, k: sp.tanh(zs[s + 1][k]))
+        return Solution(
+            steps=(*forward_steps, loss, rule, *back_steps, totals),
+            answers=(Answer("h", "h", h_answer, part="(a)"),
+                     Answer("L", "L", L, part="(a)"),
+                     Answer("dWxh", r"\frac{\partial L}{\partial W_{xh}}",
+                            sp.ImmutableMatrix(dWxh), part="(c)"),
+                     Answer("dWhh", r"\frac{\partial L}{\partial W_{hh}}",
+                            sp.ImmutableMatrix(dWhh), part="(c)"),
+                     Answer("db", r"\frac{\partial L}{\partial b}", Vector(db), part="(c)"),
+                     Answer("dh0", r"\frac{\partial L}{\partial h_0}", Vector(dh0),
+                            part="(c)")))
+
+    def mistakes(self, params, options, solution):
+        xs, Whh = params.x.tolist(), params.Whh.tolist()
+        t = list(params.t)
+        T, H = len(xs), len(t)
+        hs, _ = _forward(params)
+        resid = [hs[T][k] - t[k] for k in range(H)]
+        tanh_prime = lambda s, k: tanh_slope(hs[s][k])
+
+        def gradients(mid, slope, steps=None, with_h0=True):
+            _, _, dWxh, dWhh, db, dh0 = bptt(
+                xs, hs, Whh, resid, slope, steps=steps,
+                name=lambda s, k, v: defined(rf"\delta^{{\mathrm{{{mid}}}}}_{{{s},{k + 1}}}", v))
+            out = {"dWxh": sp.ImmutableMatrix(dWxh), "dWhh": sp.ImmutableMatrix(dWhh),
+                   "db": Vector(db)}
+            if with_h0:
+                out["dh0"] = Vector(dh0)
+            return out
+
+        return (
+            Mistake("truncated_bptt", "BPTT stopped after the last step",
+                    "only the contribution of step $T$ is kept "
+                    "($\\delta_T x_T^\\top$, $\\delta_T h_{T-1}^\\top$, $\\delta_T$): the loss "
+                    "also depends on the weights through every earlier step, via "
+                    "$\\partial L/\\partial h_{t-1} = W_{hh}^\\top \\delta_t$",
+                    gradients("tr", tanh_prime, steps=[T], with_h0=False)),
+            Mistake("missing_tanh_derivative", "tanh′ left out",
+                    "$\\delta_t = \\partial L/\\partial h_t$ without the factor "
+                    "$1 - h_t^2$: the chain rule passes through $h_t = \\tanh(z_t)$",
+                    gradients("nt", lambda s, k: sp.Integer(1))),
+            Mistake("tanh_prime_one_minus_h", "tanh′ = 1 − h",
+                    "$\\tanh'(z) = 1 - \\tanh^2(z) = 1 - h^2$, not $1 - h$",
+                    gradients("oh", lambda s, k: 1 - hs[s][k])),
+            Mistake("not_accumulated", "gradients not summed over the steps",
+                    "the weight gradients overwritten at each step of the backward loop, which "
+                    "leaves only step 1's contribution: the weights are shared by all steps, so "
+                    "their gradients are sums over $t$",
+                    gradients("na", tanh_prime, steps=[1], with_h0=False)),
+        )
+
+    def check(self, params, options, solution):
+        """Plain NumPy: the forward pass with matrix products, the backward pass with the
+        Jacobians diag(1 − h_t²) Wₕₕ multiplied out (∂h_T/∂h_{t} as a matrix), and central
+        differences of L for every entry of Wₓₕ, Wₕₕ, b and h_0.  Every quantity is O(1):
+        the inputs are at most 1, tanh at most 1 in size, so absolute tolerances suffice."""
+        X, h0 = as_float(params.x), as_float(params.h0)
+        Wxh, Whh = as_float(params.Wxh), as_float(params.Whh)
+        b, target = as_float(params.b), as_float(params.t)
+        T = X.shape[0]
+
+        def states(Wxh_, Whh_, b_, h0_):
+            out = [h0_]
+            for x in X:
+                out.append(np.tanh(Wxh_ @ x + Whh_ @ out[-1] + b_))
+            return out
+
+        def loss(Wxh_=Wxh, Whh_=Whh, b_=b, h0_=h0):
+            return 0.5 * float(np.sum((states(Wxh_, Whh_, b_, h0_)[-1] - target) ** 2))
+
+        hs = states(Wxh, Whh, b, h0)
+        assert_close("h", solution.answer("h"), np.array(hs[1:]), rtol=1e-12, atol=1e-13)
+        assert_close("L", solution.answer("L"), loss(), rtol=1e-10, atol=1e-14)
+        # ∂L/∂z_t = Jₜᵀ (h_T − t) with Jₜ = ∂h_T/∂z_t = D_T Wₕₕ D_{T−1} Wₕₕ … D_t
+        e = hs[-1] - target
+        gWxh, gWhh, gb = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(b)
+        dz1 = None
+        for s in range(1, T + 1):
+            J = np.diag(1 - hs[s] ** 2)
+            for r in range(s + 1, T + 1):
+                J = np.diag(1 - hs[r] ** 2) @ Whh @ J
+            dz = J.T @ e
+            gWxh += np.outer(dz, X[s - 1])
+            gWhh += np.outer(dz, hs[s - 1])
+            gb += dz
+            if s == 1:
+                dz1 = dz
+        tol = dict(rtol=1e-9, atol=1e-12)
+        assert_close("dWxh", solution.answer("dWxh"), gWxh, **tol)
+        assert_close("dWhh", solution.answer("dWhh"), gWhh, **tol)
+        assert_close("db", solution.answer("db"), gb, **tol)
+        assert_close("dh0", solution.answer("dh0"), Whh.T @ dz1, **tol)
+        # L has O(1) second and third derivatives (entries at most 1 in size): with h = 1e-5
+        # the central difference is off by ~1e-10 (truncation) plus ~1e-11 (rounding)
+        step = 1e-5
+        for name, value, call in (
+                ("dWxh", Wxh, lambda v: loss(Wxh_=v)), ("dWhh", Whh, lambda v: loss(Whh_=v)),
+                ("db", b, lambda v: loss(b_=v)), ("dh0", h0, lambda v: loss(h0_=v))):
+            fd = np.zeros_like(value)
+            for index in np.ndindex(value.shape):
+                bump = np.zeros_like(value)
+                bump[index] = step
+                fd[index] = (call(value + bump) - call(value - bump)) / (2 * step)
+            assert_close(name, solution.answer(name), fd, rtol=1e-6, atol=1e-8)
