@@ -355,10 +355,11 @@ def test_tex_escapes_quotes_and_ligatures():
 
 @needs_tex
 def test_names_and_quotes_typeset_and_extract(tmp_path):
-    title = "Ħal Għargħur — ĦħĸĿŀŉŦŧſ it's `x` \"q\" << >> ,, !` Ωμέγα Жанна 中"
+    # (characters no PDF font has, CJK or emoji, are refused: tests/test_paper.py)
+    title = "Ħal Għargħur — ĦħĸĿŀŉŦŧſ it's `x` \"q\" << >> ,, !` Ωμέγα Жанна"
     text = EXAM.replace('"Quiz"', "'''" + title + "'''")
     names = ["Ħal Għargħur", "Νίκος Παπαδόπουλος", "Άννα Ϊ ϋ", "Жанна Дарк", "Україна Їжак Ўладзімір",
-             "Ђорђе Ёлка", "O'Brien `x`", "Zoë Ðuro Şahin Țepeș", "ﬀ 😀"]
+             "Ђорђе Ёлка", "O'Brien `x`", "Zoë Ðuro Şahin Țepeș"]
     rows = "".join(f's{i},"{n}"\n' for i, n in enumerate(names))
     roster = roster_file(tmp_path, "id,name\n" + rows)
     key = tmp_path / "k.key"
@@ -369,7 +370,6 @@ def test_names_and_quotes_typeset_and_extract(tmp_path):
     pdfs = sorted(out.rglob("questions.pdf"))
     assert len(pdfs) == len(names) + 1                  # and the canonical sheet
     extracted = "\n".join(pdf_text(p) for p in pdfs)
-    assert title.replace("中", "?") in extracted
-    for name in names[:-1]:
+    assert title in " ".join(extracted.split())          # the title may wrap in the heading
+    for name in names:
         assert name in extracted, name
-    assert "? ?" in extracted
