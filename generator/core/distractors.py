@@ -177,6 +177,23 @@ def _transposed(value):
     return None
 
 
+def _numbers(value) -> list:
+    if isinstance(value, sp.MatrixBase):
+        return list(value)
+    if isinstance(value, tuple):
+        return [x for e in value for x in _numbers(e)]
+    return [value]
+
+
+def _same_domain(correct, slipped) -> bool:
+    """A slip keeps an answer of counts or sizes (non-negative integers) a count or size: no
+    shape of (0.2, 0.2) or (-2, -2) among the options."""
+    def counts(value) -> bool:           # (arithmetic as written is never a count here)
+        return all(isinstance(e, (sp.Integer, int)) and not isinstance(e, bool) and e >= 0
+                   for e in _numbers(value))
+    return not counts(correct) or counts(slipped)
+
+
 _TWO, _TEN = sp.Integer(2), sp.Integer(10)
 #: The engine's slips, by id.  Their order here does not matter: each answer draws its own.
 SLIPS: Mapping[str, Slip] = MappingProxyType({s.id: s for s in (
@@ -270,7 +287,7 @@ def _form(variant: Variant, answer: Answer, count: int) -> tuple[Answer, ChoiceF
         if len(options) >= count:
             break
         value = SLIPS[slip_id].apply(correct)
-        if value is None or index_of(value) is not None:
+        if value is None or index_of(value) is not None or not _same_domain(correct, value):
             continue
         options.append(value)
         labels.append(slip_id)
