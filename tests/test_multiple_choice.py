@@ -438,11 +438,10 @@ def test_a_size_answer_gets_only_size_options(problems):
     # conv2d's out_shape is a pair of non-negative integers: a slip that makes a fraction or
     # a negative size (a tenth, half, the sign flipped) is no plausible option for it.
     import sympy as sp
-    from wsgen.core.distractors import with_multiple_choice
-    from wsgen.core.draw import draw_variant
+    from wsgen.build.sheets import draw_multiple_choice
     p = problems["conv2d"]
     for seed in range(8):
-        variant = with_multiple_choice(draw_variant(p, p.Options(), seed), 4)
+        variant = draw_multiple_choice(p, p.Options(), seed, 4)
         options = next(a for a in variant.solution.answers if a.name == "out_shape").choices
         assert len(options) == 4
         for option in options:
