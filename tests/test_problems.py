@@ -81,3 +81,11 @@ def test_canonical_and_random_keys_name_their_seed(problems):
         v = draw_variant(problem, problem.Options(), 12345)
         assert "seed 12345" in render_one(v, "key")
         assert "seed" not in render_one(v, "questions").lower()
+
+
+def test_every_shipped_problem_passes_the_load_time_selftest(problems):
+    # External problems are self-tested when they load; the shipped ones here, once (the
+    # canonical variant and seed 0 in every format, markup checked).
+    from wsgen.plugins import selftest
+    for pid, problem in problems.items():
+        selftest(problem, f"problem module wsgen.problems.{pid}")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 __all__ = ["build_fingerprint", "problem_sources"]
 
-_LIBRARIES = ("sympy", "mpmath", "numpy", "Jinja2", "PyLaTeX", "pypdf", "latex2mathml", "lxml")
+_LIBRARIES = ("sympy", "mpmath", "numpy", "Jinja2", "PyLaTeX", "pikepdf", "latex2mathml", "lxml")
 _SUFFIXES = (".py", ".j2", ".toml")
 
 

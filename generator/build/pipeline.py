@@ -133,7 +133,11 @@ def _in_order(plan: BuildPlan, jobs: int, start_method: str | None) -> Iterator[
             yield from _work(plan, chunk)
         return
     method = _start_method(start_method)
+    warm: list[SheetOutput] = []
     if method == "fork":
+        # The first chunk in this process: its SymPy derivations (cached per problem and
+        # shape) are then inherited by every forked worker instead of repeated in each.
+        warm = _work(plan, next(chunks))
         # Freeze what exists now (problems, caches) out of the garbage collector's reach:
         # otherwise each forked worker's collections touch, and so copy, the parent's pages.
         gc.freeze()
@@ -141,6 +145,7 @@ def _in_order(plan: BuildPlan, jobs: int, start_method: str | None) -> Iterator[
                                initializer=_init_worker, initargs=(plan.exam.problem_paths, os.getpid()))
     try:
         window = deque(pool.submit(_work, plan, c) for c in islice(chunks, WINDOW * jobs))
+        yield from warm
         while window:
             try:
                 result = window.popleft().result()

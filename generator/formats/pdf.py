@@ -6,7 +6,7 @@ through the Jinja skeletons in templates/tex; PyLaTeX assembles the document
 kind of document (questions, keys) is typeset as one booklet, split into as
 fixed-size chunks, each chunk one pdflatex job of a single pass: the totals of
 "page x of y" are stamped on afterwards (\\wsgenStamps).  Booklets and per-variant PDFs are then cut and
-joined from the chunk PDFs with pypdf.
+joined from the chunk PDFs with pikepdf (qpdf).
 
 Safety: pdflatex runs with shell escape disabled and with kpathsea's
 openin_any/openout_any set to "p" (paranoid: no absolute paths, no parent
@@ -14,11 +14,10 @@ directories, no dot files), in a scratch folder inside the build's staging
 folder, removed with it on every exit path; a failed chunk's .tex and .log are
 copied to one folder that the error names.  Determinism: no
 dates or IDs in the PDF (\\pdfinfoomitdate, \\pdftrailerid, SOURCE_DATE_EPOCH),
-and pypdf's output is given a fixed document ID.
+and qpdf writes a document ID derived from the content.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -31,8 +30,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pylatex import Command, Document, NoEscape, Package
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject
+import pikepdf
 
 from ..errors import BuildError, UserError
 from ..exam.spec import Exam
@@ -304,30 +302,32 @@ def _page_counts(aux: str, count: int) -> list[int]:
 CHUNK_SHEETS = {"key": 12, "questions": 24}
 
 
-def _write_pdf(writer: PdfWriter, identity: str) -> bytes:
-    """PDF bytes with a document ID derived from the content's identity, not the clock."""
-    digest = ByteStringObject(hashlib.sha256(identity.encode("utf-8")).digest()[:16])
-    writer._ID = ArrayObject([digest, digest])  # noqa: SLF001 - pypdf has no public setter
+def _write_pdf(pdf: pikepdf.Pdf) -> bytes:
+    """PDF bytes with a document ID derived from the content (qpdf's deterministic ID),
+    not from the clock."""
     buffer = io.BytesIO()
-    writer.write(buffer)
+    pdf.save(buffer, deterministic_id=True)
     return buffer.getvalue()
 
 
-def _stamp(page, stamp) -> None:
+def _stamp(page: pikepdf.Page, stamp: pikepdf.Page) -> None:
     """Lay `stamp` (a page of the same pdfTeX job holding only a footer's total) over
     `page`: its content stream is appended to the page's, and its fonts (the same objects,
     under the same names, in one job) added to the page's resources.  No content is parsed:
     pdfTeX leaves every page's graphics state balanced, and text positions are absolute."""
-    contents = page.get(NameObject("/Contents"))
-    extra = stamp.get(NameObject("/Contents"))
-    if not isinstance(contents, ArrayObject):
-        contents = ArrayObject([page.raw_get("/Contents")])
-    if not isinstance(extra, ArrayObject):
-        extra = ArrayObject([stamp.raw_get("/Contents")])
-    page[NameObject("/Contents")] = ArrayObject([*contents, *extra])
-    fonts = page["/Resources"].get_object().setdefault(NameObject("/Font"), DictionaryObject())
-    for name, font in stamp["/Resources"].get_object().get("/Font", {}).items():
-        fonts.get_object().setdefault(NameObject(name), stamp["/Resources"]["/Font"].raw_get(name))
+    contents = pikepdf.Array()
+    for part in (page.obj.Contents, stamp.obj.Contents):
+        if isinstance(part, pikepdf.Array):
+            contents.extend(part)
+        else:
+            contents.append(part)
+    page.obj.Contents = contents
+    resources = page.obj.Resources
+    if "/Font" not in resources:
+        resources.Font = pikepdf.Dictionary()
+    for name, font in stamp.obj.Resources.get("/Font", pikepdf.Dictionary()).items():
+        if name not in resources.Font:
+            resources.Font[name] = font
 
 
 @dataclass(frozen=True)
@@ -351,7 +351,8 @@ class _BookletCollector:
         self.pending: dict[str, list[_Sheet]] = {kind: [] for kind in KINDS}
         self.futures: dict[str, list] = {kind: [] for kind in KINDS}     # in order, unfinished
         self.submitted = {kind: 0 for kind in KINDS}
-        self.booklets = {kind: PdfWriter() for kind in KINDS}
+        self.booklets = {kind: pikepdf.new() for kind in KINDS}
+        self.sources: list[pikepdf.Pdf] = []       # open until the booklets are written
 
     def add(self, summary, data) -> None:
         for kind in KINDS:
@@ -386,26 +387,26 @@ class _BookletCollector:
             self._cut(kind, *result)
 
     def _cut(self, kind, sheets, pdf, counts) -> None:
-        reader = PdfReader(io.BytesIO(pdf))
-        if sum(counts) + max(counts) != len(reader.pages):
+        source = pikepdf.Pdf.open(io.BytesIO(pdf))
+        self.sources.append(source)
+        pages = list(source.pages)
+        if sum(counts) + max(counts) != len(pages):
             raise TexError(f"page bookkeeping of the {kind} booklet is off: the .aux says "
                            f"{sum(counts)} pages and {max(counts)} stamps, the PDF has "
-                           f"{len(reader.pages)}")
-        stamps = reader.pages[sum(counts):]
+                           f"{len(pages)}")
+        stamps = pages[sum(counts):]
         booklet, start = self.booklets[kind], 0
         for sheet, count in zip(sheets, counts):
-            pages = reader.pages[start:start + count]
-            for page in pages:
+            own = pages[start:start + count]
+            for page in own:
                 _stamp(page, stamps[count - 1])
-            single = PdfWriter()
-            for page in pages:
-                single.add_page(page)
-            self.staging.write(f"{sheet.folder}/{kind}.pdf",
-                               _write_pdf(single, f"{self.exam.exam_id}/{sheet.variant_id}/{kind}"))
+            single = pikepdf.new()
+            single.pages.extend(own)
+            self.staging.write(f"{sheet.folder}/{kind}.pdf", _write_pdf(single))
             if self.duplex and len(booklet.pages) % 2 == 1:
-                booklet.add_blank_page()
-            for page in pages:
-                booklet.add_page(page)
+                box = own[0].mediabox
+                booklet.add_blank_page(page_size=(float(box[2]), float(box[3])))
+            booklet.pages.extend(own)
             start += count
 
     def finish(self) -> None:
@@ -414,12 +415,14 @@ class _BookletCollector:
                 if self.pending[kind]:
                     self._submit(kind)
                 self._collect(kind, wait=True)
-                self.staging.write(BOOKLET_NAMES[kind],
-                                   _write_pdf(self.booklets[kind], f"{self.exam.exam_id}/{kind}-booklet"))
+                self.staging.write(BOOKLET_NAMES[kind], _write_pdf(self.booklets[kind]))
         finally:
             self.close()
 
     def close(self) -> None:
+        for source in self.sources:
+            source.close()
+        self.sources.clear()
         for queue in self.futures.values():
             for future in queue:
                 future.cancel()
