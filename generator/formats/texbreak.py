@@ -73,13 +73,28 @@ def _groups(tokens: list[str], start: int, count: int):
 
 
 def _has_outer_sum(tokens: list[str]) -> bool:
-    braces = 0
+    nesting = _Nesting()
     for k, tok in enumerate(tokens):
-        braces += tok == "{"
-        braces -= tok == "}"
-        if braces == 0 and tok in ("+", "-") and k > 0:
+        nesting.read(tok)
+        if nesting.outer and tok in ("+", "-") and k > 0:
             return True
     return False
+
+
+class _Nesting:
+    """How deep the tokens read so far are nested in braces and environments."""
+    __slots__ = ("braces", "envs")
+
+    def __init__(self):
+        self.braces = self.envs = 0
+
+    def read(self, tok: str) -> None:
+        self.braces += (tok == "{") - (tok == "}")
+        self.envs += (tok == r"\begin") - (tok == r"\end")
+
+    @property
+    def outer(self) -> bool:
+        return self.braces == 0 and self.envs == 0
 
 
 class _Pair(NamedTuple):
@@ -102,19 +117,12 @@ def _delimiter(tokens: list[str], i: int) -> tuple[str, int]:
 def _top_level_pairs(tokens: list[str]) -> dict[int, int]:
     """{index of \\left: index of its \\right} for the pairs at the outer level (brace depth
     0, outside environments and other pairs)."""
-    pairs, stack, braces, envs = {}, [], 0, 0
+    pairs, stack, nesting = {}, [], _Nesting()
     for i, tok in enumerate(tokens):
-        if tok == "{":
-            braces += 1
-        elif tok == "}":
-            braces -= 1
-        elif tok == r"\begin":
-            envs += 1
-        elif tok == r"\end":
-            envs -= 1
-        elif tok == r"\left" and braces == 0 and envs == 0:
+        nesting.read(tok)
+        if tok == r"\left" and nesting.outer:
             stack.append(i)
-        elif tok == r"\right" and braces == 0 and envs == 0 and stack:
+        elif tok == r"\right" and nesting.outer and stack:
             start = stack.pop()
             if not stack:
                 pairs[start] = i
@@ -134,50 +142,42 @@ def open_pairs(text: str) -> str:
     return _rewrite(_tokens(text), 0, marks=False)
 
 
+def _opened(left: str, inner: list[str], right: str, depth: int, marks: bool) -> str:
+    """`\\left<left> inner \\right<right>` with `inner` at the outer level of the formula:
+    delimiters of the same size (phantoms of `inner`), `inner` rewritten one level deeper."""
+    phantom = "".join(inner)
+    return (rf"\mathopen{{\left{left}\vphantom{{{phantom}}}\right.}}"
+            + _rewrite(inner, depth + 1, marks)
+            + rf"\mathclose{{\left.\vphantom{{{phantom}}}\right{right}}}")
+
+
 def _rewrite(tokens: list[str], depth: int, marks: bool = True) -> str:
     pairs = _top_level_pairs(tokens)
     out: list[str] = []
-    braces = envs = 0
+    nesting = _Nesting()
     previous = ""                       # the last significant token at this level
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if i in pairs and braces == 0 and envs == 0:
-            close = pairs[i]
+        if i in pairs and nesting.outer:
             left, body_start = _delimiter(tokens, i)
-            right, after = _delimiter(tokens, close)
-            inner_tokens = tokens[body_start:close]
-            inner = "".join(inner_tokens)
-            if r"\middle" in inner_tokens:
-                out.append("".join(tokens[i:after]))
-            else:
-                out.append(rf"\mathopen{{\left{left}\vphantom{{{inner}}}\right.}}"
-                           + _rewrite(inner_tokens, depth + 1, marks)
-                           + rf"\mathclose{{\left.\vphantom{{{inner}}}\right{right}}}")
-            previous = ")"
-            i = after
+            right, after = _delimiter(tokens, pairs[i])
+            inner = tokens[body_start:pairs[i]]
+            out.append("".join(tokens[i:after]) if r"\middle" in inner
+                       else _opened(left, inner, right, depth, marks))
+            previous, i = ")", after
             continue
-        if tok == r"\frac" and braces == 0 and envs == 0 and marks:
+        if tok == r"\frac" and nesting.outer and marks:
             groups = _groups(tokens, i + 1, 2)
             if groups is not None:
                 (num, den), after = groups
                 # a long sum over a short denominator: (1/den)(num), so that the sum can break
                 if visible_length("".join(num)) > LONG_NUMERATOR and _has_outer_sum(num):
-                    out.append(rf"\frac{{1}}{{{''.join(den)}}}" + rf"\mathopen{{\left(\vphantom{{{''.join(num)}}}\right.}}"
-                               + _rewrite(num, depth + 1, marks)
-                               + rf"\mathclose{{\left.\vphantom{{{''.join(num)}}}\right)}}")
-                    previous = ")"
-                    i = after
+                    out.append(rf"\frac{{1}}{{{''.join(den)}}}" + _opened("(", num, ")", depth, marks))
+                    previous, i = ")", after
                     continue
-        if tok == "{":
-            braces += 1
-        elif tok == "}":
-            braces -= 1
-        elif tok == r"\begin":
-            envs += 1
-        elif tok == r"\end":
-            envs -= 1
-        outer = braces == 0 and envs == 0 and marks
+        nesting.read(tok)
+        outer = nesting.outer and marks
         if outer and tok in _RELATIONS and not (tok == "=" and previous == ":"):
             out.append(rf"\wsgenRelBreak{{{depth}}}")
         elif outer and tok == ":" and i + 1 < len(tokens) and tokens[i + 1] == "=":
@@ -187,7 +187,7 @@ def _rewrite(tokens: list[str], depth: int, marks: bool = True) -> str:
         elif outer and tok in _SEPARATORS and previous == ",":
             out.append(r"\wsgenSepBreak")
         out.append(tok)
-        if not tok.isspace() and braces == 0 and envs == 0 and marks:
+        if not tok.isspace() and outer:
             previous = tok
         i += 1
     return "".join(out)
@@ -197,58 +197,40 @@ def split_display(text: str) -> tuple[str, str]:
     """(left-hand side, the rest from its first outer-level relation sign on); the left-hand
     side is empty when the display has no relation at its outer level."""
     tokens = _tokens(text)
-    braces = envs = 0
+    for i, _, tok, outer in _outer_tokens(tokens):
+        if outer and (tok in _RELATIONS or (tok == ":" and tokens[i + 1:i + 2] == ["="])):
+            return "".join(tokens[:i]), "".join(tokens[i:])
+    return "", text
+
+
+def _outer_tokens(tokens: list[str]):
+    """(start, end, token, whether it is at the outer level) for every token; an outer
+    delimiter pair comes whole, as tokens[start:end] with token None."""
     pairs = _top_level_pairs(tokens)
+    nesting = _Nesting()
     i = 0
     while i < len(tokens):
-        tok = tokens[i]
         if i in pairs:
+            yield i, pairs[i] + 1, None, False
             i = pairs[i] + 1
             continue
-        if tok == "{":
-            braces += 1
-        elif tok == "}":
-            braces -= 1
-        elif tok == r"\begin":
-            envs += 1
-        elif tok == r"\end":
-            envs -= 1
-        elif braces == 0 and envs == 0:
-            if tok in _RELATIONS or (tok == ":" and i + 1 < len(tokens) and tokens[i + 1] == "="):
-                return "".join(tokens[:i]), "".join(tokens[i:])
+        nesting.read(tokens[i])
+        yield i, i + 1, tokens[i], nesting.outer
         i += 1
-    return "", text
 
 
 def relation_terms(text: str) -> list[tuple[str, str]] | None:
     """[(relation, term)] of a display's right-hand side that starts with a relation
     (`= A \\approx B` gives [("=", "A"), ("\\approx", "B")]); None when it does not."""
     tokens = _tokens(text.strip())
-    pairs = _top_level_pairs(tokens)
     terms: list[tuple[str, list[str]]] = []
-    braces = envs = 0
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if i in pairs:
-            terms[-1][1].extend(tokens[i:pairs[i] + 1]) if terms else None
-            i = pairs[i] + 1
-            continue
-        if tok == "{":
-            braces += 1
-        elif tok == "}":
-            braces -= 1
-        elif tok == r"\begin":
-            envs += 1
-        elif tok == r"\end":
-            envs -= 1
-        if braces == 0 and envs == 0 and tok in _RELATIONS:
+    for start, end, tok, outer in _outer_tokens(tokens):
+        if outer and tok in _RELATIONS:
             terms.append((tok, []))
         elif not terms:
             return None
         else:
-            terms[-1][1].append(tok)
-        i += 1
+            terms[-1][1].extend(tokens[start:end])
     return [(rel, "".join(body).strip()) for rel, body in terms]
 
 
@@ -263,13 +245,10 @@ def matrix_cells(term: str) -> list[list[str]] | None:
 
 def _split_outer(text: str, separator: str) -> list[str]:
     """`text` split at `separator` tokens outside braces and environments."""
-    parts, current, braces, envs = [], [], 0, 0
+    parts, current, nesting = [], [], _Nesting()
     for tok in _tokens(text):
-        braces += tok == "{"
-        braces -= tok == "}"
-        envs += tok == r"\begin"
-        envs -= tok == r"\end"
-        if tok == separator and braces == 0 and envs == 0:
+        nesting.read(tok)
+        if tok == separator and nesting.outer:
             parts.append("".join(current))
             current = []
         else:
