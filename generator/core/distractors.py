@@ -186,11 +186,13 @@ def _numbers(value) -> list:
 
 
 def _same_domain(correct, slipped) -> bool:
-    """A slip keeps an answer of counts or sizes (non-negative integers) a count or size: no
-    shape of (0.2, 0.2) or (-2, -2) among the options."""
+    """A slip keeps a list of counts or sizes (a shape: a tuple of non-negative integers)
+    one: no shape of (0.2, 0.2) or (-2, -2) among the options.  (A single number that
+    happens to be a whole number, a squared distance of 1, say, keeps every slip.)"""
     def counts(value) -> bool:           # (arithmetic as written is never a count here)
-        return all(isinstance(e, (sp.Integer, int)) and not isinstance(e, bool) and e >= 0
-                   for e in _numbers(value))
+        return isinstance(value, tuple) and not isinstance(value, Vector) and all(
+            isinstance(e, (sp.Integer, int)) and not isinstance(e, bool) and e >= 0
+            for e in _numbers(value))
     return not counts(correct) or counts(slipped)
 
 
