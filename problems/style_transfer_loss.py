@@ -148,13 +148,13 @@ class StyleTransferLoss(Problem):
             Part("(b)", text="One layer has $n_C = @nC$ channels and $n_H \\times n_W = @nH \\times @nW$ "
                       "positions, with activations $a^{(C)} = @aC$, $a^{(S)} = @aS$ and "
                       "$a^{(G)} = @aG$. With $\\alpha = @alpha$ and $\\beta = @beta$, compute "
-                      "$J_{content}(C, G)$, the Gram matrices $\\mathcal{G}^{(S)}$ and "
-                      "$\\mathcal{G}^{(G)}$, $J_{style}(S, G)$ and $J(G)$.",
+                      "$J_{\\mathrm{content}}(C, G)$, the Gram matrices $\\mathcal{G}^{(S)}$ and "
+                      "$\\mathcal{G}^{(G)}$, $J_{\\mathrm{style}}(S, G)$ and $J(G)$.",
                  values={"nC": sp.Integer(n_C), "nH": sp.Integer(n_H), "nW": sp.Integer(n_W),
                          "aC": params.a_C, "aS": params.a_S, "aG": params.a_G,
                          "alpha": params.alpha, "beta": params.beta}),
-            Step(text="Use $J_{content}(C, G) = \\frac{1}{4 n_H n_W n_C} \\sum_{k,p} "
-                      "(a^{(C)}_{kp} - a^{(G)}_{kp})^2$ and $J_{style}(S, G) = "
+            Step(text="Use $J_{\\mathrm{content}}(C, G) = \\frac{1}{4 n_H n_W n_C} \\sum_{k,p} "
+                      "(a^{(C)}_{kp} - a^{(G)}_{kp})^2$ and $J_{\\mathrm{style}}(S, G) = "
                       "\\frac{1}{4 n_C^2 (n_H n_W)^2} \\sum_{k,k'} (\\mathcal{G}^{(S)}_{kk'} - "
                       "\\mathcal{G}^{(G)}_{kk'})^2$."),
         )
@@ -172,7 +172,7 @@ class StyleTransferLoss(Problem):
                       "cost between the Gram matrices of $S$ and $G$, and both are added.",
                  math=(CORRECT,)),
             Step(title="(b) Content cost",
-                 math=(r"J_{content} = \frac{1}{4 \cdot @nH \cdot @nW \cdot @nC}\Bigl(@cs\Bigr)"
+                 math=(r"J_{\mathrm{content}} = \frac{1}{4 \cdot @nH \cdot @nW \cdot @nC}\Bigl(@cs\Bigr)"
                        r" = @content = @Jc",),
                  values={"nH": sp.Integer(n_H), "nW": sp.Integer(n_W), "nC": sp.Integer(n_C),
                          "cs": content_sum, "content": content, "Jc": WithDecimal(content.value)}),
@@ -182,7 +182,7 @@ class StyleTransferLoss(Problem):
                  math=(r"\mathcal{G}^{(S)} = @gSs = @gS", r"\mathcal{G}^{(G)} = @gGs = @gG"),
                  values={"gSs": gram_S, "gS": gram_S.value, "gGs": gram_G, "gG": gram_G.value}),
             Step(title="(b) Style cost",
-                 math=(r"J_{style} = \frac{1}{4 \cdot @nC^2 \cdot (@nH \cdot @nW)^2}\Bigl(@ss\Bigr)"
+                 math=(r"J_{\mathrm{style}} = \frac{1}{4 \cdot @nC^2 \cdot (@nH \cdot @nW)^2}\Bigl(@ss\Bigr)"
                        r" = @style = @Js",),
                  values={"nH": sp.Integer(n_H), "nW": sp.Integer(n_W), "nC": sp.Integer(n_C),
                          "ss": style_sum, "style": style, "Js": WithDecimal(style.value)}),
@@ -191,16 +191,16 @@ class StyleTransferLoss(Problem):
                       "this shape, against the costs' definitions as matrix products "
                       "($\\mathcal{G} = a\\, a^\\top$, $\\lVert X \\rVert_F^2 = "
                       "\\operatorname{tr}(X X^\\top)$).",
-                 math=(r"J(G) = \alpha J_{content} + \beta J_{style} = @total = @J",),
+                 math=(r"J(G) = \alpha J_{\mathrm{content}} + \beta J_{\mathrm{style}} = @total = @J",),
                  values={"total": total, "J": WithDecimal(total.value)}),
         )
         return Solution(steps=steps, answers=(
             Answer("formula", r"\text{cost } J(G)", CORRECT, choices=params.options.options,
                    part="(a)"),
-            Answer("J_content", "J_{content}", content.value, part="(b)"),
+            Answer("J_content", r"J_{\mathrm{content}}", content.value, part="(b)"),
             Answer("gram_S", r"\mathcal{G}^{(S)}", gram_S.value, part="(b)"),
             Answer("gram_G", r"\mathcal{G}^{(G)}", gram_G.value, part="(b)"),
-            Answer("J_style", "J_{style}", style.value, part="(b)"),
+            Answer("J_style", r"J_{\mathrm{style}}", style.value, part="(b)"),
             Answer("J", "J(G)", total.value, part="(b)")))
 
     def mistakes(self, params, options, solution):

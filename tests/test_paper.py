@@ -294,6 +294,14 @@ def layout(tmp_path, name, top="", space1="", space2=""):
     return build(folder, exam)
 
 
+def test_pdfs_are_titled(tmp_path):
+    out = layout(tmp_path, "titles")
+    assert PdfReader(out / "canonical" / "key.pdf").metadata.title == "Layout — canonical — answer key"
+    assert PdfReader(out / "canonical" / "questions.pdf").metadata.title == \
+        "Layout — canonical — question sheet"
+    assert PdfReader(out / "keys-booklet.pdf").metadata.title == "Layout — answer key, every variant"
+
+
 def test_paper_sizes(tmp_path):
     for name, top, size in (("a4", 'paper = "a4"', A4), ("letter", 'paper = "letter"', LETTER),
                             ("default", "", A4)):
@@ -431,7 +439,9 @@ def test_bad_layout_fields_are_one_line_errors(tmp_path, field, value, message):
     ('"quarter"', "problems[2].space: expected one of 'none', 'third', 'half', 'full' or a number of lines"),
     ("46", "problems[2].space: expected 0 to 45 lines, got 46"),
     ("-1", "problems[2].space: expected 0 to 45 lines, got -1"),
-    ("true", "problems[2].space: expected a string or an integer, got True"),
+    ("true", "problems[2].space: expected a string or an integer, got true"),
+    ("2026-12-01", "problems[2].space: expected a string or an integer, got the date or time "
+                   "2026-12-01 (write text in quotes)"),
     ("1.5", "problems[2].space: expected a string or an integer, got 1.5"),
 ])
 def test_bad_space_is_a_one_line_error(tmp_path, value, message):

@@ -37,6 +37,8 @@ mark is allowed), at most errors.INPUT_LIMIT bytes.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -128,7 +130,13 @@ def _is_type(value: Any, t) -> bool:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    """A value as the exam file spells it (true, not True), shortened."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return f"the date or time {value.isoformat()} (write text in quotes)"
+    text = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (list, dict)) \
+        else repr(value)
     return text if len(text) <= limit else text[:limit] + "…"
 
 

@@ -42,6 +42,7 @@ __all__ = ["PdfFormat", "TexError", "booklet_source", "tex_available"]
 
 KINDS = ("questions", "key")
 BOOKLET_NAMES = {"questions": "questions-booklet.pdf", "key": "keys-booklet.pdf"}
+TITLES = {"questions": "question sheet", "key": "answer key"}
 TEX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f",
            "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
 
@@ -302,9 +303,10 @@ def _page_counts(aux: str, count: int) -> list[int]:
 CHUNK_SHEETS = {"key": 12, "questions": 24}
 
 
-def _write_pdf(pdf: pikepdf.Pdf) -> bytes:
-    """PDF bytes with a document ID derived from the content (qpdf's deterministic ID),
-    not from the clock."""
+def _write_pdf(pdf: pikepdf.Pdf, title: str) -> bytes:
+    """PDF bytes titled `title` (what a viewer shows), with a document ID derived from the
+    content (qpdf's deterministic ID), not from the clock."""
+    pdf.docinfo["/Title"] = pikepdf.String(title)
     buffer = io.BytesIO()
     pdf.save(buffer, deterministic_id=True)
     return buffer.getvalue()
@@ -402,7 +404,8 @@ class _BookletCollector:
                 _stamp(page, stamps[count - 1])
             single = pikepdf.new()
             single.pages.extend(own)
-            self.staging.write(f"{sheet.folder}/{kind}.pdf", _write_pdf(single))
+            self.staging.write(f"{sheet.folder}/{kind}.pdf", _write_pdf(
+                single, f"{self.exam.title} — {sheet.variant_id} — {TITLES[kind]}"))
             if self.duplex and len(booklet.pages) % 2 == 1:
                 box = own[0].mediabox
                 booklet.add_blank_page(page_size=(float(box[2]), float(box[3])))
@@ -415,7 +418,8 @@ class _BookletCollector:
                 if self.pending[kind]:
                     self._submit(kind)
                 self._collect(kind, wait=True)
-                self.staging.write(BOOKLET_NAMES[kind], _write_pdf(self.booklets[kind]))
+                self.staging.write(BOOKLET_NAMES[kind], _write_pdf(
+                    self.booklets[kind], f"{self.exam.title} — {TITLES[kind]}, every variant"))
         finally:
             self.close()
 
