@@ -21,8 +21,8 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from .model import Tex, Vector
-from .shown import (Shown, ShownDifference, ShownPower, ShownProduct, ShownQuotient, ShownRounded,
-                    ShownSum)
+from .shown import (Shown, ShownDifference, ShownMatrix, ShownPower, ShownProduct, ShownQuotient,
+                    ShownRounded, ShownSum)
 
 __all__ = ["answer_tex", "approx_decimal", "exact_str", "float_value", "is_terminating", "tex"]
 
@@ -293,16 +293,35 @@ def _exact(obj: Any) -> Any:
     return obj
 
 
+def _rational_arithmetic(obj: Any) -> bool:
+    """Whether `obj` is arithmetic as written (or vectors of it) on rationals only."""
+    if isinstance(obj, ShownRounded):
+        return _rational_arithmetic(obj.args[0]) or isinstance(obj.args[0], sp.Rational)
+    if isinstance(obj, ShownMatrix):
+        return all(isinstance(e, sp.Rational) or _rational_arithmetic(e)
+                   for row in obj.args for e in row)
+    if isinstance(obj, Shown):
+        return all(isinstance(a, sp.Rational) or (isinstance(a, Shown) and _rational_arithmetic(a))
+                   for a in obj.args)
+    if isinstance(obj, tuple) and obj:
+        return all(isinstance(e, sp.Rational) or _rational_arithmetic(e) for e in obj) and \
+            any(isinstance(e, Shown) for e in obj)
+    return False
+
+
 def answer_tex(value: Any, digits: int) -> str:
     """The exact value, with its decimal beside it: after "=" when the value terminates
     (arithmetic as written: 0.5 - 1 = -0.5), rounded after "≈" when it does not."""
     exact = tex(value)
     if is_terminating(value):
         return exact
-    result = _exact(value)
-    if result is not value and is_terminating(result):
-        return exact + " = " + tex(result)
-    return exact + r" \approx " + _approx_tex(result, digits)
+    if _rational_arithmetic(value):              # cheap to evaluate exactly: may terminate
+        result = _exact(value)
+        if is_terminating(result):
+            return exact + " = " + tex(result)
+        return exact + r" \approx " + _approx_tex(result, digits)
+    # a closed form (or arithmetic on one) never terminates: rounded through mpmath
+    return exact + r" \approx " + _approx_tex(value, digits)
 
 
 @lru_cache(maxsize=65536)
