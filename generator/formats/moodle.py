@@ -19,7 +19,8 @@ from lxml import etree
 
 from . import Format, Rendered
 from .htmlmarkup import html_escape, html_math
-from .quiz import Field, answer_fields, field_label_html, included, letters, number_text, slot_questions, width_text
+from .quiz import (Field, SlotCollector, answer_fields, field_label_html, letters, number_text,
+                   slot_questions, width_text)
 
 __all__ = ["MoodleFormat", "category_path", "cloze_number", "cloze_choice"]
 
@@ -128,45 +129,23 @@ def _serialize(element) -> str:
     return etree.tostring(element, encoding="unicode", pretty_print=True)
 
 
-class _MoodleCollector:
-    def __init__(self, build, staging):
-        self.exam, self.staging = build.exam, staging
-        self.scratch = staging.scratch("moodle")
-        self.files: dict[int, object] = {}
-        self.labels: dict[int, str] = {}
-        self.pending_canonical = None
+class _MoodleCollector(SlotCollector):
+    scratch_name = "moodle"
 
-    def _write(self, variant_id: str, slots, record) -> None:
-        for slot, problem in zip(slots, record["problems"]):
-            if slot.position not in self.files:
-                self.files[slot.position] = open(self.scratch / f"slot{slot.position}.xml", "w",
-                                                 encoding="utf-8")
-                self.labels[slot.position] = slot.label
-            self.files[slot.position].write(_serialize(question_element(self.exam, variant_id,
-                                                                        slot, problem)))
-
-    def add(self, summary, data) -> None:
-        if summary.index == 0:
-            self.pending_canonical = (summary, data)      # kept only if it stays alone
-            return
-        self._write(summary.variant_id, data, summary.record)
+    def element(self, variant_id: str, slot, problem: dict) -> bytes:
+        return _serialize(question_element(self.exam, variant_id, slot, problem)).encode("utf-8")
 
     def finish(self) -> None:
-        if not self.files and self.pending_canonical is not None:
-            summary, data = self.pending_canonical
-            if included(summary, 1):
-                self._write(summary.variant_id, data, summary.record)
-        for handle in self.files.values():
-            handle.close()
+        self.close_slots()
         out = self.staging.stream("moodle.xml")
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n')
         for position in sorted(self.files):
             category = etree.Element("question", type="category")
-            _text(category, "category", category_path(self.exam.title, self.labels[position]))
+            _text(category, "category", category_path(self.exam.title, self.slots[position].label))
             _text(category, "info", f"<p>{html_escape(self.exam.title)}: every variant of "
-                                    f"{html_escape(self.labels[position])}.</p>", "html")
+                                    f"{html_escape(self.slots[position].label)}.</p>", "html")
             out.write(_serialize(category))
-            with open(self.scratch / f"slot{position}.xml", encoding="utf-8") as handle:
+            with open(self.slot_path(position), encoding="utf-8") as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), ""):
                     out.write(chunk)
         out.write("</quiz>\n")

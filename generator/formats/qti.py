@@ -27,7 +27,7 @@ from lxml import etree
 
 from . import Format, Rendered
 from .htmlmarkup import html_escape
-from .quiz import answer_fields, field_label_html, included, letters, number_text, slot_questions
+from .quiz import SlotCollector, answer_fields, field_label_html, letters, number_text, slot_questions
 
 __all__ = ["QtiFormat", "QTI_NS", "CP_NS", "ZIP_NAME"]
 
@@ -158,26 +158,11 @@ def _zip_entry(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
     return info
 
 
-class _QtiCollector:
-    def __init__(self, build, staging):
-        self.exam, self.staging = build.exam, staging
-        self.scratch = staging.scratch("qti")
-        self.files: dict[int, object] = {}
-        self.slots: dict[int, tuple[str, int]] = {}
-        self.pending_canonical = None
+class _QtiCollector(SlotCollector):
+    scratch_name = "qti"
 
-    def _write(self, variant_id: str, slots, record) -> None:
-        for slot, problem in zip(slots, record["problems"]):
-            if slot.position not in self.files:
-                self.files[slot.position] = open(self.scratch / f"slot{slot.position}.xml", "wb")
-                self.slots[slot.position] = (slot.label, slot.points)
-            self.files[slot.position].write(_serialize(item_element(variant_id, slot, problem)))
-
-    def add(self, summary, data) -> None:
-        if summary.index == 0:
-            self.pending_canonical = (summary, data)
-            return
-        self._write(summary.variant_id, data, summary.record)
+    def element(self, variant_id: str, slot, problem: dict) -> bytes:
+        return _serialize(item_element(variant_id, slot, problem))
 
     def _assessment(self, handle) -> None:
         """qti.xml: the assessment, one section (question group) per slot, its items
@@ -194,7 +179,7 @@ class _QtiCollector:
         root = etree.Element("section", ident="root_section")
         handle.write(_serialize(root).replace(b"/>", b">", 1))
         for position in sorted(self.files):
-            label, points = self.slots[position]
+            label, points = self.slots[position].label, self.slots[position].points
             section = etree.Element("section", ident=_ident(exam.exam_id, "group", label),
                                     title=label)
             order = _sub(section, "selection_ordering")
@@ -204,19 +189,14 @@ class _QtiCollector:
             _sub(extension, "points_per_item", str(points))
             opened = _serialize(section).decode("utf-8")
             handle.write(opened[:opened.rindex("</section>")].encode("utf-8"))
-            with open(self.scratch / f"slot{position}.xml", "rb") as items:
+            with open(self.slot_path(position), "rb") as items:
                 for chunk in iter(lambda: items.read(1 << 20), b""):
                     handle.write(chunk)
             handle.write(b"</section>\n")
         handle.write(b"</section>\n</assessment>\n</questestinterop>\n")
 
     def finish(self) -> None:
-        if not self.files and self.pending_canonical is not None:
-            summary, data = self.pending_canonical
-            if included(summary, 1):
-                self._write(summary.variant_id, data, summary.record)
-        for handle in self.files.values():
-            handle.close()
+        self.close_slots()
         path = self.scratch / ZIP_NAME
         with zipfile.ZipFile(path, "w") as archive:
             with archive.open(_zip_entry(archive, "imsmanifest.xml"), "w") as entry:

@@ -24,7 +24,8 @@ from .document import AnswerSpace, ItemHeading, choice_letter, shown_options
 from .html import render_blocks
 from .htmlmarkup import html_escape, html_math
 
-__all__ = ["Field", "SlotQuestion", "answer_fields", "included", "slot_questions", "tolerance_width"]
+__all__ = ["Field", "SlotCollector", "SlotQuestion", "answer_fields", "included", "slot_questions",
+           "tolerance_width"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,50 @@ def included(summary, count: int) -> bool:
     """Whether a sheet becomes quiz questions: every random variant (or student); the
     canonical sheet, whose numbers are the published original, only when it is alone."""
     return summary.index != 0 or count == 1
+
+
+class SlotCollector:
+    """What the quiz formats' collectors share: each sheet's questions are written slot by
+    slot to a scratch file per exam slot (in variant order, so memory stays flat), and the
+    canonical sheet is kept only when it is the build's only sheet (`included`).  A
+    subclass sets `scratch_name`, serialises one question in `element` and writes its file
+    in `finish`, after `close_slots`."""
+    scratch_name = ""
+
+    def __init__(self, build, staging):
+        self.exam, self.staging = build.exam, staging
+        self.scratch = staging.scratch(self.scratch_name)
+        self.files: dict[int, Any] = {}
+        self.slots: dict[int, SlotQuestion] = {}       # the first question of each slot
+        self.pending_canonical = None
+
+    def element(self, variant_id: str, slot: SlotQuestion, problem: dict) -> bytes:
+        raise NotImplementedError
+
+    def slot_path(self, position: int):
+        return self.scratch / f"slot{position}.xml"
+
+    def _write(self, variant_id: str, slots, record) -> None:
+        for slot, problem in zip(slots, record["problems"]):
+            if slot.position not in self.files:
+                self.files[slot.position] = open(self.slot_path(slot.position), "wb")
+                self.slots[slot.position] = slot
+            self.files[slot.position].write(self.element(variant_id, slot, problem))
+
+    def add(self, summary, data) -> None:
+        if summary.index == 0:
+            self.pending_canonical = (summary, data)      # kept only if it stays alone
+            return
+        self._write(summary.variant_id, data, summary.record)
+
+    def close_slots(self) -> None:
+        """Write the canonical sheet if it is alone, and close every slot's file."""
+        if not self.files and self.pending_canonical is not None:
+            summary, data = self.pending_canonical
+            if included(summary, 1):
+                self._write(summary.variant_id, data, summary.record)
+        for handle in self.files.values():
+            handle.close()
 
 
 def field_label_html(field: Field, mode: str) -> str:
