@@ -123,6 +123,14 @@ def _column(entries):
     return shown_matrix([[e] for e in entries])
 
 
+def _descend(w, delta):
+    """(w_t - Δ_t as shown, w_t exact): the working uses w_{t-1} and Δ_t by their rounded
+    values, because the closed forms of w grow with t (each is shown once, in the Answers)."""
+    shown = Vector(shown_difference(shown_rounded(wi, 4), shown_rounded(di, 4))
+                   for wi, di in zip(w, delta))
+    return shown, [wi - di for wi, di in zip(w, delta)]
+
+
 @register
 class OptimizerSteps(Problem):
     id = "optimizer_steps"
@@ -242,11 +250,7 @@ class OptimizerSteps(Problem):
             roots = [sp.sqrt(si) for si in s]
             dcol = _column([shown_quotient(shown_product(alpha, gi), shown_sum([ri, eps]))
                             for gi, ri in zip(g, roots)])
-            # w_t from w_{t-1} and Δ_t by their rounded values: the closed forms of w grow
-            # with t; each is shown once, in the Answers
-            w_step = Vector(shown_difference(shown_rounded(wi, 4), shown_rounded(di, 4))
-                            for wi, di in zip(w, dcol.value))
-            w = [wi - di for wi, di in zip(w, dcol.value)]
+            w_step, w = _descend(w, dcol.value)
             rows.append(w)
             lines += [rf"s_{{{t}}} = \beta_2 s_{{{t - 1}}} + (1 - \beta_2) g_{{{t}}}^2 = @ss{t} = @s{t}",
                       rf"\sqrt{{s_{{{t}}}}} = @r{t}",
@@ -282,11 +286,7 @@ class OptimizerSteps(Problem):
             roots = [sp.sqrt(x) for x in sh]
             dcol = _column([shown_quotient(shown_product(alpha, a), shown_sum([r, eps]))
                             for a, r in zip(vh, roots)])
-            # w_t from w_{t-1} and Δ_t by their rounded values: the closed forms of w grow
-            # with t; each is shown once, in the Answers
-            w_step = Vector(shown_difference(shown_rounded(wi, 4), shown_rounded(di, 4))
-                            for wi, di in zip(w, dcol.value))
-            w = [wi - di for wi, di in zip(w, dcol.value)]
+            w_step, w = _descend(w, dcol.value)
             rows.append(w)
             lines += [rf"v_{{{t}}} = @vs{t} = @v{t},\qquad s_{{{t}}} = @ss{t} = @s{t}",
                       rf"1 - \beta_1^{{{t}}} = @cv{t},\qquad 1 - \beta_2^{{{t}}} = @cs{t}",

@@ -33,7 +33,7 @@ from typing import Any, Callable, Mapping
 import sympy as sp
 
 from .model import Answer, Solution, Variant, Vector
-from .printing import ExamLatexPrinter, approx_decimal, float_value, is_terminating, tex
+from .printing import ExamLatexPrinter, _entries, approx_decimal, float_value, is_terminating, tex
 from .rng import VariantRng, derive_seed
 from .shown import Shown, ShownMatrix
 
@@ -177,14 +177,6 @@ def _transposed(value):
     return None
 
 
-def _numbers(value) -> list:
-    if isinstance(value, sp.MatrixBase):
-        return list(value)
-    if isinstance(value, tuple):
-        return [x for e in value for x in _numbers(e)]
-    return [value]
-
-
 def _same_domain(correct, slipped) -> bool:
     """A slip keeps a list of counts or sizes (a shape: a tuple of non-negative integers)
     one: no shape of (0.2, 0.2) or (-2, -2) among the options.  (A single number that
@@ -192,7 +184,7 @@ def _same_domain(correct, slipped) -> bool:
     def counts(value) -> bool:           # (arithmetic as written is never a count here)
         return isinstance(value, tuple) and not isinstance(value, Vector) and all(
             isinstance(e, (sp.Integer, int)) and not isinstance(e, bool) and e >= 0
-            for e in _numbers(value))
+            for e in _entries(value))
     return not counts(correct) or counts(slipped)
 
 

@@ -21,7 +21,7 @@ from .texbreak import visible_length
 from ..exam.spec import Sheet
 
 __all__ = ["CHOICE_LETTERS", "COMMON_MISTAKES", "Cover", "Document", "build_document", "choice_letter",
-           "common_mistakes", "options_summary", "points_text", "shown_options"]
+           "common_mistakes", "options_summary", "points_text", "shortened", "shown_options"]
 
 CHOICE_LETTERS = "ABCDEFGHIJ"
 KINDS = ("questions", "key")
@@ -298,9 +298,15 @@ def _first_entry_if_wide(shown: Any):
     return ("1,1" if value.shape[1] > 1 else "1"), option_shown(value[0, 0], shown.digits)
 
 
-def _short(text: str, limit: int) -> str:
+def shortened(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word boundary to at most `limit` characters, with "…"
+    when cut (a running head has room for one line)."""
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    head = text[:limit - 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else head
+    return cut.rstrip(" ,;:—-") + "…"
 
 
 def _space(sheet: Sheet, item) -> str | int:
@@ -319,7 +325,7 @@ def build_document(sheet: Sheet, kind: str) -> Document:
     exam = sheet.exam
     student = "" if sheet.student is None else f"Student: {sheet.student.name} ({sheet.student.id})"
     # under a roster the variant is named by the student's id: the head names the student
-    running = (f"{_short(sheet.student.name, 40)} ({sheet.student.id})" if sheet.student
+    running = (f"{shortened(sheet.student.name, 40)} ({sheet.student.id})" if sheet.student
                else f"Variant {sheet.variant_id}")
     if key:
         running += f" — {KEY_TITLE}"

@@ -35,6 +35,7 @@ import pikepdf
 from ..errors import BuildError, UserError
 from ..exam.spec import Exam
 from . import Format, Rendered
+from .document import shortened
 from .markup import TEX_UNICODE, escape_tex, untypesettable
 from .templating import render_document
 
@@ -170,16 +171,6 @@ _MACROS = r"""
 \DeclareRobustCommand{\wsgenStroke}[4]{\sbox{\wsgenBox}{#1}%
   \rlap{\kern#3\wd\wsgenBox\raisebox{#2}{\rule{#4\wd\wsgenBox}{.06em}}}\usebox{\wsgenBox}}
 """
-
-
-def shortened(text: str, limit: int) -> str:
-    """`text` cut at a word boundary to at most `limit` characters, with "…" when cut (the
-    running head has room for one line)."""
-    text = " ".join(str(text).split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit - 1].rsplit(" ", 1)[0] if " " in text[:limit - 1] else text[:limit - 1]
-    return cut.rstrip(" ,;:—-") + "…"
 
 
 class TexError(BuildError):
