@@ -83,3 +83,22 @@ def install_distribution(tmp_path, files: dict) -> "Path":
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return target
+
+
+def shipped_helpers(problem_id: str):
+    """(problem, module, canonical) for a shipped problem's tests: the problem from the
+    registry, its module, and its canonical variant, each looked up when called."""
+    import sys
+    from wsgen import discover, draw_variant
+
+    def problem():
+        return discover().problems[problem_id]
+
+    def module():
+        return sys.modules[type(problem()).__module__]
+
+    def canonical():
+        p = problem()
+        return draw_variant(p, p.Options(), None)
+
+    return problem, module, canonical

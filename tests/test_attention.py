@@ -3,27 +3,20 @@ against plain Python floats, the SymPy derivations, the options and the properti
 import dataclasses
 import json
 import math
-import sys
 
 import pytest
 import sympy as sp
 
-from wsgen import CheckFailed, NoCanonical, Solution, clear_derivations, derivations, discover, \
+from conftest import shipped_helpers
+
+from wsgen import CheckFailed, NoCanonical, Solution, clear_derivations, derivations, \
     draw_variant
 from wsgen.build.properties import property_failures, render_one
 from wsgen.formats.json import variant_record
 
 ID = "attention"
+problem, module, canonical = shipped_helpers(ID)
 R = sp.Rational
-
-
-def problem():
-    """The shipped problem, from the registry."""
-    return discover().problems[ID]
-
-
-def module():
-    return sys.modules[type(problem()).__module__]
 
 
 def num(value) -> float:
@@ -42,11 +35,6 @@ def same(a, b, digits=40) -> bool:
 
 def close(got, want, tol=1e-6):
     return all(g == pytest.approx(w, abs=tol) for g, w in zip(sum(got, []), sum(want, [])))
-
-
-def canonical():
-    p = problem()
-    return draw_variant(p, p.Options(), None)
 
 
 # --- the canonical variant, by hand ----------------------------------------------------------

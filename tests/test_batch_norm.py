@@ -7,27 +7,20 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from wsgen import CheckFailed, Vector, clear_derivations, derivations, discover, draw_variant
+from conftest import shipped_helpers
+
+from wsgen import CheckFailed, Vector, clear_derivations, derivations, draw_variant
 from wsgen.build.properties import property_failures
 
 ID = "batch_norm"
+problem, _, canonical = shipped_helpers(ID)
 R = sp.Rational
 F = Fraction
-
-
-def problem():
-    """The shipped problem, from the registry."""
-    return discover().problems[ID]
 
 
 def module():
     """The problem's module, reached through the loaded problem (not imported by path)."""
     return sys.modules[type(problem()).__module__]
-
-
-def canonical():
-    p = problem()
-    return draw_variant(p, p.Options(), None)
 
 
 def plain(value):

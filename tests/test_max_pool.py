@@ -2,31 +2,19 @@
 against a plain-integer implementation written apart from the problem, the SymPy derivations,
 the options (refusals, corners) and the bank's properties."""
 import dataclasses
-import sys
 
 import pytest
 import sympy as sp
 
-from wsgen import CheckFailed, NoCanonical, Solution, clear_derivations, derivations, discover, \
+from conftest import shipped_helpers
+
+from wsgen import CheckFailed, NoCanonical, Solution, clear_derivations, derivations, \
     draw_variant
 from wsgen.build.properties import property_failures
 
 ID = "max_pool"
+problem, module, canonical = shipped_helpers(ID)
 R = sp.Rational
-
-
-def problem():
-    """The shipped problem, from the registry."""
-    return discover().problems[ID]
-
-
-def module():
-    return sys.modules[type(problem()).__module__]
-
-
-def canonical():
-    p = problem()
-    return draw_variant(p, p.Options(), None)
 
 
 def M(rows):

@@ -6,20 +6,13 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from wsgen import CheckFailed, Solution, Vector, derivations, discover, draw_variant
+from conftest import shipped_helpers
+
+from wsgen import CheckFailed, Solution, Vector, derivations, draw_variant
 
 ID = "mlp_backprop"
+problem, _, canonical = shipped_helpers(ID)
 R = sp.Rational
-
-
-def problem():
-    """The shipped problem, from the registry."""
-    return discover().problems[ID]
-
-
-def canonical():
-    p = problem()
-    return draw_variant(p, p.Options(), None)
 
 
 def matrix(rows):

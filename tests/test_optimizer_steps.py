@@ -7,23 +7,16 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from wsgen import CheckFailed, derivations, discover, draw_variant
+from conftest import shipped_helpers
+
+from wsgen import CheckFailed, derivations, draw_variant
 from wsgen.build.properties import property_failures
 from wsgen.core.model import Solution
 
 ID = "optimizer_steps"
+problem, _, canonical = shipped_helpers(ID)
 R = sp.Rational
 EPS = R(1, 10 ** 8)          # the default ε, 1e-8
-
-
-def problem():
-    """The shipped problem, from the registry."""
-    return discover().problems[ID]
-
-
-def canonical():
-    p = problem()
-    return draw_variant(p, p.Options(), None)
 
 
 def same(a, b, digits=40):

@@ -3,27 +3,20 @@ against plain Python floats, the SymPy derivations, the options and the properti
 import dataclasses
 import json
 import math
-import sys
 
 import pytest
 import sympy as sp
 
+from conftest import shipped_helpers
+
 from wsgen import CheckFailed, NoCanonical, Solution, Vector, clear_derivations, derivations, \
-    discover, draw_variant
+    draw_variant
 from wsgen.build.properties import property_failures, render_one
 from wsgen.formats.json import variant_record
 
 ID = "rnn_step"
+problem, module, canonical = shipped_helpers(ID)
 R = sp.Rational
-
-
-def problem():
-    """The shipped problem, from the registry."""
-    return discover().problems[ID]
-
-
-def module():
-    return sys.modules[type(problem()).__module__]
 
 
 def num(value) -> float:
@@ -41,11 +34,6 @@ def flat(value) -> list:
 
 def close(got, want, tol=1e-6):
     return len(got) == len(want) and all(g == pytest.approx(w, abs=tol) for g, w in zip(got, want))
-
-
-def canonical():
-    p = problem()
-    return draw_variant(p, p.Options(), None)
 
 
 # --- the canonical variant, by hand ----------------------------------------------------------

@@ -2,26 +2,19 @@
 variants against plain Python floats, the SymPy derivations, the options and the properties."""
 import dataclasses
 import math
-import sys
 
 import pytest
 import sympy as sp
 
-from wsgen import (CheckFailed, NoCanonical, Vector, clear_derivations, derivations, discover,
+from conftest import shipped_helpers
+
+from wsgen import (CheckFailed, NoCanonical, Vector, clear_derivations, derivations,
                    draw_variant)
 from wsgen.build.properties import property_failures
 
 ID = "softmax_cross_entropy"
+problem, module, canonical = shipped_helpers(ID)
 R = sp.Rational
-
-
-def problem():
-    """The shipped problem, from the registry."""
-    return discover().problems[ID]
-
-
-def module():
-    return sys.modules[type(problem()).__module__]
 
 
 def plain(value):
@@ -36,11 +29,6 @@ def num(value) -> float:
 def same(a, b, digits=40) -> bool:
     """Exact values equal (closed forms compared to 40 digits)."""
     return abs(sp.N(sp.sympify(plain(a)) - sp.sympify(plain(b)), digits)) < sp.Float(10) ** (5 - digits)
-
-
-def canonical():
-    p = problem()
-    return draw_variant(p, p.Options(), None)
 
 
 # --- the canonical variant, by hand --------------------------------------------------------
