@@ -34,7 +34,7 @@ _EXPORTS = {
     "draw_variant": "core.draw",
     "VariantRng": "core.rng", "derive_seed": "core.rng",
     "ProblemError": "errors", "UserError": "errors", "BuildError": "errors",
-    "discover": "plugins",
+    "discover": "registry",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

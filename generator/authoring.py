@@ -36,7 +36,7 @@ def _check_id(problem_id: str) -> None:
 
 def _known_elsewhere(problem_id: str) -> str | None:
     """The source of an installed problem (built in or a plugin) with this id, if any."""
-    from .plugins import discover
+    from .registry import discover
     try:
         registry = discover(())
     except ProblemError:    # a broken plugin is reported by the commands that load it

@@ -32,8 +32,9 @@ PROBLEMS_OPTION = click.option(
 
 
 def _registry(problem_dirs=()):
-    from .plugins import discover
-    return discover(problem_dirs)
+    from .quality.selftest import selftest
+    from .registry import discover
+    return discover(problem_dirs, check=selftest)
 
 
 def _problem(problem_id: str, problem_dirs=()):
@@ -142,7 +143,7 @@ def show(problem_id, seed, canonical, fmt, option_pairs, problem_dirs):
     if not canonical and seed is None:
         raise click.UsageError("give --seed N or --canonical")
     options = _parse_options(problem, option_pairs)
-    from .build.pipeline import render_sheet_outputs
+    from .pipeline.run import render_sheet_outputs
     from .core.draw import draw_variant
     from .core.problem import NoCanonical
     from .exam.spec import Exam, ExamItem, Sheet, SheetItem
@@ -185,7 +186,7 @@ def stress(problem_id, count, first_seed, option_pairs, corners, problem_dirs, m
     and the properties every problem must have (reproducible, JSON round trip, no leak)."""
     problem = _problem(problem_id, problem_dirs)
     options = _parse_options(problem, option_pairs)
-    from .build.stress import corner_options, stress as run_stress
+    from .quality.stress import corner_options, stress as run_stress
     settings = corner_options(problem, options) if corners else [("given settings", options)]
     failed = False
     for name, opts in settings:
@@ -236,8 +237,8 @@ def new(problem_id, folder):
 def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, duplex, jobs, force,
           quiet, problem_dirs):
     """Build question sheets, answer keys and manifests for every variant."""
-    from .build.fingerprint import build_fingerprint
-    from .build.output import OutputFolder
+    from .pipeline.fingerprint import build_fingerprint
+    from .pipeline.output import OutputFolder
     formats = _formats(formats)
     if roster is not None and (variants is not None or seed is not None):
         raise click.UsageError("--roster gives one variant per student: drop --variants and --seed")
@@ -265,8 +266,8 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
                 return
     import dataclasses
 
-    from .build.pipeline import run_build
-    from .build.sheets import BuildPlan
+    from .pipeline.run import run_build
+    from .pipeline.sheets import BuildPlan
     from .exam.load import load_exam
     from .exam.roster import load_roster
     # Every input is read and checked before the output folder is touched.

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ROOT / "build"
 
 from wsgen import discover  # noqa: E402
-from wsgen.build.output import OutputFolder  # noqa: E402
-from wsgen.build.pipeline import run_build, sheet_outputs  # noqa: E402
-from wsgen.build.sheets import BuildPlan  # noqa: E402
+from wsgen.pipeline.output import OutputFolder  # noqa: E402
+from wsgen.pipeline.run import run_build, sheet_outputs  # noqa: E402
+from wsgen.pipeline.sheets import BuildPlan  # noqa: E402
 from wsgen.exam.load import load_exam  # noqa: E402
 from wsgen.exam.spec import Exam, ExamItem  # noqa: E402
 
@@ -69,7 +69,7 @@ def bench_pdf_build(count: int) -> None:
     plan = BuildPlan(exam, count, formats=("md", "json", "pdf"))
     # SymPy's derivations warm (once per problem and shape, as a long-running process has
     # them): the figure is the build itself; the CLI figure below includes everything.
-    from wsgen.build.sheets import draw_sheet
+    from wsgen.pipeline.sheets import draw_sheet
     draw_sheet(plan, 0)
     wall, cpu = median_time(lambda out: build_into(plan, out), repeat=1)
     with tempfile.TemporaryDirectory(prefix="wsgen-bench-") as tmp:

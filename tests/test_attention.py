@@ -11,7 +11,7 @@ from conftest import shipped_helpers
 
 from wsgen import CheckFailed, NoCanonical, Solution, clear_derivations, derivations, \
     draw_variant
-from wsgen.build.properties import property_failures, render_one
+from wsgen.quality.properties import property_failures, render_one
 from wsgen.formats.json import variant_record
 
 ID = "attention"

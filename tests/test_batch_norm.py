@@ -10,7 +10,7 @@ import sympy as sp
 from conftest import shipped_helpers
 
 from wsgen import CheckFailed, Vector, clear_derivations, derivations, draw_variant
-from wsgen.build.properties import property_failures
+from wsgen.quality.properties import property_failures
 
 ID = "batch_norm"
 problem, _, canonical = shipped_helpers(ID)
@@ -71,7 +71,7 @@ def test_canonical_by_hand():
 
 
 def test_canonical_key_shows_the_graph():
-    from wsgen.build.properties import render_one
+    from wsgen.quality.properties import render_one
     key = render_one(canonical(), "key")
     assert r"\sqrt{\sigma^2 + \varepsilon} = \sqrt{0.26 + 0.1} = \sqrt{0.36} = 0.6" in key
     assert r"\frac{\partial L}{\partial \sigma^2} = -\frac{1}{2}\,(0.36)^{-3/2}" in key

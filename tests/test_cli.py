@@ -265,7 +265,7 @@ def test_fingerprint_covers_a_plugins_whole_package(monkeypatch):
     import json as json_package
     from pathlib import Path
 
-    import wsgen.build.fingerprint as fingerprint
+    import wsgen.pipeline.fingerprint as fingerprint
 
     class FakeEntryPoint:
         module = "json.decoder"

@@ -10,7 +10,7 @@ from conftest import shipped_helpers
 
 from wsgen import CheckFailed, NoCanonical, Solution, clear_derivations, derivations, \
     draw_variant
-from wsgen.build.properties import property_failures
+from wsgen.quality.properties import property_failures
 
 ID = "conv2d"
 problem, module, canonical = shipped_helpers(ID)
@@ -92,7 +92,7 @@ def test_canonical_mistakes():
 
 
 def test_key_shows_one_sum_in_full():
-    from wsgen.build.properties import render_one
+    from wsgen.quality.properties import render_one
     key = render_one(canonical(), "key")
     assert (r"Y_{11} = 0 \cdot 1 + 0 \cdot 0 + 0 \cdot \left(-1\right) + 0 \cdot 2 + 1 \cdot 1 "
             r"+ 0 \cdot 0 + 0 \cdot 0 + 0 \cdot \left(-1\right) + 1 \cdot 1 + 1 = 3") in key
@@ -276,7 +276,7 @@ def test_options():
     # itself refuses a kernel larger than the padded input
     with pytest.raises(ValueError, match="the output would be empty"):
         p.validate_options(dataclasses.replace(p.Options(), H=1, padding=0))
-    from wsgen.build.stress import corner_options
+    from wsgen.quality.stress import corner_options
     corners = corner_options(p, p.Options())
     assert all(options is not None for _, options in corners)
 

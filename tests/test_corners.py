@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from wsgen.build.stress import corner_options, stress
+from wsgen.quality.stress import corner_options, stress
 
 # `stress` also checks the properties (reproducible, JSON round trip, no leak) on up to 50
 # seeds, which costs far more than drawing: 25 seeds per corner keep the file near 30 s.

@@ -9,7 +9,7 @@ import sympy as sp
 from conftest import render_variant
 from wsgen import CheckFailed, ProblemError, clear_derivations, derivations, derive_once, verified
 from wsgen.core.draw import draw_variant
-from wsgen.plugins import selftest
+from wsgen.quality.selftest import selftest
 
 SHIPPED = ("activations", "logistic_regression", "matrix_backprop", "regularization",
            "style_transfer_loss", "triplet_loss")

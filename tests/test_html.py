@@ -169,12 +169,12 @@ def _visible_text(page_source: str) -> str:
 def test_question_pages_show_nothing_of_the_key(problems):
     """The HTML question page of many variants of every problem: no answer value (nor a
     mistake's), as in build.properties.leaked for the Markdown."""
-    from wsgen.build.properties import leaked
+    from wsgen.quality.properties import leaked
     from wsgen.core.draw import draw_variant
     from wsgen.formats.document import build_document
     from wsgen.formats.html import render_html
     from conftest import one_item_sheet
-    import wsgen.build.properties as properties
+    import wsgen.quality.properties as properties
 
     checked = 0
     for problem_id, problem in sorted(problems.items()):

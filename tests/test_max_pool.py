@@ -10,7 +10,7 @@ from conftest import shipped_helpers
 
 from wsgen import CheckFailed, NoCanonical, Solution, clear_derivations, derivations, \
     draw_variant
-from wsgen.build.properties import property_failures
+from wsgen.quality.properties import property_failures
 
 ID = "max_pool"
 problem, module, canonical = shipped_helpers(ID)
@@ -68,7 +68,7 @@ def test_canonical_mistakes():
 
 
 def test_key_shows_the_window_and_the_sum():
-    from wsgen.build.properties import render_one
+    from wsgen.quality.properties import render_one
     key = render_one(canonical(), "key")
     assert r"Y_{11} = \max \begin{bmatrix}1 & 3 & 2\\5 & -2 & 1\\2 & 1 & 6\end{bmatrix} = 6" in key
     assert "2 - 1" in key                        # the overlapping contributions, added
@@ -218,7 +218,7 @@ def test_options():
     with pytest.raises(ValueError, match=r"the window \(size = 3\) is larger than the input"):
         p.validate_options(dataclasses.replace(p.Options(), H=2))
     p.validate_options(dataclasses.replace(p.Options(), H=2, W=2, size=2))
-    from wsgen.build.stress import corner_options
+    from wsgen.quality.stress import corner_options
     refused = [label for label, options in corner_options(p, p.Options()) if options is None]
     assert refused and all(label.startswith(("H=2", "W=2")) for label in refused)
 

@@ -5,7 +5,7 @@ import sympy as sp
 
 from wsgen import Vector
 from wsgen.core.draw import draw_variant
-from wsgen.core.printing import float_value
+from wsgen.core.numeric import float_value
 
 R = sp.Rational
 

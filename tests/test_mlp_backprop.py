@@ -217,5 +217,5 @@ def test_options_are_validated():
 
 
 def test_properties():
-    from wsgen.build.properties import property_failures
+    from wsgen.quality.properties import property_failures
     assert property_failures(problem(), problem().Options(), range(100)) == []

@@ -13,12 +13,14 @@ import pytest
 import sympy as sp
 
 from conftest import one_item_sheet, run_cli
-from wsgen.build.sheets import draw_multiple_choice
-from wsgen.core.distractors import (NoDistinctOptions, choice_forms, option_shown, plain,
+from wsgen.core.draw import draw_multiple_choice
+from wsgen.core.values import exact as plain
+from wsgen.core.distractors import (NoDistinctOptions, option_shown,
                                     with_multiple_choice)
 from wsgen.core.draw import draw_variant
 from wsgen.core.model import Vector
-from wsgen.core.printing import float_value, tex
+from wsgen.core.printing import tex
+from wsgen.core.numeric import float_value
 from wsgen.exam.load import DEFAULT_EXAM
 from wsgen.formats.document import COMMON_MISTAKES, build_document
 from wsgen.formats.json import variant_record
@@ -106,7 +108,7 @@ def test_every_option_list_holds_the_correct_value_once_and_options_are_distinct
     for pid, variants in mc_draws.items():
         for v in variants:
             fresh = draw_variant(problems[pid], problems[pid].Options(), v.seed)
-            forms = choice_forms(v)
+            forms = v.choice_forms
             numeric = [a.name for a in fresh.solution.answers if a.kind in NUMERIC]
             assert sorted(forms) == sorted(numeric), pid
             for name in numeric:
@@ -129,7 +131,7 @@ def test_distractor_labels_match_the_declared_mistakes_and_slips(problems, mc_dr
         for v in variants:
             fresh = draw_variant(problems[pid], problems[pid].Options(), v.seed)
             declared = {m.id: m for m in fresh.mistakes}
-            for name, form in choice_forms(v).items():
+            for name, form in v.choice_forms.items():
                 answer = v.solution.get(name)
                 correct = answer.value
                 for option, label in zip(answer.choices, form.labels):
@@ -160,7 +162,7 @@ def test_the_correct_option_is_at_a_uniform_position(mc_draws):
     for pid, variants in mc_draws.items():
         positions = {}
         for v in variants:
-            for name in choice_forms(v):
+            for name in v.choice_forms:
                 counts = positions.setdefault(name, [0] * N)
                 counts[v.solution.get(name).correct_index] += 1
         for name, counts in positions.items():
@@ -172,7 +174,7 @@ def test_the_order_is_reproducible_and_the_canonical_variant_has_one(problems):
     for pid, p in problems.items():
         first = draw_multiple_choice(p, p.Options(), 7, N)
         again = draw_multiple_choice(p, p.Options(), 7, N)
-        assert first.solution == again.solution and first.forms == again.forms
+        assert first.solution == again.solution and first.choice_forms == again.choice_forms
         try:
             canonical = draw_multiple_choice(p, p.Options(), None, N)
         except Exception:   # noqa: BLE001 - problems without canonical numbers for these options
@@ -241,7 +243,7 @@ def test_json_record_of_a_multiple_choice_variant(problems):
     v = draw_multiple_choice(p, p.Options(), 11, N)
     record = json.loads(json.dumps(variant_record(v)))
     answer = record["answers"]["dL_dx"]
-    form = v.forms["dL_dx"]
+    form = v.choice_forms["dL_dx"]
     assert answer["distractors"] == list(form.labels)
     options = v.solution.get("dL_dx").choices
     assert [o["value"] for o in answer["options"]] == [float_value(o) for o in options]
@@ -266,7 +268,7 @@ def test_sheet_shows_lettered_options_and_key_explains_each_distractor(problems)
     questions = render_document(build_document(sheet, "questions"), "md", anchor="v1")
     key = render_document(build_document(sheet, "key"), "md", anchor="v1")
     mistakes = {m.id: m for m in v.mistakes}
-    for name, form in v.forms.items():
+    for name, form in v.choice_forms.items():
         answer = v.solution.get(name)
         for i, option in enumerate(answer.choices):
             shown = tex(option_shown(option, answer.digits))
@@ -286,7 +288,7 @@ def test_pdf_source_letters_the_options(problems):
     p = problems["regularization"]
     v = draw_multiple_choice(p, p.Options(), 5, N)
     latex = render_document(build_document(one_item_sheet(v), "questions"), "tex", anchor="v1")
-    assert latex.count(r"\begin{wsgenChoices}") == len(v.forms)
+    assert latex.count(r"\begin{wsgenChoices}") == len(v.choice_forms)
     key = render_document(build_document(one_item_sheet(v), "key"), "tex", anchor="v1")
     assert COMMON_MISTAKES in key and "Option" in key
 
@@ -345,18 +347,18 @@ def test_common_mistakes_is_validated(tmp_path):
 
 
 def test_zero_means_free_answers(tmp_path, problems):
-    from wsgen.build.sheets import plan_sheets
+    from wsgen.pipeline.sheets import plan_sheets
     from wsgen.exam.load import load_exam
     exam = load_exam(_write_exam(tmp_path, count=0))
     sheet = plan_sheets(exam, 1)[1]
-    assert all(not choice_forms(item.variant) for item in sheet.items)
+    assert all(not item.variant.choice_forms for item in sheet.items)
 
 
 # --- the leak test ---------------------------------------------------------------------
 def test_leak_test_catches_a_mistake_value_on_a_free_answer_sheet(problems):
     import dataclasses
 
-    from wsgen.build.properties import leaked
+    from wsgen.quality.properties import leaked
     from wsgen.core.model import Step
     p = problems["matrix_backprop"]
     v = draw_variant(p, p.Options(), 3)
@@ -370,7 +372,7 @@ def test_leak_test_catches_a_mistake_value_on_a_free_answer_sheet(problems):
 def test_leak_test_allows_only_the_options_on_a_multiple_choice_sheet(problems):
     import dataclasses
 
-    from wsgen.build.properties import leaked
+    from wsgen.quality.properties import leaked
     from wsgen.core.model import Step
     p = problems["matrix_backprop"]
     v = draw_multiple_choice(p, p.Options(), 3, N)
@@ -383,7 +385,7 @@ def test_leak_test_allows_only_the_options_on_a_multiple_choice_sheet(problems):
 
 @pytest.mark.parametrize("problem_id", ["triplet_loss", "matrix_backprop", "activations"])
 def test_properties_hold_with_multiple_choice(problems, problem_id):
-    from wsgen.build.properties import property_failures
+    from wsgen.quality.properties import property_failures
     p = problems[problem_id]
     assert property_failures(p, p.Options(), range(40), multiple_choice=N) == []
 
@@ -399,7 +401,7 @@ def test_stress_reports_sources_redraws_and_positions():
 
 
 def test_stress_fails_on_imbalance_and_on_collisions(problems):
-    from wsgen.build.stress import stress
+    from wsgen.quality.stress import stress
     p = problems["matrix_backprop"]
     report = stress(p, p.Options(), 20, multiple_choice=3)
     assert not report.failed
@@ -438,7 +440,7 @@ def test_a_size_answer_gets_only_size_options(problems):
     # conv2d's out_shape is a pair of non-negative integers: a slip that makes a fraction or
     # a negative size (a tenth, half, the sign flipped) is no plausible option for it.
     import sympy as sp
-    from wsgen.build.sheets import draw_multiple_choice
+    from wsgen.core.draw import draw_multiple_choice
     p = problems["conv2d"]
     for seed in range(8):
         variant = draw_multiple_choice(p, p.Options(), seed, 4)

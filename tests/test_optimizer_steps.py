@@ -10,7 +10,7 @@ import sympy as sp
 from conftest import shipped_helpers
 
 from wsgen import CheckFailed, derivations, draw_variant
-from wsgen.build.properties import property_failures
+from wsgen.quality.properties import property_failures
 from wsgen.core.model import Solution
 
 ID = "optimizer_steps"

@@ -98,7 +98,7 @@ def test_interrupted_commit_is_never_up_to_date(tmp_path, monkeypatch):
     """A crash half-way through moving files into place (simulated: the 5th rename fails)
     leaves a manifest that claims no finished build; the next run rebuilds, and neither
     build's fingerprint passes as up to date in between."""
-    import wsgen.build.output as output
+    import wsgen.pipeline.output as output
     out = tmp_path / "out"
     assert run_cli("build", "--variants", 6, "--seed", 1, "--formats", "md,json", "--out", out, "-q")[0] == 0
     real, calls = os.replace, []
@@ -151,7 +151,7 @@ def test_disk_full_leaves_the_previous_build(tmp_path):
         if mounted:
             status, _, err = run_cli("build", "--variants", 400, "--formats", "md,json", "--out", out, "-q")
         else:
-            import wsgen.build.output as output
+            import wsgen.pipeline.output as output
             real = output.Staging.write
             count = iter(range(10 ** 6))
 
@@ -244,9 +244,9 @@ def test_unwritable_output_is_one_line(tmp_path, where):
 
 def test_spawned_workers_give_the_same_bytes(tmp_path):
     """Workers rebuild the registry themselves: `spawn` gives the bytes of `fork`."""
-    from wsgen.build.output import OutputFolder
-    from wsgen.build.pipeline import run_build
-    from wsgen.build.sheets import BuildPlan
+    from wsgen.pipeline.output import OutputFolder
+    from wsgen.pipeline.run import run_build
+    from wsgen.pipeline.sheets import BuildPlan
     from wsgen.exam.load import load_exam
     plan = BuildPlan(load_exam(), 20, formats=("md", "json"))
     folders = {}

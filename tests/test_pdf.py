@@ -8,9 +8,10 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import PROBLEM_HEAD, run_cli
-from wsgen.build.sheets import plan_sheets
+from wsgen.pipeline.sheets import plan_sheets
 from wsgen.exam.load import load_exam
-from wsgen.core.printing import approx_decimal, is_terminating, tex
+from wsgen.core.printing import tex
+from wsgen.core.numeric import approx_decimal, is_terminating
 
 # Outside CI a machine without TeX skips these; in CI (CI=true) they always run, so a
 # missing TeX fails loudly instead of hiding.

@@ -2,7 +2,8 @@ import sympy as sp
 
 from wsgen.core.model import Vector
 from wsgen.core.shown import shown_dot, shown_square
-from wsgen.core.printing import answer_tex, approx_decimal, exact_str, float_value, is_terminating, tex
+from wsgen.core.printing import answer_tex, tex
+from wsgen.core.numeric import approx_decimal, exact_str, float_value, is_terminating
 from wsgen.formats.markup import MarkupError, escape_markdown, escape_tex, render_text
 
 R = sp.Rational
@@ -73,7 +74,7 @@ def test_fast_numeric_path_agrees_with_sympy_evalf():
     """The mpmath evaluator behind rounded decimals and JSON floats gives SymPy's evalf digits."""
     from decimal import Decimal
 
-    from wsgen.core.printing import _decimal
+    from wsgen.core.numeric import _decimal
     from wsgen.core.rng import VariantRng
     rng = VariantRng(5)
     for _ in range(200):

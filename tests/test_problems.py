@@ -3,7 +3,7 @@ import pytest
 import sympy as sp
 
 from wsgen import discover
-from wsgen.build.properties import property_failures, render_one
+from wsgen.quality.properties import property_failures, render_one
 from wsgen.core.draw import draw_variant
 from wsgen.core.printing import tex
 
@@ -30,7 +30,7 @@ def test_properties_catch_a_leak(problems):
     """The leak detector itself: a sheet that prints an answer is caught."""
     import dataclasses
 
-    from wsgen.build.properties import leaked
+    from wsgen.quality.properties import leaked
     from wsgen.core.model import Step
     problem = problems["matrix_backprop"]
     v = draw_variant(problem, problem.Options(), 3)
@@ -86,6 +86,6 @@ def test_canonical_and_random_keys_name_their_seed(problems):
 def test_every_shipped_problem_passes_the_load_time_selftest(problems):
     # External problems are self-tested when they load; the shipped ones here, once (the
     # canonical variant and seed 0 in every format, markup checked).
-    from wsgen.plugins import selftest
+    from wsgen.quality.selftest import selftest
     for pid, problem in problems.items():
         selftest(problem, f"problem module wsgen.problems.{pid}")

@@ -225,8 +225,8 @@ def test_hostile_text_is_escaped(tmp_path):
 
 
 def _sheets(count: int):
-    from wsgen.build.pipeline import sheet_record
-    from wsgen.build.sheets import BuildPlan, draw_sheet
+    from wsgen.pipeline.run import sheet_record
+    from wsgen.pipeline.sheets import BuildPlan, draw_sheet
     from wsgen.exam.load import load_exam
     from wsgen.formats.document import build_document
     plan = BuildPlan(load_exam(), count, formats=("moodle", "qti"))
@@ -245,7 +245,7 @@ def _mathml_text(fragment: str) -> str:
 def test_question_text_holds_nothing_of_the_key(monkeypatch):
     """build.properties.leaked over each slot's question text: Moodle's (its cloze
     fields' answer specifications cut out: Moodle never shows them) and QTI's."""
-    import wsgen.build.properties as properties
+    import wsgen.quality.properties as properties
     from wsgen.formats import moodle, qti
     checked = 0
     for sheet, documents, record in _sheets(4):

@@ -5,7 +5,14 @@ import textwrap
 import pytest
 
 from conftest import PROBLEM_HEAD
-from wsgen import ProblemError, discover
+from wsgen import ProblemError
+from wsgen.quality.selftest import selftest
+from wsgen.registry import discover as _discover
+
+
+def discover(paths=()):
+    """Problem discovery as the command line runs it: with the load-time self-test."""
+    return _discover(paths, check=selftest)
 
 GOOD = PROBLEM_HEAD + '''@register
 class P(Problem):

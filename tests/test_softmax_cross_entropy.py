@@ -10,7 +10,7 @@ from conftest import shipped_helpers
 
 from wsgen import (CheckFailed, NoCanonical, Vector, clear_derivations, derivations,
                    draw_variant)
-from wsgen.build.properties import property_failures
+from wsgen.quality.properties import property_failures
 
 ID = "softmax_cross_entropy"
 problem, module, canonical = shipped_helpers(ID)

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .printing import float_value
+from .numeric import float_value
 from .problem import CheckFailed
 
 __all__ = ["as_float", "assert_close", "assert_close_scaled", "numeric_gradient"]

@@ -18,28 +18,28 @@ position is uniform over the N positions, drawn from a stream derived from the
 variant's seed and the answer's name (a fixed seed for the canonical variant), so
 every format and every rebuild shows the same order.
 
-The multiple-choice form is a `MultipleChoiceVariant`: the variant with each such
-answer replaced by an Answer of kind "choice" (`choices` = the option values in the
-order shown, `value` = the correct one), and for each a `ChoiceForm` holding the label
-of every option (mistake id, slip id, or None for the correct one).
+The multiple-choice form is the variant with each such answer replaced by an Answer of
+kind "choice" (`choices` = the option values in the order shown, `value` = the correct
+one), and for each a `ChoiceForm` in `Variant.choice_forms` holding the label of every
+option (mistake id, slip id, or None for the correct one).
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import sympy as sp
 
-from .model import Answer, Solution, Variant, Vector
-from .printing import ExamLatexPrinter, _entries, approx_decimal, float_value, is_terminating, tex
+from .model import Answer, ChoiceForm, Variant, Vector
+from .printing import bmatrix, tex
+from .numeric import approx_decimal, float_value, is_terminating
 from .rng import VariantRng, derive_seed
-from .shown import Shown, ShownMatrix
+from .values import exact, leaves, map_leaves, signature
 
-__all__ = ["ChoiceForm", "MIN_OPTIONS", "MAX_OPTIONS", "MultipleChoiceVariant", "NUMERIC_KINDS",
-           "NoDistinctOptions", "SLIPS", "ShownOption", "Slip", "choice_forms", "distinct",
-           "option_shown", "option_text", "plain", "with_multiple_choice"]
+__all__ = ["MIN_OPTIONS", "MAX_OPTIONS", "NUMERIC_KINDS", "NoDistinctOptions", "SLIPS",
+           "ShownOption", "Slip", "distinct", "option_shown", "option_text", "with_multiple_choice"]
 
 MIN_OPTIONS, MAX_OPTIONS = 3, 6
 NUMERIC_KINDS = ("number", "vector", "matrix", "list")
@@ -49,58 +49,6 @@ CANONICAL_ORDER_SEED = 0
 
 class NoDistinctOptions(ValueError):
     """Too few options that differ at the precision shown: the problem must be drawn again."""
-
-
-# --- values ---------------------------------------------------------------------------
-def plain(value: Any) -> Any:
-    """The exact value of an answer without its working: arithmetic as written evaluated,
-    entries of vectors, lists and matrices likewise."""
-    if isinstance(value, Shown):
-        value = value.value
-        if isinstance(value, sp.MatrixBase):
-            return sp.ImmutableMatrix(value.applyfunc(plain))
-        return value
-    if isinstance(value, sp.MatrixBase):
-        return sp.ImmutableMatrix(value.rows, value.cols, [plain(e) for e in value])
-    if isinstance(value, Vector):
-        return Vector(plain(e) for e in value)
-    if isinstance(value, tuple):
-        return tuple(plain(e) for e in value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return sp.Integer(value)
-    return value
-
-
-def shown_value(value: Any) -> Any:
-    """Like `plain`, but a number kept as written stays as it is: comparing and printing it
-    rounded need only its numeric value (cached), not SymPy's form of its exact value,
-    which is slow to build for long closed forms."""
-    if isinstance(value, Shown) and not isinstance(value, ShownMatrix):
-        return value
-    if isinstance(value, Vector):
-        return Vector(shown_value(e) for e in value)
-    if isinstance(value, tuple):
-        return tuple(shown_value(e) for e in value)
-    return plain(value)
-
-
-def _map(value: Any, f: Callable[[Any], Any]) -> Any:
-    """`f` applied to every entry, the shape kept."""
-    if isinstance(value, sp.MatrixBase):
-        return sp.ImmutableMatrix(value.rows, value.cols, [f(e) for e in value])
-    if isinstance(value, Vector):
-        return Vector(f(e) for e in value)
-    if isinstance(value, tuple):
-        return tuple(_map(e, f) for e in value)
-    return f(value)
-
-
-def _flat(value: Any) -> list:
-    if isinstance(value, sp.MatrixBase):
-        return [value.shape] + list(value)
-    if isinstance(value, tuple):
-        return [("tuple", len(value))] + [x for e in value for x in _flat(e)]
-    return [value]
 
 
 @dataclass(frozen=True)
@@ -127,10 +75,10 @@ def _entry_text(e: Any, digits: int) -> str:
 def option_text(value: Any, digits: int) -> str:
     """The TeX an option is printed as (see ShownOption)."""
     if isinstance(value, sp.MatrixBase):
-        return ExamLatexPrinter._bmatrix([[_entry_text(e, digits) for e in row]
+        return bmatrix([[_entry_text(e, digits) for e in row]
                                           for row in value.tolist()])
     if isinstance(value, Vector):
-        return ExamLatexPrinter._bmatrix([[_entry_text(e, digits)] for e in value])
+        return bmatrix([[_entry_text(e, digits)] for e in value])
     if isinstance(value, tuple):
         return r"\left(" + r",\ ".join(option_text(e, digits) for e in value) + r"\right)"
     return _entry_text(value, digits)
@@ -138,14 +86,14 @@ def option_text(value: Any, digits: int) -> str:
 
 def _rounded(value: Any, digits: int) -> tuple:
     return tuple(approx_decimal(e, digits) if not isinstance(e, tuple) else e
-                 for e in _flat(value))
+                 for e in signature(value))
 
 
 def distinct(a: Any, b: Any, answer: Answer) -> bool:
     """True when a student can tell `a` from `b` on the sheet: a different shape, or some
     entry further apart than the answer's tolerance (|a − b| > abs + rel·max(|a|, |b|)),
     and different printed texts, exact and rounded to the answer's digits."""
-    fa, fb = _flat(a), _flat(b)
+    fa, fb = signature(a), signature(b)
     if len(fa) != len(fb) or any(isinstance(x, tuple) and x != y for x, y in zip(fa, fb)):
         return True
     tol = answer.tolerance
@@ -184,7 +132,7 @@ def _same_domain(correct, slipped) -> bool:
     def counts(value) -> bool:           # (arithmetic as written is never a count here)
         return isinstance(value, tuple) and not isinstance(value, Vector) and all(
             isinstance(e, (sp.Integer, int)) and not isinstance(e, bool) and e >= 0
-            for e in _entries(value))
+            for e in leaves(value))
     return not counts(correct) or counts(slipped)
 
 
@@ -192,62 +140,21 @@ _TWO, _TEN = sp.Integer(2), sp.Integer(10)
 #: The engine's slips, by id.  Their order here does not matter: each answer draws its own.
 SLIPS: Mapping[str, Slip] = MappingProxyType({s.id: s for s in (
     Slip("sign_flipped", "sign flipped", "a sign error: every entry has the opposite sign",
-         lambda v: _map(v, lambda e: -e)),
+         lambda v: map_leaves(v, lambda e: -e)),
     Slip("times_10", "ten times too large", "a slipped decimal point: ten times the value",
-         lambda v: _map(v, lambda e: e * _TEN)),
+         lambda v: map_leaves(v, lambda e: e * _TEN)),
     Slip("divided_by_10", "ten times too small", "a slipped decimal point: a tenth of the value",
-         lambda v: _map(v, lambda e: e / _TEN)),
+         lambda v: map_leaves(v, lambda e: e / _TEN)),
     Slip("transposed", "transposed", "the matrix transposed: rows and columns swapped",
          _transposed),
     Slip("doubled", "doubled", "a spurious factor $2$: twice the value",
-         lambda v: _map(v, lambda e: e * _TWO)),
+         lambda v: map_leaves(v, lambda e: e * _TWO)),
     Slip("halved", "halved", "a spurious factor $\\frac{1}{2}$: half the value",
-         lambda v: _map(v, lambda e: e / _TWO)),
+         lambda v: map_leaves(v, lambda e: e / _TWO)),
 )})
 
 
 # --- the multiple-choice form -----------------------------------------------------------
-@dataclass(frozen=True)
-class ChoiceForm:
-    """One answer's options: `labels[i]` names where option i comes from (a mistake id, a
-    slip id, None for the correct option); `mistakes` maps every mistake whose value for
-    this answer is shown to the option it leads to."""
-    labels: tuple[str | None, ...]
-    mistakes: Mapping[str, int] = field(default_factory=dict)
-
-    def __post_init__(self):
-        object.__setattr__(self, "labels", tuple(self.labels))
-        object.__setattr__(self, "mistakes", MappingProxyType(dict(self.mistakes)))
-
-    @property
-    def from_mistakes(self) -> int:
-        return sum(1 for label in self.labels if label is not None and label not in SLIPS)
-
-    @property
-    def from_slips(self) -> int:
-        return sum(1 for label in self.labels if label in SLIPS)
-
-
-@dataclass(frozen=True)
-class MultipleChoiceVariant(Variant):
-    """A variant whose numeric answers are asked as multiple choice.
-
-    forms: {answer name: its ChoiceForm}; count: options per answer;
-    choice_redraws: how often the problem was drawn again because its options
-    could not be told apart."""
-    forms: Mapping[str, ChoiceForm] = field(default_factory=dict)
-    count: int = 0
-    choice_redraws: int = 0
-
-    def __post_init__(self):
-        object.__setattr__(self, "forms", MappingProxyType(dict(self.forms)))
-
-
-def choice_forms(variant: Variant) -> Mapping[str, ChoiceForm]:
-    """The multiple-choice forms of a variant's answers (empty for free answers)."""
-    return getattr(variant, "forms", MappingProxyType({}))
-
-
 def order_rng(variant: Variant, answer_name: str) -> VariantRng:
     """The stream that orders one answer's options: from the variant's seed, or a fixed
     seed for the canonical variant, and the answer's name."""
@@ -256,12 +163,12 @@ def order_rng(variant: Variant, answer_name: str) -> VariantRng:
 
 
 def _form(variant: Variant, answer: Answer, count: int) -> tuple[Answer, ChoiceForm]:
-    correct = plain(answer.value)
+    correct = exact(answer.value)
     rng = order_rng(variant, answer.name)
     options: list[Any] = [correct]
     labels: list[str | None] = [None]
     shown: dict[str, int] = {}
-    candidates = [(m.id, plain(m.values[answer.name])) for m in variant.mistakes
+    candidates = [(m.id, exact(m.values[answer.name])) for m in variant.mistakes
                   if answer.name in m.values]
 
     def index_of(value) -> int | None:
@@ -300,7 +207,7 @@ def _form(variant: Variant, answer: Answer, count: int) -> tuple[Answer, ChoiceF
     return choice, form
 
 
-def with_multiple_choice(variant: Variant, count: int) -> MultipleChoiceVariant:
+def with_multiple_choice(variant: Variant, count: int) -> Variant:
     """The variant with every numeric answer asked as a choice among `count` options;
     raises NoDistinctOptions when some answer has too few options that differ."""
     if not MIN_OPTIONS <= count <= MAX_OPTIONS:
@@ -310,7 +217,5 @@ def with_multiple_choice(variant: Variant, count: int) -> MultipleChoiceVariant:
         if answer.kind in NUMERIC_KINDS:
             answer, forms[answer.name] = _form(variant, answer, count)
         answers.append(answer)
-    solution = Solution(steps=variant.solution.steps, answers=tuple(answers))
-    fields = {f.name: getattr(variant, f.name) for f in dataclasses.fields(Variant)}
-    fields["solution"] = solution
-    return MultipleChoiceVariant(**fields, forms=forms, count=count)
+    solution = dataclasses.replace(variant.solution, answers=tuple(answers))
+    return dataclasses.replace(variant, solution=solution, choice_forms=forms, choice_count=count)

@@ -5,9 +5,13 @@ import dataclasses
 
 from .model import Variant
 from .problem import CheckFailed, Problem, Redraw
-from .rng import VariantRng
+from .distractors import NoDistinctOptions, with_multiple_choice
+from .rng import VariantRng, derive_seed
 
-__all__ = ["DrawFailed", "draw_variant"]
+__all__ = ["DrawFailed", "MC_REDRAWS", "draw_multiple_choice", "draw_variant"]
+
+#: How often a problem is drawn again when its multiple-choice options collide.
+MC_REDRAWS = 50
 
 
 class DrawFailed(RuntimeError):
@@ -66,3 +70,26 @@ def _checked_mistakes(mistakes, solution) -> tuple:
             mistake = dataclasses.replace(mistake, values=shown)
         out.append(mistake)
     return tuple(out)
+
+
+def draw_multiple_choice(problem, options, seed: int | None, count: int, fallback_key: str = ""):
+    """The variant for `seed` with its numeric answers asked as a choice among `count`
+    options, drawn again (seeds derived from `seed`, or for the canonical variant from
+    `fallback_key`) while its options cannot be told apart.  Raises NoDistinctOptions after
+    MC_REDRAWS tries."""
+    reason = None
+    for redraw in range(MC_REDRAWS + 1):
+        if redraw == 0:
+            this = seed
+        elif seed is None:
+            this = derive_seed(0, redraw, "mc-redraw:canonical:" + (fallback_key or problem.id))
+        else:
+            this = derive_seed(seed, redraw, "mc-redraw")
+        variant = draw_variant(problem, options, this)
+        try:
+            mc = with_multiple_choice(variant, count)
+        except NoDistinctOptions as exc:
+            reason = exc
+            continue
+        return dataclasses.replace(mc, choice_redraws=redraw)
+    raise NoDistinctOptions(f"no draw with distinct options after {MC_REDRAWS} redraws: {reason}")

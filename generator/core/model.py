@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import sympy as sp
 
-__all__ = ["ANSWER_KINDS", "Answer", "Choices", "Mistake", "Part", "Solution", "Step", "Tex",
+__all__ = ["ANSWER_KINDS", "Answer", "ChoiceForm", "Choices", "Mistake", "Part", "Solution", "Step", "Tex",
            "Tolerance", "Variant", "Vector", "WithDecimal", "exact_matrix", "exact_vector"]
 
 
@@ -195,8 +195,27 @@ class Solution:
 
 
 @dataclass(frozen=True)
+class ChoiceForm:
+    """How a numeric answer is asked as multiple choice (an exam slot's `multiple_choice`):
+    `labels[i]` names where option i comes from (a mistake id, a slip id of
+    core.distractors.SLIPS, None for the correct option); `mistakes` maps every mistake whose
+    value for this answer is shown to the option it leads to."""
+    labels: tuple[str | None, ...]
+    mistakes: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "mistakes", _frozen(self.mistakes))
+
+
+@dataclass(frozen=True)
 class Variant:
-    """One problem drawn for one variant: everything a renderer needs."""
+    """One problem drawn for one variant: everything a renderer needs.
+
+    choice_forms: {answer name: ChoiceForm} for the numeric answers asked as multiple choice
+    (empty when answers are written freely); choice_count: options per such answer;
+    choice_redraws: how often the problem was drawn again because its options could not be
+    told apart."""
     problem_id: str
     title: str
     seed: int | None            # None for the canonical variant
@@ -206,7 +225,18 @@ class Variant:
     solution: Solution
     mistakes: tuple[Mistake, ...] = ()
     redraws: int = 0
+    choice_forms: Mapping[str, ChoiceForm] = field(default_factory=dict)
+    choice_count: int = 0
+    choice_redraws: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "choice_forms", _frozen(self.choice_forms))
 
     @property
     def parts(self) -> tuple[Part, ...]:
         return tuple(block for block in self.statement if isinstance(block, Part))
+
+    def is_formula_choice(self, answer: "Answer") -> bool:
+        """Whether `answer` is a choice among formulas the problem wrote (not a numeric
+        answer asked as multiple choice)."""
+        return answer.kind == "choice" and answer.name not in self.choice_forms

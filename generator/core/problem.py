@@ -1,7 +1,7 @@
 """The problem contract: the base class a problem subclasses and the decorator that registers it.
 
 A problem is one module holding one class decorated with ``@register``; the
-engine (wsgen.plugins) finds the module, validates the class and self-tests it.
+engine (wsgen.registry) finds the module, validates the class and self-tests it.
 """
 from __future__ import annotations
 

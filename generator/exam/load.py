@@ -216,8 +216,10 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
         paths.append(str(resolved))
     paths += [str(Path(p).resolve()) for p in extra_paths]
     paths = tuple(dict.fromkeys(paths))
-    from ..plugins import discover  # imported here: the fast paths never load problems
-    registry = discover(paths).problems
+    # imported here: the fast paths never load problems
+    from ..quality.selftest import selftest
+    from ..registry import discover
+    registry = discover(paths, check=selftest).problems
     items = []
     for i, entry in enumerate(data["problems"]):
         field = f"problems[{i + 1}]"

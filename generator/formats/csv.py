@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 
+from ..core.records import record_entries
+
 __all__ = ["COLUMNS", "CsvWriter", "safe_cell"]
 
 COLUMNS = ("variant", "student_id", "label", "problem", "seed", "answer", "entry", "exact", "value")
@@ -17,15 +19,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def safe_cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _entries(exact, value, prefix=()):
-    """(entry index "i" or "i,j" (1-based), exact, value) for scalars, vectors and matrices."""
-    if isinstance(exact, list):
-        for i, (e, v) in enumerate(zip(exact, value), start=1):
-            yield from _entries(e, v, prefix + (i,))
-    else:
-        yield ",".join(map(str, prefix)), exact, value
 
 
 class CsvWriter:
@@ -49,7 +42,7 @@ class CsvWriter:
                     safe_cell(problem["label"]), safe_cell(problem["problem"])]
             seed = "" if problem["seed"] is None else problem["seed"]
             for name, answer in problem["answers"].items():
-                for entry, exact, value in _entries(answer["exact"], answer["value"]):
+                for entry, exact, value in record_entries(answer):
                     self.writer.writerow([*text, seed, safe_cell(name), entry, exact,
                                           repr(float(value))])
         self._flush()

@@ -14,23 +14,21 @@ from typing import Any
 
 import sympy as sp
 
-from ..core.distractors import SLIPS, choice_forms, distinct, option_shown, plain, shown_value
+from ..core.distractors import SLIPS, option_shown
 from ..core.model import Answer, Part, Step, Variant, Vector
-from ..core.printing import float_value, tex
+from ..core.printing import tex
+from ..core.records import choice_letter
+from ..core.numeric import floats
+from ..core.values import scalar_kept
 from .texbreak import visible_length
 from ..exam.spec import Sheet
 
-__all__ = ["CHOICE_LETTERS", "COMMON_MISTAKES", "Cover", "Document", "build_document", "choice_letter",
+__all__ = ["COMMON_MISTAKES", "Cover", "Document", "build_document", "choice_letter",
            "common_mistakes", "options_summary", "points_text", "shortened", "shown_options"]
 
-CHOICE_LETTERS = "ABCDEFGHIJ"
 KINDS = ("questions", "key")
 KEY_TITLE = "Answer key"
 COMMON_MISTAKES = "Common mistakes"
-
-
-def choice_letter(index: int) -> str:
-    return CHOICE_LETTERS[index]
 
 
 def points_text(points: int) -> str:
@@ -163,7 +161,7 @@ def _provenance(sheet: Sheet, variant: Variant) -> str:
 def shown_options(variant: Variant, answer: Answer) -> tuple[Any, ...]:
     """A choice answer's options as printed: formulas as they are, numbers (multiple-choice
     forms of numeric answers) exactly with a rounded decimal where it does not terminate."""
-    if answer.name in choice_forms(variant):
+    if answer.name in variant.choice_forms:
         return tuple(option_shown(o, answer.digits) for o in answer.choices)
     return answer.choices
 
@@ -208,7 +206,7 @@ def _choice_reasons(variant: Variant, answer: Answer) -> Step:
 def _distractor_reasons(variant: Variant, answer: Answer) -> Step:
     """A numeric answer asked as multiple choice: the correct option, and for every other
     option the mistake (or slip) that produces it."""
-    form = choice_forms(variant)[answer.name]
+    form = variant.choice_forms[answer.name]
     mistakes = {m.id: m for m in variant.mistakes}
     shown = shown_options(variant, answer)
     values = {f"o{i}": option for i, option in enumerate(shown)}
@@ -230,23 +228,17 @@ def _changes(answer: Answer, value: Any) -> bool:
     answer's tolerance (a formula to choose: any other option)."""
     if answer.kind == "choice" and isinstance(answer.value, str):
         return value != answer.value
-    got, want = _floats(float_value(shown_value(value))), _floats(float_value(shown_value(answer.value)))
+    got, want = floats(value), floats(answer.value)
     if len(got) != len(want):
         return True
     tol = answer.tolerance
     return any(abs(x - y) > tol.abs + tol.rel * max(abs(x), abs(y)) for x, y in zip(got, want))
 
 
-def _floats(value: Any) -> list[float]:
-    if isinstance(value, list):
-        return [x for e in value for x in _floats(e)]
-    return [float(value)]
-
-
 def common_mistakes(variant: Variant) -> Step | None:
     """The declared mistakes that change an answer of this variant: each one's label, the
     values it gives and why it is wrong (None when no mistake changes an answer)."""
-    forms = choice_forms(variant)
+    forms = variant.choice_forms
     lines, values = [], {}
     for k, mistake in enumerate(variant.mistakes):
         gives = []
@@ -259,7 +251,7 @@ def common_mistakes(variant: Variant) -> Step | None:
                 values[key] = value
                 gives.append(f"${answer.label}$: $@{key}$")
                 continue
-            shown = option_shown(shown_value(value), answer.digits)
+            shown = option_shown(scalar_kept(value), answer.digits)
             first = _first_entry_if_wide(shown)
             if first is not None:          # a matrix too wide for a line of prose
                 index, entry = first
@@ -350,7 +342,7 @@ def build_document(sheet: Sheet, kind: str) -> Document:
         blocks += _statement(variant, 2)
         blocks.append(Section("Solution"))
         blocks += [StepNode(step, 2) for step in variant.solution.steps]
-        forms = choice_forms(variant)
+        forms = variant.choice_forms
         for answer in variant.solution.answers:
             if answer.name in forms:
                 blocks.append(StepNode(_distractor_reasons(variant, answer), 2))

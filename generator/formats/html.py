@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..core.printing import answer_tex, tex
+from ..core.records import choice_letter
 from . import Format, Rendered
 from .document import points_text
 from .htmlmarkup import html_escape, html_math, html_text, value_math
@@ -83,7 +84,7 @@ def html_environment() -> jinja2.Environment:
         part_text=_part_text, answer=_answer, tex=tex,
         urlpath=lambda folder: quote(str(folder), safe="/"),
         paragraphs=lambda text: [p.strip() for p in re.split(r"\n\s*\n", str(text)) if p.strip()])
-    env.globals.update(points_text=points_text)
+    env.globals.update(points_text=points_text, choice_letter=choice_letter)
     return env
 
 

@@ -33,12 +33,13 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from ..core.distractors import choice_forms, plain
 from ..core.model import Answer, Choices, Variant
-from ..core.printing import exact_str, float_value, tex
+from ..core.printing import tex
+from ..core.numeric import exact_str, float_value
+from ..core.values import exact
 from . import Format, Rendered
 from .csv import CsvWriter
-from .document import choice_letter
+from ..core.records import choice_letter
 
 __all__ = ["JsonFormat", "dumps", "param_value", "variant_record"]
 
@@ -61,17 +62,17 @@ def _value(answer: Answer, value: Any) -> dict:
 
 
 def _mistake_value(variant: Variant, mistake, answer: Answer, value: Any) -> dict:
-    forms = choice_forms(variant)
+    forms = variant.choice_forms
     if answer.name not in forms:
         return _value(answer, value)
     option = forms[answer.name].mistakes.get(mistake.id)
-    value = plain(value)
+    value = exact(value)
     return {"value": float_value(value), "exact": exact_str(value),
             "option": None if option is None else choice_letter(option)}
 
 
 def _distractors(variant: Variant, answer: Answer) -> list:
-    forms = choice_forms(variant)
+    forms = variant.choice_forms
     if answer.name in forms:
         return list(forms[answer.name].labels)
     leads = {}
@@ -87,7 +88,7 @@ def _answer(variant: Variant, answer: Answer, share: Fraction) -> dict:
     record.update(kind=answer.kind, tolerance={"abs": answer.tolerance.abs, "rel": answer.tolerance.rel},
                   points=float(share) if share.denominator != 1 else int(share), part=answer.part)
     if answer.kind == "choice":
-        if answer.name in choice_forms(variant):
+        if answer.name in variant.choice_forms:
             record["options"] = [{"exact": exact_str(o), "value": float_value(o)}
                                  for o in answer.choices]
         else:

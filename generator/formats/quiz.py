@@ -20,7 +20,8 @@ from typing import Any
 from numpy import format_float_positional
 
 from ..core.printing import tex
-from .document import AnswerSpace, ItemHeading, choice_letter, shown_options
+from ..core.records import choice_letter, record_entries
+from .document import AnswerSpace, ItemHeading, shown_options
 from .html import render_blocks
 from .htmlmarkup import html_escape, html_math
 
@@ -113,17 +114,10 @@ def _indexed(label: str, index: str) -> str:
     return f"\\left({label}\\right)_{{{index}}}"
 
 
-def _entries(value, label: str):
+def _entries(record: dict, label: str):
     """(label, float) of every entry of a number, vector, list or matrix."""
-    if not isinstance(value, list):
-        return [(label, value)]
-    out = []
-    for i, entry in enumerate(value, start=1):
-        if isinstance(entry, list):
-            out += [(_indexed(label, f"{i},{j}"), e) for j, e in enumerate(entry, start=1)]
-        else:
-            out.append((_indexed(label, str(i)), entry))
-    return out
+    return [(_indexed(label, index) if index else label, value)
+            for index, _, value in record_entries(record)]
 
 
 def answer_fields(record: dict, slot: SlotQuestion) -> list[Field]:
@@ -139,7 +133,7 @@ def answer_fields(record: dict, slot: SlotQuestion) -> list[Field]:
             fields.append(Field(answer.name, answer.label, answer.part, "choice", int(data["value"]),
                                 0.0, answer.options, share))
             continue
-        entries = _entries(data["value"], answer.label)
+        entries = _entries(data, answer.label)
         for label, value in entries:
             fields.append(Field(answer.name, label, answer.part, "number", float(value),
                                 tolerance_width(data["tolerance"], value), (), share / len(entries)))

@@ -21,6 +21,7 @@ from functools import lru_cache
 import jinja2
 
 from ..core.printing import answer_tex, tex
+from ..core.records import choice_letter
 from .document import points_text
 from .markup import escape_markdown, escape_tex, fill_math, render_text
 from .texbreak import breakable, display_lines
@@ -60,7 +61,7 @@ def environment(markup: str) -> jinja2.Environment:
                        math=fill_math, answer=_answer, tex=tex, esc=_ESCAPE[markup])
     if markup == "tex":
         env.filters.update(display=_display, breakable=breakable)
-    env.globals.update(points_text=points_text)
+    env.globals.update(points_text=points_text, choice_letter=choice_letter)
     return env
 
 

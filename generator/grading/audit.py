@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError, read_toml
-from .compare import choice_mistakes, close, entries, entry_mistakes, letter, whole_mistakes
+from ..core.records import choice_letter as letter, entries
+from .compare import choice_mistakes, close, entry_mistakes, whole_mistakes
 from .parse import Unreadable, read_letter, read_number
 
 __all__ = ["AuditReport", "Claim", "audit_file", "load_claims"]
@@ -162,8 +163,9 @@ def load_claims(path: Path, problem_dirs=()) -> Claims:
     if not isinstance(data.get("problem"), str):
         raise _fail(path, where.find("problem"), "problem",
                     "missing" if "problem" not in data else "expected a problem id (a string)")
-    from ..plugins import discover
-    problems = discover(problem_dirs).problems
+    from ..quality.selftest import selftest
+    from ..registry import discover
+    problems = discover(problem_dirs, check=selftest).problems
     problem = problems.get(data["problem"])
     if problem is None:
         raise _fail(path, where.find("problem"), "problem",

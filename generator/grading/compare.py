@@ -10,14 +10,11 @@ to it).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from typing import Any
 
-__all__ = ["choice_mistakes", "close", "entries", "entry_mistakes", "letter",
-           "whole_mistakes"]
+from ..core.records import choice_letter as letter, entries, record_entries
 
-
-def letter(index: int) -> str:
-    return chr(ord("A") + index)
+__all__ = ["choice_mistakes", "close", "entry_mistakes", "whole_mistakes"]
 
 
 def close(given: float, expected: float, tolerance: dict) -> bool:
@@ -28,20 +25,9 @@ def close(given: float, expected: float, tolerance: dict) -> bool:
     return abs(a - b) <= float(tolerance.get("abs", 0)) + float(tolerance.get("rel", 0)) * abs(b)
 
 
-def entries(exact: Any, value: Any, prefix: tuple = ()) -> Iterator[tuple[str, Any, Any]]:
-    """(entry "" / "i" / "i,j" (1-based, as in answers.csv), exact, value) of an answer."""
-    if isinstance(exact, list):
-        if not isinstance(value, list) or len(value) != len(exact):
-            raise ValueError("exact and value differ in shape")
-        for i, (e, v) in enumerate(zip(exact, value), start=1):
-            yield from entries(e, v, prefix + (i,))
-    else:
-        yield ",".join(map(str, prefix)), exact, value
-
-
 def _entry_values(record: dict) -> dict[str, Any]:
     try:
-        return {entry: value for entry, _, value in entries(record.get("exact"), record.get("value"))}
+        return {entry: value for entry, _, value in record_entries(record)}
     except ValueError:
         return {}
 

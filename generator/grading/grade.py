@@ -44,7 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError, read_input
-from .compare import choice_mistakes, close, entries, letter, whole_mistakes
+from ..core.records import choice_letter as letter, entries
+from .compare import choice_mistakes, close, whole_mistakes
 from .parse import Unreadable, read_letter, read_number
 
 __all__ = ["AnswerResult", "Manifest", "Paper", "Response", "fmt_points", "grade_papers",

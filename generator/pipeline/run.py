@@ -27,7 +27,7 @@ from ..errors import BuildError, UserError
 from ..formats import Rendered, SheetSummary, get_format
 from ..formats.document import KINDS, build_document
 from ..formats.json import variant_record
-from ..plugins import discover
+from ..registry import discover
 from .output import OutputFolder
 from .sheets import BuildPlan, draw_sheet
 
@@ -116,7 +116,7 @@ def _init_worker(problem_paths: tuple[str, ...], parent: int) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)       # the build's process handles ^C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    discover(problem_paths, validate=False)
+    discover(problem_paths)
 
 
 def _start_method(name: str | None) -> str:

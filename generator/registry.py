@@ -10,10 +10,11 @@ Three sources, in this order; an id may come from one source only:
   ``test_``.  Each file is imported under a name derived from its folder, so worker
   processes can import it again.
 
-Each problem is validated and self-tested when it loads: the pieces it must have,
-its options' defaults inside their ranges, the canonical variant (when it has one)
-and seed 0 drawn, solved, checked, and rendered in every format.  A failure is a
-ProblemError naming the source and the reason, in one line.
+Each problem is validated when it loads: the pieces it must have and its options'
+defaults inside their ranges; a caller may pass a check (the load-time self-test,
+quality.selftest) that then runs once for each problem that is not built in.  A failure
+is a ProblemError naming the source and the reason, in one line.  This module imports
+nothing of drawing or rendering.
 """
 from __future__ import annotations
 
@@ -27,12 +28,13 @@ import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Callable
 
 from .core.problem import REQUIRED_METHODS, NoCanonical, Problem, take_registered
 from .core.settings import check_ranges
 from .errors import ProblemError
 
-__all__ = ["BUILTIN", "Registry", "discover", "path_module_name", "problem_files"]
+__all__ = ["BUILTIN", "Registry", "discover", "path_module_name", "problem_files", "reason"]
 
 BUILTIN = "wsgen.problems"
 GROUP = "wsgen.problems"
@@ -43,6 +45,7 @@ class Registry:
     problems: dict[str, Problem] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)     # id -> "built-in", folder, dist
     files: dict[str, str] = field(default_factory=dict)       # id -> module file
+    wheres: dict[str, str] = field(default_factory=dict)      # id -> how errors name it
 
     def add(self, problem: Problem, source: str, module_file: str) -> None:
         pid = problem.id
@@ -53,11 +56,18 @@ class Registry:
         self.sources[pid] = source
         self.files[pid] = module_file
 
+    def merge(self, other: "Registry") -> None:
+        for pid, problem in other.problems.items():
+            self.add(problem, other.sources[pid], other.files[pid])
+            if pid in other.wheres:
+                self.wheres[pid] = other.wheres[pid]
+
 
 _CACHE: dict[tuple, Registry] = {}
+_CHECKED: set[Problem] = set()     # problems whose check has passed in this process
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
@@ -87,89 +97,35 @@ def _validate(cls: type, where: str) -> Problem:
     return cls()
 
 
-def selftest(problem: Problem, where: str) -> None:
-    """Draw the canonical variant (if any) and seed 0 at the default settings, check
-    them, and render them in every registered format."""
-    from .core.draw import draw_variant
-    from .formats import FormatError, available_formats, get_format
-    from .formats.document import KINDS, build_document
-    from .formats.markup import check_variant_markup
-    from .exam.spec import Exam, ExamItem, Sheet, SheetItem
-    options = problem.Options()
-    # A format plugin that cannot load is not this problem's fault: it fails, in one line,
-    # when a build asks for it.
-    formats = []
-    for name in available_formats():
-        try:
-            formats.append(get_format(name))
-        except FormatError:
-            continue
-    for seed in (None, 0):
-        stage = "canonical variant" if seed is None else f"seed {seed}"
-        try:
-            variant = draw_variant(problem, options, seed)
-        except NoCanonical:
-            continue
-        except Exception as exc:  # noqa: BLE001 - reported with the source's name
-            raise ProblemError(f"{where}: {problem.id}: self-test failed ({stage}): "
-                               f"{_reason(exc)}") from None
-        try:
-            check_variant_markup(variant)
-            _check_parts(variant)
-            exam = Exam(title=problem.title, course="", date="", instructions="", master_seed=0,
-                        variants=0, items=(ExamItem("Q1", problem.id, 1, options),))
-            sheet = Sheet(exam, "selftest", 0, (SheetItem("Q1", 1, variant),))
-            documents = {kind: build_document(sheet, kind) for kind in KINDS}
-            for fmt in formats:
-                fmt.selftest(sheet, documents)
-        except Exception as exc:  # noqa: BLE001
-            raise ProblemError(f"{where}: {problem.id}: self-test failed ({stage}): "
-                               f"{_reason(exc)}") from None
-
-
-def _check_parts(variant) -> None:
-    labels = [p.label for p in variant.parts]
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"duplicate part labels {labels}")
-    for answer in variant.solution.answers:
-        if labels and answer.part not in labels:
-            raise ValueError(f"answer {answer.name}: part {answer.part!r} is not one of {labels}")
-        if answer.kind == "choice" and not answer.part:
-            raise ValueError(f"answer {answer.name}: a choice answer must name its part")
-
-
 def _import(name: str, where: str):
     try:
         with contextlib.redirect_stdout(sys.stderr):     # stdout carries JSON and keys
             return importlib.import_module(name)
     except (Exception, SystemExit) as exc:  # noqa: BLE001
-        raise ProblemError(f"{where}: import failed: {_reason(exc)}") from None
+        raise ProblemError(f"{where}: import failed: {reason(exc)}") from None
 
 
 def _module_file(module) -> str:
     return str(getattr(module, "__file__", "") or module.__name__)
 
 
-def _add_module(registry: Registry, module, source: str, validate: bool) -> None:
+def _add_module(registry: Registry, module, source: str) -> None:
     where = _module_file(module)
     for cls in take_registered(module.__name__):
-        problem = _validate(cls, where)
-        registry.add(problem, source, where)
-        if validate:
-            selftest(problem, where)
+        registry.add(_validate(cls, where), source, where)
 
 
-def _builtin(registry: Registry, validate: bool) -> None:
+def _builtin(registry: Registry) -> None:
     # The shipped problems pass the same self-test in the test suite (tests/test_problems.py
     # and the property tests run every registered problem); at every start it would only
     # cost each build seconds of SymPy derivations for problems it may not even use.
     package = importlib.import_module(BUILTIN)
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         name = f"{BUILTIN}.{info.name}"
-        _add_module(registry, _import(name, f"problem module {name}"), "built-in", validate=False)
+        _add_module(registry, _import(name, f"problem module {name}"), "built-in")
 
 
-def _entry_point_problems(registry: Registry, validate: bool) -> None:
+def _entry_point_problems(registry: Registry) -> None:
     for ep in sorted(entry_points(group=GROUP), key=lambda e: (e.name, e.value)):
         source = f"{ep.dist.name if ep.dist else 'entry point'} (entry point {ep.name})"
         where = f"entry point {ep.name} = {ep.value}"
@@ -179,12 +135,10 @@ def _entry_point_problems(registry: Registry, validate: bool) -> None:
             if cls is None:
                 raise ProblemError(f"{where}: {ep.module} has no {ep.attr}")
             take_registered(module.__name__)
-            problem = _validate(cls, where)
-            registry.add(problem, source, _module_file(module))
-            if validate:
-                selftest(problem, where)
+            registry.add(_validate(cls, where), source, _module_file(module))
+            registry.wheres[cls.id] = where
         else:
-            _add_module(registry, module, source, validate)
+            _add_module(registry, module, source)
 
 
 def path_module_name(folder: Path, stem: str) -> str:
@@ -201,7 +155,7 @@ def problem_files(folder: Path) -> list[Path]:
 _FOLDERS: dict[str, Registry] = {}
 
 
-def _path_problems(registry: Registry, folder: Path, validate: bool) -> None:
+def _path_problems(registry: Registry, folder: Path) -> None:
     found = _FOLDERS.get(str(folder))
     if found is None:
         found = Registry()
@@ -218,30 +172,44 @@ def _path_problems(registry: Registry, folder: Path, validate: bool) -> None:
             except (Exception, SystemExit) as exc:  # noqa: BLE001
                 del sys.modules[name]
                 take_registered(name)
-                raise ProblemError(f"{path}: import failed: {_reason(exc)}") from None
-            _add_module(found, module, str(folder), validate)
+                raise ProblemError(f"{path}: import failed: {reason(exc)}") from None
+            _add_module(found, module, str(folder))
         _FOLDERS[str(folder)] = found
     for pid, problem in found.problems.items():
         registry.add(problem, found.sources[pid], found.files[pid])
 
 
-def discover(problem_paths=(), validate: bool = True) -> Registry:
-    """Every problem: built-in, entry points, then the given folders (resolved paths)."""
+def discover(problem_paths=(), check: Callable[[Problem, str], None] | None = None) -> Registry:
+    """Every problem: built-in, entry points, then the given folders (resolved paths).
+
+    `check(problem, where)` runs once per process for each problem that is not built in
+    (the load-time self-test, quality.selftest.selftest, is what the command line passes;
+    the built-in problems pass it in the test suite instead, so a build does not pay for
+    their derivations at every start)."""
     paths = tuple(str(Path(p).resolve()) for p in problem_paths)
     key = tuple(dict.fromkeys(paths))
-    if key in _CACHE:
-        return _CACHE[key]
+    registry = _CACHE.get(key)
+    if registry is None:
+        registry = _load(key)
+        _CACHE[key] = registry
+    if check is not None:
+        for pid, problem in registry.problems.items():
+            if registry.sources[pid] != "built-in" and problem not in _CHECKED:
+                check(problem, registry.wheres.get(pid, registry.files[pid]))
+                _CHECKED.add(problem)
+    return registry
+
+
+def _load(key: tuple[str, ...]) -> Registry:
     registry = Registry()
     base = _CACHE.get(())
     if base is not None:
-        registry.problems.update(base.problems)
-        registry.sources.update(base.sources)
-        registry.files.update(base.files)
+        registry.merge(base)
     else:
-        _builtin(registry, validate)
-        _entry_point_problems(registry, validate)
-        _CACHE[()] = Registry(dict(registry.problems), dict(registry.sources), dict(registry.files))
+        _builtin(registry)
+        _entry_point_problems(registry)
+        _CACHE[()] = Registry()
+        _CACHE[()].merge(registry)
     for folder in key:
-        _path_problems(registry, Path(folder), validate)
-    _CACHE[key] = registry
+        _path_problems(registry, Path(folder))
     return registry

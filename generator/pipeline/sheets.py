@@ -8,7 +8,7 @@ the variant and the seed.
 A slot with `multiple_choice = N` asks its numeric answers as multiple choice
 (core.distractors).  When a drawn variant's options cannot all be told apart at the
 precision shown, the problem is drawn again from a seed derived from the slot's seed
-and the redraw's number (at most MC_REDRAWS times; the canonical variant then falls
+and the redraw's number (at most core.draw.MC_REDRAWS times; the canonical variant then falls
 back to a fixed draw, like a problem without canonical numbers).
 """
 from __future__ import annotations
@@ -17,21 +17,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from ..core.distractors import NoDistinctOptions, with_multiple_choice
-from ..core.draw import draw_variant
+from ..core.draw import draw_multiple_choice, draw_variant
 from ..core.problem import NoCanonical
 from ..core.rng import derive_seed
 from ..errors import BuildError, UserError
 from ..exam.seeds import student_seed
 from ..exam.spec import Exam, Sheet, SheetItem, Student
-from ..plugins import discover
+from ..registry import discover
 
-__all__ = ["BuildPlan", "MC_REDRAWS", "draw_multiple_choice", "draw_sheet", "plan_sheets",
+__all__ = ["BuildPlan", "draw_sheet", "plan_sheets",
            "slot_key", "variant_id"]
-
-#: How often a problem is drawn again when its multiple-choice options collide.
-MC_REDRAWS = 50
-
 
 @dataclass(frozen=True)
 class BuildPlan:
@@ -80,29 +75,6 @@ def _seed(plan: BuildPlan, index: int, position: int, attempt: int) -> int | Non
 def _reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
-
-
-def draw_multiple_choice(problem, options, seed: int | None, count: int, fallback_key: str = ""):
-    """The variant for `seed` with its numeric answers asked as a choice among `count`
-    options, drawn again (seeds derived from `seed`, or for the canonical variant from
-    `fallback_key`) while its options cannot be told apart.  Raises NoDistinctOptions after
-    MC_REDRAWS tries."""
-    reason = None
-    for redraw in range(MC_REDRAWS + 1):
-        if redraw == 0:
-            this = seed
-        elif seed is None:
-            this = derive_seed(0, redraw, "mc-redraw:canonical:" + (fallback_key or problem.id))
-        else:
-            this = derive_seed(seed, redraw, "mc-redraw")
-        variant = draw_variant(problem, options, this)
-        try:
-            mc = with_multiple_choice(variant, count)
-        except NoDistinctOptions as exc:
-            reason = exc
-            continue
-        return dataclasses.replace(mc, choice_redraws=redraw)
-    raise NoDistinctOptions(f"no draw with distinct options after {MC_REDRAWS} redraws: {reason}")
 
 
 def draw_sheet(plan: BuildPlan, index: int, attempts: Sequence[int] = ()) -> Sheet:

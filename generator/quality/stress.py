@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import mpmath
 
-from ..core.distractors import SLIPS, choice_forms, distinct
+from ..core.distractors import SLIPS, distinct
 from ..core.model import Choices
-from ..formats.document import choice_letter
-from ..core.printing import float_value
+from ..core.records import choice_letter
+from ..core.numeric import floats
 from ..core.problem import Problem
 from ..core.draw import draw_variant
 
@@ -46,16 +46,7 @@ def _uniformity_p(positions: Counter, k: int | None = None) -> float | None:
 def _numbers(value) -> list[float]:
     if isinstance(value, (Choices, str)):
         return []
-    flat = float_value(value)
-    out: list[float] = []
-    stack = [flat]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        else:
-            out.append(float(item))
-    return out
+    return floats(value)
 
 
 @dataclass
@@ -146,7 +137,7 @@ class StressReport:
 
     def _add_choices(self, seed: int, variant) -> None:
         self.choice_redraws += variant.choice_redraws
-        for name, form in choice_forms(variant).items():
+        for name, form in variant.choice_forms.items():
             answer = variant.solution.get(name)
             self.choice_positions.setdefault(name, Counter())[answer.correct_index] += 1
             self.distractor_sources.setdefault(name, Counter()).update(
@@ -164,7 +155,7 @@ def stress(problem: Problem, options, count: int, first_seed: int = 0,
     report = StressReport(problem.id, count, multiple_choice=multiple_choice)
     seen: set[str] = set()
     if multiple_choice:
-        from .sheets import draw_multiple_choice
+        from ..core.draw import draw_multiple_choice
     for seed in range(first_seed, first_seed + count):
         try:
             if multiple_choice:
@@ -182,7 +173,7 @@ def stress(problem: Problem, options, count: int, first_seed: int = 0,
         seen.add(signature)
         for f in dataclasses.fields(variant.params):
             report._widen(report.params, f.name, _numbers(getattr(variant.params, f.name)))
-        forms = choice_forms(variant)
+        forms = variant.choice_forms
         for answer in variant.solution.answers:
             if answer.name in forms:
                 report._widen(report.answers, answer.name, _numbers(answer.value))

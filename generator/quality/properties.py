@@ -17,11 +17,12 @@ import re
 import mpmath
 import sympy as sp
 
-from ..core.distractors import choice_forms
 from ..core.draw import draw_variant
 from ..core.model import Choices, WithDecimal
-from ..core.printing import _mp_value, approx_decimal, is_terminating, tex
+from ..core.printing import tex
+from ..core.numeric import _mp_value, approx_decimal, is_terminating
 from ..core.shown import Shown
+from ..core.values import leaves
 from ..exam.spec import Exam, ExamItem, Sheet, SheetItem
 from ..formats.document import build_document
 from ..formats.json import variant_record
@@ -31,16 +32,18 @@ __all__ = ["leaked", "property_failures", "render_one"]
 
 
 def _entries(value) -> list:
-    if isinstance(value, (sp.MatrixBase, tuple, list)):
-        return [x for e in value for x in _entries(e)]
-    if isinstance(value, WithDecimal):
-        return _entries(value.value)
-    if isinstance(value, (Choices, Shown, str)):
+    """The numbers among a value's entries (arithmetic as written and notation left out)."""
+    if isinstance(value, Choices):
         return []
-    try:
-        return [sp.sympify(value)]
-    except (sp.SympifyError, TypeError):
-        return []
+    out = []
+    for e in leaves(value):
+        if isinstance(e, (Shown, str)):
+            continue
+        try:
+            out.append(sp.sympify(e))
+        except (sp.SympifyError, TypeError):
+            continue
+    return out
 
 
 def render_one(variant, kind: str, markup: str = "md") -> str:
@@ -52,9 +55,10 @@ def render_one(variant, kind: str, markup: str = "md") -> str:
 
 def _without_options(variant, questions: str) -> str:
     """The question sheet with the printed options of multiple-choice answers cut out."""
-    from ..formats.document import choice_letter, shown_options
+    from ..core.records import choice_letter
+    from ..formats.document import shown_options
     printed = {f"- **{choice_letter(i)}.** ${tex(option)}$"        # as the Markdown prints it
-               for answer in variant.solution.answers if answer.name in choice_forms(variant)
+               for answer in variant.solution.answers if answer.name in variant.choice_forms
                for i, option in enumerate(shown_options(variant, answer))}
     for text in sorted(printed, key=len, reverse=True):
         questions = questions.replace(text, " ")
@@ -75,7 +79,7 @@ def leaked(variant) -> list[tuple[str, str]]:
                  for m in variant.mistakes for name, value in m.values.items()]
     found = []
     for name, answer, value in searched:
-        if answer.kind == "choice" and answer.name not in choice_forms(variant):
+        if answer.kind == "choice" and answer.name not in variant.choice_forms:
             continue                     # a formula to choose: its options are the question
         for e in _entries(value):
             # (abs of a long closed form is slow in SymPy, and only a rational can be given)
@@ -130,7 +134,7 @@ def property_failures(problem, options, seeds, multiple_choice: int = 0) -> list
     `multiple_choice`, of the variants whose numeric answers are asked as multiple choice."""
     failures = []
     if multiple_choice:
-        from .sheets import draw_multiple_choice
+        from ..core.draw import draw_multiple_choice
 
         def draw(seed):
             return draw_multiple_choice(problem, options, seed, multiple_choice)
