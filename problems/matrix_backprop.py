@@ -7,10 +7,10 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from wsgen import (require_decimals, Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, Vector, WithDecimal, as_float, assert_close_scaled, derive_once, derived,
-                   exact_matrix, exact_vector, option, register, shown_dot, shown_matrix,
-                   shown_product, shown_square, shown_sum, verified)
+from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
+                   Vector, approx, as_float, assert_close_scaled, derive_once, derived, eq,
+                   exact_matrix, exact_vector, line, option, register, require_decimals,
+                   shown_dot, shown_matrix, shown_product, shown_square, shown_sum, verified)
 
 _UNIT = 2.0 ** -53      # unit roundoff of float64
 
@@ -85,6 +85,106 @@ class Params:
     x: Vector
 
 
+@dataclass(frozen=True)
+class Work:
+    """The exact results of one variant, with their working (shared by the steps, the
+    answers and the mistakes).  W is a list of rows of exact rationals."""
+    W: list
+    x: Vector
+    rows: list            # (Wx)_i as written: a row of W times x
+    Wx: Vector
+    L_sum: object         # Σ (Wx)_i² as written
+    L: sp.Rational
+    dW_shown: object      # 2 (Wx)_k x_l as written, entry by entry
+    dW: sp.ImmutableMatrix
+    dx_entries: list      # 2 Σ_k W_kl (Wx)_k as written
+    dx: Vector
+
+    @property
+    def m(self) -> int:
+        return len(self.W)
+
+    @property
+    def n(self) -> int:
+        return len(self.x)
+
+
+def compute(params) -> Work:
+    W, x = params.W.tolist(), params.x
+    m, n = len(W), len(x)
+    rows = [shown_dot(W[i], x) for i in range(m)]
+    Wx = Vector(r.value for r in rows)
+    L_sum = shown_sum(shown_square(v) for v in Wx)
+    dW_shown = shown_matrix([[shown_product(2, Wx[k], x[l]) for l in range(n)] for k in range(m)])
+    dx_entries = [shown_product(2, shown_dot([W[k][l] for k in range(m)], Wx)) for l in range(n)]
+    return Work(W=W, x=x, rows=rows, Wx=Wx, L_sum=L_sum, L=L_sum.value, dW_shown=dW_shown,
+                dW=dW_shown.value, dx_entries=dx_entries, dx=Vector(e.value for e in dx_entries))
+
+
+def forward_pass(w: Work) -> Step:
+    return Step(
+        title="(a) Forward pass",
+        text="Each entry of $Wx$ is a row of $W$ times $x$; $L$ is the sum of their squares.",
+        math=(*(eq(f"(Wx)_{{{i + 1}}}", w.rows[i], w.Wx[i]) for i in range(w.m)),
+              eq(r"L = \sum_i (Wx)_i^2", w.L_sum, w.L)))
+
+
+def index_derivation(w: Work, facts: dict) -> Step:
+    (gm, gn), (hn, _) = facts["dW_shape"], facts["dx_shape"]
+    m, n = w.m, w.n
+    return Step(
+        title="(b) Derivation in index notation",
+        text=r"Write $L$ with indices, differentiate one entry at a time, then read the "
+             r"result back as a matrix product.",
+        math=(r"L = \sum_{i} \Bigl(\sum_{j} W_{ij}\, x_j\Bigr)^2",
+              r"\frac{\partial L}{\partial W_{kl}} = 2 \Bigl(\sum_{j} W_{kj}\, x_j\Bigr) x_l"
+              r" = 2\,(Wx)_k\, x_l",
+              line(r"\Rightarrow\quad ", eq(r"\frac{\partial L}{\partial W}", facts["dW_shown"]),
+                   rf",\qquad ({m} \times 1)(1 \times {n}) = {gm} \times {gn}"),
+              r"\frac{\partial L}{\partial x_l} = \sum_{k} 2\,(Wx)_k\, W_{kl}",
+              line(r"\Rightarrow\quad ", eq(r"\frac{\partial L}{\partial x}", facts["dx_shown"]),
+                   rf",\qquad ({n} \times {m})({m} \times 1) = {hn} \times 1")))
+
+
+def sympy_check(w: Work, facts: dict) -> Step:
+    return Step(
+        title="(b) Checked by SymPy",
+        text=r"SymPy's matrix calculus derives both results from $L = (Wx)^\top (Wx)$: "
+             r"$\frac{\partial L}{\partial W} = @dWd$ and "
+             r"$\frac{\partial L}{\partial x} = @dxd$. Differentiating the index sum with "
+             rf"symbolic entries of a ${w.m} \times {w.n}$ matrix $W$ verifies "
+             r"$\frac{\partial L}{\partial W_{kl}} = 2\,(Wx)_k\, x_l$ for every $(k, l)$ "
+             r"and $\frac{\partial L}{\partial x_l} = \sum_{k} 2\,(Wx)_k\, W_{kl}$ for "
+             r"every $l$, and that both agree with the matrix forms.",
+        values={"dWd": facts["dW"], "dxd": facts["dx"]})
+
+
+def substituted(w: Work) -> Step:
+    """Every entry's arithmetic fits a printed line up to WRITTEN_OUT columns of dL/dW and
+    terms per entry of dL/dx; beyond that, entry (1, 1) and entry 1 are written out, the
+    rest is the same arithmetic and only the values are shown."""
+    if w.n <= WRITTEN_OUT:
+        lines = [eq(r"\frac{\partial L}{\partial W}", w.dW_shown, w.dW)]
+    else:
+        lines = [eq(r"\frac{\partial L}{\partial W_{11}} = 2\,(Wx)_1\,x_1",
+                    approx(w.dW_shown.args[0][0])),
+                 eq(r"\frac{\partial L}{\partial W}", w.dW)]
+    if w.m <= WRITTEN_OUT:
+        lines.append(eq(r"\frac{\partial L}{\partial x}", shown_matrix([[e] for e in w.dx_entries]),
+                        w.dx))
+    else:
+        lines += [eq(r"\frac{\partial L}{\partial x_1} = 2 \sum_k W_{k1}\,(Wx)_k",
+                     approx(w.dx_entries[0])),
+                  eq(r"\frac{\partial L}{\partial x}", w.dx)]
+    return Step(
+        title="(c) Substituting the numbers",
+        text=r"Entry $(k, l)$ of $\partial L/\partial W$ is $2\,(Wx)_k\,x_l$; entry $l$ of "
+             r"$\partial L/\partial x$ is $2 \sum_k W_{kl}\,(Wx)_k$."
+             + ("" if max(w.m, w.n) <= WRITTEN_OUT else
+                " Every entry is computed the same way; the first is written out."),
+        math=tuple(lines))
+
+
 #: The largest number of columns of dL/dW (and of terms per entry of dL/dx) whose
 #: arithmetic is written out entry by entry: wider matrices would not fit a printed line.
 WRITTEN_OUT = 4
@@ -132,90 +232,20 @@ class MatrixBackprop(Problem):
         )
 
     def solve(self, params, options):
-        W, x = params.W.tolist(), params.x
-        m, n = len(W), len(x)
-        rows = [shown_dot(W[i], x) for i in range(m)]
-        Wx = Vector(r.value for r in rows)
-        L_sum = shown_sum(shown_square(v) for v in Wx)
-        L = L_sum.value
-
-        dW_shown = shown_matrix([[shown_product(2, Wx[k], x[l]) for l in range(n)] for k in range(m)])
-        dW = dW_shown.value
-        dx_entries = [shown_product(2, shown_dot([W[k][l] for k in range(m)], Wx)) for l in range(n)]
-        dx_shown = shown_matrix([[e] for e in dx_entries])
-        dx = Vector(e.value for e in dx_entries)
-
-        forward = Step(
-            title="(a) Forward pass",
-            text="Each entry of $Wx$ is a row of $W$ times $x$; $L$ is the sum of their squares.",
-            math=tuple(f"(Wx)_{{{i + 1}}} = @s{i} = @v{i}" for i in range(m))
-            + (r"L = \sum_i (Wx)_i^2 = @Lsum = @L",),
-            values={**{f"s{i}": rows[i] for i in range(m)},
-                    **{f"v{i}": Wx[i] for i in range(m)}, "Lsum": L_sum, "L": L})
-        facts = derive_once((self.id, m, n), lambda: formulas(m, n))
-        (gm, gn), (hn, _) = facts["dW_shape"], facts["dx_shape"]
-        derivation = Step(
-            title="(b) Derivation in index notation",
-            text=r"Write $L$ with indices, differentiate one entry at a time, then read the "
-                 r"result back as a matrix product.",
-            math=(r"L = \sum_{i} \Bigl(\sum_{j} W_{ij}\, x_j\Bigr)^2",
-                  r"\frac{\partial L}{\partial W_{kl}} = 2 \Bigl(\sum_{j} W_{kj}\, x_j\Bigr) x_l"
-                  r" = 2\,(Wx)_k\, x_l",
-                  r"\Rightarrow\quad \frac{\partial L}{\partial W} = @dWf,"
-                  r"\qquad (@m \times 1)(1 \times @n) = @gm \times @gn",
-                  r"\frac{\partial L}{\partial x_l} = \sum_{k} 2\,(Wx)_k\, W_{kl}",
-                  r"\Rightarrow\quad \frac{\partial L}{\partial x} = @dxf,"
-                  r"\qquad (@n \times @m)(@m \times 1) = @hn \times 1"),
-            values={"m": sp.Integer(m), "n": sp.Integer(n), "gm": sp.Integer(gm),
-                    "gn": sp.Integer(gn), "hn": sp.Integer(hn), "dWf": facts["dW_shown"],
-                    "dxf": facts["dx_shown"]})
-        sympy_check = Step(
-            title="(b) Checked by SymPy",
-            text=r"SymPy's matrix calculus derives both results from $L = (Wx)^\top (Wx)$: "
-                 r"$\frac{\partial L}{\partial W} = @dWd$ and "
-                 r"$\frac{\partial L}{\partial x} = @dxd$. Differentiating the index sum with "
-                 r"symbolic entries of a $@m \times @n$ matrix $W$ verifies "
-                 r"$\frac{\partial L}{\partial W_{kl}} = 2\,(Wx)_k\, x_l$ for every $(k, l)$ "
-                 r"and $\frac{\partial L}{\partial x_l} = \sum_{k} 2\,(Wx)_k\, W_{kl}$ for "
-                 r"every $l$, and that both agree with the matrix forms.",
-            values={"m": sp.Integer(m), "n": sp.Integer(n), "dWd": facts["dW"],
-                    "dxd": facts["dx"]})
-        # Every entry's arithmetic fits a printed line up to 4 columns of dL/dW and 4 terms per
-        # entry of dL/dx; beyond that, entry (1, 1) and entry 1 are written out, the rest is
-        # the same arithmetic and only the values are shown.
-        lines = []
-        if n <= WRITTEN_OUT:
-            lines.append(r"\frac{\partial L}{\partial W} = @dWs = @dW")
-        else:
-            lines += [r"\frac{\partial L}{\partial W_{11}} = 2\,(Wx)_1\,x_1 = @dW11",
-                      r"\frac{\partial L}{\partial W} = @dW"]
-        if m <= WRITTEN_OUT:
-            lines.append(r"\frac{\partial L}{\partial x} = @dxs = @dx")
-        else:
-            lines += [r"\frac{\partial L}{\partial x_1} = 2 \sum_k W_{k1}\,(Wx)_k = @dx1",
-                      r"\frac{\partial L}{\partial x} = @dx"]
-        numbers = Step(
-            title="(c) Substituting the numbers",
-            text=r"Entry $(k, l)$ of $\partial L/\partial W$ is $2\,(Wx)_k\,x_l$; entry $l$ of "
-                 r"$\partial L/\partial x$ is $2 \sum_k W_{kl}\,(Wx)_k$."
-                 + ("" if max(m, n) <= WRITTEN_OUT else
-                    " Every entry is computed the same way; the first is written out."),
-            math=tuple(lines),
-            values={"dWs": dW_shown, "dW": dW, "dxs": dx_shown, "dx": dx,
-                    "dW11": WithDecimal(dW_shown.args[0][0]), "dx1": WithDecimal(dx_entries[0])})
+        work = compute(params)
+        facts = derive_once((self.id, work.m, work.n), lambda: formulas(work.m, work.n))
         return Solution(
-            steps=(forward, derivation, sympy_check, numbers),
-            answers=(Answer("Wx", "Wx", Wx, part="(a)"), Answer("L", "L", L, part="(a)"),
-                     Answer("dL_dW", r"\frac{\partial L}{\partial W}", dW, part="(c)"),
-                     Answer("dL_dx", r"\frac{\partial L}{\partial x}", dx, part="(c)")))
+            steps=(forward_pass(work), index_derivation(work, facts), sympy_check(work, facts),
+                   substituted(work)),
+            answers=(Answer("Wx", "Wx", work.Wx, part="(a)"), Answer("L", "L", work.L, part="(a)"),
+                     Answer("dL_dW", r"\frac{\partial L}{\partial W}", work.dW, part="(c)"),
+                     Answer("dL_dx", r"\frac{\partial L}{\partial x}", work.dx, part="(c)")),
+            work=work)
 
     def mistakes(self, params, options, solution):
-        # Plain lists of exact rationals: SymPy's matrix products are far slower.
-        W, x = params.W.tolist(), list(params.x)
-        Wx = list(solution.answer("Wx"))
-        m, n = len(W), len(x)
+        work = solution.work
+        W, x, Wx, m, n = work.W, work.x, list(work.Wx), work.m, work.n
         square = m == n
-        matrix = lambda rows: sp.ImmutableMatrix(rows)
         out = []
         if square:
             out.append(Mistake(
@@ -227,19 +257,20 @@ class MatrixBackprop(Problem):
         out.append(Mistake(
             "missing_factor_2", "factor 2 missing",
             "the factor $2$ of $\\frac{d}{du} u^2 = 2u$ is dropped in both gradients",
-            {"dL_dW": matrix([[Wx[k] * x[l] for l in range(n)] for k in range(m)]),
+            {"dL_dW": sp.ImmutableMatrix([[Wx[k] * x[l] for l in range(n)] for k in range(m)]),
              "dL_dx": Vector(sum(W[k][l] * Wx[k] for k in range(m)) for l in range(n))}))
         if square:
             out.append(Mistake(
                 "transposed_outer", "outer product transposed",
                 "$2\\,x\\,(Wx)^\\top$ instead of $2\\,(Wx)\\,x^\\top$: entry $(k, l)$ of "
                 "$\\partial L/\\partial W$ is $2\\,(Wx)_k\\,x_l$, so it has the shape of $W$",
-                {"dL_dW": matrix([[2 * x[k] * Wx[l] for l in range(m)] for k in range(n)])}))
+                {"dL_dW": sp.ImmutableMatrix([[2 * x[k] * Wx[l] for l in range(m)]
+                                              for k in range(n)])}))
         out.append(Mistake(
             "norm_not_squared", "norm not squared",
             "$L$ is the squared norm $\\lVert Wx \\rVert_2^2$, not the norm "
             "$\\lVert Wx \\rVert_2$ itself",
-            {"L": sp.sqrt(solution.answer("L"))}))
+            {"L": sp.sqrt(work.L)}))
         return tuple(out)
 
     def check(self, params, options, solution):

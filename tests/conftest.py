@@ -1,8 +1,56 @@
-"""Shared fixtures: the registry, the in-process CLI, one-problem sheets."""
+"""Shared fixtures (the registry, the in-process CLI, one-problem sheets) and the test tiers.
+
+Tiers are pytest markers, declared here once with one policy:
+
+* ``tex``: runs pdflatex and poppler-utils; ``browser``: runs headless Chromium;
+  ``packaging``: builds wheels or installs with pip; ``seeds``: many seeds or every
+  corner of the settings (slow sweeps).
+* A test of a tier whose tool is missing is skipped with the reason, except under
+  ``--require-tools`` (what ``make test`` and CI pass) or ``CI`` set in the environment:
+  then it fails, so CI never hides a missing TeX or Chromium.
+* ``make check`` runs the fast tier: every test not marked ``tex``, ``browser``,
+  ``packaging`` or ``seeds``.  ``make test`` runs everything.
+"""
 import contextlib
 import io
+import os
+import shutil
 
 import pytest
+
+#: Tier -> (what it is, the programs it needs on PATH).
+TIERS = {
+    "tex": ("runs pdflatex and poppler-utils (pdftotext, pdftoppm, pdffonts)",
+            ("pdflatex", "pdftotext", "pdftoppm", "pdffonts")),
+    "browser": ("runs headless Chromium", ("chromium",)),
+    "packaging": ("builds wheels or installs packages with pip (slow)", ()),
+    "seeds": ("sweeps many seeds or every corner of the settings (slow)", ()),
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--require-tools", action="store_true",
+                     help="fail (instead of skip) a test whose tier's program is missing")
+
+
+def pytest_configure(config):
+    for name, (what, _) in TIERS.items():
+        config.addinivalue_line("markers", f"{name}: {what}")
+
+
+def pytest_runtest_setup(item):
+    strict = item.config.getoption("--require-tools") or bool(os.environ.get("CI"))
+    for marker in item.iter_markers():
+        if marker.name not in TIERS:
+            continue
+        missing = [tool for tool in TIERS[marker.name][1] if shutil.which(tool) is None]
+        if not missing:
+            continue
+        message = (f"{marker.name} test: {', '.join(missing)} not found "
+                   "(`make setup` installs it)")
+        if strict:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

@@ -28,9 +28,7 @@ points = 4
 """
 KEY = "ab" * 32 + "\n"
 
-needs_tex = pytest.mark.skipif(
-    not os.environ.get("CI") and (shutil.which("pdflatex") is None or shutil.which("pdftotext") is None),
-    reason="TeX Live and poppler-utils are installed by `make setup`")
+needs_tex = pytest.mark.tex
 
 
 def cli(*args):

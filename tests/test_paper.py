@@ -12,9 +12,7 @@ from pypdf import PdfReader
 from conftest import run_cli
 from wsgen.formats.texbreak import breakable, split_display
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("CI") and (shutil.which("pdflatex") is None or shutil.which("pdftotext") is None),
-    reason="TeX Live and poppler-utils are installed by `make setup`")
+pytestmark = pytest.mark.tex
 
 A4 = (595.276, 841.89)          # 210 mm x 297 mm in PostScript points
 LETTER = (612.0, 792.0)         # 8.5 in x 11 in

@@ -13,11 +13,7 @@ from wsgen.exam.load import load_exam
 from wsgen.core.printing import tex
 from wsgen.core.numeric import approx_decimal, is_terminating
 
-# Outside CI a machine without TeX skips these; in CI (CI=true) they always run, so a
-# missing TeX fails loudly instead of hiding.
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("CI") and (shutil.which("pdflatex") is None or shutil.which("pdftotext") is None),
-    reason="TeX Live and poppler-utils are installed by `make setup`")
+pytestmark = pytest.mark.tex
 
 
 def pdf_text(path, first=None, last=None):

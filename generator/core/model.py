@@ -15,8 +15,10 @@ from typing import Any, Mapping
 
 import sympy as sp
 
+from .lines import compile_lines
+
 __all__ = ["ANSWER_KINDS", "Answer", "ChoiceForm", "Choices", "Mistake", "Part", "Solution", "Step", "Tex",
-           "Tolerance", "Variant", "Vector", "WithDecimal", "exact_matrix", "exact_vector"]
+           "Tolerance", "Variant", "Vector", "WithDecimal", "approx", "exact_matrix", "exact_vector"]
 
 
 class Vector(tuple):
@@ -28,6 +30,12 @@ class WithDecimal:
     """A value shown exactly, with a rounded decimal beside it if it does not terminate."""
     value: Any
     digits: int = 4
+
+
+def approx(value: Any, digits: int = 4) -> WithDecimal:
+    """`value` shown exactly, with its decimal rounded to `digits` significant digits beside
+    it where it does not terminate."""
+    return WithDecimal(value, digits)
 
 
 class Tex(str):
@@ -63,7 +71,8 @@ class Step:
     """One small step of a worked solution, or one block of a question.
 
     title: a short heading (plain text); text: prose with ``$math$``;
-    math: display lines (TeX notation with ``@name`` placeholders);
+    math: display lines: `eq`/`line` (core.lines), or TeX notation with ``@name``
+    placeholders;
     values: the SymPy objects the placeholders name; substeps: finer steps under this one.
     """
     title: str = ""
@@ -73,8 +82,9 @@ class Step:
     substeps: tuple["Step", ...] = ()
 
     def __post_init__(self):
-        object.__setattr__(self, "values", _frozen(self.values))
-        object.__setattr__(self, "math", tuple(self.math))
+        math, values = compile_lines(self.math, self.values)
+        object.__setattr__(self, "values", _frozen(values))
+        object.__setattr__(self, "math", math)
         object.__setattr__(self, "substeps", tuple(self.substeps))
 
 
@@ -90,8 +100,9 @@ class Part:
     values: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
-        object.__setattr__(self, "values", _frozen(self.values))
-        object.__setattr__(self, "math", tuple(self.math))
+        math, values = compile_lines(self.math, self.values)
+        object.__setattr__(self, "values", _frozen(values))
+        object.__setattr__(self, "math", math)
 
 
 @dataclass(frozen=True)
@@ -174,8 +185,11 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Solution:
+    """A worked solution: its steps, its answers, and `work`, the problem's own record of
+    the exact intermediate results (any object; `check` and `mistakes` may reuse it)."""
     steps: tuple[Step, ...]
     answers: tuple[Answer, ...]
+    work: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "steps", tuple(self.steps))
