@@ -115,8 +115,9 @@ def test_generated_test_catches_a_wrong_answer(tmp_path):
     text = module.read_text(encoding="utf-8")
     # a wrong learning-rate step, consistent with the module's own check: only the
     # generated test's independent computation can see it
-    text = text.replace("step_entries = [shown_difference(w[j], shown_product(eta, grad[j]))",
-                        "step_entries = [shown_difference(w[j], shown_product(2 * eta, grad[j]))")
+    wrong = "update = [shown_difference(w[j], shown_product(2 * eta, grad[j]))"
+    assert text.count("update = [shown_difference(w[j], shown_product(eta, grad[j]))") == 1
+    text = text.replace("update = [shown_difference(w[j], shown_product(eta, grad[j]))", wrong)
     text = text.replace("w - eta * grad, atol", "w - 2 * eta * grad, atol")
     module.write_text(text, encoding="utf-8")
     result = subprocess.run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider",
@@ -236,12 +237,12 @@ def test_a_placeholder_typo_fails_at_load_naming_problem_step_and_placeholder(tm
     write_new_problem("typo_mse", tmp_path)
     module = tmp_path / "typo_mse.py"
     text = module.read_text(encoding="utf-8")
-    assert text.count('L = @gs = @g"') == 1
-    module.write_text(text.replace('L = @gs = @g"', 'L = @Wxx = @g"'), encoding="utf-8")
+    assert text.count(r"$\eta = @eta$") == 1
+    module.write_text(text.replace(r"$\eta = @eta$", r"$\eta = @etaa$"), encoding="utf-8")
     status, out, err = run_cli("list", "--problems", tmp_path)     # no build: at load
     assert status == 2 and out == ""
     line = one_error_line(err)
-    assert "typo_mse" in line and "(c) The gradient" in line and "@Wxx" in line
+    assert "typo_mse" in line and "(d)" in line and "@etaa" in line
     assert str(module) in line
 
 
