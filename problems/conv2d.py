@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, as_float, assert_close, derive_once, derived, exact_matrix,
-                   numeric_gradient, option, register, shown_product, shown_sum,
+from wsgen import (Answer, CheckFailed, Line, Mistake, NoCanonical, Part, Problem, Redraw,
+                   Solution, Step, as_float, assert_close, derive_once, derived, eq, exact_matrix,
+                   line, numeric_gradient, option, register, rows, shown_product, shown_sum,
                    verified)
 
 #: The formulas SymPy derives or verifies (see `general_formulas` and `formulas`).
@@ -200,8 +200,205 @@ class Params:
     G: sp.ImmutableMatrix
 
 
-def _rows(M):
-    return [list(r) for r in M.tolist()]
+@dataclass(frozen=True)
+class Work:
+    """The exact results of one variant, as lists of rows (shared by the steps, the answers
+    and the mistakes)."""
+    X: list
+    K: list
+    G: list
+    b: sp.Integer
+    s: int                # stride
+    p: int                # padding
+    Ho: int
+    Wo: int
+    Xp: list              # X^p, the padded input
+    Y: list
+    Gd: list              # Ĝ, G dilated by the stride
+    dK: list
+    db: object            # Σ G as written
+    dXp: list             # ∂L/∂X^p
+    dX: list
+
+    @property
+    def H(self) -> int:
+        return len(self.X)
+
+    @property
+    def W(self) -> int:
+        return len(self.X[0])
+
+    @property
+    def k(self) -> int:
+        return len(self.K)
+
+    @property
+    def shape(self) -> tuple:
+        """(H, W, k, s, p): what the derivations depend on."""
+        return self.H, self.W, self.k, self.s, self.p
+
+
+def compute(params) -> Work:
+    X, K, G = rows(params.X), rows(params.K), rows(params.G)
+    b, s, p = params.b, int(params.stride), int(params.padding)
+    k = len(K)
+    return Work(X=X, K=K, G=G, b=b, s=s, p=p, Ho=out_size(len(X), k, s, p),
+                Wo=out_size(len(X[0]), k, s, p), Xp=pad(X, p), Y=forward(X, K, b, s, p),
+                Gd=dilated_grad(X, G, s, p, k), dK=grad_kernel(X, G, s, p, k),
+                db=shown_sum([g for row in G for g in row]),
+                dXp=grad_input_padded(X, G, K, s, p), dX=grad_input(X, G, K, s, p))
+
+
+def floor_plus_one(*inside) -> Line:
+    return line(r"\left\lfloor ", *inside, r" \right\rfloor + 1")
+
+
+def size_line(name: str, n: int, out: int, w: Work) -> Line:
+    """⌊(n + 2p − k)/s⌋ + 1 for one axis, the numbers substituted."""
+    top = shown_sum([n, shown_product(2, w.p), -w.k])
+    return eq(rf"{name}_{{\mathrm{{out}}}}", floor_plus_one(rf"\frac{{{name} + 2p - k}}{{s}}"),
+              floor_plus_one(r"\frac{", top, f"}}{{{w.s}}}"),
+              floor_plus_one(sp.Rational(top.value, w.s)), line(top.value // w.s, " + 1"),
+              sp.Integer(out))
+
+
+def output_size(w: Work) -> Step:
+    return Step(
+        title="(a) Output size",
+        text=r"Along the rows the padded input has $H + 2p$ positions; a $k \times k$ window "
+             r"fits at the offsets $0, s, 2s, \dots$ up to $H + 2p - k$, so there are "
+             r"$\lfloor (H + 2p - k)/s \rfloor + 1$ of them (counted position by position "
+             r"for this shape). The same holds for the columns.",
+        math=(size_line("H", w.H, w.Ho, w), size_line("W", w.W, w.Wo, w)))
+
+
+def output_map(w: Work, general: dict) -> Step:
+    first = shown_sum([*[shown_product(x, v) for x, v in window(w.Xp, w.K, 0, 0)], w.b])
+    return Step(
+        title="(b) The output map",
+        text=rf"Pad $X$ with ${w.p}$ row(s) and column(s) of zeros on every side. Output entry "
+             r"$(i, j)$ lays the kernel, unflipped, on the window whose top-left corner is "
+             r"$X^{p}_{s(i-1)+1,\, s(j-1)+1}$, multiplies entry by entry, adds up and adds "
+             r"$b$ (the index form is checked by SymPy against this shape's entries). The "
+             r"first entry in full, then every entry:",
+        math=(eq("X^{p}", sp.ImmutableMatrix(w.Xp)), eq("Y_{ij}", general["Y_shown"]),
+              eq("Y_{11}", first, first.value), eq("Y", sp.ImmutableMatrix(w.Y))))
+
+
+def kernel_gradients(w: Work, general: dict) -> Step:
+    same = w.s == 1 and len(w.Gd) == w.Ho and len(w.Gd[0]) == w.Wo      # Ĝ = G
+    dK11 = shown_sum([shown_product(g, x) for x, g in window(w.Xp, w.Gd, 0, 0) if g != 0])
+    return Step(
+        title="(c) Kernel and bias gradients",
+        text=r"$K_{uv}$ multiplies $X^{p}_{s(i-1)+u,\, s(j-1)+v}$ in every output $Y_{ij}$, "
+             r"so SymPy's derivative of $L$ collects $G_{ij}$ times that input over all "
+             r"outputs. As a map this is the correlation of $X^{p}$ with $\hat G$, the "
+             r"upstream gradient dilated by the stride: its entries $s$ apart "
+             r"($s - 1$ zeros between neighbours), padded with zeros at the end to the "
+             r"size of a stride-1 output"
+             + (r" (here $s = 1$ and every position is used, so $\hat G = G$). " if same
+                else f" (here $s = {w.s}$: ${w.s - 1}$ zero(s) between neighbours). ")
+             + r"Every output contains $b$ once, so $\partial L / \partial b$ is the sum "
+               r"of $G$.",
+        math=(eq(r"\frac{\partial L}{\partial K_{uv}}", general["dK"]),
+              *(() if same else (eq(r"\hat G", sp.ImmutableMatrix(w.Gd)),)),
+              eq(r"\frac{\partial L}{\partial K_{11}}", dK11, w.dK[0][0]),
+              eq(r"\frac{\partial L}{\partial K}", sp.ImmutableMatrix(w.dK)),
+              eq(r"\frac{\partial L}{\partial b}", general["db"], w.db, w.db.value)))
+
+
+def input_gradient(w: Work, general: dict) -> Step:
+    k, p = w.k, w.p
+    Gdp = pad(w.Gd, k - 1)
+    dX11 = shown_sum([shown_product(g, v) for g, v in window(Gdp, flip(w.K), p, p)])
+    return Step(
+        title="(d) The input gradient",
+        text=r"$X^{p}_{ac}$ meets $K_{uv}$ in output $Y_{ij}$ when $a = s(i-1)+u$ and "
+             r"$c = s(j-1)+v$; SymPy's derivative sums $G_{ij} K_{a-s(i-1),\, c-s(j-1)}$ "
+             rf"over the outputs whose kernel index lies in $1..{k}$. That is the full "
+             rf"convolution of $\hat G$ with $K$: pad $\hat G$ with $k - 1 = {k - 1}$ "
+             r"zero row(s) and column(s) on every side and correlate it with the flipped "
+             r"kernel $K^{\mathrm{flip}}_{uv} = K_{k+1-u,\, k+1-v}$. This gives "
+             rf"$\partial L / \partial X^{{p}}$ (${w.H + 2 * p} \times {w.W + 2 * p}$); the "
+             rf"padding is not an input, so its ${p}$ border row(s) and column(s) are cropped. "
+             rf"The first entry of $\partial L / \partial X$ is entry $({p + 1}, {p + 1})$ of "
+             r"$\partial L / \partial X^{p}$:",
+        math=(eq(r"\frac{\partial L}{\partial X^{p}_{ac}}", general["dX"]),
+              eq(r"K^{\mathrm{flip}}", sp.ImmutableMatrix(flip(w.K))),
+              eq(r"\operatorname{pad}(\hat G)", sp.ImmutableMatrix(Gdp)),
+              eq(r"\frac{\partial L}{\partial X_{11}}", dX11, dX11.value),
+              eq(r"\frac{\partial L}{\partial X^{p}}", sp.ImmutableMatrix(w.dXp)),
+              eq(r"\frac{\partial L}{\partial X}", sp.ImmutableMatrix(w.dX))))
+
+
+# --- the mistakes: each returns a Mistake, or None where it would give the right answer ----
+
+def flipped_kernel(w: Work) -> Mistake | None:
+    Y = forward(w.X, flip(w.K), w.b, w.s, w.p)
+    if Y == w.Y:
+        return None
+    return Mistake(
+        "flipped_kernel", "convolution instead of correlation",
+        "the kernel flipped by 180° in the forward pass, as in the textbook "
+        "convolution: a convolutional layer correlates, $Y_{ij} = \\sum_{uv} "
+        "X^{p}_{s(i-1)+u,\\, s(j-1)+v} K_{uv} + b$ with $K$ as given",
+        {"Y": sp.ImmutableMatrix(Y)})
+
+
+def padding_ignored(w: Work) -> Mistake | None:
+    if w.p == 0:
+        return None
+    return Mistake(
+        "padding_ignored", "padding left out of the output size",
+        "$\\lfloor (H - k)/s \\rfloor + 1$: the window slides over the padded input, "
+        "which has $H + 2p$ rows and $W + 2p$ columns",
+        {"out_shape": (sp.Integer(out_size(w.H, w.k, w.s, 0)),
+                       sp.Integer(out_size(w.W, w.k, w.s, 0)))})
+
+
+def stride_not_dilated(w: Work) -> Mistake | None:
+    if w.s == 1:
+        return None
+    stride_one = (("dL_dK", grad_kernel(w.X, w.G, 1, w.p, w.k), w.dK),
+                  ("dL_dX", grad_input(w.X, w.G, w.K, 1, w.p), w.dX))
+    values = {name: sp.ImmutableMatrix(v) for name, v, right in stride_one if v != right}
+    if not values:
+        return None
+    return Mistake(
+        "stride_not_dilated", "G not dilated by the stride",
+        "$G$ used as if the stride were 1, its entries next to each other: output "
+        "$Y_{ij}$ starts at row $s(i-1)+1$, so in the backward pass $G_{ij}$ meets "
+        "$X^{p}_{s(i-1)+u,\\, s(j-1)+v}$ and $G$ must be dilated, $s - 1$ zeros "
+        "between its entries", values)
+
+
+def dX_kernel_not_flipped(w: Work) -> Mistake | None:
+    dX = grad_input(w.X, w.G, flip(w.K), w.s, w.p)
+    if dX == w.dX:
+        return None
+    return Mistake(
+        "dX_kernel_not_flipped", "∂L/∂X with the kernel unflipped",
+        "the padded $\\hat G$ correlated with $K$ itself: $\\partial L / \\partial "
+        "X^{p}_{ac}$ collects $G_{ij} K_{a-s(i-1),\\, c-s(j-1)}$, the kernel indices "
+        "running backwards, which is correlation with the flipped kernel",
+        {"dL_dX": sp.ImmutableMatrix(dX)})
+
+
+def plain_loss(X, K, b, G, s, p, out_shape):
+    """L = Σ_ij G_ij Y_ij in float64, Y by index arithmetic and bounds tests (no padded array)."""
+    H, W = X.shape
+    k = K.shape[0]
+    total = 0.0
+    for i in range(out_shape[0]):
+        for j in range(out_shape[1]):
+            y = b
+            for u in range(k):
+                for v in range(k):
+                    r, c = s * i + u - p, s * j + v - p
+                    if 0 <= r < H and 0 <= c < W:
+                        y += X[r, c] * K[u, v]
+            total += G[i, j] * y
+    return total
 
 
 @register
@@ -267,171 +464,28 @@ class Conv2d(Problem):
         )
 
     def solve(self, params, options):
-        X, K, G = _rows(params.X), _rows(params.K), _rows(params.G)
-        b, s, p = params.b, int(params.stride), int(params.padding)
-        H, W, k = len(X), len(X[0]), len(K)
-        facts = derive_once((self.id, H, W, k, s, p), lambda: formulas(H, W, k, s, p))
+        work = compute(params)
+        derive_once((self.id, *work.shape), lambda: formulas(*work.shape))  # checks the forms
         general = derive_once((self.id, "general"), general_formulas)
-        I = sp.Integer
-        Ho, Wo = facts["Ho"], facts["Wo"]
-
-        # (a) the output size
-        size_lines, size_values = [], {"s": I(s)}
-        for name, n, out in (("H", H, Ho), ("W", W, Wo)):
-            top = shown_sum([I(n), shown_product(I(2), I(p)), I(-k)])
-            size_values.update({f"{name}s": top, f"{name}q": sp.Rational(top.value, s),
-                                f"{name}o": I(out), f"{name}f": I(top.value // s)})
-            size_lines.append(
-                rf"{name}_{{\mathrm{{out}}}} = \left\lfloor \frac{{{name} + 2p - k}}{{s}} "
-                rf"\right\rfloor + 1 = \left\lfloor \frac{{@{name}s}}{{@s}} \right\rfloor + 1 "
-                rf"= \left\lfloor @{name}q \right\rfloor + 1 = @{name}f + 1 = @{name}o")
-        sizes = Step(
-            title="(a) Output size",
-            text=r"Along the rows the padded input has $H + 2p$ positions; a $k \times k$ window "
-                 r"fits at the offsets $0, s, 2s, \dots$ up to $H + 2p - k$, so there are "
-                 r"$\lfloor (H + 2p - k)/s \rfloor + 1$ of them (counted position by position "
-                 r"for this shape). The same holds for the columns.",
-            math=tuple(size_lines), values=size_values)
-
-        # (b) the forward pass
-        Xp = pad(X, p)
-        Y = forward(X, K, b, s, p)
-        first = shown_sum([*[shown_product(x, w) for x, w in window(Xp, K, 0, 0)], b])
-        forward_step = Step(
-            title="(b) The output map",
-            text=r"Pad $X$ with $@p$ row(s) and column(s) of zeros on every side. Output entry "
-                 r"$(i, j)$ lays the kernel, unflipped, on the window whose top-left corner is "
-                 r"$X^{p}_{s(i-1)+1,\, s(j-1)+1}$, multiplies entry by entry, adds up and adds "
-                 r"$b$ (the index form is checked by SymPy against this shape's entries). The "
-                 r"first entry in full, then every entry:",
-            math=(r"X^{p} = @Xp", r"Y_{ij} = @Yf",
-                  r"Y_{11} = @first = @Y11", r"Y = @Y"),
-            values={"p": I(p), "Xp": sp.ImmutableMatrix(Xp), "Yf": general["Y_shown"],
-                    "first": first, "Y11": first.value, "Y": sp.ImmutableMatrix(Y)})
-
-        # (c) the kernel and bias gradients
-        Gd = dilated_grad(X, G, s, p, k)
-        dK = grad_kernel(X, G, s, p, k)
-        dK_terms = [shown_product(g, x) for (x, g) in window(Xp, Gd, 0, 0) if g != 0]
-        # one display each: on paper a long sum is broken across lines at its signs
-        dK_lines = [shown_sum(dK_terms)]
-        db_shown = shown_sum([g for row in G for g in row])
-        k_values = {"dKf": general["dK"], "dbf": general["db"], "Gd": sp.ImmutableMatrix(Gd),
-                    "dK11": dK[0][0], "dK": sp.ImmutableMatrix(dK),
-                    "db": db_shown.value, "s": I(s), "sm": I(s - 1)}
-        dK_math = [r"\frac{\partial L}{\partial K_{uv}} = @dKf"]
-        same = s == 1 and len(Gd) == Ho and len(Gd[0]) == Wo
-        if not same:
-            dK_math.append(r"\hat G = @Gd")
-        for n, line in enumerate(dK_lines):
-            k_values[f"dKl{n}"] = line
-            dK_math.append((r"\frac{\partial L}{\partial K_{11}} = " if n == 0 else r"\quad ")
-                           + f"@dKl{n}" + (" = @dK11" if n == len(dK_lines) - 1 else ""))
-        dK_math.append(r"\frac{\partial L}{\partial K} = @dK")
-        db_lines = [shown_sum([g for row in G for g in row])]
-        for n, line in enumerate(db_lines):
-            k_values[f"dbl{n}"] = line
-            dK_math.append((r"\frac{\partial L}{\partial b} = @dbf = " if n == 0 else r"\quad ")
-                           + f"@dbl{n}" + (" = @db" if n == len(db_lines) - 1 else ""))
-        kernel_step = Step(
-            title="(c) Kernel and bias gradients",
-            text=r"$K_{uv}$ multiplies $X^{p}_{s(i-1)+u,\, s(j-1)+v}$ in every output $Y_{ij}$, "
-                 r"so SymPy's derivative of $L$ collects $G_{ij}$ times that input over all "
-                 r"outputs. As a map this is the correlation of $X^{p}$ with $\hat G$, the "
-                 r"upstream gradient dilated by the stride: its entries $s$ apart "
-                 r"($s - 1$ zeros between neighbours), padded with zeros at the end to the "
-                 r"size of a stride-1 output"
-                 + (r" (here $s = 1$ and every position is used, so $\hat G = G$). " if same
-                    else r" (here $s = @s$: $@sm$ zero(s) between neighbours). ")
-                 + r"Every output contains $b$ once, so $\partial L / \partial b$ is the sum "
-                   r"of $G$.",
-            math=tuple(dK_math), values=k_values)
-
-        # (d) the input gradient
-        Gdp = pad(Gd, k - 1)
-        full = grad_input_padded(X, G, K, s, p)
-        dX = grad_input(X, G, K, s, p)
-        dX_first = shown_sum([shown_product(g, w) for g, w in window(Gdp, flip(K), p, p)])
-        input_step = Step(
-            title="(d) The input gradient",
-            text=r"$X^{p}_{ac}$ meets $K_{uv}$ in output $Y_{ij}$ when $a = s(i-1)+u$ and "
-                 r"$c = s(j-1)+v$; SymPy's derivative sums $G_{ij} K_{a-s(i-1),\, c-s(j-1)}$ "
-                 r"over the outputs whose kernel index lies in $1..@k$. That is the full "
-                 r"convolution of $\hat G$ with $K$: pad $\hat G$ with $k - 1 = @km$ "
-                 r"zero row(s) and column(s) on every side and correlate it with the flipped "
-                 r"kernel $K^{\mathrm{flip}}_{uv} = K_{k+1-u,\, k+1-v}$. This gives "
-                 r"$\partial L / \partial X^{p}$ ($@Hp \times @Wp$); the padding is not an "
-                 r"input, so its $@p$ border row(s) and column(s) are cropped. The first "
-                 r"entry of $\partial L / \partial X$ is entry $(@p1, @p1)$ of "
-                 r"$\partial L / \partial X^{p}$:",
-            math=(r"\frac{\partial L}{\partial X^{p}_{ac}} = @dXf",
-                  r"K^{\mathrm{flip}} = @Kf", r"\operatorname{pad}(\hat G) = @Gdp",
-                  r"\frac{\partial L}{\partial X_{11}} = @dXs = @dX11",
-                  r"\frac{\partial L}{\partial X^{p}} = @full",
-                  r"\frac{\partial L}{\partial X} = @dX"),
-            values={"dXf": general["dX"], "k": I(k), "km": I(k - 1), "Hp": I(H + 2 * p),
-                    "Wp": I(W + 2 * p), "p": I(p), "p1": I(p + 1),
-                    "Kf": sp.ImmutableMatrix(flip(K)), "Gdp": sp.ImmutableMatrix(Gdp),
-                    "dXs": dX_first, "dX11": dX_first.value,
-                    "full": sp.ImmutableMatrix(full), "dX": sp.ImmutableMatrix(dX)})
-
         return Solution(
-            steps=(sizes, forward_step, kernel_step, input_step),
-            answers=(Answer("out_shape", r"(H_{\mathrm{out}}, W_{\mathrm{out}})", (I(Ho), I(Wo)),
-                            part="(a)"),
-                     Answer("Y", "Y", sp.ImmutableMatrix(Y), part="(b)", points=2),
-                     Answer("dL_dK", r"\frac{\partial L}{\partial K}", sp.ImmutableMatrix(dK),
-                            part="(c)", points=2),
-                     Answer("dL_db", r"\frac{\partial L}{\partial b}", db_shown.value,
+            steps=(output_size(work), output_map(work, general),
+                   kernel_gradients(work, general), input_gradient(work, general)),
+            answers=(Answer("out_shape", r"(H_{\mathrm{out}}, W_{\mathrm{out}})",
+                            (sp.Integer(work.Ho), sp.Integer(work.Wo)), part="(a)"),
+                     Answer("Y", "Y", sp.ImmutableMatrix(work.Y), part="(b)", points=2),
+                     Answer("dL_dK", r"\frac{\partial L}{\partial K}",
+                            sp.ImmutableMatrix(work.dK), part="(c)", points=2),
+                     Answer("dL_db", r"\frac{\partial L}{\partial b}", work.db.value,
                             part="(c)"),
-                     Answer("dL_dX", r"\frac{\partial L}{\partial X}", sp.ImmutableMatrix(dX),
-                            part="(d)", points=2)))
+                     Answer("dL_dX", r"\frac{\partial L}{\partial X}",
+                            sp.ImmutableMatrix(work.dX), part="(d)", points=2)),
+            work=work)
 
     def mistakes(self, params, options, solution):
-        X, K, G = _rows(params.X), _rows(params.K), _rows(params.G)
-        b, s, p = params.b, int(params.stride), int(params.padding)
-        H, W, k = len(X), len(X[0]), len(K)
-        M = sp.ImmutableMatrix
-        rows = lambda name: solution.answer(name).tolist()
-        out = []
-        flipped = forward(X, flip(K), b, s, p)
-        if flipped != rows("Y"):
-            flipped = M(flipped)
-            out.append(Mistake(
-                "flipped_kernel", "convolution instead of correlation",
-                "the kernel flipped by 180° in the forward pass, as in the textbook "
-                "convolution: a convolutional layer correlates, $Y_{ij} = \\sum_{uv} "
-                "X^{p}_{s(i-1)+u,\\, s(j-1)+v} K_{uv} + b$ with $K$ as given",
-                {"Y": flipped}))
-        if p > 0:
-            out.append(Mistake(
-                "padding_ignored", "padding left out of the output size",
-                "$\\lfloor (H - k)/s \\rfloor + 1$: the window slides over the padded input, "
-                "which has $H + 2p$ rows and $W + 2p$ columns",
-                {"out_shape": (sp.Integer(out_size(H, k, s, 0)),
-                               sp.Integer(out_size(W, k, s, 0)))}))
-        if s > 1:
-            dK1 = grad_kernel(X, G, 1, p, k)
-            dX1 = grad_input(X, G, K, 1, p)
-            values = {name: M(v) for name, v in (("dL_dK", dK1), ("dL_dX", dX1))
-                      if v != rows(name)}
-            if values:
-                out.append(Mistake(
-                    "stride_not_dilated", "G not dilated by the stride",
-                    "$G$ used as if the stride were 1, its entries next to each other: output "
-                    "$Y_{ij}$ starts at row $s(i-1)+1$, so in the backward pass $G_{ij}$ meets "
-                    "$X^{p}_{s(i-1)+u,\\, s(j-1)+v}$ and $G$ must be dilated, $s - 1$ zeros "
-                    "between its entries", values))
-        unflipped = grad_input(X, G, flip(K), s, p)
-        if unflipped != rows("dL_dX"):
-            unflipped = M(unflipped)
-            out.append(Mistake(
-                "dX_kernel_not_flipped", "∂L/∂X with the kernel unflipped",
-                "the padded $\\hat G$ correlated with $K$ itself: $\\partial L / \\partial "
-                "X^{p}_{ac}$ collects $G_{ij} K_{a-s(i-1),\\, c-s(j-1)}$, the kernel indices "
-                "running backwards, which is correlation with the flipped kernel",
-                {"dL_dX": unflipped}))
-        return tuple(out)
+        w = solution.work
+        found = (flipped_kernel(w), padding_ignored(w), stride_not_dilated(w),
+                 dX_kernel_not_flipped(w))
+        return tuple(m for m in found if m is not None)
 
     def check(self, params, options, solution):
         """Plain NumPy and loops, no padded arrays shared with `solve`: the output size by
@@ -453,20 +507,7 @@ class Conv2d(Problem):
         scale = 1.0 + float(np.abs(X).sum() * np.abs(K).sum() + abs(b)) * float(np.abs(G).sum())
         atol = 1e-12 * scale
         assert_close("Y", solution.answer("Y"), Y, rtol=0.0, atol=atol)
-
-        def loss(X_, K_, b_):
-            total = 0.0
-            for i in range(Ho):
-                for j in range(Wo):
-                    y = b_
-                    for u in range(k):
-                        for v in range(k):
-                            r, c = s * i + u - p, s * j + v - p
-                            if 0 <= r < H and 0 <= c < W:
-                                y += X_[r, c] * K_[u, v]
-                    total += G[i, j] * y
-            return total
-
+        loss = lambda X_, K_, b_: plain_loss(X_, K_, b_, G, s, p, (Ho, Wo))
         h = 0.5
         dK = numeric_gradient(lambda K_: loss(X, K_, b), K, h)
         dX = numeric_gradient(lambda X_: loss(X_, K, b), X, h)
@@ -474,8 +515,7 @@ class Conv2d(Problem):
         assert_close("dL_dK", solution.answer("dL_dK"), dK, rtol=0.0, atol=atol)
         assert_close("dL_db", solution.answer("dL_db"), db, rtol=0.0, atol=atol)
         assert_close("dL_dX", solution.answer("dL_dX"), dX, rtol=0.0, atol=atol)
-        L = loss(X, K, b)
-        bilinear = L - b * float(G.sum())
+        bilinear = loss(X, K, b) - b * float(G.sum())
         for name, grad, value in (("dL_dK", solution.answer("dL_dK"), K),
                                   ("dL_dX", solution.answer("dL_dX"), X)):
             inner = float(np.sum(as_float(grad) * value))

@@ -91,6 +91,20 @@ def test_canonical_mistakes():
     }
 
 
+def test_work_holds_the_keys_working():
+    """The exact work `solve` records once, which its steps print and the mistakes reuse:
+    X^p, Ĝ and ∂L/∂X^p of the hand computation above."""
+    w = canonical().solution.work
+    zeros = [0] * 6
+    assert w.Xp == [zeros, [0, 1, 0, 2, -1, 0], [0, 0, 1, -1, 3, 0], [0, 2, -2, 1, 0, 0],
+                    [0, -1, 3, 0, 1, 0], zeros]
+    # Ĝ: the stride-1 output is (4 + 2 - 3 + 1) = 4 wide, G's entries 2 apart
+    assert w.Gd == [[1, 0, -1, 0], [0, 0, 0, 0], [2, 0, 1, 0], [0, 0, 0, 0]]
+    assert w.dXp == [[1, 0, -2, 0, 1, 0], [2, 1, -2, -1, 0, 0], [2, -1, 0, 1, -2, 0],
+                     [4, 2, 2, 1, 0, 0], [0, -2, 2, -1, 1, 0], zeros]
+    assert (w.Ho, w.Wo) == (2, 2) and w.db.value == 3
+
+
 def test_key_shows_one_sum_in_full():
     from wsgen.quality.properties import render_one
     key = render_one(canonical(), "key")
