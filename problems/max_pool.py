@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, as_float, assert_close, derive_once, derived, exact_matrix,
-                   numeric_gradient, option, register, shown_matrix, shown_sum, verified)
+from wsgen import (Answer, CheckFailed, Line, Mistake, NoCanonical, Part, Problem, Redraw,
+                   Solution, Step, as_float, assert_close, derive_once, derived, eq, exact_matrix,
+                   line, numeric_gradient, option, register, rows, shown_matrix, shown_sum,
+                   verified)
 
 #: The formulas SymPy derives or verifies (see `formulas`).
 DERIVED = ("d max/dx_1", "max routing rule", "output size", "dL/dX = sum over windows")
@@ -92,8 +93,142 @@ class Params:
     G: sp.ImmutableMatrix
 
 
-def _rows(M):
-    return [list(r) for r in M.tolist()]
+@dataclass(frozen=True)
+class Work:
+    """The exact results of one variant, as lists of rows (shared by the steps, the answers
+    and the mistakes)."""
+    X: list
+    G: list
+    f: int                # window size
+    s: int                # stride
+    Ho: int
+    Wo: int
+    cells: list           # the windows (`windows`)
+    values: dict          # each window's entries, by output index (i, j)
+    Y: list
+    top: dict             # where each window's maximum sits in X, by output index
+    dX: list
+
+    @property
+    def H(self) -> int:
+        return len(self.X)
+
+    @property
+    def W(self) -> int:
+        return len(self.X[0])
+
+
+def compute(params) -> Work:
+    X, G = rows(params.X), rows(params.G)
+    f, s = int(params.size), int(params.stride)
+    H, W = len(X), len(X[0])
+    Ho, Wo = out_size(H, f, s), out_size(W, f, s)
+    cells = windows(H, W, f, s)
+    values = {ij: [X[a][b] for a, b in cov] for ij, cov in cells}
+    top = {ij: cov[values[ij].index(max(values[ij]))] for ij, cov in cells}
+    return Work(X=X, G=G, f=f, s=s, Ho=Ho, Wo=Wo, cells=cells, values=values,
+                Y=[[max(values[(i, j)]) for j in range(Wo)] for i in range(Ho)], top=top,
+                dX=pool_backward(G, H, W, f, s, lambda i, j, t: max_slope(values[(i, j)], t)))
+
+
+def size_line(name: str, n: int, out: int, w: Work) -> Line:
+    """⌊(n − f)/s⌋ + 1 for one axis, the numbers substituted."""
+    floor_plus_one = lambda inside: line(r"\left\lfloor ", inside, r" \right\rfloor + 1")
+    return eq(rf"{name}_{{\mathrm{{out}}}}", floor_plus_one(rf"\frac{{{name} - f}}{{s}}"),
+              floor_plus_one(rf"\frac{{{n} - {w.f}}}{{{w.s}}}"),
+              floor_plus_one(sp.Rational(n - w.f, w.s)), sp.Integer(out))
+
+
+def route(w: Work, i: int, j: int) -> str:
+    """Y_ij ← X_ab: where output (i, j) takes its maximum from."""
+    a, b = w.top[(i, j)]
+    return rf"Y_{{{i + 1}{j + 1}}} \leftarrow X_{{{a + 1},\,{b + 1}}}"
+
+
+def output_map(w: Work) -> Step:
+    routes = [r",\quad ".join(route(w, i, j) for j in range(w.Wo)) for i in range(w.Ho)]
+    return Step(
+        title="(a) The output map",
+        text=r"Window $(i, j)$ covers rows $s(i-1)+1$ to $s(i-1)+f$ and columns "
+             r"$s(j-1)+1$ to $s(j-1)+f$ of $X$; there are "
+             r"$\lfloor (H - f)/s \rfloor + 1$ windows down and "
+             r"$\lfloor (W - f)/s \rfloor + 1$ across (counted position by position for "
+             r"this shape). The first window in full, then every output, and where each "
+             r"maximum sits in $X$ (row, column):",
+        math=(size_line("H", w.H, w.Ho, w), size_line("W", w.W, w.Wo, w),
+              eq("Y_{11}", line(r"\max ", sp.ImmutableMatrix(w.f, w.f, w.values[(0, 0)])),
+                 w.Y[0][0]),
+              eq("Y", sp.ImmutableMatrix(w.Y)), *routes))
+
+
+def routed_gradient(w: Work, facts: dict) -> Step:
+    """Each input's G entries, from the windows whose maximum it is, added up."""
+    received = [[[] for _ in range(w.W)] for _ in range(w.H)]
+    for (i, j), (a, b) in w.top.items():
+        received[a][b].append(w.G[i][j])
+    shown = shown_matrix([[shown_sum(c) if len(c) > 1 else (c[0] if c else sp.Integer(0))
+                           for c in row] for row in received])
+    overlap = any(len(c) > 1 for row in received for c in row)
+    return Step(
+        title="(b) Routing the gradient",
+        text=r"$Y_{ij}$ is one entry of its window, so SymPy's derivative of the max with "
+             r"respect to an entry is 1 at the maximum and 0 elsewhere (at a tie "
+             r"$\theta(0) = \frac{1}{2}$ would split it; this input has no ties). By the "
+             r"chain rule $\partial L / \partial X_{ab}$ adds $G_{ij}$ over the windows "
+             r"whose maximum is $X_{ab}$ (checked by SymPy for this shape with a generic "
+             r"pooling function): every other input gets 0"
+             + (r", and an input that is the maximum of several overlapping windows "
+                r"receives the sum of their gradients." if overlap else
+                r"; here no input is the maximum of two windows."),
+        math=(eq(rf"\frac{{\partial \max(x_1, \dots, x_{{{w.f * w.f}}})}}{{\partial x_1}}",
+                 facts["d_max"]),
+              eq(r"\frac{\partial L}{\partial X}", shown, sp.ImmutableMatrix(w.dX))))
+
+
+# --- the mistakes: each returns a Mistake, or None where it would give the right answer ----
+
+def overwrite_not_add(w: Work) -> Mistake | None:
+    overwrite = [[sp.Integer(0)] * w.W for _ in range(w.H)]
+    for (i, j), (a, b) in w.top.items():
+        overwrite[a][b] = w.G[i][j]                      # assigned, not added
+    if overwrite == w.dX:
+        return None
+    return Mistake(
+        "overwrite_not_add", "overlapping gradients overwritten",
+        "each window's $G_{ij}$ written into its maximum's place, replacing what an "
+        "earlier window put there: an input that is the maximum of several windows "
+        "feeds all of them, and the chain rule adds their gradients",
+        {"dL_dX": sp.ImmutableMatrix(overwrite)})
+
+
+def average_pool_gradient(w: Work) -> Mistake:
+    avg = pool_backward(w.G, w.H, w.W, w.f, w.s, lambda i, j, t: sp.Rational(1, w.f * w.f))
+    return Mistake(
+        "average_pool_gradient", "average-pooling gradient",
+        "$G_{ij}/f^2$ spread over the whole window, the gradient of average pooling: the "
+        "maximum depends on one entry only, which gets all of $G_{ij}$",
+        {"dL_dX": sp.ImmutableMatrix(avg)})
+
+
+def gradient_to_every_entry(w: Work) -> Mistake:
+    spread = pool_backward(w.G, w.H, w.W, w.f, w.s, lambda i, j, t: sp.Integer(1))
+    return Mistake(
+        "gradient_to_every_entry", "G copied to every window entry",
+        "$G_{ij}$ passed to every entry of the window: moving a non-maximal entry a little "
+        "does not change the maximum, so its gradient through this window is 0",
+        {"dL_dX": sp.ImmutableMatrix(spread)})
+
+
+def mask_without_upstream(w: Work) -> Mistake | None:
+    mask = pool_backward([[1] * len(row) for row in w.G], w.H, w.W, w.f, w.s,
+                         lambda i, j, t: max_slope(w.values[(i, j)], t))
+    if mask == w.dX:
+        return None
+    return Mistake(
+        "mask_without_upstream", "max mask without G",
+        "the 0/1 mask of the maxima (counted per window) given as the gradient: the "
+        "chain rule multiplies the slope 1 by the upstream gradient $G_{ij}$",
+        {"dL_dX": sp.ImmutableMatrix(mask)})
 
 
 @register
@@ -148,121 +283,21 @@ class MaxPool(Problem):
         )
 
     def solve(self, params, options):
-        X, G = _rows(params.X), _rows(params.G)
-        f, s = int(params.size), int(params.stride)
-        H, W = len(X), len(X[0])
-        facts = derive_once((self.id, H, W, f, s), lambda: formulas(H, W, f, s))
-        I = sp.Integer
-        Ho, Wo = facts["Ho"], facts["Wo"]
-        cells = windows(H, W, f, s)
-        vals = {ij: [X[a][b] for a, b in cov] for ij, cov in cells}
-        Y = [[max(vals[(i, j)]) for j in range(Wo)] for i in range(Ho)]
-        top = {ij: cov[vals[ij].index(max(vals[ij]))] for ij, cov in cells}
-
-        size_values = {"f": I(f), "s": I(s)}
-        size_lines = []
-        for name, n, out in (("H", H, Ho), ("W", W, Wo)):
-            size_values.update({f"{name}n": I(n), f"{name}q": sp.Rational(n - f, s),
-                                f"{name}o": I(out)})
-            size_lines.append(
-                rf"{name}_{{\mathrm{{out}}}} = \left\lfloor \frac{{{name} - f}}{{s}} \right\rfloor"
-                rf" + 1 = \left\lfloor \frac{{@{name}n - @f}}{{@s}} \right\rfloor + 1 = "
-                rf"\left\lfloor @{name}q \right\rfloor + 1 = @{name}o")
-        first = vals[(0, 0)]
-        y_values = {**size_values, "w0": sp.ImmutableMatrix(f, f, first), "Y11": Y[0][0],
-                    "Y": sp.ImmutableMatrix(Y)}
-        route_lines = []
-        for i in range(Ho):
-            parts = []
-            for j in range(Wo):
-                a, b = top[(i, j)]
-                y_values.update({f"r{i}_{j}": I(a + 1), f"c{i}_{j}": I(b + 1)})
-                parts.append(rf"Y_{{{i + 1}{j + 1}}} \leftarrow X_{{@r{i}_{j},\,@c{i}_{j}}}")
-            route_lines.append(r",\quad ".join(parts))
-        forward = Step(
-            title="(a) The output map",
-            text=r"Window $(i, j)$ covers rows $s(i-1)+1$ to $s(i-1)+f$ and columns "
-                 r"$s(j-1)+1$ to $s(j-1)+f$ of $X$; there are "
-                 r"$\lfloor (H - f)/s \rfloor + 1$ windows down and "
-                 r"$\lfloor (W - f)/s \rfloor + 1$ across (counted position by position for "
-                 r"this shape). The first window in full, then every output, and where each "
-                 r"maximum sits in $X$ (row, column):",
-            math=(*size_lines, r"Y_{11} = \max @w0 = @Y11", r"Y = @Y", *route_lines),
-            values=y_values)
-
-        slope = lambda i, j, t: max_slope(vals[(i, j)], t)
-        dX = pool_backward(G, H, W, f, s, slope)
-        contributions = [[[] for _ in range(W)] for _ in range(H)]
-        for (i, j), (a, b) in top.items():
-            contributions[a][b].append(G[i][j])
-        shown = shown_matrix([[shown_sum(c) if len(c) > 1 else (c[0] if c else I(0))
-                               for c in row] for row in contributions])
-        overlap = any(len(c) > 1 for row in contributions for c in row)
-        backward = Step(
-            title="(b) Routing the gradient",
-            text=r"$Y_{ij}$ is one entry of its window, so SymPy's derivative of the max with "
-                 r"respect to an entry is 1 at the maximum and 0 elsewhere (at a tie "
-                 r"$\theta(0) = \frac{1}{2}$ would split it; this input has no ties). By the "
-                 r"chain rule $\partial L / \partial X_{ab}$ adds $G_{ij}$ over the windows "
-                 r"whose maximum is $X_{ab}$ (checked by SymPy for this shape with a generic "
-                 r"pooling function): every other input gets 0"
-                 + (r", and an input that is the maximum of several overlapping windows "
-                    r"receives the sum of their gradients." if overlap else
-                    r"; here no input is the maximum of two windows."),
-            math=(r"\frac{\partial \max(x_1, \dots, x_{@n})}{\partial x_1} = @dmax",
-                  r"\frac{\partial L}{\partial X} = @dXs = @dX"),
-            values={"n": I(f * f), "dmax": facts["d_max"], "dXs": shown,
-                    "dX": sp.ImmutableMatrix(dX)})
+        work = compute(params)
+        facts = derive_once((self.id, work.H, work.W, work.f, work.s),
+                            lambda: formulas(work.H, work.W, work.f, work.s))
         return Solution(
-            steps=(forward, backward),
-            answers=(Answer("Y", "Y", sp.ImmutableMatrix(Y), part="(a)"),
-                     Answer("dL_dX", r"\frac{\partial L}{\partial X}", sp.ImmutableMatrix(dX),
-                            part="(b)", points=2)))
+            steps=(output_map(work), routed_gradient(work, facts)),
+            answers=(Answer("Y", "Y", sp.ImmutableMatrix(work.Y), part="(a)"),
+                     Answer("dL_dX", r"\frac{\partial L}{\partial X}",
+                            sp.ImmutableMatrix(work.dX), part="(b)", points=2)),
+            work=work)
 
     def mistakes(self, params, options, solution):
-        X, G = _rows(params.X), _rows(params.G)
-        f, s = int(params.size), int(params.stride)
-        H, W = len(X), len(X[0])
-        cells = windows(H, W, f, s)
-        correct = solution.answer("dL_dX")
-        zero = sp.Integer(0)
-        M = sp.ImmutableMatrix
-        out = []
-
-        overwrite = [[zero] * W for _ in range(H)]
-        for (i, j), cov in cells:
-            values = [X[a][b] for a, b in cov]
-            a, b = cov[values.index(max(values))]
-            overwrite[a][b] = G[i][j]                      # assigned, not added
-        if M(overwrite) != correct:
-            out.append(Mistake(
-                "overwrite_not_add", "overlapping gradients overwritten",
-                "each window's $G_{ij}$ written into its maximum's place, replacing what an "
-                "earlier window put there: an input that is the maximum of several windows "
-                "feeds all of them, and the chain rule adds their gradients",
-                {"dL_dX": M(overwrite)}))
-        avg = pool_backward(G, H, W, f, s, lambda i, j, t: sp.Rational(1, f * f))
-        out.append(Mistake(
-            "average_pool_gradient", "average-pooling gradient",
-            "$G_{ij}/f^2$ spread over the whole window, the gradient of average pooling: the "
-            "maximum depends on one entry only, which gets all of $G_{ij}$",
-            {"dL_dX": M(avg)}))
-        spread = pool_backward(G, H, W, f, s, lambda i, j, t: sp.Integer(1))
-        out.append(Mistake(
-            "gradient_to_every_entry", "G copied to every window entry",
-            "$G_{ij}$ passed to every entry of the window: moving a non-maximal entry a little "
-            "does not change the maximum, so its gradient through this window is 0",
-            {"dL_dX": M(spread)}))
-        vals = {ij: [X[a][b] for a, b in cov] for ij, cov in cells}
-        mask = pool_backward([[1] * len(row) for row in G], H, W, f, s,
-                             lambda i, j, t: max_slope(vals[(i, j)], t))
-        if M(mask) != correct:
-            out.append(Mistake(
-                "mask_without_upstream", "max mask without G",
-                "the 0/1 mask of the maxima (counted per window) given as the gradient: the "
-                "chain rule multiplies the slope 1 by the upstream gradient $G_{ij}$",
-                {"dL_dX": M(mask)}))
-        return tuple(out)
+        w = solution.work
+        found = (overwrite_not_add(w), average_pool_gradient(w), gradient_to_every_entry(w),
+                 mask_without_upstream(w))
+        return tuple(m for m in found if m is not None)
 
     def check(self, params, options, solution):
         """Plain NumPy: Y from sliding windows (np.max), ∂L/∂X by scattering G to the argmax

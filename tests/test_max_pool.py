@@ -67,6 +67,15 @@ def test_canonical_mistakes():
                   "mask_without_upstream": {"dL_dX": M(mask)}}
 
 
+def test_work_holds_the_routes():
+    """The exact work `solve` records once, which its steps print and the mistakes reuse:
+    each window's entries and where its maximum sits (0-based), from the hand computation."""
+    w = canonical().solution.work
+    assert w.top == {(0, 0): (2, 2), (0, 1): (2, 2), (1, 0): (3, 1), (1, 1): (4, 3)}
+    assert w.values[(1, 1)] == [6, 3, 0, 2, 1, 8, 4, 9, 2]
+    assert w.Y == [[6, 6], [7, 9]]
+
+
 def test_key_shows_the_window_and_the_sum():
     from wsgen.quality.properties import render_one
     key = render_one(canonical(), "key")
