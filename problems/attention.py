@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
-                   WithDecimal, as_float, assert_close, defined, derive_once, derived, exact_matrix,
-                   numeric_gradient, option, register, shown_dot, shown_matrix, verified)
+from wsgen import (Answer, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step, approx,
+                   as_float, assert_close, defined, derive_once, derived, eq, exact_matrix, matmul,
+                   numeric_gradient, option, register, rows, shown_dot, shown_matrix, verified)
 
 #: The formulas SymPy derives or verifies (see `shape_formulas` and `softmax_formulas`).
 DERIVED = ("S = QK^T/sqrt(d)", "dL/dV", "dL/dA", "dL/dV = A^T G", "dL/dA = G V^T",
@@ -43,25 +43,14 @@ def row_jacobian(a):
     return sp.Matrix(n, n, lambda j, k: a[j] * ((1 if j == k else 0) - a[k]))
 
 
-def _product(X, Y):
-    """X Y entry by entry, as Python sums: SymPy's matrix product converts every closed form
-    to a domain element first, which is many times slower for a few entries.  Matrix
-    expressions (the derivation's MatrixSymbols) multiply as themselves."""
-    if not isinstance(X, sp.MatrixBase) or not isinstance(Y, sp.MatrixBase):
-        return X * Y
-    x, y = X.tolist(), Y.tolist()
-    return sp.ImmutableMatrix(len(x), len(y[0]), lambda i, j: sp.Add(
-        *[x[i][k] * y[k][j] for k in range(len(y))]))
-
-
 def grad_V(A, G):
     """∂L/∂V = Aᵀ G."""
-    return _product(A.T, G)
+    return matmul(A.T, G)
 
 
 def grad_A(G, V):
     """∂L/∂A = G Vᵀ."""
-    return _product(G, V.T)
+    return matmul(G, V.T)
 
 
 def grad_S(A, dA, rowsum=None):
@@ -136,21 +125,224 @@ class Params:
     G: sp.ImmutableMatrix
 
 
-def _rows(M) -> list[list]:
-    return M.tolist()
+@dataclass(frozen=True)
+class Work:
+    """The exact results of one variant, with their working (shared by the steps, the
+    answers and the mistakes).  The row sums σ_i and r_i are named values (`defined`)."""
+    Q: sp.ImmutableMatrix
+    K: sp.ImmutableMatrix
+    V: sp.ImmutableMatrix
+    G: sp.ImmutableMatrix
+    qk: object            # QKᵀ as written: the dot products
+    S: sp.ImmutableMatrix
+    E: sp.ImmutableMatrix  # e^S
+    sums: list            # σ_i = Σ_k e^{S_ik}
+    A: sp.ImmutableMatrix
+    O: sp.ImmutableMatrix
+    dV: sp.ImmutableMatrix
+    dA_shown: object      # G Vᵀ as written
+    dA: sp.ImmutableMatrix
+    r: list               # r_i = Σ_k A_ik ∂L/∂A_ik
+    dS: sp.ImmutableMatrix
+
+    @property
+    def n(self) -> int:
+        return self.Q.rows
+
+    @property
+    def d(self) -> int:
+        return self.Q.cols
+
+    @property
+    def dv(self) -> int:
+        return self.V.cols
 
 
-def _forward(Q, K, V, d, normalise_rows=True, scale=True, tag=""):
-    """S, A and O by a student's method (the mistakes).  The sums of the exponentials are
-    named values too (never shown: a mistake's values print rounded), so that each one's
-    exact string is printed once, not once per entry that holds it."""
-    S = scores(Q, K, d) if scale else scores(Q, K, 1)
+def compute(params) -> Work:
+    """The scores as written, then the exact S (`scores`, as verified), A with its row sums
+    named, O_il = (Σ_j V_jl e^{S_ij}) / σ_i (one fraction per entry) and the gradients."""
+    Q, K, V, G = params.Q, params.K, params.V, params.G
+    n = Q.rows
+    dots = lambda X, Y: shown_matrix([[shown_dot(x, y) for y in rows(Y)] for x in rows(X)])
+    S = sp.ImmutableMatrix(scores(Q, K, Q.cols))
+    E = sp.ImmutableMatrix(n, n, lambda i, j: sp.exp(S[i, j]))
+    sums = []
+
+    def named_total(i, terms):
+        sums.append(defined(rf"\sigma_{{{i + 1}}}", sp.Add(*terms)))
+        return sums[-1]
+    A = sp.ImmutableMatrix(row_softmax(S, total=named_total))
+    O = sp.ImmutableMatrix(n, V.cols, lambda i, l: sp.Add(
+        *[V[j, l] * E[i, j] for j in range(n)]) / sums[i])
+    dA = sp.ImmutableMatrix(grad_A(G, V))
+    r = [defined(rf"r_{{{i + 1}}}", sp.Add(*[dA[i, k] * E[i, k] for k in range(n)]) / sums[i])
+         for i in range(n)]
+    return Work(Q=Q, K=K, V=V, G=G, qk=dots(Q, K), S=S, E=E, sums=sums, A=A, O=O,
+                dV=sp.ImmutableMatrix(grad_V(A, G)), dA_shown=dots(G, V), dA=dA, r=r,
+                dS=sp.ImmutableMatrix(grad_S(A, dA, rowsum=r)))
+
+
+def scaled_scores(w: Work) -> Step:
+    scale = ("With $d = 1$ the scale $\\sqrt{d}$ is 1." if w.d == 1 else
+             "Dividing by $\\sqrt{d}$ keeps the scores' spread from growing with "
+             "the dimension (a sum of $d$ products), which would saturate the softmax.")
+    return Step(
+        title="(a) Scores",
+        text="Entry $(i, j)$ of $QK^\\top$ is the dot product of query $i$ (row $i$ of "
+             "$Q$) with key $j$ (row $j$ of $K$). " + scale,
+        math=(eq(r"QK^\top", w.qk, w.qk.value),
+              eq(rf"S = \frac{{QK^\top}}{{\sqrt{{{w.d}}}}}", approx(w.S))))
+
+
+def softmax_of_each_row(w: Work) -> Step:
+    return Step(
+        title="(a) Softmax of each row",
+        text="Exponentiate every score; $\\sigma_i$ is the sum of row $i$, and row $i$ of "
+             "$A$ is row $i$ divided by $\\sigma_i$: each row of $A$ is a probability "
+             "distribution over the keys (positive, adding up to 1), one per query. The "
+             "$\\sigma_i$ keep their names below; their exact values are the sums shown.",
+        math=(eq("e^{S}", approx(w.E)),
+              *(eq(rf"\sigma_{{{i + 1}}} = \sum_k e^{{S_{{{i + 1}k}}}}", approx(s.args[0]))
+                for i, s in enumerate(w.sums)),
+              eq("A", approx(w.A))))
+
+
+def weighted_output(w: Work) -> Step:
+    return Step(
+        title="(a) Output",
+        text="Row $i$ of $O$ is the average of the rows of $V$ weighted by row $i$ of $A$: "
+             "$O_{il} = \\sum_j A_{ij} V_{jl} = \\frac{1}{\\sigma_i} \\sum_j e^{S_{ij}} "
+             "V_{jl}$.",
+        math=(eq("O = AV", approx(w.O)),))
+
+
+def back_through_product(w: Work, facts: dict) -> Step:
+    n, dv = w.n, w.dv
+    return Step(
+        title="(b) Back through O = AV",
+        text="$L$ depends on $V$ and $A$ only through $O$, and $\\partial L/\\partial O = "
+             "G$, so $L$ changes as $\\mathrm{tr}(G^\\top A V)$ to first order. SymPy's "
+             "matrix calculus gives its gradients; entry by entry, "
+             "$\\partial L/\\partial V_{jl} = \\sum_i A_{ij} G_{il}$ (a value row $j$ "
+             "collects the gradient of every query that attends to it, hence $A^\\top$) "
+             "and $\\partial L/\\partial A_{ij} = \\sum_l G_{il} V_{jl}$.",
+        math=(eq(r"\frac{\partial L}{\partial V}", facts["dV"])
+              + rf",\qquad ({n} \times {n})({n} \times {dv}) = {n} \times {dv}",
+              eq(r"\frac{\partial L}{\partial A}", facts["dA"])
+              + rf",\qquad ({n} \times {dv})({dv} \times {n}) = {n} \times {n}"))
+
+
+def product_numbers(w: Work) -> Step:
+    return Step(
+        title="(b) Substituting the numbers",
+        math=(eq(r"\frac{\partial L}{\partial V} = A^\top G", approx(w.dV)),
+              eq(r"\frac{\partial L}{\partial A} = G V^\top", w.dA_shown, w.dA)))
+
+
+def through_softmax(w: Work, soft: dict) -> Step:
+    return Step(
+        title="(c) Through the softmax of each row",
+        text="Row $i$ of $A$ depends only on row $i$ of $S$, and on every entry of it "
+             "through $\\sigma_i$. SymPy differentiates the explicit softmax of a row "
+             f"(${w.n}$ symbolic scores): "
+             "e.g. $\\frac{\\partial A_{i1}}{\\partial S_{i1}} = @d11$ "
+             "and $\\frac{\\partial A_{i1}}{\\partial S_{i2}} = @d12$, which is "
+             "$A_{ij}(\\delta_{jk} - A_{ik})$. The chain rule sums over the entries of the "
+             "row; the term $-A_{ij} r_i$ is the path through $\\sigma_i$ (SymPy confirms the "
+             f"result for a symbolic ${w.n} \\times {w.n}$ matrix $S$ and any "
+             "$\\partial L/\\partial A$).",
+        math=(r"\frac{\partial A_{ij}}{\partial S_{ik}} = A_{ij}(\delta_{jk} - A_{ik}),\qquad "
+              r"\frac{\partial A_{ij}}{\partial S_{i'k}} = 0 \text{ for } i' \ne i",
+              r"\frac{\partial L}{\partial S_{ik}} = \sum_j \frac{\partial L}{\partial A_{ij}}"
+              r"\, A_{ij}(\delta_{jk} - A_{ik}) = A_{ik}\Bigl(\frac{\partial L}{\partial "
+              r"A_{ik}} - r_i\Bigr),\qquad r_i = \sum_j A_{ij} \frac{\partial L}{\partial "
+              r"A_{ij}}"),
+        values={"d11": soft["d11"], "d12": soft["d12"]})
+
+
+def softmax_numbers(w: Work) -> Step:
+    return Step(
+        title="(c) Substituting the numbers",
+        text="$r_i$ is the average of row $i$ of $\\partial L/\\partial A$ under the "
+             "weights of row $i$ of $A$; each row of $\\partial L/\\partial S$ adds up to 0 "
+             "(adding a constant to a row of scores does not change $A$).",
+        math=(*(eq(rf"r_{{{i + 1}}} = \sum_j A_{{{i + 1}j}} \frac{{\partial L}}{{\partial "
+                   rf"A_{{{i + 1}j}}}}", approx(r.args[0])) for i, r in enumerate(w.r)),
+              eq(r"\frac{\partial L}{\partial S}", approx(w.dS))))
+
+
+# --- the mistakes: a student's forward and backward passes, then one function per mistake --
+
+def student_forward(w: Work, normalise_rows=True, scale=True, tag=""):
+    """S, A and O by a student's method.  The sums of the exponentials are named values too
+    (never shown: a mistake's values print rounded), so that each one's exact string is
+    printed once, not once per entry that holds it."""
+    S = scores(w.Q, w.K, w.d) if scale else scores(w.Q, w.K, 1)
     name = lambda i, terms: defined(rf"\sigma^{{{tag}}}_{{{i + 1}}}", sp.Add(*terms))
     if normalise_rows:
         A = row_softmax(S, total=name)
     else:
         A = row_softmax(S.T, total=name).T
-    return sp.ImmutableMatrix(S), sp.ImmutableMatrix(A), _product(A, V)
+    return sp.ImmutableMatrix(S), sp.ImmutableMatrix(A), matmul(A, w.V)
+
+
+def student_backward(w: Work, A, normalise_rows=True):
+    """∂L/∂V and ∂L/∂S from a student's A, with the right ∂L/∂A."""
+    if normalise_rows:
+        return grad_V(A, w.G), sp.ImmutableMatrix(grad_S(A, w.dA))
+    # the same rule, down each column; a constant column of ∂L/∂A gives an exact 0 there
+    cols = w.dA.T.tolist()
+    dS = grad_S(A.T, w.dA.T).T
+    return grad_V(A, w.G), sp.ImmutableMatrix(
+        dS.rows, dS.cols, lambda i, j: 0 if len(set(cols[j])) == 1 else dS[i, j])
+
+
+def missing_sqrt_d(w: Work) -> Mistake | None:
+    if w.d == 1:
+        return None
+    S, A, O = student_forward(w, scale=False, tag="qk")
+    dV, dS = student_backward(w, A)
+    return Mistake(
+        "missing_sqrt_d", "√d left out",
+        "$S = QK^\\top$ without the scale $\\frac{1}{\\sqrt{d}}$: the scores, and so "
+        "$A$, $O$, $\\partial L/\\partial V$ and $\\partial L/\\partial S$, all change "
+        "(the softmax sharpens)",
+        {"S": S, "A": A, "O": O, "dL_dV": dV, "dL_dS": dS})
+
+
+def softmax_over_columns(w: Work) -> Mistake:
+    _, A, O = student_forward(w, normalise_rows=False, tag="col")
+    dV, dS = student_backward(w, A, normalise_rows=False)
+    return Mistake(
+        "softmax_over_columns", "softmax over columns",
+        "each column of $S$ normalised instead of each row: the weights of one query "
+        "over all keys (a row) must add up to 1, not those of one key over all queries",
+        {"A": A, "O": O, "dL_dV": dV, "dL_dS": dS})
+
+
+def jacobian_ignored(w: Work) -> Mistake:
+    return Mistake(
+        "jacobian_ignored", "∂L/∂S = ∂L/∂A",
+        "the softmax treated as the identity: $\\partial L/\\partial S$ needs the "
+        "softmax Jacobian $A_{ij}(\\delta_{jk} - A_{ik})$",
+        {"dL_dS": w.dA})
+
+
+def rowsum_term_forgotten(w: Work) -> Mistake:
+    return Mistake(
+        "rowsum_term_forgotten", "only the diagonal of the Jacobian",
+        "$\\partial L/\\partial S_{ij} = A_{ij}\\,\\partial L/\\partial A_{ij}$: the "
+        "term $-A_{ij} r_i$, from every $A_{ik}$ depending on $S_{ij}$ through the row "
+        "sum, is missing",
+        {"dL_dS": sp.ImmutableMatrix(w.n, w.n, lambda i, j: w.A[i, j] * w.dA[i, j])})
+
+
+def A_not_transposed(w: Work) -> Mistake:
+    return Mistake(
+        "A_not_transposed", "AG instead of AᵀG",
+        "$\\partial L/\\partial V = AG$: value row $j$ collects "
+        "$\\sum_i A_{ij} G_{il}$ (column $j$ of $A$), which is $A^\\top G$",
+        {"dL_dV": matmul(w.A, w.G)})
 
 
 @register
@@ -174,7 +366,7 @@ class Attention(Problem):
             rng.decimals(rows * cols, low, high, 1, nonzero=False), (rows, cols))
         Q, K = draw(n, d, -1, 1), draw(n, d, -1, 1)
         V, G = draw(n, dv, -1, 1), draw(n, dv, -1, 1)
-        QK = _product(Q, K.T)
+        QK = matmul(Q, K.T)
         if any(len(set(row)) == 1 for row in QK.tolist()):
             raise Redraw("a row of QKᵀ is constant: that query attends uniformly")
         if all(v == 0 for v in G) or all(v == 0 for v in V):
@@ -186,7 +378,6 @@ class Attention(Problem):
 
     def statement(self, params, options):
         n, d, dv = params.Q.rows, params.Q.cols, params.V.cols
-        I = sp.Integer
         return (
             Step(text="An attention layer has $n = @n$ query positions and $n$ key positions, "
                       "queries and keys of dimension $d = @d$ and values of dimension "
@@ -196,8 +387,8 @@ class Attention(Problem):
                       "$O = AV$. The numbers are $Q = @Q$, $K = @K$ and $V = @V$, and the "
                       "gradient of the loss with respect to the output is "
                       "$G = \\partial L / \\partial O = @G$.",
-                 values={"n": I(n), "d": I(d), "dv": I(dv), "Q": params.Q, "K": params.K,
-                         "V": params.V, "G": params.G}),
+                 values={"n": sp.Integer(n), "d": sp.Integer(d), "dv": sp.Integer(dv),
+                         "Q": params.Q, "K": params.K, "V": params.V, "G": params.G}),
             Part("(a)", "Compute $S$, $A$ and $O$ (exact values, with decimals)."),
             Part("(b)", "Derive $\\partial L / \\partial V$ and $\\partial L / \\partial A$ "
                         "in matrix form with their shapes, and evaluate them."),
@@ -206,169 +397,28 @@ class Attention(Problem):
         )
 
     def solve(self, params, options):
-        Q, K, V, G = params.Q, params.K, params.V, params.G
-        n, d, dv = Q.rows, Q.cols, V.cols
-        I = sp.Integer
+        n, d, dv = params.Q.rows, params.Q.cols, params.V.cols
         facts = derive_once((self.id, n, d, dv), lambda: shape_formulas(n, d, dv))
         soft = derive_once((self.id, "softmax", n), lambda: softmax_formulas(n))
-        approx = lambda v: WithDecimal(v, 4)
-
-        # (a) scores: the dot products as written, then the exact S (scores(), as verified)
-        qk = shown_matrix([[shown_dot(_rows(Q)[i], _rows(K)[j]) for j in range(n)]
-                           for i in range(n)])
-        S = sp.ImmutableMatrix(scores(Q, K, d))
-        E = sp.ImmutableMatrix(n, n, lambda i, j: sp.exp(S[i, j]))
-        sums = {}
-
-        def named_total(i, terms):
-            sums[i] = defined(rf"\sigma_{{{i + 1}}}", sp.Add(*terms))
-            return sums[i]
-        A = sp.ImmutableMatrix(row_softmax(S, total=named_total))
-        # O_il = (Σ_j V_jl e^{S_ij}) / σ_i: one fraction per entry
-        O = sp.ImmutableMatrix(n, dv, lambda i, l: sp.Add(*[V[j, l] * E[i, j] for j in range(n)])
-                               / sums[i])
-        dV = sp.ImmutableMatrix(grad_V(A, G))
-        dA_shown = shown_matrix([[shown_dot(_rows(G)[i], _rows(V)[j]) for j in range(n)]
-                                 for i in range(n)])
-        dA = sp.ImmutableMatrix(grad_A(G, V))
-        r = [defined(rf"r_{{{i + 1}}}", sp.Add(*[dA[i, k] * E[i, k] for k in range(n)]) / sums[i])
-             for i in range(n)]
-        dS = sp.ImmutableMatrix(grad_S(A, dA, rowsum=r))
-
-        scale_text = ("With $d = 1$ the scale $\\sqrt{d}$ is 1." if d == 1 else
-                      "Dividing by $\\sqrt{d}$ keeps the scores' spread from growing with "
-                      "the dimension (a sum of $d$ products), which would saturate the softmax.")
-        scores_step = Step(
-            title="(a) Scores",
-            text="Entry $(i, j)$ of $QK^\\top$ is the dot product of query $i$ (row $i$ of "
-                 "$Q$) with key $j$ (row $j$ of $K$). " + scale_text,
-            math=(r"QK^\top = @qks = @qk",
-                  r"S = \frac{QK^\top}{\sqrt{@d}} = @S"),
-            values={"qks": qk, "qk": qk.value, "d": I(d), "S": approx(S)})
-        sum_lines = [rf"\sigma_{{{i + 1}}} = \sum_k e^{{S_{{{i + 1}k}}}} = @s{i}"
-                     for i in range(n)]
-        softmax_step = Step(
-            title="(a) Softmax of each row",
-            text="Exponentiate every score; $\\sigma_i$ is the sum of row $i$, and row $i$ of "
-                 "$A$ is row $i$ divided by $\\sigma_i$: each row of $A$ is a probability "
-                 "distribution over the keys (positive, adding up to 1), one per query. The "
-                 "$\\sigma_i$ keep their names below; their exact values are the sums shown.",
-            math=(r"e^{S} = @E", *sum_lines, r"A = @A"),
-            values={"E": approx(E), "A": approx(A),
-                    **{f"s{i}": approx(sums[i].args[0]) for i in range(n)}})
-        output_step = Step(
-            title="(a) Output",
-            text="Row $i$ of $O$ is the average of the rows of $V$ weighted by row $i$ of $A$: "
-                 "$O_{il} = \\sum_j A_{ij} V_{jl} = \\frac{1}{\\sigma_i} \\sum_j e^{S_{ij}} "
-                 "V_{jl}$.",
-            math=(r"O = AV = @O",),
-            values={"O": approx(O)})
-        back_rule = Step(
-            title="(b) Back through O = AV",
-            text="$L$ depends on $V$ and $A$ only through $O$, and $\\partial L/\\partial O = "
-                 "G$, so $L$ changes as $\\mathrm{tr}(G^\\top A V)$ to first order. SymPy's "
-                 "matrix calculus gives its gradients; entry by entry, "
-                 "$\\partial L/\\partial V_{jl} = \\sum_i A_{ij} G_{il}$ (a value row $j$ "
-                 "collects the gradient of every query that attends to it, hence $A^\\top$) "
-                 "and $\\partial L/\\partial A_{ij} = \\sum_l G_{il} V_{jl}$.",
-            math=(r"\frac{\partial L}{\partial V} = @dVf,\qquad (@n \times @n)(@n \times @dv)"
-                  r" = @n \times @dv",
-                  r"\frac{\partial L}{\partial A} = @dAf,\qquad (@n \times @dv)(@dv \times @n)"
-                  r" = @n \times @n"),
-            values={"dVf": facts["dV"], "dAf": facts["dA"], "n": I(n), "dv": I(dv)})
-        back_numbers = Step(
-            title="(b) Substituting the numbers",
-            math=(r"\frac{\partial L}{\partial V} = A^\top G = @dV",
-                  r"\frac{\partial L}{\partial A} = G V^\top = @dAs = @dA"),
-            values={"dV": approx(dV), "dAs": dA_shown, "dA": dA})
-        jac_step = Step(
-            title="(c) Through the softmax of each row",
-            text="Row $i$ of $A$ depends only on row $i$ of $S$, and on every entry of it "
-                 "through $\\sigma_i$. SymPy differentiates the explicit softmax of a row "
-                 "($@n$ symbolic scores): e.g. $\\frac{\\partial A_{i1}}{\\partial S_{i1}} = @d11$ "
-                 "and $\\frac{\\partial A_{i1}}{\\partial S_{i2}} = @d12$, which is "
-                 "$A_{ij}(\\delta_{jk} - A_{ik})$. The chain rule sums over the entries of the "
-                 "row; the term $-A_{ij} r_i$ is the path through $\\sigma_i$ (SymPy confirms the "
-                 "result for a symbolic $@n \\times @n$ matrix $S$ and any $\\partial L/\\partial A$).",
-            math=(r"\frac{\partial A_{ij}}{\partial S_{ik}} = A_{ij}(\delta_{jk} - A_{ik}),\qquad "
-                  r"\frac{\partial A_{ij}}{\partial S_{i'k}} = 0 \text{ for } i' \ne i",
-                  r"\frac{\partial L}{\partial S_{ik}} = \sum_j \frac{\partial L}{\partial A_{ij}}"
-                  r"\, A_{ij}(\delta_{jk} - A_{ik}) = A_{ik}\Bigl(\frac{\partial L}{\partial "
-                  r"A_{ik}} - r_i\Bigr),\qquad r_i = \sum_j A_{ij} \frac{\partial L}{\partial "
-                  r"A_{ij}}"),
-            values={"d11": soft["d11"], "d12": soft["d12"], "n": I(n)})
-        r_lines = [rf"r_{{{i + 1}}} = \sum_j A_{{{i + 1}j}} \frac{{\partial L}}{{\partial "
-                   rf"A_{{{i + 1}j}}}} = @r{i}" for i in range(n)]
-        ds_step = Step(
-            title="(c) Substituting the numbers",
-            text="$r_i$ is the average of row $i$ of $\\partial L/\\partial A$ under the "
-                 "weights of row $i$ of $A$; each row of $\\partial L/\\partial S$ adds up to 0 "
-                 "(adding a constant to a row of scores does not change $A$).",
-            math=(*r_lines, r"\frac{\partial L}{\partial S} = @dS"),
-            values={"dS": approx(dS), **{f"r{i}": approx(r[i].args[0]) for i in range(n)}})
+        work = compute(params)
         return Solution(
-            steps=(scores_step, softmax_step, output_step, back_rule, back_numbers, jac_step,
-                   ds_step),
-            answers=(Answer("S", "S", S, part="(a)"),
-                     Answer("A", "A", A, part="(a)"),
-                     Answer("O", "O", O, part="(a)"),
-                     Answer("dL_dV", r"\frac{\partial L}{\partial V}", dV, part="(b)"),
-                     Answer("dL_dA", r"\frac{\partial L}{\partial A}", dA, part="(b)"),
-                     Answer("dL_dS", r"\frac{\partial L}{\partial S}", dS, part="(c)",
-                            points=2)))
+            steps=(scaled_scores(work), softmax_of_each_row(work), weighted_output(work),
+                   back_through_product(work, facts), product_numbers(work),
+                   through_softmax(work, soft), softmax_numbers(work)),
+            answers=(Answer("S", "S", work.S, part="(a)"),
+                     Answer("A", "A", work.A, part="(a)"),
+                     Answer("O", "O", work.O, part="(a)"),
+                     Answer("dL_dV", r"\frac{\partial L}{\partial V}", work.dV, part="(b)"),
+                     Answer("dL_dA", r"\frac{\partial L}{\partial A}", work.dA, part="(b)"),
+                     Answer("dL_dS", r"\frac{\partial L}{\partial S}", work.dS, part="(c)",
+                            points=2)),
+            work=work)
 
     def mistakes(self, params, options, solution):
-        Q, K, V, G = params.Q, params.K, params.V, params.G
-        d = Q.cols
-        A = solution.answer("A")
-        dA = solution.answer("dL_dA")
-
-        def backward(A_, normalise_rows=True):
-            dV_ = grad_V(A_, G)
-            if normalise_rows:
-                dS_ = grad_S(A_, dA)
-            else:                                   # the same rule, down each column
-                cols = dA.T.tolist()
-                dS_ = grad_S(A_.T, dA.T).T
-                # a constant column of ∂L/∂A gives an exact 0 there: say so
-                dS_ = sp.Matrix(dS_.rows, dS_.cols,
-                                lambda i, j: 0 if len(set(cols[j])) == 1 else dS_[i, j])
-            return dV_, sp.ImmutableMatrix(dS_)
-
-        out = []
-        if d > 1:
-            S1, A1, O1 = _forward(Q, K, V, d, scale=False, tag="qk")
-            dV1, dS1 = backward(A1)
-            out.append(Mistake(
-                "missing_sqrt_d", "√d left out",
-                "$S = QK^\\top$ without the scale $\\frac{1}{\\sqrt{d}}$: the scores, and so "
-                "$A$, $O$, $\\partial L/\\partial V$ and $\\partial L/\\partial S$, all change "
-                "(the softmax sharpens)",
-                {"S": S1, "A": A1, "O": O1, "dL_dV": dV1, "dL_dS": dS1}))
-        _, A2, O2 = _forward(Q, K, V, d, normalise_rows=False, tag="col")
-        dV2, dS2 = backward(A2, normalise_rows=False)
-        out.append(Mistake(
-            "softmax_over_columns", "softmax over columns",
-            "each column of $S$ normalised instead of each row: the weights of one query "
-            "over all keys (a row) must add up to 1, not those of one key over all queries",
-            {"A": A2, "O": O2, "dL_dV": dV2, "dL_dS": dS2}))
-        out.append(Mistake(
-            "jacobian_ignored", "∂L/∂S = ∂L/∂A",
-            "the softmax treated as the identity: $\\partial L/\\partial S$ needs the "
-            "softmax Jacobian $A_{ij}(\\delta_{jk} - A_{ik})$",
-            {"dL_dS": dA}))
-        out.append(Mistake(
-            "rowsum_term_forgotten", "only the diagonal of the Jacobian",
-            "$\\partial L/\\partial S_{ij} = A_{ij}\\,\\partial L/\\partial A_{ij}$: the "
-            "term $-A_{ij} r_i$, from every $A_{ik}$ depending on $S_{ij}$ through the row "
-            "sum, is missing",
-            {"dL_dS": sp.ImmutableMatrix(A.rows, A.cols, lambda i, j: A[i, j] * dA[i, j])}))
-        out.append(Mistake(
-            "A_not_transposed", "AG instead of AᵀG",
-            "$\\partial L/\\partial V = AG$: value row $j$ collects "
-            "$\\sum_i A_{ij} G_{il}$ (column $j$ of $A$), which is $A^\\top G$",
-            {"dL_dV": _product(A, G)}))
-        return tuple(out)
+        w = solution.work
+        found = (missing_sqrt_d(w), softmax_over_columns(w), jacobian_ignored(w),
+                 rowsum_term_forgotten(w), A_not_transposed(w))
+        return tuple(m for m in found if m is not None)
 
     def check(self, params, options, solution):
         """Plain NumPy: the forward pass with a max-shifted softmax, ∂L/∂V and ∂L/∂A as

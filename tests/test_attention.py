@@ -114,6 +114,16 @@ def test_canonical_key_names_the_row_sums_and_json_is_exact():
     assert record["answers"]["A"]["value"][0][0] == pytest.approx(0.6697615493266569, abs=1e-15)
 
 
+def test_work_holds_the_named_row_sums():
+    """The exact work `solve` records once, which its steps print and the mistakes reuse:
+    QKᵀ, σ_i and r_i of the hand computation above (c = e^{√2/2})."""
+    w = canonical().solution.work
+    c = sp.exp(sp.sqrt(2) / 2)
+    assert w.qk.value == sp.Matrix([[1, 0], [1, -1]])
+    assert same(w.sums[0].args[0], c + 1) and same(w.sums[1].args[0], c + 1 / c)
+    assert [num(r.args[0]) for r in w.r] == pytest.approx([0.339523, 0.304430], abs=1e-6)
+
+
 def test_canonical_mistakes():
     ms = {m.id: m.values for m in canonical().mistakes}
     assert set(ms) == {"missing_sqrt_d", "softmax_over_columns", "jacobian_ignored",
