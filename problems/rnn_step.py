@@ -8,9 +8,9 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, Defined, Mistake, NoCanonical, Part, Problem, Solution, Step,
-                   Vector, WithDecimal, as_float, assert_close, defined, derive_once, derived,
-                   exact_matrix, exact_vector, option, register, shown_dot, shown_sum,
-                   verified)
+                   Vector, approx, as_float, assert_close, defined, derive_once, derived, eq,
+                   exact_matrix, exact_vector, numeric_gradient, option, register, shown_dot,
+                   shown_sum, verified)
 
 #: The formulas SymPy derives or verifies (see `formulas`).
 DERIVED = ("tanh'", "tanh' = 1 - tanh^2", "dL/dWxh (BPTT)", "dL/dWhh (BPTT)", "dL/db (BPTT)",
@@ -111,7 +111,45 @@ class Params:
     t: Vector
 
 
-def _forward(params):
+@dataclass(frozen=True)
+class Work:
+    """The exact results of one variant, with their working (shared by the steps, the
+    answers and the mistakes).  Lists of rows; index t of hs, zs, deltas and grads is the
+    time step (hs[0] = h_0); each h_{t,k} and δ_{t,k} is a named value (`defined`)."""
+    xs: list
+    Wxh: list
+    Whh: list
+    b: list
+    hs: list
+    zs: list
+    resid: list           # h_T − t
+    L: sp.Expr
+    deltas: list
+    grads: list           # ∂L/∂h_t
+    dWxh: list
+    dWhh: list
+    db: list
+    dh0: list
+
+    @property
+    def T(self) -> int:
+        return len(self.xs)
+
+    @property
+    def n(self) -> int:
+        return len(self.xs[0])
+
+    @property
+    def H(self) -> int:
+        return len(self.b)
+
+    @property
+    def h(self) -> sp.ImmutableMatrix:
+        """h_1 … h_T as rows, each entry tanh(z_{t,k}) written out: the answer."""
+        return sp.ImmutableMatrix(self.T, self.H, lambda s, k: sp.tanh(self.zs[s + 1][k]))
+
+
+def forward_states(params):
     """h_0 … h_T (each h_{t,k} named, rationals as they are) and z_1 … z_T (index t)."""
     xs, Wxh, Whh = params.x.tolist(), params.Wxh.tolist(), params.Whh.tolist()
     hs, zs = [list(params.h0)], [None]
@@ -120,6 +158,134 @@ def _forward(params):
         zs.append(z)
         hs.append([defined(rf"h_{{{step + 1},{k + 1}}}", sp.tanh(v)) for k, v in enumerate(z)])
     return hs, zs
+
+
+def compute(params) -> Work:
+    xs, Wxh, Whh = params.x.tolist(), params.Wxh.tolist(), params.Whh.tolist()
+    hs, zs = forward_states(params)
+    resid = [h - target for h, target in zip(hs[-1], params.t)]
+    deltas, grads, dWxh, dWhh, db, dh0 = bptt(
+        xs, hs, Whh, resid, lambda s, k: tanh_slope(hs[s][k]),
+        name=lambda s, k, v: defined(rf"\delta_{{{s},{k + 1}}}", v))
+    return Work(xs=xs, Wxh=Wxh, Whh=Whh, b=list(params.b), hs=hs, zs=zs, resid=resid,
+                L=sp.Rational(1, 2) * sp.Add(*[r ** 2 for r in resid]), deltas=deltas,
+                grads=grads, dWxh=dWxh, dWhh=dWhh, db=db, dh0=dh0)
+
+
+def exact(v):
+    """The closed form a named value stands for (a rational is its own)."""
+    return v.args[0] if isinstance(v, Defined) else v
+
+
+def forward_step(w: Work, step: int) -> Step:
+    lines = []
+    for k in range(w.H):
+        working = shown_sum([*shown_dot(w.Wxh[k], w.xs[step - 1]).args,
+                             *shown_dot(w.Whh[k], w.hs[step - 1]).args, w.b[k]])
+        z = w.zs[step][k]
+        lines += [eq(rf"z_{{{step},{k + 1}}}", working, approx(z)),
+                  eq(rf"h_{{{step},{k + 1}}} = \tanh(z_{{{step},{k + 1}}})", approx(sp.tanh(z)))]
+    return Step(
+        title=f"(a) Step {step}",
+        text=("$z_{t,k}$ is row $k$ of $W_{xh}$ times $x_t$, plus row $k$ of $W_{hh}$ "
+              "times $h_{t-1}$, plus $b_k$. " if step == 1 else
+              "From here on each $h_{t,k}$ keeps its name, with its rounded value "
+              "beside it; its exact value is the closed form it names. ")
+        + "Each entry is then squashed by $\\tanh$.",
+        math=tuple(lines))
+
+
+def the_loss(w: Work) -> Step:
+    return Step(
+        title="(a) The loss",
+        math=(eq(rf"h_{{{w.T}}} - t", approx(Vector(w.resid))),
+              eq(rf"L = \frac{{1}}{{2}} \lVert h_{{{w.T}}} - t \rVert_2^2", approx(w.L))))
+
+
+def recursion(w: Work, facts: dict) -> Step:
+    return Step(
+        title="(b) Backpropagation through time",
+        text="$L$ depends on $h_T$ directly, and on every earlier state only through the "
+             "next one, so the gradient flows back one step at a time. With $h_t = \\tanh(z_t)$ "
+             "and SymPy's $\\tanh'(z) = @dtanh$, the chain rule gives, entry by entry "
+             "($\\circ$), the recursion below. The weights are shared by all the steps, so "
+             "their gradients add up the contributions of every step. SymPy confirms the "
+             f"four gradients for $T = {w.T}$ steps (input size ${w.n}$, ${w.H}$ hidden units) "
+             "by differentiating $L$ unrolled over the steps, with symbolic entries and a "
+             "generic activation $g$ in place of $\\tanh$.",
+        math=(r"\frac{\partial L}{\partial h_T} = h_T - t,\qquad "
+              r"\delta_t = \frac{\partial L}{\partial z_t} = \frac{\partial L}{\partial h_t}"
+              r" \circ \bigl(1 - h_t \circ h_t\bigr),\qquad "
+              r"\frac{\partial L}{\partial h_{t-1}} = W_{hh}^\top \delta_t",
+              r"\frac{\partial L}{\partial W_{xh}} = \sum_{t=1}^{T} \delta_t\, x_t^\top,\qquad "
+              r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top,"
+              r"\qquad \frac{\partial L}{\partial b} = \sum_{t=1}^{T} \delta_t,\qquad "
+              r"\frac{\partial L}{\partial h_0} = W_{hh}^\top \delta_1"),
+        values={"dtanh": facts["d_tanh"]})
+
+
+def back_step(w: Work, step: int) -> Step:
+    via = rf"h_{{{w.T}}} - t" if step == w.T else rf"W_{{hh}}^\top \delta_{{{step + 1}}}"
+    return Step(
+        title=f"(c) Back through step {step}",
+        text=("Multiply by $1 - h_{t,k}^2$ entry by entry; each $\\delta_{t,k}$ keeps its "
+              "name below." if step == w.T else ""),
+        math=(eq(rf"\frac{{\partial L}}{{\partial h_{{{step}}}}}", via,
+                 approx(Vector(w.grads[step]))),
+              *(eq(rf"\delta_{{{step},{k + 1}}}", approx(exact(d)))
+                for k, d in enumerate(w.deltas[step]))))
+
+
+def the_gradients(w: Work) -> Step:
+    return Step(
+        title="(c) The gradients",
+        text=f"Each sum runs over the ${w.T}$ steps, in the order $t = 1, \\dots, {w.T}$.",
+        math=(eq(r"\frac{\partial L}{\partial W_{xh}} = \sum_t \delta_t\, x_t^\top",
+                 approx(sp.ImmutableMatrix(w.dWxh))),
+              eq(r"\frac{\partial L}{\partial W_{hh}} = \sum_t \delta_t\, h_{t-1}^\top",
+                 approx(sp.ImmutableMatrix(w.dWhh))),
+              eq(r"\frac{\partial L}{\partial b} = \sum_t \delta_t", approx(Vector(w.db))),
+              eq(r"\frac{\partial L}{\partial h_0} = W_{hh}^\top \delta_1",
+                 approx(Vector(w.dh0)))))
+
+
+def student_gradients(w: Work, mid: str, slope, steps=None, with_h0=True) -> dict:
+    """The answers' gradients by a student's backward pass (`bptt` with another activation
+    slope or other steps summed); the student's δ are named with `mid` as a superscript."""
+    _, _, dWxh, dWhh, db, dh0 = bptt(
+        w.xs, w.hs, w.Whh, w.resid, slope, steps=steps,
+        name=lambda s, k, v: defined(rf"\delta^{{\mathrm{{{mid}}}}}_{{{s},{k + 1}}}", v))
+    out = {"dWxh": sp.ImmutableMatrix(dWxh), "dWhh": sp.ImmutableMatrix(dWhh), "db": Vector(db)}
+    if with_h0:
+        out["dh0"] = Vector(dh0)
+    return out
+
+
+def plain_states(X, Wxh, Whh, b, h0):
+    """h_0 … h_T in float64 (the check's own forward pass)."""
+    out = [h0]
+    for x in X:
+        out.append(np.tanh(Wxh @ x + Whh @ out[-1] + b))
+    return out
+
+
+def unrolled_gradients(X, hs, Whh, e):
+    """∂L/∂Wₓₕ, ∂L/∂Wₕₕ, ∂L/∂b and ∂L/∂z_1 in float64 from ∂L/∂z_t = Jₜᵀ e, with
+    Jₜ = ∂h_T/∂z_t = D_T Wₕₕ D_{T−1} Wₕₕ … D_t multiplied out (D_t = diag(1 − h_t²))."""
+    T = X.shape[0]
+    gWxh, gWhh, gb = np.zeros((Whh.shape[0], X.shape[1])), np.zeros_like(Whh), np.zeros_like(e)
+    dz1 = None
+    for s in range(1, T + 1):
+        J = np.diag(1 - hs[s] ** 2)
+        for r in range(s + 1, T + 1):
+            J = np.diag(1 - hs[r] ** 2) @ Whh @ J
+        dz = J.T @ e
+        gWxh += np.outer(dz, X[s - 1])
+        gWhh += np.outer(dz, hs[s - 1])
+        gb += dz
+        if s == 1:
+            dz1 = dz
+    return gWxh, gWhh, gb, dz1
 
 
 @register
@@ -151,7 +317,6 @@ class RnnStep(Problem):
 
     def statement(self, params, options):
         T, H, n = params.x.rows, len(params.h0), params.x.cols
-        I = sp.Integer
         xs = ", ".join(f"$x_{{{t + 1}}} = @x{t}$" for t in range(T))
         return (
             Step(text="A recurrent network with $@H$ hidden units reads $T = @T$ inputs of size "
@@ -160,8 +325,9 @@ class RnnStep(Problem):
                       "with $W_{xh} = @Wxh$, $W_{hh} = @Whh$ and $b = @b$. The loss on the last "
                       "state for the target $t = @tt$ is "
                       "$L = \\frac{1}{2} \\lVert h_T - t \\rVert_2^2$.",
-                 values={"H": I(H), "T": I(T), "n": I(n), "h0": params.h0, "Wxh": params.Wxh,
-                         "Whh": params.Whh, "b": params.b, "tt": params.t,
+                 values={"H": sp.Integer(H), "T": sp.Integer(T), "n": sp.Integer(n),
+                         "h0": params.h0, "Wxh": params.Wxh, "Whh": params.Whh, "b": params.b,
+                         "tt": params.t,
                          **{f"x{t}": Vector(params.x.row(t)) for t in range(T)}}),
             Part("(a)", "Forward pass: compute $h_1, \\dots, h_T$ and $L$."),
             Part("(b)", "Backpropagation through time: write the recursion for "
@@ -174,139 +340,46 @@ class RnnStep(Problem):
         )
 
     def solve(self, params, options):
-        xs, Wxh, Whh = params.x.tolist(), params.Wxh.tolist(), params.Whh.tolist()
-        b, t = list(params.b), list(params.t)
-        T, n, H = len(xs), len(xs[0]), len(b)
-        I = sp.Integer
-        approx = lambda v: WithDecimal(v, 4)
+        T, n, H = params.x.rows, params.x.cols, len(params.b)
         facts = derive_once((self.id, T, n, H), lambda: formulas(T, n, H))
-        hs, zs = _forward(params)
-
-        forward_steps = []
-        for step in range(1, T + 1):
-            lines, values = [], {}
-            for k in range(H):
-                working = shown_sum([*shown_dot(Wxh[k], xs[step - 1]).args,
-                                     *shown_dot(Whh[k], hs[step - 1]).args, b[k]])
-                values.update({f"zs{k}": working, f"z{k}": approx(zs[step][k]),
-                               f"h{k}": approx(sp.tanh(zs[step][k]))})
-                lines.append(rf"z_{{{step},{k + 1}}} = @zs{k} = @z{k}")
-                lines.append(rf"h_{{{step},{k + 1}}} = \tanh(z_{{{step},{k + 1}}}) = @h{k}")
-            forward_steps.append(Step(
-                title=f"(a) Step {step}",
-                text=("$z_{t,k}$ is row $k$ of $W_{xh}$ times $x_t$, plus row $k$ of $W_{hh}$ "
-                      "times $h_{t-1}$, plus $b_k$. " if step == 1 else
-                      "From here on each $h_{t,k}$ keeps its name, with its rounded value "
-                      "beside it; its exact value is the closed form it names. ")
-                + "Each entry is then squashed by $\\tanh$.",
-                math=tuple(lines), values=values))
-        hT = hs[T]
-        resid = [hT[k] - t[k] for k in range(H)]
-        L = sp.Rational(1, 2) * sp.Add(*[r ** 2 for r in resid])
-        loss = Step(
-            title="(a) The loss",
-            math=(r"h_{@T} - t = @r",
-                  r"L = \frac{1}{2} \lVert h_{@T} - t \rVert_2^2 = @L"),
-            values={"T": I(T), "r": approx(Vector(resid)), "L": approx(L)})
-
-        deltas, grads, dWxh, dWhh, db, dh0 = bptt(
-            xs, hs, Whh, resid, lambda s, k: tanh_slope(hs[s][k]),
-            name=lambda s, k, v: defined(rf"\delta_{{{s},{k + 1}}}", v))
-        rule = Step(
-            title="(b) Backpropagation through time",
-            text="$L$ depends on $h_T$ directly, and on every earlier state only through the "
-                 "next one, so the gradient flows back one step at a time. With $h_t = \\tanh(z_t)$ "
-                 "and SymPy's $\\tanh'(z) = @dtanh$, the chain rule gives, entry by entry "
-                 "($\\circ$), the recursion below. The weights are shared by all the steps, so "
-                 "their gradients add up the contributions of every step. SymPy confirms the "
-                 "four gradients for $T = @T$ steps (input size $@n$, $@H$ hidden units) by "
-                 "differentiating $L$ unrolled over the steps, with symbolic entries and a "
-                 "generic activation $g$ in place of $\\tanh$.",
-            math=(r"\frac{\partial L}{\partial h_T} = h_T - t,\qquad "
-                  r"\delta_t = \frac{\partial L}{\partial z_t} = \frac{\partial L}{\partial h_t}"
-                  r" \circ \bigl(1 - h_t \circ h_t\bigr),\qquad "
-                  r"\frac{\partial L}{\partial h_{t-1}} = W_{hh}^\top \delta_t",
-                  r"\frac{\partial L}{\partial W_{xh}} = \sum_{t=1}^{T} \delta_t\, x_t^\top,\qquad "
-                  r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top,"
-                  r"\qquad \frac{\partial L}{\partial b} = \sum_{t=1}^{T} \delta_t,\qquad "
-                  r"\frac{\partial L}{\partial h_0} = W_{hh}^\top \delta_1"),
-            values={"dtanh": facts["d_tanh"], "T": I(T), "n": I(n), "H": I(H)})
-        back_steps = []
-        for step in range(T, 0, -1):
-            lines = [rf"\frac{{\partial L}}{{\partial h_{{{step}}}}} = "
-                     + (r"h_{@T} - t = @g" if step == T else rf"W_{{hh}}^\top \delta_{{{step + 1}}}"
-                                                             r" = @g")]
-            values = {"g": approx(Vector(grads[step])), "T": I(T)}
-            for k in range(H):
-                values[f"d{k}"] = approx(deltas[step][k].args[0]
-                                         if isinstance(deltas[step][k], Defined)
-                                         else deltas[step][k])
-                lines.append(rf"\delta_{{{step},{k + 1}}} = @d{k}")
-            back_steps.append(Step(
-                title=f"(c) Back through step {step}",
-                text=("Multiply by $1 - h_{t,k}^2$ entry by entry; each $\\delta_{t,k}$ keeps its "
-                      "name below." if step == T else ""),
-                math=tuple(lines), values=values))
-        totals = Step(
-            title="(c) The gradients",
-            text="Each sum runs over the $@T$ steps, in the order $t = 1, \\dots, @T$.",
-            math=(r"\frac{\partial L}{\partial W_{xh}} = \sum_t \delta_t\, x_t^\top = @dWxh",
-                  r"\frac{\partial L}{\partial W_{hh}} = \sum_t \delta_t\, h_{t-1}^\top = @dWhh",
-                  r"\frac{\partial L}{\partial b} = \sum_t \delta_t = @db",
-                  r"\frac{\partial L}{\partial h_0} = W_{hh}^\top \delta_1 = @dh0"),
-            values={"T": I(T), "dWxh": approx(sp.ImmutableMatrix(dWxh)),
-                    "dWhh": approx(sp.ImmutableMatrix(dWhh)), "db": approx(Vector(db)),
-                    "dh0": approx(Vector(dh0))})
-        h_answer = sp.ImmutableMatrix(T, H, lambda s, k: sp.tanh(zs[s + 1][k]))
+        work = compute(params)
         return Solution(
-            steps=(*forward_steps, loss, rule, *back_steps, totals),
-            answers=(Answer("h", "h", h_answer, part="(a)"),
-                     Answer("L", "L", L, part="(a)"),
+            steps=(*(forward_step(work, step) for step in range(1, T + 1)), the_loss(work),
+                   recursion(work, facts), *(back_step(work, step) for step in range(T, 0, -1)),
+                   the_gradients(work)),
+            answers=(Answer("h", "h", work.h, part="(a)"),
+                     Answer("L", "L", work.L, part="(a)"),
                      Answer("dWxh", r"\frac{\partial L}{\partial W_{xh}}",
-                            sp.ImmutableMatrix(dWxh), part="(c)"),
+                            sp.ImmutableMatrix(work.dWxh), part="(c)"),
                      Answer("dWhh", r"\frac{\partial L}{\partial W_{hh}}",
-                            sp.ImmutableMatrix(dWhh), part="(c)"),
-                     Answer("db", r"\frac{\partial L}{\partial b}", Vector(db), part="(c)"),
-                     Answer("dh0", r"\frac{\partial L}{\partial h_0}", Vector(dh0),
-                            part="(c)")))
+                            sp.ImmutableMatrix(work.dWhh), part="(c)"),
+                     Answer("db", r"\frac{\partial L}{\partial b}", Vector(work.db), part="(c)"),
+                     Answer("dh0", r"\frac{\partial L}{\partial h_0}", Vector(work.dh0),
+                            part="(c)")),
+            work=work)
 
     def mistakes(self, params, options, solution):
-        xs, Whh = params.x.tolist(), params.Whh.tolist()
-        t = list(params.t)
-        T, H = len(xs), len(t)
-        hs, _ = _forward(params)
-        resid = [hs[T][k] - t[k] for k in range(H)]
-        tanh_prime = lambda s, k: tanh_slope(hs[s][k])
-
-        def gradients(mid, slope, steps=None, with_h0=True):
-            _, _, dWxh, dWhh, db, dh0 = bptt(
-                xs, hs, Whh, resid, slope, steps=steps,
-                name=lambda s, k, v: defined(rf"\delta^{{\mathrm{{{mid}}}}}_{{{s},{k + 1}}}", v))
-            out = {"dWxh": sp.ImmutableMatrix(dWxh), "dWhh": sp.ImmutableMatrix(dWhh),
-                   "db": Vector(db)}
-            if with_h0:
-                out["dh0"] = Vector(dh0)
-            return out
-
+        w = solution.work
+        tanh_prime = lambda s, k: tanh_slope(w.hs[s][k])
         return (
             Mistake("truncated_bptt", "BPTT stopped after the last step",
                     "only the contribution of step $T$ is kept "
                     "($\\delta_T x_T^\\top$, $\\delta_T h_{T-1}^\\top$, $\\delta_T$): the loss "
                     "also depends on the weights through every earlier step, via "
                     "$\\partial L/\\partial h_{t-1} = W_{hh}^\\top \\delta_t$",
-                    gradients("tr", tanh_prime, steps=[T], with_h0=False)),
+                    student_gradients(w, "tr", tanh_prime, steps=[w.T], with_h0=False)),
             Mistake("missing_tanh_derivative", "tanh′ left out",
                     "$\\delta_t = \\partial L/\\partial h_t$ without the factor "
                     "$1 - h_t^2$: the chain rule passes through $h_t = \\tanh(z_t)$",
-                    gradients("nt", lambda s, k: sp.Integer(1))),
+                    student_gradients(w, "nt", lambda s, k: sp.Integer(1))),
             Mistake("tanh_prime_one_minus_h", "tanh′ = 1 − h",
                     "$\\tanh'(z) = 1 - \\tanh^2(z) = 1 - h^2$, not $1 - h$",
-                    gradients("oh", lambda s, k: 1 - hs[s][k])),
+                    student_gradients(w, "oh", lambda s, k: 1 - w.hs[s][k])),
             Mistake("not_accumulated", "gradients not summed over the steps",
                     "the weight gradients overwritten at each step of the backward loop, which "
                     "leaves only step 1's contribution: the weights are shared by all steps, so "
                     "their gradients are sums over $t$",
-                    gradients("na", tanh_prime, steps=[1], with_h0=False)),
+                    student_gradients(w, "na", tanh_prime, steps=[1], with_h0=False)),
         )
 
     def check(self, params, options, solution):
@@ -317,34 +390,14 @@ class RnnStep(Problem):
         X, h0 = as_float(params.x), as_float(params.h0)
         Wxh, Whh = as_float(params.Wxh), as_float(params.Whh)
         b, target = as_float(params.b), as_float(params.t)
-        T = X.shape[0]
-
-        def states(Wxh_, Whh_, b_, h0_):
-            out = [h0_]
-            for x in X:
-                out.append(np.tanh(Wxh_ @ x + Whh_ @ out[-1] + b_))
-            return out
 
         def loss(Wxh_=Wxh, Whh_=Whh, b_=b, h0_=h0):
-            return 0.5 * float(np.sum((states(Wxh_, Whh_, b_, h0_)[-1] - target) ** 2))
+            return 0.5 * float(np.sum((plain_states(X, Wxh_, Whh_, b_, h0_)[-1] - target) ** 2))
 
-        hs = states(Wxh, Whh, b, h0)
+        hs = plain_states(X, Wxh, Whh, b, h0)
         assert_close("h", solution.answer("h"), np.array(hs[1:]), rtol=1e-12, atol=1e-13)
         assert_close("L", solution.answer("L"), loss(), rtol=1e-10, atol=1e-14)
-        # ∂L/∂z_t = Jₜᵀ (h_T − t) with Jₜ = ∂h_T/∂z_t = D_T Wₕₕ D_{T−1} Wₕₕ … D_t
-        e = hs[-1] - target
-        gWxh, gWhh, gb = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(b)
-        dz1 = None
-        for s in range(1, T + 1):
-            J = np.diag(1 - hs[s] ** 2)
-            for r in range(s + 1, T + 1):
-                J = np.diag(1 - hs[r] ** 2) @ Whh @ J
-            dz = J.T @ e
-            gWxh += np.outer(dz, X[s - 1])
-            gWhh += np.outer(dz, hs[s - 1])
-            gb += dz
-            if s == 1:
-                dz1 = dz
+        gWxh, gWhh, gb, dz1 = unrolled_gradients(X, hs, Whh, hs[-1] - target)
         tol = dict(rtol=1e-9, atol=1e-12)
         assert_close("dWxh", solution.answer("dWxh"), gWxh, **tol)
         assert_close("dWhh", solution.answer("dWhh"), gWhh, **tol)
@@ -352,13 +405,8 @@ class RnnStep(Problem):
         assert_close("dh0", solution.answer("dh0"), Whh.T @ dz1, **tol)
         # L has O(1) second and third derivatives (entries at most 1 in size): with h = 1e-5
         # the central difference is off by ~1e-10 (truncation) plus ~1e-11 (rounding)
-        step = 1e-5
         for name, value, call in (
                 ("dWxh", Wxh, lambda v: loss(Wxh_=v)), ("dWhh", Whh, lambda v: loss(Whh_=v)),
                 ("db", b, lambda v: loss(b_=v)), ("dh0", h0, lambda v: loss(h0_=v))):
-            fd = np.zeros_like(value)
-            for index in np.ndindex(value.shape):
-                bump = np.zeros_like(value)
-                bump[index] = step
-                fd[index] = (call(value + bump) - call(value - bump)) / (2 * step)
-            assert_close(name, solution.answer(name), fd, rtol=1e-6, atol=1e-8)
+            assert_close(name, solution.answer(name), numeric_gradient(call, value, 1e-5),
+                         rtol=1e-6, atol=1e-8)

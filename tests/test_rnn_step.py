@@ -116,6 +116,18 @@ def test_canonical_key_names_states_and_deltas():
                                                               abs=1e-15)
 
 
+def test_work_holds_the_states_and_deltas():
+    """The exact work `solve` records once, which its steps print and the mistakes reuse:
+    z_t, h_t, h_T - t and δ_t of the hand computation above."""
+    w = canonical().solution.work
+    assert w.zs[1] == [R(1, 2), R(-1, 2)]
+    assert close([num(z) for z in w.zs[2]], [-0.037883, 0.268941])
+    assert close([num(h) for h in w.hs[1] + w.hs[2]], H_HAND)
+    assert close([num(r) for r in w.resid], [-0.037865, -0.237360])
+    assert close([num(d) for d in w.deltas[2] + w.deltas[1]],
+                 [-0.037810, -0.220987, -0.029736, -0.086898])
+
+
 def test_canonical_mistakes():
     ms = {m.id: m.values for m in canonical().mistakes}
     assert set(ms) == {"truncated_bptt", "missing_tanh_derivative", "tanh_prime_one_minus_h",
