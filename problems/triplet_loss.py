@@ -6,9 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (require_decimals, Answer, Choices, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
-                   Tex, Vector, as_float, assert_close, derive_once, exact_vector, option, register,
-                   shown_difference, shown_square, shown_sum, shuffle_choices, verified)
+from wsgen import (Answer, Choices, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step, Tex,
+                   Vector, as_float, assert_close, derive_once, eq, exact_vector, line, option,
+                   register, require_decimals, shown_difference, shown_square, shown_sum,
+                   shuffle_choices, verified)
 
 _AP = r"\lVert f(A) - f(P) \rVert"
 _AN = r"\lVert f(A) - f(N) \rVert"
@@ -85,6 +86,61 @@ def _unsquared_hinge(d_ap, d_an, alpha):
     return sp.Integer(0)
 
 
+@dataclass(frozen=True)
+class Work:
+    """The exact results of one variant, with their working (shared by the steps, the
+    answers and the mistakes)."""
+    dim: int
+    ap: object            # ‖f(A) − f(P)‖² as written
+    an: object            # ‖f(A) − f(N)‖² as written
+    d_ap: sp.Rational
+    d_an: sp.Rational
+    inner: object         # the hinge argument as written
+    margin: sp.Rational
+    loss: sp.Rational
+
+
+def compute(params) -> Work:
+    ap, an = _squared_distance(params.A, params.P), _squared_distance(params.A, params.N)
+    inner = _hinge_argument(ap.value, an.value, params.alpha)
+    return Work(dim=len(params.A), ap=ap, an=an, d_ap=ap.value, d_an=an.value, inner=inner,
+                margin=inner.value, loss=hinge(inner.value))
+
+
+def the_formula() -> Step:
+    return Step(
+        title="(a) The formula",
+        text="The anchor–positive squared distance minus the anchor–negative squared "
+             "distance plus the margin, cut at zero.",
+        math=(CORRECT,))
+
+
+def squared_distances(w: Work) -> Step:
+    return Step(
+        title="(b) Squared distances",
+        math=(eq(rf"{_AP}^2", w.ap, w.d_ap), eq(rf"{_AN}^2", w.an, w.d_an)))
+
+
+def the_loss(w: Work) -> Step:
+    if w.margin > 0:
+        verdict = ("The hinge is active: the negative is not farther from the anchor than the "
+                   "positive by at least the margin, so $L = @margin > 0$ and the triplet "
+                   "contributes a gradient.")
+    else:
+        verdict = ("The hinge is inactive: the negative is already farther from the anchor "
+                   "than the positive by more than the margin, so $L = 0$ and the triplet "
+                   "contributes no gradient.")
+    return Step(
+        title="(b) The loss",
+        text=verdict + (" SymPy verifies the sums written out here, for symbolic "
+                        f"embeddings of dimension ${w.dim}$, against the definition of $L$ "
+                        "with the squared distances as matrix products "
+                        "$\\bigl(f(A) - f(P)\\bigr)^\\top \\bigl(f(A) - f(P)\\bigr)$."),
+        math=(eq(rf"{_AP}^2 - {_AN}^2 + \alpha", w.inner, w.margin),
+              eq(line(r"L = \max\left(", w.margin, r",\ 0\right)"), w.loss)),
+        values={"margin": w.margin})
+
+
 @register
 class TripletLoss(Problem):
     id = "triplet_loss"
@@ -130,48 +186,19 @@ class TripletLoss(Problem):
         )
 
     def solve(self, params, options):
-        derive_once((self.id, len(params.A)), lambda: formulas(len(params.A)))
-        ap, an = _squared_distance(params.A, params.P), _squared_distance(params.A, params.N)
-        d_ap, d_an = ap.value, an.value
-        inner = _hinge_argument(d_ap, d_an, params.alpha)
-        margin = inner.value
-        loss = hinge(margin)
-        if margin > 0:
-            verdict = ("The hinge is active: the negative is not farther from the anchor than the "
-                       "positive by at least the margin, so $L = @inner > 0$ and the triplet "
-                       "contributes a gradient.")
-        else:
-            verdict = ("The hinge is inactive: the negative is already farther from the anchor "
-                       "than the positive by more than the margin, so $L = 0$ and the triplet "
-                       "contributes no gradient.")
-        steps = (
-            Step(title="(a) The formula",
-                 text="The anchor–positive squared distance minus the anchor–negative squared "
-                      "distance plus the margin, cut at zero.",
-                 math=(CORRECT,)),
-            Step(title="(b) Squared distances",
-                 math=(rf"{_AP}^2 = @ap = @d_ap", rf"{_AN}^2 = @an = @d_an"),
-                 values={"ap": ap, "an": an, "d_ap": d_ap, "d_an": d_an}),
-            Step(title="(b) The loss",
-                 text=verdict + (" SymPy verifies the sums written out here, for symbolic "
-                                 "embeddings of dimension $@dim$, against the definition of $L$ "
-                                 "with the squared distances as matrix products "
-                                 "$\\bigl(f(A) - f(P)\\bigr)^\\top \\bigl(f(A) - f(P)\\bigr)$."),
-                 math=(rf"{_AP}^2 - {_AN}^2 + \alpha = @innershown = @inner",
-                       r"L = \max\left(@inner,\ 0\right) = @loss"),
-                 values={"innershown": inner, "inner": margin, "loss": loss,
-                         "dim": sp.Integer(len(params.A))}),
-        )
-        return Solution(steps=steps, answers=(
-            Answer("formula", r"\text{triplet loss}", CORRECT, choices=params.options.options,
-                   part="(a)"),
-            Answer("d_ap", rf"{_AP}^2", d_ap, part="(b)"),
-            Answer("d_an", rf"{_AN}^2", d_an, part="(b)"),
-            Answer("loss", "L", loss, part="(b)", points=2)))
+        work = compute(params)
+        derive_once((self.id, work.dim), lambda: formulas(work.dim))
+        return Solution(
+            steps=(the_formula(), squared_distances(work), the_loss(work)),
+            answers=(Answer("formula", r"\text{triplet loss}", CORRECT,
+                            choices=params.options.options, part="(a)"),
+                     Answer("d_ap", rf"{_AP}^2", work.d_ap, part="(b)"),
+                     Answer("d_an", rf"{_AN}^2", work.d_an, part="(b)"),
+                     Answer("loss", "L", work.loss, part="(b)", points=2)),
+            work=work)
 
     def mistakes(self, params, options, solution):
-        d_ap, d_an = solution.answer("d_ap"), solution.answer("d_an")
-        alpha = params.alpha
+        d_ap, d_an, alpha = solution.work.d_ap, solution.work.d_an, params.alpha
         unsquared = _unsquared_hinge(d_ap, d_an, alpha)
         return (
             Mistake("no_margin", "no margin",
