@@ -7,9 +7,9 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, Choices, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
-                   Tex, WithDecimal, as_float, assert_close, derive_once, exact_matrix, option,
-                   register, shown_difference, shown_dot, shown_matrix, shown_product,
-                   shown_square, shown_sum, shuffle_choices, verified)
+                   Tex, approx, as_float, assert_close, derive_once, eq, exact_matrix, line,
+                   option, register, rows, shown_difference, shown_dot, shown_matrix,
+                   shown_product, shown_square, shown_sum, shuffle_choices, verified)
 
 _JC = r"\frac{1}{4 n_H n_W n_C} \sum_{k,p} \bigl(a^{(%s)}_{kp} - a^{(G)}_{kp}\bigr)^2"
 _JS = r"\frac{1}{4 n_C^2 (n_H n_W)^2} \sum_{k,k'} \bigl(%s^{(%s)}_{kk'} - %s^{(G)}_{kk'}\bigr)^2"
@@ -62,7 +62,23 @@ def style_norm(n_C, n_H, n_W):
     return sp.Rational(1, 4 * n_C ** 2 * (n_H * n_W) ** 2)
 
 
-def _costs(a_C, a_S, a_G, alpha, beta, n_C, n_H, n_W) -> dict:
+@dataclass(frozen=True)
+class Work:
+    """The exact results of one variant, written out as the key shows them (shared by the
+    steps, the answers and the mistakes; `formulas` builds it from symbolic activations)."""
+    n_C: int
+    n_H: int
+    n_W: int
+    content_sum: object     # Σ (a^(C) − a^(G))², term by term
+    content: object         # the factor times that sum
+    gram_S: object          # a aᵀ, entry by entry
+    gram_G: object
+    style_sum: object       # Σ (𝒢^(S) − 𝒢^(G))², term by term
+    style: object
+    total: object           # α J_content + β J_style
+
+
+def costs(a_C, a_S, a_G, alpha, beta, n_C, n_H, n_W) -> Work:
     """The key's computation, written out as it is shown (used by `solve`, and by
     `formulas` with symbolic activations)."""
     content_sum = _sum_sq_diff(a_C, a_G)
@@ -71,8 +87,8 @@ def _costs(a_C, a_S, a_G, alpha, beta, n_C, n_H, n_W) -> dict:
     style_sum = _sum_sq_diff(gram_S.value, gram_G.value)
     style = shown_product(style_norm(n_C, n_H, n_W), style_sum.value)
     total = shown_sum([shown_product(alpha, content.value), shown_product(beta, style.value)])
-    return {"content_sum": content_sum, "content": content, "gram_S": gram_S, "gram_G": gram_G,
-            "style_sum": style_sum, "style": style, "total": total}
+    return Work(n_C=n_C, n_H=n_H, n_W=n_W, content_sum=content_sum, content=content,
+                gram_S=gram_S, gram_G=gram_G, style_sum=style_sum, style=style, total=total)
 
 
 def formulas(n_C: int, n_H: int, n_W: int) -> dict:
@@ -92,16 +108,60 @@ def formulas(n_C: int, n_H: int, n_W: int) -> dict:
     explicit = lambda M: sp.ImmutableMatrix(M.as_explicit())
     symbols = (a_C, a_S, a_G, G_S, G_G)
     explicit_of = lambda e: e.xreplace({M: explicit(M) for M in symbols}).doit()
-    key = _costs(explicit(a_C), explicit(a_S), explicit(a_G), alpha, beta, n_C, n_H, n_W)
-    verified(explicit_of(J_content), key["content"].value, name="J_content")
-    verified(gram(a_S), key["gram_S"].value, name="Gram matrix")
-    verified(gram(a_G), key["gram_G"].value, name="Gram matrix")
+    key = costs(explicit(a_C), explicit(a_S), explicit(a_G), alpha, beta, n_C, n_H, n_W)
+    verified(explicit_of(J_content), key.content.value, name="J_content")
+    verified(gram(a_S), key.gram_S.value, name="Gram matrix")
+    verified(gram(a_G), key.gram_G.value, name="Gram matrix")
     style_sum = _sum_sq_diff(explicit(G_S), explicit(G_G)).value
     verified(explicit_of(J_style), shown_product(style_norm(n_C, n_H, n_W), style_sum).value,
              name="J_style")
-    verified(explicit_of(J), alpha * key["content"].value
+    verified(explicit_of(J), alpha * key.content.value
              + beta * shown_product(style_norm(n_C, n_H, n_W), style_sum).value, name="J(G)")
     return {}
+
+
+def the_cost() -> Step:
+    return Step(
+        title="(a) The cost",
+        text="$\\alpha$ weighs the content cost between $C$ and $G$, $\\beta$ the style "
+             "cost between the Gram matrices of $S$ and $G$, and both are added.",
+        math=(CORRECT,))
+
+
+def content_cost(w: Work) -> Step:
+    factor = r"\frac{1}{4 \cdot %d \cdot %d \cdot %d}" % (w.n_H, w.n_W, w.n_C)
+    return Step(
+        title="(b) Content cost",
+        math=(eq(line(r"J_{\mathrm{content}} = " + factor + r"\Bigl(", w.content_sum, r"\Bigr)"),
+                 w.content, approx(w.content.value)),))
+
+
+def gram_matrices(w: Work) -> Step:
+    return Step(
+        title="(b) Gram matrices",
+        text="Entry $(k, k')$ of $\\mathcal{G} = a\\,a^\\top$ is the dot product of "
+             "channels $k$ and $k'$.",
+        math=(eq(r"\mathcal{G}^{(S)}", w.gram_S, w.gram_S.value),
+              eq(r"\mathcal{G}^{(G)}", w.gram_G, w.gram_G.value)))
+
+
+def style_cost(w: Work) -> Step:
+    factor = r"\frac{1}{4 \cdot %d^2 \cdot (%d \cdot %d)^2}" % (w.n_C, w.n_H, w.n_W)
+    return Step(
+        title="(b) Style cost",
+        math=(eq(line(r"J_{\mathrm{style}} = " + factor + r"\Bigl(", w.style_sum, r"\Bigr)"),
+                 w.style, approx(w.style.value)),))
+
+
+def total_cost(w: Work) -> Step:
+    return Step(
+        title="(b) Total cost",
+        text="SymPy verifies every sum written out here, for symbolic activations of "
+             "this shape, against the costs' definitions as matrix products "
+             "($\\mathcal{G} = a\\, a^\\top$, $\\lVert X \\rVert_F^2 = "
+             "\\operatorname{tr}(X X^\\top)$).",
+        math=(eq(r"J(G) = \alpha J_{\mathrm{content}} + \beta J_{\mathrm{style}}", w.total,
+                 approx(w.total.value)),))
 
 
 @register
@@ -162,61 +222,32 @@ class StyleTransferLoss(Problem):
     def solve(self, params, options):
         n_C, n_H, n_W = options.n_C, options.n_H, options.n_W
         derive_once((self.id, n_C, n_H, n_W), lambda: formulas(n_C, n_H, n_W))
-        key = _costs(params.a_C, params.a_S, params.a_G, params.alpha, params.beta, n_C, n_H, n_W)
-        content_sum, content, style_sum, style, total = (
-            key[k] for k in ("content_sum", "content", "style_sum", "style", "total"))
-        gram_S, gram_G = key["gram_S"], key["gram_G"]
-        steps = (
-            Step(title="(a) The cost",
-                 text="$\\alpha$ weighs the content cost between $C$ and $G$, $\\beta$ the style "
-                      "cost between the Gram matrices of $S$ and $G$, and both are added.",
-                 math=(CORRECT,)),
-            Step(title="(b) Content cost",
-                 math=(r"J_{\mathrm{content}} = \frac{1}{4 \cdot @nH \cdot @nW \cdot @nC}\Bigl(@cs\Bigr)"
-                       r" = @content = @Jc",),
-                 values={"nH": sp.Integer(n_H), "nW": sp.Integer(n_W), "nC": sp.Integer(n_C),
-                         "cs": content_sum, "content": content, "Jc": WithDecimal(content.value)}),
-            Step(title="(b) Gram matrices",
-                 text="Entry $(k, k')$ of $\\mathcal{G} = a\\,a^\\top$ is the dot product of "
-                      "channels $k$ and $k'$.",
-                 math=(r"\mathcal{G}^{(S)} = @gSs = @gS", r"\mathcal{G}^{(G)} = @gGs = @gG"),
-                 values={"gSs": gram_S, "gS": gram_S.value, "gGs": gram_G, "gG": gram_G.value}),
-            Step(title="(b) Style cost",
-                 math=(r"J_{\mathrm{style}} = \frac{1}{4 \cdot @nC^2 \cdot (@nH \cdot @nW)^2}\Bigl(@ss\Bigr)"
-                       r" = @style = @Js",),
-                 values={"nH": sp.Integer(n_H), "nW": sp.Integer(n_W), "nC": sp.Integer(n_C),
-                         "ss": style_sum, "style": style, "Js": WithDecimal(style.value)}),
-            Step(title="(b) Total cost",
-                 text="SymPy verifies every sum written out here, for symbolic activations of "
-                      "this shape, against the costs' definitions as matrix products "
-                      "($\\mathcal{G} = a\\, a^\\top$, $\\lVert X \\rVert_F^2 = "
-                      "\\operatorname{tr}(X X^\\top)$).",
-                 math=(r"J(G) = \alpha J_{\mathrm{content}} + \beta J_{\mathrm{style}} = @total = @J",),
-                 values={"total": total, "J": WithDecimal(total.value)}),
-        )
-        return Solution(steps=steps, answers=(
-            Answer("formula", r"\text{cost } J(G)", CORRECT, choices=params.options.options,
-                   part="(a)"),
-            Answer("J_content", r"J_{\mathrm{content}}", content.value, part="(b)"),
-            Answer("gram_S", r"\mathcal{G}^{(S)}", gram_S.value, part="(b)"),
-            Answer("gram_G", r"\mathcal{G}^{(G)}", gram_G.value, part="(b)"),
-            Answer("J_style", r"J_{\mathrm{style}}", style.value, part="(b)"),
-            Answer("J", "J(G)", total.value, part="(b)")))
+        work = costs(params.a_C, params.a_S, params.a_G, params.alpha, params.beta, n_C, n_H, n_W)
+        return Solution(
+            steps=(the_cost(), content_cost(work), gram_matrices(work), style_cost(work),
+                   total_cost(work)),
+            answers=(Answer("formula", r"\text{cost } J(G)", CORRECT,
+                            choices=params.options.options, part="(a)"),
+                     Answer("J_content", r"J_{\mathrm{content}}", work.content.value, part="(b)"),
+                     Answer("gram_S", r"\mathcal{G}^{(S)}", work.gram_S.value, part="(b)"),
+                     Answer("gram_G", r"\mathcal{G}^{(G)}", work.gram_G.value, part="(b)"),
+                     Answer("J_style", r"J_{\mathrm{style}}", work.style.value, part="(b)"),
+                     Answer("J", "J(G)", work.total.value, part="(b)")),
+            work=work)
 
     def mistakes(self, params, options, solution):
-        n_C, n_HW = options.n_C, options.n_H * options.n_W
-        c_norm = content_norm(options.n_C, options.n_H, options.n_W)
-        s_norm = style_norm(options.n_C, options.n_H, options.n_W)
+        work = solution.work
+        c_norm = content_norm(work.n_C, work.n_H, work.n_W)
+        s_norm = style_norm(work.n_C, work.n_H, work.n_W)
         # Plain lists of exact rationals: SymPy's matrix products are far slower.
         sq = lambda x, y: sum(((p - q) ** 2 for p, q in zip(x, y)), sp.Integer(0))
-        gram = lambda rows: [sum(p * q for p, q in zip(r, t)) for r in rows for t in rows]
+        gram = lambda a: [sum(p * q for p, q in zip(r, t)) for r in rows(a) for t in rows(a)]
         a_C, a_S, a_G = (list(a) for a in (params.a_C, params.a_S, params.a_G))
-        rows = lambda a: [a[i:i + n_HW] for i in range(0, len(a), n_HW)]
         alpha, beta = params.alpha, params.beta
-        J_c, J_s = solution.answer("J_content"), solution.answer("J_style")
+        J_c, J_s = work.content.value, work.style.value
         raw_style = s_norm * sq(a_S, a_G)
-        raw_c, raw_s = sq(a_C, a_G), sq(gram(rows(a_S)), gram(rows(a_G)))
-        swap_c, swap_s = c_norm * sq(a_S, a_G), s_norm * sq(gram(rows(a_C)), gram(rows(a_G)))
+        raw_c, raw_s = sq(a_C, a_G), sq(gram(params.a_S), gram(params.a_G))
+        swap_c, swap_s = c_norm * sq(a_S, a_G), s_norm * sq(gram(params.a_C), gram(params.a_G))
         return (
             Mistake("raw_activations_style", "raw activations in the style cost",
                     "raw activations match the style image pixel by pixel, not the correlations "

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, Choices, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step, Tex,
-                   Vector, as_float, assert_close, derive_once, eq, exact_vector, line, option,
-                   register, require_decimals, shown_difference, shown_square, shown_sum,
-                   shuffle_choices, verified)
+from wsgen import (Answer, Choices, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
+                   Tex, Vector, as_float, assert_close, derive_once, eq, exact_vector, line,
+                   option, register, require_decimals, shown_difference, shown_square,
+                   shown_sum, shuffle_choices, verified)
 
 _AP = r"\lVert f(A) - f(P) \rVert"
 _AN = r"\lVert f(A) - f(N) \rVert"
