@@ -7,9 +7,9 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, WithDecimal, as_float, assert_close, derive_once, derived, exact_matrix,
-                   numeric_gradient, option, register, shown_difference, shown_matrix,
-                   shown_product, shown_square, shown_sum, verified)
+                   Step, approx, as_float, assert_close, derive_once, derived, eq, exact_matrix,
+                   line, numeric_gradient, option, register, rows, shown_difference,
+                   shown_matrix, shown_product, shown_square, shown_sum, verified)
 
 #: The formulas SymPy derives or verifies for every shape (see `formulas`).
 DERIVED = ("dP/dW", "dP/dW_ij", "penalty gradient coefficient", "decay factor",
@@ -63,6 +63,102 @@ class Params:
     alpha: sp.Rational
 
 
+@dataclass(frozen=True)
+class Work:
+    """The exact results of one variant, with their working (shared by the steps, the
+    answers and the mistakes)."""
+    norm_sum: object        # Σ W_ij² as written
+    factor: sp.Rational     # λ/(2m)
+    penalty: sp.Rational
+    reg: sp.Rational        # λ/m
+    dW_reg_shown: object    # dW + (λ/m) W, entry by entry
+    dW_reg: sp.ImmutableMatrix
+    decay: sp.Rational      # 1 − αλ/m
+    W_new_shown: object     # W − α dW_reg, entry by entry
+    W_new: sp.ImmutableMatrix
+
+
+def compute(p: Params) -> Work:
+    norm_sum = shown_sum(shown_square(w) for w in p.W)
+    factor, reg = p.lambd / (2 * p.m), gradient_coefficient(p.lambd, p.m)
+    dW_reg_shown = shown_matrix([[shown_sum([g, shown_product(reg, w)]) for g, w in zip(gr, wr)]
+                                 for gr, wr in zip(rows(p.dW), rows(p.W))])
+    dW_reg = dW_reg_shown.value
+    decay = decay_factor(p.alpha, p.lambd, p.m)
+    pairs = list(zip(p.W, p.dW, dW_reg))          # entries, row by row
+    # the weight-decay identity, checked exactly entry by entry
+    if any(decay * w - p.alpha * d != w - p.alpha * g for w, d, g in pairs):
+        raise CheckFailed("weight-decay form disagrees with the regularized update")
+    W_new_shown = shown_matrix([[shown_difference(w, shown_product(p.alpha, g))
+                                 for w, g in zip(wr, gr)]
+                                for wr, gr in zip(rows(p.W), rows(dW_reg))])
+    W_new = sp.ImmutableMatrix(p.W.rows, p.W.cols, [w - p.alpha * g for w, _, g in pairs])
+    return Work(norm_sum=norm_sum, factor=factor, penalty=factor * norm_sum.value, reg=reg,
+                dW_reg_shown=dW_reg_shown, dW_reg=dW_reg, decay=decay, W_new_shown=W_new_shown,
+                W_new=W_new)
+
+
+def purpose() -> Step:
+    return Step(
+        title="(a) Purpose",
+        text="L2 regularization reduces overfitting (high variance): it adds "
+             "$\\frac{\\lambda}{2m}\\sum_l \\lVert W^{[l]} \\rVert_F^2$ to the cost, so "
+             "the network is penalised for large weights and fits the training set's "
+             "noise less.")
+
+
+def effect() -> Step:
+    return Step(
+        title="(b) Effect on the weights",
+        text="It shrinks the weights towards zero at every step. Smaller weights keep "
+             "each unit's input $z$ small, so the network behaves closer to linear and "
+             "its decision function is simpler and smoother: it cannot bend to fit "
+             "individual noisy examples, so it generalises better.")
+
+
+def penalty(p: Params, w: Work, digits: int) -> Step:
+    return Step(
+        title="(c) Penalty",
+        math=(eq(line(r"\frac{\lambda}{2m}\lVert W \rVert_F^2 = \frac{", p.lambd, r"}{2 \cdot ",
+                      p.m, r"}\Bigl(", w.norm_sum, r"\Bigr)"),
+                 line(w.factor, r" \cdot ", w.norm_sum.value), approx(w.penalty, digits)),))
+
+
+def regularized_gradient(p: Params, w: Work, facts: dict, digits: int) -> Step:
+    return Step(
+        title="(c) Regularized gradient",
+        text="Differentiating the penalty adds $@grad$ to the gradient of the data "
+             "loss (SymPy's matrix calculus, verified entry by entry: "
+             "$\\frac{\\partial}{\\partial W_{ij}} \\frac{\\lambda}{2m} \\sum_{k,l} W_{kl}^2 "
+             "= \\frac{\\lambda}{m} W_{ij}$).",
+        math=(eq("dW_{reg}", line("dW + ", facts["grad"])) + r",\qquad "
+              + eq(r"\frac{\lambda}{m}", line(r"\frac{", p.lambd, "}{", p.m, "}"), w.reg),
+              eq("dW_{reg}", w.dW_reg_shown, approx(w.dW_reg, digits))),
+        values={"grad": facts["grad"]})
+
+
+def update(w: Work, digits: int) -> Step:
+    return Step(
+        title="(c) Update",
+        math=(eq(r"W := W - \alpha\, dW_{reg}", w.W_new_shown, approx(w.W_new, digits)),))
+
+
+def weight_decay(p: Params, w: Work, facts: dict, digits: int) -> Step:
+    decay = facts["decay"]
+    return Step(
+        title="(c) Weight decay",
+        text="Expanding the update shows the decay factor: $W$ is first multiplied by "
+             "$@decay$, then the usual step is taken. Both forms give the same "
+             "matrix (SymPy reads the factor off the update, entry by entry).",
+        math=(eq(line(r"W - \alpha\Bigl(dW + ", facts["grad"], r"\Bigr)"),
+                 line(r"\Bigl(", decay, r"\Bigr) W - \alpha\, dW")),
+              eq(decay, line(r"1 - \frac{", p.alpha, r" \cdot ", p.lambd, "}{", p.m, "}"),
+                 approx(w.decay, digits)),
+              eq(line(approx(w.decay, digits), r" \cdot ", p.W, " - ", p.alpha, r" \cdot ", p.dW),
+                 approx(w.W_new, digits))),
+        values={"decay": decay})
+
+
 @register
 class Regularization(Problem):
     id = "regularization"
@@ -103,78 +199,26 @@ class Regularization(Problem):
         )
 
     def solve(self, params, options):
-        W, dW, lam, m, alpha = params.W, params.dW, params.lambd, params.m, params.alpha
-        digits = options.digits
+        W, digits = params.W, options.digits
         facts = derive_once((self.id, W.rows, W.cols), lambda: formulas(W.rows, W.cols))
-        norm_sum = shown_sum(shown_square(w) for w in W)
-        factor = lam / (2 * m)
-        penalty = factor * norm_sum.value
-        reg = gradient_coefficient(lam, m)
-        dW_reg_shown = shown_matrix([[shown_sum([g, shown_product(reg, w)]) for g, w in zip(gr, wr)]
-                                     for gr, wr in zip(dW.tolist(), W.tolist())])
-        dW_reg = dW_reg_shown.value
-        decay = decay_factor(alpha, lam, m)
-        pairs = list(zip(W, dW, dW_reg))          # entries, row by row
-        W_new = sp.ImmutableMatrix(W.rows, W.cols, [w - alpha * g for w, _, g in pairs])
-        # the weight-decay identity, checked exactly entry by entry
-        if any(decay * w - alpha * d != w - alpha * g for w, d, g in pairs):
-            raise CheckFailed("weight-decay form disagrees with the regularized update")
-        W_new_shown = shown_matrix([[shown_difference(w, shown_product(alpha, g)) for w, g in zip(wr, gr)]
-                                    for wr, gr in zip(W.tolist(), dW_reg.tolist())])
-        approx = lambda v: WithDecimal(v, digits)
-        steps = (
-            Step(title="(a) Purpose",
-                 text="L2 regularization reduces overfitting (high variance): it adds "
-                      "$\\frac{\\lambda}{2m}\\sum_l \\lVert W^{[l]} \\rVert_F^2$ to the cost, so "
-                      "the network is penalised for large weights and fits the training set's "
-                      "noise less."),
-            Step(title="(b) Effect on the weights",
-                 text="It shrinks the weights towards zero at every step. Smaller weights keep "
-                      "each unit's input $z$ small, so the network behaves closer to linear and "
-                      "its decision function is simpler and smoother: it cannot bend to fit "
-                      "individual noisy examples, so it generalises better."),
-            Step(title="(c) Penalty",
-                 math=(r"\frac{\lambda}{2m}\lVert W \rVert_F^2 = \frac{@lambd}{2 \cdot @m}"
-                       r"\Bigl(@ns\Bigr) = @factor \cdot @nsum = @pen",),
-                 values={"lambd": lam, "m": m, "ns": norm_sum, "factor": factor,
-                         "nsum": norm_sum.value, "pen": approx(penalty)}),
-            Step(title="(c) Regularized gradient",
-                 text="Differentiating the penalty adds $@grad$ to the gradient of the data "
-                      "loss (SymPy's matrix calculus, verified entry by entry: "
-                      "$\\frac{\\partial}{\\partial W_{ij}} \\frac{\\lambda}{2m} \\sum_{k,l} W_{kl}^2 "
-                      "= \\frac{\\lambda}{m} W_{ij}$).",
-                 math=(r"dW_{reg} = dW + @grad,\qquad \frac{\lambda}{m} = "
-                       r"\frac{@lambd}{@m} = @reg",
-                       r"dW_{reg} = @dWrs = @dWr"),
-                 values={"lambd": lam, "m": m, "reg": reg, "dWrs": dW_reg_shown,
-                         "dWr": approx(dW_reg), "grad": facts["grad"]}),
-            Step(title="(c) Update",
-                 math=(r"W := W - \alpha\, dW_{reg} = @Wns = @Wn",),
-                 values={"Wns": W_new_shown, "Wn": approx(W_new)}),
-            Step(title="(c) Weight decay",
-                 text="Expanding the update shows the decay factor: $W$ is first multiplied by "
-                      "$@decsym$, then the usual step is taken. Both forms give the same "
-                      "matrix (SymPy reads the factor off the update, entry by entry).",
-                 math=(r"W - \alpha\Bigl(dW + @grad\Bigr) = "
-                       r"\Bigl(@decsym\Bigr) W - \alpha\, dW",
-                       r"@decsym = 1 - \frac{@alpha \cdot @lambd}{@m} = @decay",
-                       r"@decay \cdot @W - @alpha \cdot @dW = @Wn"),
-                 values={"alpha": alpha, "lambd": lam, "m": m, "decay": approx(decay), "W": W,
-                         "dW": dW, "Wn": approx(W_new), "grad": facts["grad"],
-                         "decsym": facts["decay"]}),
-        )
-        return Solution(steps=steps, answers=(
-            Answer("penalty", r"\frac{\lambda}{2m}\lVert W \rVert_F^2", penalty, digits,
-                   part="(c)"),
-            Answer("dW_reg", "dW_{reg}", dW_reg, digits, part="(c)"),
-            Answer("W_new", "W_{new}", W_new, digits, part="(c)"),
-            Answer("decay", r"1 - \frac{\alpha\lambda}{m}", decay, digits, part="(c)")))
+        work = compute(params)
+        return Solution(
+            steps=(purpose(), effect(), penalty(params, work, digits),
+                   regularized_gradient(params, work, facts, digits), update(work, digits),
+                   weight_decay(params, work, facts, digits)),
+            answers=(Answer("penalty", r"\frac{\lambda}{2m}\lVert W \rVert_F^2", work.penalty,
+                            digits, part="(c)"),
+                     Answer("dW_reg", "dW_{reg}", work.dW_reg, digits, part="(c)"),
+                     Answer("W_new", "W_{new}", work.W_new, digits, part="(c)"),
+                     Answer("decay", r"1 - \frac{\alpha\lambda}{m}", work.decay, digits,
+                            part="(c)")),
+            work=work)
 
     def mistakes(self, params, options, solution):
         W, dW, lam, m, alpha = params.W, params.dW, params.lambd, params.m, params.alpha
 
         # Entry by entry on lists of exact rationals: SymPy's matrix arithmetic is far slower.
-        Wl, dWl = W.tolist(), dW.tolist()
+        Wl, dWl = rows(W), rows(dW)
         entrywise = lambda f: sp.ImmutableMatrix([[f(w, g) for w, g in zip(wr, gr)]
                                                   for wr, gr in zip(Wl, dWl)])
 
