@@ -7,8 +7,8 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, Vector, WithDecimal, as_float, assert_close, derive_once, derived,
-                   exact_vector, option, register, verified)
+                   Step, Vector, approx, as_float, assert_close, derive_once, derived, eq,
+                   exact_vector, line, option, register, verified)
 
 #: The formulas SymPy derives or verifies for every slope (see `formulas`).
 DERIVED = ("σ'", "σ' = σ(1 − σ)", "tanh' = 1 − tanh²", "tanh' from exponentials", "ReLU'",
@@ -102,6 +102,64 @@ PROSE = {
 }
 
 
+#: Each function's symbol in the key, in the order of the steps and the answers.
+SYMBOL = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{ReLU}",
+          "leaky_relu": r"\mathrm{LReLU}"}
+
+
+@dataclass(frozen=True)
+class Work:
+    """The exact values and derivatives at every point, by function name (shared by the
+    steps, the answers and the mistakes)."""
+    z: Vector
+    c: sp.Rational
+    values: dict
+    slopes: dict
+
+
+def compute(params) -> Work:
+    z, c = params.z, params.slope
+    values = {"sigmoid": tuple(sigmoid(v) for v in z), "tanh": tuple(sp.tanh(v) for v in z),
+              "relu": tuple(max(v, sp.Integer(0)) for v in z),
+              "leaky_relu": tuple(v if v > 0 else c * v for v in z)}
+    # Convention at z = 0 (a subgradient choice): ReLU'(0) = 0, LReLU'(0) = c.
+    slopes = {"sigmoid": tuple(s * (1 - s) for s in values["sigmoid"]),
+              "tanh": tuple(1 - t ** 2 for t in values["tanh"]),
+              "relu": tuple(relu_slope(v) for v in z),
+              "leaky_relu": tuple(leaky_slope(v, c) for v in z)}
+    return Work(z=z, c=c, values=values, slopes=slopes)
+
+
+def derivative_line(name: str, facts: dict, c):
+    """The derivative as SymPy gives it, and through a(z) where it can be written so."""
+    if name == "sigmoid":
+        return eq(r"\sigma'(z)", facts["d_sigma"], r"\sigma(z)\bigl(1 - \sigma(z)\bigr)")
+    if name == "tanh":
+        return eq(r"\tanh'(z) = \frac{d}{dz}\,\frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}",
+                  facts["d_tanh"], r"1 - \tanh^2(z)")
+    if name == "relu":
+        return eq(r"\mathrm{ReLU}'(z)", facts["d_relu"])
+    return eq(r"\mathrm{LReLU}'(z)", facts["d_leaky_relu"]) + r",\qquad " + eq("c", c)
+
+
+def function_step(name: str, w: Work, facts: dict, digits: int) -> Step:
+    """One function: its definition, range, use and weakness, its derivative, its values."""
+    title, definition, range_, good, weak = PROSE[name]
+    text = (f"Definition: ${definition}$, with range ${range_}$.\n\n"
+            f"- Good for: {good}.\n- Weakness: {weak}.")
+    if name in ("relu", "leaky_relu"):
+        text += ("\n\nSymPy differentiates the maximum on each side of $0$. At $z = 0$ "
+                 "the derivative does not exist; any value between the two one-sided "
+                 "slopes is a valid subgradient. This key uses the left-hand slope, "
+                 + ("$\\mathrm{ReLU}'(0) = 0$." if name == "relu"
+                    else "$\\mathrm{LReLU}'(0) = c$."))
+    a = SYMBOL[name]
+    points = (eq(line(f"{a}(", v, ")"), approx(value, digits)) + r",\qquad "
+              + eq(line(f"{a}'(", v, ")"), approx(slope, digits))
+              for v, value, slope in zip(w.z, w.values[name], w.slopes[name]))
+    return Step(title=title, text=text, math=(derivative_line(name, facts, w.c), *points))
+
+
 @register
 class Activations(Problem):
     id = "activations"
@@ -140,60 +198,19 @@ class Activations(Problem):
     def solve(self, params, options):
         digits, c = options.digits, params.slope
         facts = derive_once((self.id, c), lambda: formulas(c))
-        z = params.z
-        values = {
-            "sigmoid": tuple(sigmoid(v) for v in z),
-            "tanh": tuple(sp.tanh(v) for v in z),
-            "relu": tuple(max(v, sp.Integer(0)) for v in z),
-            "leaky_relu": tuple(v if v > 0 else c * v for v in z),
-        }
-        # Convention at z = 0 (a subgradient choice): ReLU'(0) = 0, LReLU'(0) = c.
-        derivs = {
-            "d_sigmoid": tuple(s * (1 - s) for s in values["sigmoid"]),
-            "d_tanh": tuple(1 - t ** 2 for t in values["tanh"]),
-            "d_relu": tuple(relu_slope(v) for v in z),
-            "d_leaky_relu": tuple(leaky_slope(v, c) for v in z),
-        }
-        derivative_lines = {
-            "sigmoid": (r"\sigma'(z) = @dsig = \sigma(z)\bigl(1 - \sigma(z)\bigr)",),
-            "tanh": (r"\tanh'(z) = \frac{d}{dz}\,\frac{e^{z} - e^{-z}}{e^{z} + e^{-z}} = @dtanh"
-                     r" = 1 - \tanh^2(z)",),
-            "relu": (r"\mathrm{ReLU}'(z) = @drelu",),
-            "leaky_relu": (r"\mathrm{LReLU}'(z) = @dlrelu,\qquad c = @c",),
-        }
-        steps = []
-        for name, (title, definition, range_, good, weak) in PROSE.items():
-            short = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{ReLU}",
-                     "leaky_relu": r"\mathrm{LReLU}"}[name]
-            lines = [f"{short}(@z{i}) = @a{i},\\qquad {short}'(@z{i}) = @d{i}" for i in range(len(z))]
-            vals = {"dsig": facts["d_sigma"], "dtanh": facts["d_tanh"], "c": c,
-                    "drelu": facts["d_relu"], "dlrelu": facts["d_leaky_relu"]}
-            for i in range(len(z)):
-                vals.update({f"z{i}": z[i], f"a{i}": WithDecimal(values[name][i], digits),
-                             f"d{i}": WithDecimal(derivs["d_" + name][i], digits)})
-            text = (f"Definition: ${definition}$, with range ${range_}$.\n\n"
-                    f"- Good for: {good}.\n- Weakness: {weak}.")
-            if name in ("relu", "leaky_relu"):
-                text += ("\n\nSymPy differentiates the maximum on each side of $0$. At $z = 0$ "
-                         "the derivative does not exist; any value between the two one-sided "
-                         "slopes is a valid subgradient. This key uses the left-hand slope, "
-                         + ("$\\mathrm{ReLU}'(0) = 0$." if name == "relu"
-                            else "$\\mathrm{LReLU}'(0) = c$."))
-            steps.append(Step(title=title, text=text,
-                              math=(*derivative_lines[name], *lines), values=vals))
-        answers = [Answer(k, label, Vector(v), digits, part="(d)") for k, label, v in (
-            ("sigmoid", r"\sigma(z)", values["sigmoid"]), ("tanh", r"\tanh(z)", values["tanh"]),
-            ("relu", r"\mathrm{ReLU}(z)", values["relu"]),
-            ("leaky_relu", r"\mathrm{LReLU}(z)", values["leaky_relu"]),
-            ("d_sigmoid", r"\sigma'(z)", derivs["d_sigmoid"]), ("d_tanh", r"\tanh'(z)", derivs["d_tanh"]),
-            ("d_relu", r"\mathrm{ReLU}'(z)", derivs["d_relu"]),
-            ("d_leaky_relu", r"\mathrm{LReLU}'(z)", derivs["d_leaky_relu"]))]
-        return Solution(steps=tuple(steps), answers=tuple(answers))
+        work = compute(params)
+        return Solution(
+            steps=tuple(function_step(name, work, facts, digits) for name in PROSE),
+            answers=(*(Answer(name, f"{a}(z)", Vector(work.values[name]), digits, part="(d)")
+                       for name, a in SYMBOL.items()),
+                     *(Answer("d_" + name, f"{a}'(z)", Vector(work.slopes[name]), digits,
+                              part="(d)") for name, a in SYMBOL.items())),
+            work=work)
 
     def mistakes(self, params, options, solution):
         z, c = params.z, params.slope
         one = sp.Integer(1)
-        sig = [sigmoid(v) for v in z]
+        sig = solution.work.values["sigmoid"]
         return (
             Mistake("tanh_no_square", "tanh′ without the square",
                     "$\\tanh'(z) = 1 - \\tanh(z)$ without the square: the derivative is "
