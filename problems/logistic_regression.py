@@ -6,9 +6,10 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, Tex, Vector, WithDecimal, as_float, assert_close, derive_once, derived,
-                   exact_vector, numeric_gradient, option, register, shown_difference, shown_dot,
-                   shown_product, shown_quotient, shown_rounded, shown_sum, verified)
+                   Step, Tex, Vector, approx, as_float, assert_close, derive_once, derived, eq,
+                   exact_vector, line, numeric_gradient, option, register, rows,
+                   shown_difference, shown_dot, shown_product, shown_quotient, shown_rounded,
+                   shown_sum, verified)
 
 #: The formulas SymPy derives or verifies for every (m, d) (see `formulas`).
 DERIVED = ("∂ℓ/∂ŷ", "dσ/dz", "dσ/dz = σ(1 − σ)", "∂ℓ/∂z = ŷ − y", "∂J/∂w", "∂J/∂b")
@@ -87,12 +88,163 @@ class Params:
     alpha: sp.Rational
 
 
-def _rows(params, d):
-    return [(xi,) for xi in params.x] if d == 1 else [tuple(r) for r in params.x.tolist()]
-
-
 def _weights(params, d):
     return (params.w,) if d == 1 else tuple(params.w)
+
+
+@dataclass(frozen=True)
+class Work:
+    """The exact results of one variant, with their working (shared by the steps, the
+    answers and the mistakes).  They are kept as the formulas' arithmetic on closed forms
+    (a mean of logarithms, of sigmoid differences, …): exact, readable in the key,
+    parsable in JSON, and far cheaper than letting SymPy expand them."""
+    X: list                 # one row of d inputs per example
+    weights: tuple
+    b: sp.Rational
+    y: Vector
+    alpha: sp.Rational
+    z_shown: list           # z_i = w·x_i + b as written
+    z: Vector
+    y_hat: Vector
+    losses: list            # ℓ_i, one logarithm each
+    cost: object
+    residuals: list         # ŷ_i − y_i
+    grad_w: list            # ∂J/∂w_j, one per feature
+    db: object
+    w_new: list
+    b_new: object
+
+    @property
+    def m(self) -> int:
+        return len(self.X)
+
+    @property
+    def d(self) -> int:
+        return len(self.weights)
+
+    def shaped(self, seq):
+        """One entry per feature, as the problem states w: a number when d = 1."""
+        return seq[0] if self.d == 1 else Vector(seq)
+
+
+def compute(params, options) -> Work:
+    X, w, b, alpha = rows(params.x), _weights(params, options.d), params.b, params.alpha
+    z_shown = [shown_sum([*shown_dot(w, r).args, b]) for r in X]
+    z = Vector(s.value for s in z_shown)
+    y_hat = Vector(sigmoid(zi) for zi in z)
+    # ℓ = −log σ(z) for y = 1 and −log(1 − σ(z)) = −log σ(−z) = log(1 + e^{z}) for y = 0
+    # (evaluate=False: SymPy would only try, slowly, to simplify the logarithm)
+    losses = [sp.log(1 + sp.exp(-zi if yi == 1 else zi), evaluate=False)
+              for zi, yi in zip(z, params.y)]
+    inv_m = shown_quotient(1, options.m)
+    residuals = [shown_difference(yh, yi) for yh, yi in zip(y_hat, params.y)]
+    grad_w = [shown_product(inv_m, shown_sum(shown_product(r, row[j])
+                                              for r, row in zip(residuals, X)))
+              for j in range(options.d)]
+    db = shown_product(inv_m, shown_sum(residuals))
+    return Work(X=X, weights=w, b=b, y=params.y, alpha=alpha, z_shown=z_shown, z=z,
+                y_hat=y_hat, losses=losses, cost=shown_product(inv_m, shown_sum(losses)),
+                residuals=residuals, grad_w=grad_w, db=db,
+                w_new=[shown_difference(wj, shown_product(alpha, g)) for wj, g in zip(w, grad_w)],
+                b_new=shown_difference(b, shown_product(alpha, db)))
+
+
+def forward_pass(work: Work, digits: int) -> Step:
+    return Step(
+        title="(a) Forward pass",
+        text=r"$z_i = w x_i + b$ and $\hat y_i = \sigma(z_i) = \frac{1}{1 + e^{-z_i}}$; the "
+             "exact values are closed forms, shown with rounded decimals."
+        if work.d == 1 else r"$z_i = w^\top x^{(i)} + b$ and $\hat y_i = \sigma(z_i)$.",
+        math=tuple(eq(f"z_{i + 1}", work.z_shown[i], work.z[i]) + r",\qquad "
+                   + eq(line(rf"\hat y_{i + 1} = \sigma(", work.z[i], ")"),
+                        approx(work.y_hat[i], digits))
+                   for i in range(work.m)))
+
+
+def loss_line(work: Work, i: int, digits: int):
+    k = i + 1
+    which = r"-\log \hat y_{%d}" % k if work.y[i] == 1 else r"-\log(1 - \hat y_{%d})" % k
+    return eq(rf"\ell_{k} = {which}", approx(work.losses[i], digits))
+
+
+def loss_and_cost(work: Work, digits: int) -> Step:
+    return Step(
+        title="(b) Loss and cost",
+        text=r"With $y \in \{0, 1\}$ only one term of the loss survives per example; "
+             r"$1 - \sigma(z) = \sigma(-z)$.",
+        math=(r"\ell(\hat y, y) = -\bigl(y \log \hat y + (1 - y) \log(1 - \hat y)\bigr)",
+              r"J(w, b) = \frac{1}{m} \sum_{i=1}^{m} \ell(\hat y_i, y_i)",
+              *(loss_line(work, i, digits) for i in range(work.m)),
+              eq(r"J = \frac{1}{%d}\bigl(\ell_1 + \dots + \ell_{%d}\bigr)" % (work.m, work.m),
+                 approx(work.cost, digits))))
+
+
+def chain_rule(work: Work, facts: dict) -> Step:
+    x_i = "x_i" if work.d == 1 else "x^{(i)}"
+    return Step(
+        title="(c) Gradients by the chain rule",
+        text=r"For one example, $\ell$ depends on $w$ and $b$ only through $z$ and "
+             r"$\hat y$. SymPy differentiates $\sigma$ and the loss; the product "
+             r"simplifies to $\hat y - y$. The cost averages over the examples, so the "
+             r"factor $\frac{1}{m}$ appears once, here, and not again in the update. "
+             rf"SymPy also differentiates $J$ over ${work.m}$ symbolic examples and confirms "
+             r"both gradients below.",
+        math=(r"\frac{\partial \ell}{\partial \hat y} = -\frac{y}{\hat y} + "
+              r"\frac{1 - y}{1 - \hat y}",
+              eq(r"\frac{d \hat y}{d z} = \frac{d}{dz}\,\frac{1}{1 + e^{-z}}", facts["d_sigma"],
+                 r"\sigma(z)\bigl(1 - \sigma(z)\bigr)"),
+              r"\frac{\partial \ell}{\partial z} = \frac{\partial \ell}{\partial \hat y}"
+              r"\cdot \frac{d \hat y}{d z} = \hat y - y",
+              r"\frac{\partial J}{\partial w} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)\, "
+              + x_i,
+              r"\frac{\partial J}{\partial b} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)"))
+
+
+def gradients_numerically(work: Work, digits: int) -> Step:
+    m, d = work.m, work.d
+    residual = [rf"(\hat y_{i + 1} - y_{i + 1})" for i in range(m)]
+    x = [row[0] if d == 1 else Vector(row) for row in work.X]
+    w_sum = shown_sum(shown_product(Tex(r), xi) for r, xi in zip(residual, x))
+    # with d > 1 each component's closed form is a line of its own (a vector of them would
+    # not fit a printed line)
+    return Step(
+        title="(c) Gradients, numerically",
+        math=(*(eq(rf"\hat y_{i + 1} - y_{i + 1}", approx(r, digits))
+                for i, r in enumerate(work.residuals)),
+              eq(line(r"\frac{\partial J}{\partial w} = \frac{1}{%d}\Bigl(" % m, w_sum,
+                      r"\Bigr)"), *([approx(work.grad_w[0], digits)] if d == 1 else [])),
+              *([] if d == 1 else [eq(r"\frac{\partial J}{\partial w_{%d}}" % (j + 1),
+                                      approx(g, digits)) for j, g in enumerate(work.grad_w)]),
+              eq(r"\frac{\partial J}{\partial b} = \frac{1}{%d}\Bigl(" % m + " + ".join(residual)
+                 + r"\Bigr)", approx(work.db, digits))))
+
+
+def descent_step(work: Work, digits: int) -> Step:
+    """The step taken with the gradients' rounded values (the answers use the exact ones)."""
+    step = lambda value, g: shown_difference(value, shown_product(work.alpha,
+                                                                  shown_rounded(g, digits)))
+    return Step(
+        title="(d) One gradient-descent step",
+        text=r"The step uses the gradients found in (c), by their rounded values; "
+             r"the new parameters are computed from the exact ones (see the Answers).",
+        math=(eq(r"w := w - \alpha \frac{\partial J}{\partial w}",
+                 approx(work.shaped([step(wj, g) for wj, g in zip(work.weights, work.grad_w)]),
+                        digits)),
+              eq(r"b := b - \alpha \frac{\partial J}{\partial b}",
+                 approx(step(work.b, work.db), digits))))
+
+
+def _descent(work: Work, residuals, scale, sign=-1) -> dict:
+    """(dw, db, w_new, b_new) from per-example dℓ/dz `residuals`, the gradients being
+    scale·Σ; the step w + sign·α·dw (as written: exact, and cheap to serialise)."""
+    dw = [shown_product(scale, shown_sum(shown_product(r, row[j])
+                                         for r, row in zip(residuals, work.X)))
+          for j in range(work.d)]
+    db = shown_product(scale, shown_sum(residuals))
+    return {"dw": work.shaped(dw), "db": db,
+            "w_new": work.shaped([shown_sum([wj, shown_product(sign * work.alpha, g)])
+                                  for wj, g in zip(work.weights, dw)]),
+            "b_new": shown_sum([work.b, shown_product(sign * work.alpha, db)])}
 
 
 @register
@@ -147,146 +299,40 @@ class LogisticRegression(Problem):
 
     def solve(self, params, options):
         m, d, digits = options.m, options.d, options.digits
-        rows, w, b = _rows(params, d), _weights(params, d), params.b
-        approx = lambda v: WithDecimal(v, digits)
-        z_shown = [shown_sum([*shown_dot(w, r).args, b]) for r in rows]
-        z = Vector(s.value for s in z_shown)
-        y_hat = Vector(sigmoid(zi) for zi in z)
-        # ℓ = −log σ(z) for y = 1 and −log(1 − σ(z)) = −log σ(−z) = log(1 + e^{z}) for y = 0
-        # (evaluate=False: SymPy would only try, slowly, to simplify the logarithm)
-        losses = [sp.log(1 + sp.exp(-zi if yi == 1 else zi), evaluate=False)
-                  for zi, yi in zip(z, params.y)]
-        # The exact results are kept as the formulas' arithmetic on closed forms (a mean of
-        # logarithms, of sigmoid differences, …): exact, readable in the key, parsable in
-        # JSON, and far cheaper than letting SymPy expand them.
-        inv_m = shown_quotient(1, m)
-        cost = shown_product(inv_m, shown_sum(losses))
-        residuals = [shown_difference(yh, yi) for yh, yi in zip(y_hat, params.y)]
-        grad_w = [shown_product(inv_m, shown_sum(shown_product(r, row[j])
-                                                  for r, row in zip(residuals, rows)))
-                  for j in range(d)]
-        db = shown_product(inv_m, shown_sum(residuals))
-        w_new = [shown_difference(wj, shown_product(params.alpha, g)) for wj, g in zip(w, grad_w)]
-        b_new = shown_difference(b, shown_product(params.alpha, db))
+        work = compute(params, options)
         facts = derive_once((self.id, m, d), lambda: formulas(m, d))
-        one = lambda seq: seq[0] if d == 1 else Vector(seq)
-
-        i_values = {}
-        forward_lines, loss_lines, resid_lines = [], [], []
-        for i in range(m):
-            k = i + 1
-            i_values.update({f"zs{i}": z_shown[i], f"z{i}": z[i], f"yh{i}": approx(y_hat[i]),
-                             f"l{i}": approx(losses[i]), f"r{i}": approx(residuals[i]),
-                             f"y{i}": params.y[i]})
-            forward_lines.append(rf"z_{k} = @zs{i} = @z{i},\qquad \hat y_{k} = \sigma(@z{i}) = @yh{i}")
-            which = r"-\log \hat y_{%d}" % k if params.y[i] == 1 else r"-\log(1 - \hat y_{%d})" % k
-            loss_lines.append(rf"\ell_{k} = {which} = @l{i}")
-            resid_lines.append(rf"\hat y_{k} - y_{k} = @r{i}")
-            i_values[f"x{i}"] = rows[i][0] if d == 1 else Vector(rows[i])
-        x_sym = "x" if d == 1 else "x^{(i)}"
-        steps = (
-            Step(title="(a) Forward pass",
-                 text=r"$z_i = w x_i + b$ and $\hat y_i = \sigma(z_i) = \frac{1}{1 + e^{-z_i}}$; the "
-                      "exact values are closed forms, shown with rounded decimals."
-                 if d == 1 else r"$z_i = w^\top x^{(i)} + b$ and $\hat y_i = \sigma(z_i)$.",
-                 math=tuple(forward_lines), values=i_values),
-            Step(title="(b) Loss and cost",
-                 text=r"With $y \in \{0, 1\}$ only one term of the loss survives per example; "
-                      r"$1 - \sigma(z) = \sigma(-z)$.",
-                 math=(r"\ell(\hat y, y) = -\bigl(y \log \hat y + (1 - y) \log(1 - \hat y)\bigr)",
-                       r"J(w, b) = \frac{1}{m} \sum_{i=1}^{m} \ell(\hat y_i, y_i)",
-                       *loss_lines, r"J = \frac{1}{@m}\bigl(\ell_1 + \dots + \ell_{@m}\bigr) = @J"),
-                 values={**i_values, "m": sp.Integer(m), "J": approx(cost)}),
-            Step(title="(c) Gradients by the chain rule",
-                 text=r"For one example, $\ell$ depends on $w$ and $b$ only through $z$ and "
-                      r"$\hat y$. SymPy differentiates $\sigma$ and the loss; the product "
-                      r"simplifies to $\hat y - y$. The cost averages over the examples, so the "
-                      r"factor $\frac{1}{m}$ appears once, here, and not again in the update. "
-                      r"SymPy also differentiates $J$ over $@m$ symbolic examples and confirms "
-                      r"both gradients below.",
-                 math=(r"\frac{\partial \ell}{\partial \hat y} = -\frac{y}{\hat y} + "
-                       r"\frac{1 - y}{1 - \hat y}",
-                       r"\frac{d \hat y}{d z} = \frac{d}{dz}\,\frac{1}{1 + e^{-z}} = @dsig"
-                       r" = \sigma(z)\bigl(1 - \sigma(z)\bigr)",
-                       r"\frac{\partial \ell}{\partial z} = \frac{\partial \ell}{\partial \hat y}"
-                       r"\cdot \frac{d \hat y}{d z} = \hat y - y",
-                       rf"\frac{{\partial J}}{{\partial w}} = \frac{{1}}{{m}} \sum_{{i=1}}^{{m}} "
-                       rf"(\hat y_i - y_i)\, {x_sym}_i" if d == 1 else
-                       r"\frac{\partial J}{\partial w} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)\,"
-                       r" x^{(i)}",
-                       r"\frac{\partial J}{\partial b} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)"),
-                 values={"dsig": facts["d_sigma"], "m": sp.Integer(m)}),
-            Step(title="(c) Gradients, numerically",
-                 # with d > 1 each component's closed form is a line of its own (a vector of
-                 # them would not fit a printed line)
-                 math=(*resid_lines,
-                       r"\frac{\partial J}{\partial w} = \frac{1}{@m}\Bigl(@wsum\Bigr)"
-                       + (" = @dw" if d == 1 else ""),
-                       *([] if d == 1 else
-                         [rf"\frac{{\partial J}}{{\partial w_{{{j + 1}}}}} = @dw{j}" for j in range(d)]),
-                       r"\frac{\partial J}{\partial b} = \frac{1}{@m}\Bigl("
-                       + " + ".join(rf"(\hat y_{i + 1} - y_{i + 1})" for i in range(m))
-                       + r"\Bigr) = @db"),
-                 values={**i_values, "m": sp.Integer(m),
-                         "dw": approx(one(grad_w)), "db": approx(db),
-                         **{f"dw{j}": approx(g) for j, g in enumerate(grad_w)},
-                         "wsum": shown_sum(shown_product(Tex(rf"(\hat y_{i + 1} - y_{i + 1})"),
-                                                         i_values[f"x{i}"]) for i in range(m))}),
-            Step(title="(d) One gradient-descent step",
-                 text=r"The step uses the gradients found in (c), by their rounded values; "
-                      r"the new parameters are computed from the exact ones (see the Answers).",
-                 math=(r"w := w - \alpha \frac{\partial J}{\partial w} = @wn",
-                       r"b := b - \alpha \frac{\partial J}{\partial b} = @bn"),
-                 values={"wn": approx(one([shown_difference(wj, shown_product(
-                                                  params.alpha, shown_rounded(g, digits)))
-                                              for wj, g in zip(w, grad_w)])),
-                         "bn": approx(shown_difference(b, shown_product(
-                             params.alpha, shown_rounded(db, digits))))}),
-        )
-        return Solution(steps=steps, answers=(
-            Answer("z", "z", z, digits, part="(a)"),
-            Answer("y_hat", r"\hat y", Vector(y_hat), digits, part="(a)"),
-            Answer("cost", "J", cost, digits, part="(b)"),
-            Answer("dw", r"\frac{\partial J}{\partial w}", one(grad_w), digits, part="(c)"),
-            Answer("db", r"\frac{\partial J}{\partial b}", db, digits, part="(c)"),
-            Answer("w_new", r"w_{new}", one(w_new), digits, part="(d)"),
-            Answer("b_new", r"b_{new}", b_new, digits, part="(d)")))
+        return Solution(
+            steps=(forward_pass(work, digits), loss_and_cost(work, digits),
+                   chain_rule(work, facts), gradients_numerically(work, digits),
+                   descent_step(work, digits)),
+            answers=(Answer("z", "z", work.z, digits, part="(a)"),
+                     Answer("y_hat", r"\hat y", work.y_hat, digits, part="(a)"),
+                     Answer("cost", "J", work.cost, digits, part="(b)"),
+                     Answer("dw", r"\frac{\partial J}{\partial w}", work.shaped(work.grad_w),
+                            digits, part="(c)"),
+                     Answer("db", r"\frac{\partial J}{\partial b}", work.db, digits, part="(c)"),
+                     Answer("w_new", r"w_{new}", work.shaped(work.w_new), digits, part="(d)"),
+                     Answer("b_new", r"b_{new}", work.b_new, digits, part="(d)")),
+            work=work)
 
     def mistakes(self, params, options, solution):
-        m, d = options.m, options.d
-        rows, w, b, alpha = _rows(params, d), _weights(params, d), params.b, params.alpha
-        z = [sum((wj * xj for wj, xj in zip(w, r)), b) for r in rows]
-        # Arithmetic as written (exact, and cheap to serialise, like the answers).
-        residual = [shown_difference(sigmoid(zi), yi) for zi, yi in zip(z, params.y)]
-        one = lambda seq: seq[0] if d == 1 else Vector(seq)
-
-        def key(res, scale, sign=-1):
-            """(dw, db, w_new, b_new) from per-example dℓ/dz `res`, the gradients being
-            scale·Σ; the step w + sign·α·dw."""
-            dw = [shown_product(scale, shown_sum(shown_product(r, row[j]) for r, row in zip(res, rows)))
-                  for j in range(d)]
-            db = shown_product(scale, shown_sum(res))
-            return {"dw": one(dw), "db": db,
-                    "w_new": one([shown_sum([wj, shown_product(sign * alpha, g)])
-                                  for wj, g in zip(w, dw)]),
-                    "b_new": shown_sum([b, shown_product(sign * alpha, db)])}
-
-        mean = sp.Rational(1, m)
-        ascent = key(residual, mean, sign=+1)
+        work = solution.work
+        mean = sp.Rational(1, work.m)
+        ascent = _descent(work, work.residuals, mean, sign=+1)
         # σ' taken as σ(1 + σ): dℓ/dz = dℓ/dŷ · ŷ(1 + ŷ) = (ŷ − y)/(ŷ(1 − ŷ)) · ŷ(1 + ŷ)
         # = (ŷ − y)(1 + ŷ)/(1 − ŷ), and (1 + ŷ)/(1 − ŷ) = 1 + 2e^{z} for ŷ = σ(z).
         plus = [shown_product(r, shown_sum([1, shown_product(2, sp.exp(zi))]))
-                for r, zi in zip(residual, z)]
+                for r, zi in zip(work.residuals, work.z)]
         return (
             Mistake("double_mean", "divided by m twice",
                     "the gradients divided by $m$ again: $J$ is already a mean, so "
                     "$\\frac{1}{m}$ appears once, in $\\partial J/\\partial w$ and "
                     "$\\partial J/\\partial b$, and not again in the update",
-                    key(residual, mean / m)),
+                    _descent(work, work.residuals, mean / work.m)),
             Mistake("missing_mean", "sums instead of means",
                     "the gradients without $\\frac{1}{m}$: sums over the examples, not the "
                     "gradient of the mean cost $J$",
-                    key(residual, sp.Integer(1))),
+                    _descent(work, work.residuals, sp.Integer(1))),
             Mistake("gradient_ascent", "step uphill",
                     "$w + \\alpha\\,\\partial J/\\partial w$: that climbs the cost; descent "
                     "steps against the gradient",
@@ -295,12 +341,12 @@ class LogisticRegression(Problem):
                     "$d\\hat y/dz = \\hat y(1 + \\hat y)$ instead of $\\hat y(1 - \\hat y)$: "
                     "then $\\partial \\ell/\\partial z = (\\hat y - y)(1 + \\hat y)/(1 - \\hat y)$ "
                     "instead of $\\hat y - y$",
-                    key(plus, mean)),
+                    _descent(work, plus, mean)),
         )
 
     def check(self, params, options, solution):
         d = options.d
-        X = np.array([[float(v) for v in r] for r in _rows(params, d)])
+        X = np.array([[float(v) for v in r] for r in rows(params.x)])
         y = as_float(params.y)
         w0 = np.array([float(v) for v in _weights(params, d)])
         b0, alpha = float(params.b), float(params.alpha)

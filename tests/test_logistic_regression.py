@@ -1,25 +1,24 @@
-"""The canonical variants' answers, computed by hand (comments) or with Python's math module."""
+"""logistic_regression: the canonical answers against the textbook formulas in Python's
+math module, and the check's independence from the solution's exact work."""
 import math
 
 import pytest
 import sympy as sp
 
-from wsgen.core.draw import draw_variant
+from conftest import shipped_helpers
 
+from wsgen import Solution, draw_variant
+
+ID = "logistic_regression"
+problem, module, canonical = shipped_helpers(ID)
 R = sp.Rational
 
 
-def canonical(problems, pid):
-    p = problems[pid]
-    return draw_variant(p, p.Options(), None)
-
-
-def test_logistic_regression(problems):
+def test_canonical_answers():
     """x = (1, 2, -1, 0), y = (1, 1, 0, 0), w = 0.5, b = -0.5, alpha = 0.1:
     z = 0.5x - 0.5 = (0, 0.5, -1, -0.5); the rest with math.exp/math.log, straight from
     the textbook formulas (cross-entropy with both terms, gradient (1/m)Σ(ŷ - y)x)."""
-    v = canonical(problems, "logistic_regression")
-    s = v.solution
+    s = canonical().solution
     x, y, w, b, alpha = [1, 2, -1, 0], [1, 1, 0, 0], 0.5, -0.5, 0.1
     z = [w * xi + b for xi in x]
     yh = [1 / (1 + math.exp(-zi)) for zi in z]
@@ -37,3 +36,11 @@ def test_logistic_regression(problems):
     # 1/m applied once: dw is the mean, not the mean divided by m again
     assert float(s.answer("dw")) != pytest.approx(dw / 4)
 
+
+def test_check_does_not_read_the_work():
+    """`check` recomputes from the parameters: it passes on a solution without its work."""
+    p = problem()
+    for seed in range(3):
+        v = draw_variant(p, p.Options(m=6, d=3), seed)
+        assert v.solution.work is not None
+        p.check(v.params, v.options, Solution(v.solution.steps, v.solution.answers))
