@@ -9,8 +9,8 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, Vector, WithDecimal, as_float, assert_close, assert_close_scaled,
-                   derive_once, derived, exact_vector, numeric_gradient, option, register,
+                   Step, Vector, approx, as_float, assert_close, assert_close_scaled, derive_once,
+                   derived, eq, exact_vector, numeric_gradient, option, register,
                    require_decimals, shown_difference, shown_quotient, shown_rounded, shown_sum,
                    verified)
 
@@ -133,6 +133,146 @@ def _label(y) -> int:
     return [i for i, v in enumerate(y) if v == 1][0]
 
 
+def _ordered(terms):
+    """A sum that keeps the order of z."""
+    return sp.Add(*terms, evaluate=False)
+
+
+def _minus(a, b):
+    """a − b as written, with no "− 0" shown."""
+    return a if b == 0 else shown_difference(a, b)
+
+
+@dataclass(frozen=True)
+class Work:
+    """The exact results of one variant, as written: the sums keep the order of z, the
+    quotients print as e^{z_k} over the sum (SymPy would move e^{-a} into the denominator),
+    and the gradient shows p_c − 1 (shared by the steps, the answers and the mistakes)."""
+    z: Vector
+    y: Vector
+    c: int                  # the true class, counted from 0
+    exps: list              # e^{z_k}
+    total: object           # S = Σ_j e^{z_j}
+    p: Vector
+    L: object               # log S − z_c
+    m: sp.Rational          # max_j z_j
+    L_stable: object        # m + log Σ_j e^{z_j − m} − z_c
+    grad: Vector            # p − y
+
+    @property
+    def K(self) -> int:
+        return len(self.z)
+
+
+def compute(params) -> Work:
+    z, y = params.z, params.y
+    c, exps, m = _label(y), [sp.exp(v) for v in z], max(z)
+    p = Vector(softmax(z, add=shown_sum, divide=shown_quotient))
+    log_shifted = sp.log(shifted_sum(z, m, add=_ordered), evaluate=False)
+    return Work(z=z, y=y, c=c, exps=exps, total=shown_sum(exps), p=p,
+                L=lse_loss(z, y, add=_ordered, subtract=_minus), m=m,
+                L_stable=_minus(shown_sum(([m] if m != 0 else []) + [log_shifted]), z[c]),
+                grad=Vector(ce_grad(p, y, subtract=_minus)))
+
+
+def softmax_step(w: Work, digits: int) -> Step:
+    return Step(
+        title="(a) Softmax",
+        text="Exponentiate every logit, add the exponentials, and divide each by the sum. "
+             "The exact values are closed forms, shown with rounded decimals; they are "
+             "positive and add up to 1.",
+        math=(*(eq(r"e^{z_{%d}}" % (k + 1), approx(e, digits)) for k, e in enumerate(w.exps)),
+              eq(r"S = \sum_{j=1}^{%d} e^{z_j}" % w.K, approx(w.total, digits)),
+              *(eq(r"p_{%d} = \frac{e^{z_{%d}}}{S}" % (k + 1, k + 1), approx(pk, digits))
+                for k, pk in enumerate(w.p))))
+
+
+def loss_step(w: Work, digits: int) -> Step:
+    return Step(
+        title="(b) Cross-entropy in log-sum-exp form",
+        text="$y$ is one-hot, so only the term of the true class $c = %d$ survives. Writing "
+             "$\\log p_c$ as $z_c - \\log \\sum_j e^{z_j}$ gives the log-sum-exp form "
+             "(verified by SymPy for $%d$ symbolic logits and labels adding up to 1)."
+             % (w.c + 1, w.K),
+        math=(r"L = -\sum_{k} y_k \log p_k = -\log p_{%(c)d} = -\log \frac{e^{z_{%(c)d}}}"
+              r"{\sum_j e^{z_j}} = \log \sum_{j} e^{z_j} - z_{%(c)d}" % {"c": w.c + 1},
+              eq("L", approx(w.L, digits))))
+
+
+def stable_step(w: Work, digits: int) -> Step:
+    return Step(
+        title="(b) The log-sum-exp trick",
+        text="In floating point, $e^{z_j}$ overflows for large logits (float64 beyond "
+             "$e^{709}$) and $p_c$ can underflow to $0$, so that $\\log p_c = -\\infty$. "
+             "Subtracting $m = \\max_j z_j$ changes neither $p$ (the factor $e^{-m}$ "
+             "cancels) nor $L$, since $\\log \\sum_j e^{z_j} = m + \\log \\sum_j e^{z_j - m}$ "
+             "(both verified by SymPy); every exponent is then at most $0$, one term is $1$, "
+             "and the sum lies between $1$ and $K$.",
+        math=(eq(r"m = \max_j z_j", w.m) + r",\qquad "
+              + eq(r"L = m + \log \sum_j e^{z_j - m} - z_{%d}" % (w.c + 1),
+                   approx(w.L_stable, digits)),))
+
+
+def jacobian_step(facts: dict) -> Step:
+    n_rows, n_cols = facts["J_shape"]
+    return Step(
+        title="(c) The softmax Jacobian",
+        text="Each $p_i$ depends on every logit through the sum $S$, so the Jacobian is a "
+             "full matrix, not only its diagonal. The quotient rule gives, with "
+             "$\\delta_{ij} = 1$ for $i = j$ and $0$ otherwise:",
+        math=(r"\frac{\partial p_i}{\partial z_j} = \frac{\delta_{ij}\, e^{z_i} S - "
+              r"e^{z_i} e^{z_j}}{S^2} = p_i\,(\delta_{ij} - p_j)",
+              eq(r"J = \frac{\partial p}{\partial z} = \operatorname{diag}(p) - p\,p^\top",
+                 facts["J"]) + rf",\qquad {n_rows} \times {n_cols}"))
+
+
+def chain_step(w: Work, facts: dict) -> Step:
+    (p_rows, _), (grad_rows, _), K = facts["dL_dp_shape"], facts["grad_shape"], w.K
+    return Step(
+        title="(c) The chain rule",
+        text="$L$ depends on $z$ only through $p$. Its gradient with respect to $p$ is a "
+             "vector of $K$ entries; the chain rule sums over the $K$ paths "
+             "$z_j \\to p_i \\to L$, which is the product with the transposed Jacobian "
+             "($J$ is symmetric, so $J^\\top = J$). SymPy's product has first entry "
+             "$@first$; as the labels add up to $1$, this is $p_1 - y_1$.",
+        math=(eq(r"\frac{\partial L}{\partial p}", facts["dL_dp"]) + rf",\qquad {p_rows} \times 1",
+              r"\frac{\partial L}{\partial z_j} = \sum_i \frac{\partial L}{\partial p_i}\,"
+              r"\frac{\partial p_i}{\partial z_j} = \sum_i \Bigl(-\frac{y_i}{p_i}\Bigr)\, "
+              r"p_i\,(\delta_{ij} - p_j) = -y_j + p_j \sum_i y_i = p_j - y_j",
+              r"\frac{\partial L}{\partial z} = J^\top \frac{\partial L}{\partial p} = p - y,"
+              rf"\qquad ({K} \times {K})({K} \times 1) = {grad_rows} \times 1"),
+        values={"first": facts["first"]})
+
+
+def sympy_check(w: Work, facts: dict) -> Step:
+    return Step(
+        title="(c) Checked by SymPy",
+        text="SymPy differentiates the explicit softmax of $%d$ symbolic logits, e.g. " % w.K
+             + "$\\frac{\\partial p_1}{\\partial z_1} = @d11$ and "
+             "$\\frac{\\partial p_1}{\\partial z_2} = @d12$, and confirms "
+             "$p_i(\\delta_{ij} - p_j)$ for every entry. It differentiates "
+             "$L = -\\sum_k y_k \\log p_k$ through the softmax and confirms both "
+             "$J^\\top \\partial L / \\partial p$ and, when the labels add up to $1$, "
+             "$p - y$.",
+        values={"d11": facts["d11"], "d12": facts["d12"]})
+
+
+def gradient_step(w: Work, digits: int) -> Step:
+    # p by its rounded values from (a): its closed form is shown once there
+    rounded = ce_grad([shown_rounded(pk, digits) for pk in w.p], w.y, subtract=_minus)
+    return Step(
+        title="(d) The gradient, numerically",
+        text="With $y$ one-hot, $\\partial L/\\partial p$ has the single non-zero entry "
+             "$\\partial L/\\partial p_{%(c)d} = -1/p_{%(c)d}$, where $1/p_{%(c)d} = @inv$; times "
+             "row $%(c)d$ of $J$, "
+             "$p_{%(c)d}(\\delta_{%(c)d j} - p_j)$, it gives $p_j$ for $j \\ne %(c)d$ and "
+             "$p_{%(c)d} - 1$ for $j = %(c)d$: every entry is a probability, except the true "
+             "class's, which is a probability minus 1. The entries add up to $0$."
+             % {"c": w.c + 1},
+        math=(eq(r"\frac{\partial L}{\partial z} = p - y", approx(Vector(rounded), digits)),),
+        values={"inv": approx(shown_quotient(w.total, w.exps[w.c]), digits)})
+
+
 @register
 class SoftmaxCrossEntropy(Problem):
     id = "softmax_cross_entropy"
@@ -178,118 +318,22 @@ class SoftmaxCrossEntropy(Problem):
         )
 
     def solve(self, params, options):
-        z, y, digits = params.z, params.y, options.digits
-        K, c = len(z), _label(y)
-        approx = lambda v: WithDecimal(v, digits)
+        K, digits = len(params.z), options.digits
         facts = derive_once((self.id, K), lambda: formulas(K))
-        # Arithmetic as written: the sums keep the order of z, the quotients print as
-        # e^{z_k} over the sum (SymPy would move e^{-a} into the denominator), and the
-        # gradient shows p_c − 1.
-        exps = [sp.exp(v) for v in z]
-        total = shown_sum(exps)
-        p = Vector(softmax(z, add=shown_sum, divide=shown_quotient))
-        ordered = lambda terms: sp.Add(*terms, evaluate=False)      # keeps the order of z
-        minus = lambda a, b: a if b == 0 else shown_difference(a, b)     # no "- 0" shown
-        L = lse_loss(z, y, add=ordered, subtract=minus)
-        grad = Vector(ce_grad(p, y, subtract=minus))
-        m = max(z)
-        shifted = shifted_sum(z, m, add=ordered)
-        kK = sp.Integer(K)
-        (jr, jc), (gr, _), (hr, _) = facts["J_shape"], facts["dL_dp_shape"], facts["grad_shape"]
-        values = {"K": kK, "S": approx(total), "c": sp.Integer(c + 1)}
-        exp_lines, p_lines = [], []
-        for i in range(K):
-            values.update({f"e{i}": approx(exps[i]), f"p{i}": approx(p[i])})
-            exp_lines.append(rf"e^{{z_{{{i + 1}}}}} = @e{i}")
-            p_lines.append(rf"p_{{{i + 1}}} = \frac{{e^{{z_{{{i + 1}}}}}}}{{S}} = @p{i}")
-        forward = Step(
-            title="(a) Softmax",
-            text="Exponentiate every logit, add the exponentials, and divide each by the sum. "
-                 "The exact values are closed forms, shown with rounded decimals; they are "
-                 "positive and add up to 1.",
-            math=(*exp_lines, r"S = \sum_{j=1}^{@K} e^{z_j} = @S", *p_lines),
-            values=values)
-        loss = Step(
-            title="(b) Cross-entropy in log-sum-exp form",
-            text="$y$ is one-hot, so only the term of the true class $c = @c$ survives. Writing "
-                 "$\\log p_c$ as $z_c - \\log \\sum_j e^{z_j}$ gives the log-sum-exp form "
-                 "(verified by SymPy for $@K$ symbolic logits and labels adding up to 1).",
-            math=(r"L = -\sum_{k} y_k \log p_k = -\log p_{@c} = "
-                  r"-\log \frac{e^{z_{@c}}}{\sum_j e^{z_j}} = \log \sum_{j} e^{z_j} - z_{@c}",
-                  r"L = @L"),
-            values={"c": sp.Integer(c + 1), "K": kK, "L": approx(L)})
-        stable = Step(
-            title="(b) The log-sum-exp trick",
-            text="In floating point, $e^{z_j}$ overflows for large logits (float64 beyond "
-                 "$e^{709}$) and $p_c$ can underflow to $0$, so that $\\log p_c = -\\infty$. "
-                 "Subtracting $m = \\max_j z_j$ changes neither $p$ (the factor $e^{-m}$ "
-                 "cancels) nor $L$, since $\\log \\sum_j e^{z_j} = m + \\log \\sum_j e^{z_j - m}$ "
-                 "(both verified by SymPy); every exponent is then at most $0$, one term is $1$, "
-                 "and the sum lies between $1$ and $K$.",
-            math=(r"m = \max_j z_j = @m,\qquad "
-                  r"L = m + \log \sum_j e^{z_j - m} - z_{@c} = @Lm",),
-            values={"m": m, "c": sp.Integer(c + 1),
-                    "Lm": approx(minus(shown_sum(([m] if m != 0 else [])
-                                                 + [sp.log(shifted, evaluate=False)]), z[c]))})
-        jacobian = Step(
-            title="(c) The softmax Jacobian",
-            text="Each $p_i$ depends on every logit through the sum $S$, so the Jacobian is a "
-                 "full matrix, not only its diagonal. The quotient rule gives, with "
-                 "$\\delta_{ij} = 1$ for $i = j$ and $0$ otherwise:",
-            math=(r"\frac{\partial p_i}{\partial z_j} = \frac{\delta_{ij}\, e^{z_i} S - "
-                  r"e^{z_i} e^{z_j}}{S^2} = p_i\,(\delta_{ij} - p_j)",
-                  r"J = \frac{\partial p}{\partial z} = \operatorname{diag}(p) - p\,p^\top = @J,"
-                  r"\qquad @jr \times @jc"),
-            values={"J": facts["J"], "jr": sp.Integer(jr), "jc": sp.Integer(jc)})
-        chain = Step(
-            title="(c) The chain rule",
-            text="$L$ depends on $z$ only through $p$. Its gradient with respect to $p$ is a "
-                 "vector of $K$ entries; the chain rule sums over the $K$ paths "
-                 "$z_j \\to p_i \\to L$, which is the product with the transposed Jacobian "
-                 "($J$ is symmetric, so $J^\\top = J$). SymPy's product has first entry "
-                 "$@first$; as the labels add up to $1$, this is $p_1 - y_1$.",
-            math=(r"\frac{\partial L}{\partial p} = @dLdp,\qquad @gr \times 1",
-                  r"\frac{\partial L}{\partial z_j} = \sum_i \frac{\partial L}{\partial p_i}\,"
-                  r"\frac{\partial p_i}{\partial z_j} = \sum_i \Bigl(-\frac{y_i}{p_i}\Bigr)\, "
-                  r"p_i\,(\delta_{ij} - p_j) = -y_j + p_j \sum_i y_i = p_j - y_j",
-                  r"\frac{\partial L}{\partial z} = J^\top \frac{\partial L}{\partial p} = p - y,"
-                  r"\qquad (@K \times @K)(@K \times 1) = @hr \times 1"),
-            values={"dLdp": facts["dL_dp"], "gr": sp.Integer(gr), "first": facts["first"],
-                    "K": kK, "hr": sp.Integer(hr)})
-        sympy_check = Step(
-            title="(c) Checked by SymPy",
-            text="SymPy differentiates the explicit softmax of $@K$ symbolic logits, e.g. "
-                 "$\\frac{\\partial p_1}{\\partial z_1} = @d11$ and "
-                 "$\\frac{\\partial p_1}{\\partial z_2} = @d12$, and confirms "
-                 "$p_i(\\delta_{ij} - p_j)$ for every entry. It differentiates "
-                 "$L = -\\sum_k y_k \\log p_k$ through the softmax and confirms both "
-                 "$J^\\top \\partial L / \\partial p$ and, when the labels add up to $1$, "
-                 "$p - y$.",
-            values={"K": kK, "d11": facts["d11"], "d12": facts["d12"]})
-        numbers = Step(
-            title="(d) The gradient, numerically",
-            text="With $y$ one-hot, $\\partial L/\\partial p$ has the single non-zero entry "
-                 "$\\partial L/\\partial p_{@c} = -1/p_{@c}$, where $1/p_{@c} = @inv$; times "
-                 "row $@c$ of $J$, "
-                 "$p_{@c}(\\delta_{@c j} - p_j)$, it gives $p_j$ for $j \\ne @c$ and "
-                 "$p_{@c} - 1$ for $j = @c$: every entry is a probability, except the true "
-                 "class's, which is a probability minus 1. The entries add up to $0$.",
-            math=(r"\frac{\partial L}{\partial z} = p - y = @g",),
-            values={"c": sp.Integer(c + 1), "inv": approx(shown_quotient(total, exps[c])),
-                    # p by its rounded values from (a): its closed form is shown once there
-                    "g": approx(Vector(ce_grad([shown_rounded(pi, digits) for pi in p], y,
-                                               subtract=minus)))})
+        work = compute(params)
         return Solution(
-            steps=(forward, loss, stable, jacobian, chain, sympy_check, numbers),
-            answers=(Answer("p", r"p = \mathrm{softmax}(z)", p, digits, part="(a)"),
-                     Answer("L", "L", L, digits, part="(b)"),
-                     Answer("dL_dz", r"\frac{\partial L}{\partial z}", grad, digits,
-                            part="(d)", points=2)))
+            steps=(softmax_step(work, digits), loss_step(work, digits), stable_step(work, digits),
+                   jacobian_step(facts), chain_step(work, facts), sympy_check(work, facts),
+                   gradient_step(work, digits)),
+            answers=(Answer("p", r"p = \mathrm{softmax}(z)", work.p, digits, part="(a)"),
+                     Answer("L", "L", work.L, digits, part="(b)"),
+                     Answer("dL_dz", r"\frac{\partial L}{\partial z}", work.grad, digits,
+                            part="(d)", points=2)),
+            work=work)
 
     def mistakes(self, params, options, solution):
-        z, y = params.z, params.y
-        c = _label(y)
-        p = [q.value for q in solution.answer("p")]          # exact SymPy values
+        z, y, c = params.z, params.y, solution.work.c
+        p = [q.value for q in solution.work.p]          # exact SymPy values
         zero = sp.Integer(0)
         return (
             Mistake("gradient_without_y", "∂L/∂z = p",

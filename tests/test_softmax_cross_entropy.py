@@ -180,6 +180,16 @@ def test_check_catches_a_wrong_digit():
         p.check(v.params, v.options, Solution(v.solution.steps, tuple(answers)))
 
 
+def test_check_does_not_read_the_work():
+    """`check` recomputes from the parameters: it passes on a solution without its work."""
+    from wsgen import Solution
+    p = problem()
+    for seed in range(5):
+        v = draw_variant(p, dataclasses.replace(p.Options(), K=5, places=2), seed)
+        assert v.solution.work is not None
+        p.check(v.params, v.options, Solution(v.solution.steps, v.solution.answers))
+
+
 def test_options():
     p = problem()
     with pytest.raises(NoCanonical):
