@@ -246,7 +246,7 @@ class StyleTransferLoss(Problem):
         alpha, beta = params.alpha, params.beta
         J_c, J_s = work.content.value, work.style.value
         raw_style = s_norm * sq(a_S, a_G)
-        raw_c, raw_s = sq(a_C, a_G), sq(gram(params.a_S), gram(params.a_G))
+        raw_c, raw_s = sq(a_C, a_G), sq(work.gram_S.value, work.gram_G.value)
         swap_c, swap_s = c_norm * sq(a_S, a_G), s_norm * sq(gram(params.a_C), gram(params.a_G))
         return (
             Mistake("raw_activations_style", "raw activations in the style cost",
