@@ -85,6 +85,11 @@ class Params:
     x: Vector
 
 
+#: The largest number of columns of dL/dW (and of terms per entry of dL/dx) whose
+#: arithmetic is written out entry by entry: wider matrices would not fit a printed line.
+WRITTEN_OUT = 4
+
+
 @dataclass(frozen=True)
 class Work:
     """The exact results of one variant, with their working (shared by the steps, the
@@ -183,11 +188,6 @@ def substituted(w: Work) -> Step:
              + ("" if max(w.m, w.n) <= WRITTEN_OUT else
                 " Every entry is computed the same way; the first is written out."),
         math=tuple(lines))
-
-
-#: The largest number of columns of dL/dW (and of terms per entry of dL/dx) whose
-#: arithmetic is written out entry by entry: wider matrices would not fit a printed line.
-WRITTEN_OUT = 4
 
 
 @register

@@ -74,6 +74,8 @@ def compile_lines(math: Iterable, values: Mapping[str, Any]) -> tuple[tuple[str,
         text = []
         for piece in item.pieces:
             if isinstance(piece, str):
+                if text and text[-1].startswith("@") and piece[:1].isalnum() | (piece[:1] == "_"):
+                    text.append("{}")      # a letter or digit would extend the placeholder
                 text.append(piece)
             else:
                 name = f"_{len(merged) - len(values) + 1}"
