@@ -13,7 +13,9 @@ The folder ``amc/`` of a build holds
   (grading/amc.py): each copy's variant and student, each AMC question's exam slot,
   answer and entry, each grid's columns, and the student-id grid;
 * ``options.xml``: AMC's project options (the source file), so AMC's own tools (its
-  GUI's manual data capture among them) open the folder as a project.
+  GUI's manual data capture among them) open the folder as a project;
+* ``answers.json`` and ``answers.csv``, written by the json format's own collector: the
+  key the sheets are graded against travels with them (`--formats pdf,amc` suffices).
 
 Digit grids.  Every entry of an answer gets the same grid, and so does every variant of a
 slot: sign boxes (+, −) when some value of the answer can be negative (a declared
@@ -177,7 +179,8 @@ def _sheet_data(sheet) -> dict:
     slots = []
     for item in sheet.items:
         exam_item = exam_items.get(item.label)
-        mode = (exam_item.paper_answers if exam_item is not None else "") or sheet.exam.paper_answers
+        own = exam_item.paper_answers if exam_item is not None else ""
+        mode = own or sheet.exam.paper_answers
         slots.append({"label": item.label, "title": item.variant.title, "points": item.points,
                       "mode": mode,
                       "labels": {a.name: a.label for a in item.variant.solution.answers}})
@@ -259,12 +262,30 @@ class _Box:
                 f"sign={'true' if grid.sign else 'false'}")
 
 
+class _InProject:
+    """The build's staging area as seen from the project folder."""
+
+    def __init__(self, staging):
+        self.staging = staging
+
+    def stream(self, rel: str):
+        return self.staging.stream(f"{PROJECT_FOLDER}/{rel}")
+
+    def write(self, rel: str, data) -> None:
+        self.staging.write(f"{PROJECT_FOLDER}/{rel}", data)
+
+    def scratch(self, name: str):
+        return self.staging.scratch(f"{PROJECT_FOLDER}-{name}")
+
+
 class _AmcCollector:
     """Keeps a line of JSON per sheet in a scratch file and each answer's range; at the
     end sizes the grids and writes the project: memory stays flat in the variants."""
 
     def __init__(self, build, staging):
+        from . import get_format
         self.build, self.staging = build, staging
+        self.answers = get_format("json").collector(build, _InProject(staging))
         self.scratch = staging.scratch("amc") / "sheets.jsonl"
         self.handle = open(self.scratch, "w", encoding="utf-8")
         self.ranges: dict[tuple[str, str], _Range] = {}
@@ -273,6 +294,7 @@ class _AmcCollector:
         self.pending_canonical = None
 
     def add(self, summary, data) -> None:
+        self.answers.add(summary, None)
         if summary.index == 0:
             self.pending_canonical = (summary, data)      # kept only if it stays alone
             return
@@ -293,6 +315,7 @@ class _AmcCollector:
         self.count += 1
 
     def finish(self) -> None:
+        self.answers.finish()
         if not self.count and self.pending_canonical is not None:
             self._add(*self.pending_canonical)
         self.handle.close()

@@ -77,6 +77,7 @@ class AmcReading:
     papers: int = 0
     unscanned: list[str] = field(default_factory=list)      # copies with no page scanned
     written: list[str] = field(default_factory=list)        # answers not on the sheets
+    failed: list[str] = field(default_factory=list)         # scans AMC could not place
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -278,6 +279,8 @@ def read_project(project: Path, answers: dict) -> AmcReading:
             capture, f"SELECT student, copy, id_a, id_b, total, black, manual FROM capture_zone "
             f"WHERE type = {_BOX}", where_capture):
         zones.setdefault((student, copy), {})[(question, answer)] = (total, black, manual)
+    failed = [name for (name,) in _query(capture, "SELECT filename FROM capture_failed",
+                                         where_capture)]
     layout.close()
     capture.close()
     low, high = _thresholds(project)
@@ -292,7 +295,7 @@ def read_project(project: Path, answers: dict) -> AmcReading:
             return False
         return black >= low * total and black <= high * total
 
-    reading = AmcReading()
+    reading = AmcReading(failed=[f.replace("%PROJET", str(project)) for f in failed])
     reading.written = list(dict.fromkeys(f"{label} {name}" for c in pmap["copies"]
                                          for label, name in c.get("written", [])))
     id_grid = pmap.get("id_grid", {})
@@ -427,6 +430,9 @@ def reading_lines(project: Path, reading: AmcReading) -> list[str]:
     count = reading.papers
     lines = [f"wsgen grade --amc: {count} answer sheet{'' if count == 1 else 's'} read from "
              f"{project}"]
+    if reading.failed:
+        lines.append("scans AMC could not recognise (no corner marks or page code found: "
+                     "scan again, or capture by hand in AMC): " + ", ".join(reading.failed))
     if reading.unscanned:
         shown = ", ".join(reading.unscanned[:10])
         more = f", … ({len(reading.unscanned)} in all)" if len(reading.unscanned) > 10 else ""
