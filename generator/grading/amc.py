@@ -110,7 +110,7 @@ def _database(project: Path, name: str, missing: str) -> sqlite3.Connection:
     if not path.is_file():
         raise UserError(f"{path}: not found: {missing}")
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         connection.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
     except sqlite3.Error as exc:
         raise UserError(f"{path}: not an AMC database: {exc}") from None
@@ -400,19 +400,29 @@ def responses_csv(rows: list[dict], build: str = "") -> str:
 
 def _typed_rows(path: Path) -> list[dict]:
     """The rows of a typed responses file, to append to those read from the scans."""
-    text = read_input(path, "responses file").decode("utf-8-sig", errors="strict")
+    raw = read_input(path, "responses file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: not UTF-8 text") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in ("variant", "label", "answer", "entry", "response") if c not in header]
-    if missing:
-        raise UserError(f"{path}:1: missing column{'s' if len(missing) > 1 else ''} "
-                        f"{', '.join(missing)}")
     rows = []
-    for raw in reader:
-        row = {k.strip().lower(): (v or "") for k, v in raw.items() if k is not None}
-        row.setdefault("student", row.get("student_id", ""))
-        rows.append({c: row.get(c, "") for c in ("variant", "student", "label", "answer",
-                                                "entry", "response")})
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in ("variant", "label", "answer", "entry", "response")
+                   if c not in header]
+        if missing:
+            raise UserError(f"{path}:1: missing column{'s' if len(missing) > 1 else ''} "
+                            f"{', '.join(missing)}")
+        for raw_row in reader:
+            row = {k.strip().lower(): (v or "") for k, v in raw_row.items()
+                   if isinstance(k, str) and isinstance(v, str)}
+            row.setdefault("student", row.get("student_id", ""))
+            rows.append({c: row.get(c, "") for c in ("variant", "student", "label", "answer",
+                                                    "entry", "response")})
+    except csv.Error as exc:
+        raise UserError(f"{path}:{reader.line_num}: not a readable CSV file: {exc}") from None
     return rows
 
 
