@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: solutions test bench setup tex browser clean readme-image readme-html-image
+.PHONY: solutions test bench setup tex browser amc clean readme-image readme-html-image
 
 solutions: setup
 	$(BIN)/wsgen build --out output
@@ -15,7 +15,7 @@ test: setup
 bench: setup
 	$(BIN)/python tests/bench.py
 
-setup: $(STAMP) tex browser
+setup: $(STAMP) tex browser amc
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ tex:
 # Headless Chromium (Debian's package) for the HTML format's browser test, installed when missing.
 browser:
 	@sh scripts/ensure-browser
+
+# auto-multiple-choice (Debian's package) for the scanned answer sheets' test, installed when missing.
+amc:
+	@sh scripts/ensure-amc
 
 # The README's pictures: page 1 of the canonical key, the cover of the canonical question
 # sheet, and the key's page where Q2's long gradient lines break; from a fresh build.

@@ -305,19 +305,30 @@ def list_formats():
 
 
 @cli.command()
-@click.argument("responses", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("responses", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--answers", "answers_path", required=True,
               type=click.Path(path_type=Path, dir_okay=False),
               help="The build's answers.json (the manifest the papers were printed from).")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Where to write grades.csv and feedback/ (a new folder, or one an earlier "
                    "`wsgen grade` wrote: it is replaced).")
-def grade(responses, answers_path, out_dir):
-    """Score RESPONSES (a CSV shaped like answers.csv with a response column) against
-    answers.json: grades.csv, one feedback file per paper, and the class's most frequent
-    mistakes on stdout.  See docs/grading.md."""
-    from .grading.grade import run_grade
-    for line in run_grade(responses, answers_path, out_dir):
+@click.option("--amc", "amc_project", type=click.Path(path_type=Path, file_okay=False),
+              help="Read the responses from the scans auto-multiple-choice analysed in this "
+                   "project (a build's amc/ folder); RESPONSES, if given, adds typed rows.")
+def grade(responses, answers_path, out_dir, amc_project):
+    """Score RESPONSES (a CSV shaped like answers.csv with a response column), or the
+    scanned answer sheets of --amc PROJECT, against answers.json: grades.csv, one feedback
+    file per paper, and the class's most frequent mistakes on stdout.  See docs/grading.md
+    and docs/amc.md."""
+    if amc_project is not None:
+        from .grading.amc import run_amc_grade
+        lines = run_amc_grade(amc_project, answers_path, out_dir, responses)
+    elif responses is None:
+        raise click.UsageError("give RESPONSES (a CSV file) or --amc PROJECT")
+    else:
+        from .grading.grade import run_grade
+        lines = run_grade(responses, answers_path, out_dir)
+    for line in lines:
         click.echo(line)
 
 

@@ -3,7 +3,7 @@
 Tiers are pytest markers, declared here once with one policy:
 
 * ``tex``: runs pdflatex and poppler-utils; ``browser``: runs headless Chromium;
-  ``packaging``: builds wheels or installs with pip; ``seeds``: many seeds or every
+  ``amc``: runs auto-multiple-choice; ``packaging``: builds wheels or installs with pip; ``seeds``: many seeds or every
   corner of the settings (slow sweeps).
 * A test of a tier whose tool is missing is skipped with the reason, except under
   ``--require-tools`` (what ``make test`` and CI pass) or ``CI`` set in the environment:
@@ -23,6 +23,7 @@ TIERS = {
     "tex": ("runs pdflatex and poppler-utils (pdftotext, pdftoppm, pdffonts)",
             ("pdflatex", "pdftotext", "pdftoppm", "pdffonts")),
     "browser": ("runs headless Chromium", ("chromium",)),
+    "amc": ("runs auto-multiple-choice on scanned answer sheets", ("auto-multiple-choice", "pdftoppm")),
     "packaging": ("builds wheels or installs packages with pip (slow)", ()),
     "seeds": ("sweeps many seeds or every corner of the settings (slow)", ()),
 }

@@ -13,6 +13,9 @@
                                            # student-id fields, instructions, marking table
     pledge = "I will not use notes."       # optional text on the cover (cover = true),
                                            # with a signature line
+    paper_answers = "bubbles"              # numeric answers on the scanned answer sheets
+                                           # (--formats amc): "bubbles" (digit grids,
+                                           # default) or "written" (typed in by hand)
 
     [[problems]]
     label = "Q3"                           # optional; default Q1, Q2, …
@@ -25,6 +28,7 @@
                                            # "none", "third" (default), "half", "full"
                                            # (the rest of the page; the next question
                                            # starts a page) or a number of lines (0 to 45)
+    paper_answers = "written"              # optional: this slot's, instead of the exam's
 
 Every error names the file, the line where it can be found, and the field.
 
@@ -54,11 +58,13 @@ DEFAULT_EXAM = Path(__file__).resolve().parent / "default.toml"
 MAX_VARIANTS = 100_000
 _TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str,
         "seed": int, "variants": int, "problem_paths": list, "problems": list,
-        "common_mistakes": bool, "paper": str, "cover": bool, "pledge": str}
+        "common_mistakes": bool, "paper": str, "cover": bool, "pledge": str,
+        "paper_answers": str}
 _ITEM = {"label": str, "problem": str, "points": int, "options": dict, "multiple_choice": int,
-         "space": (str, int)}
+         "space": (str, int), "paper_answers": str}
 PAPERS = ("a4", "letter")
 SPACES = ("none", "third", "half", "full")
+PAPER_ANSWERS = ("bubbles", "written")
 MAX_SPACE_LINES = 45            # a page of A4 or letter holds about 48 lines
 MIN_OPTIONS, MAX_OPTIONS = 3, 6                # as core.distractors (not imported: no SymPy here)
 MAX_POINTS = 1000
@@ -204,6 +210,10 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
     paper = data.get("paper", "a4")
     if paper not in PAPERS:
         fail("paper", f"expected one of {', '.join(map(repr, PAPERS))}, got {_short(paper)}", "paper")
+    paper_answers = data.get("paper_answers", "bubbles")
+    if paper_answers not in PAPER_ANSWERS:
+        fail("paper_answers", f"expected one of {', '.join(map(repr, PAPER_ANSWERS))}, got "
+             f"{_short(paper_answers)}", "paper_answers")
 
     paths = []
     for i, folder in enumerate(data.get("problem_paths", [])):
@@ -253,6 +263,10 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
                  f"of lines, got {_short(space)}", "space", i)
         if isinstance(space, int) and not 0 <= space <= MAX_SPACE_LINES:
             fail(f"{field}.space", f"expected 0 to {MAX_SPACE_LINES} lines, got {space}", "space", i)
+        mode = entry.get("paper_answers", "")
+        if "paper_answers" in entry and mode not in PAPER_ANSWERS:
+            fail(f"{field}.paper_answers", f"expected one of {', '.join(map(repr, PAPER_ANSWERS))}, "
+                 f"got {_short(mode)}", "paper_answers", i)
         try:
             options = make_options(registry[problem_id], entry.get("options", {}),
                                    where=f"{field}.options")
@@ -262,7 +276,7 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
             raise UserError(f"{path}{':' + str(line) if line else ''}: {exc}") from None
         items.append(ExamItem(label=entry.get("label", f"Q{i + 1}"), problem_id=problem_id,
                               points=points, options=options, multiple_choice=choices,
-                              space=space))
+                              space=space, paper_answers=mode))
     first: dict[str, int] = {}
     for i, it in enumerate(items):
         if it.label in first:
@@ -274,7 +288,8 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
                 instructions=data.get("instructions", ""), master_seed=seed, variants=variants,
                 items=tuple(items), source=str(path), exam_id=data.get("id", path.stem),
                 problem_paths=paths, common_mistakes=data.get("common_mistakes", True),
-                paper=paper, cover=data.get("cover", False), pledge=data.get("pledge", ""))
+                paper=paper, cover=data.get("cover", False), pledge=data.get("pledge", ""),
+                paper_answers=paper_answers)
 
 
 def peek_problem_paths(path: Path, raw: bytes) -> list[str]:

@@ -14,13 +14,15 @@ __all__ = ["Exam", "ExamItem", "Sheet", "SheetItem", "Student"]
 class ExamItem:
     """One problem slot of an exam: its label (Q1(a)), problem id, points, options,
     multiple_choice: options per numeric answer (0: answers written freely), and space: the
-    room left to answer after it on paper ("none", "third", "half", "full" or lines)."""
+    room left to answer after it on paper ("none", "third", "half", "full" or lines), and
+    paper_answers: how its numeric answers are given on a scanned answer sheet (formats/amc.py)."""
     label: str
     problem_id: str
     points: int
     options: Any
     multiple_choice: int = 0
     space: str | int = "third"
+    paper_answers: str = ""                  # "bubbles" or "written"; "": the exam's
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class Exam:
     paper: str = "a4"                        # "a4" or "letter" (paper formats)
     cover: bool = False                      # a cover page on each question sheet
     pledge: str = ""                         # text on the cover, with a signature line
+    paper_answers: str = "bubbles"           # numeric answers on scanned answer sheets:
+                                             # "bubbles" (digit grids) or "written"
 
 
 @dataclass(frozen=True)
