@@ -305,6 +305,7 @@ def subprocess_env(pythonpath: Path) -> dict:
     return env
 
 
+@pytest.mark.packaging
 def test_an_installed_plugin_is_listed_and_builds(tmp_path):
     target = install_distribution(tmp_path, {
         "pyproject.toml": PLUGIN_PYPROJECT,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from conftest import install_distribution
 
+pytestmark = pytest.mark.packaging
+
 PYTHON = sys.executable
 
 TOY = '''

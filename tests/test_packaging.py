@@ -17,6 +17,7 @@ import pytest
 
 from conftest import can_build_wheels
 
+pytestmark = pytest.mark.packaging
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parents[1]
 # Top-level entries of the source tree that a build never needs.
@@ -68,16 +69,21 @@ def run(target: Path, cwd: Path, *args):
 
 def test_wheel_holds_the_installed_layout(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    for name in ("wsgen/__init__.py", "wsgen/__main__.py", "wsgen/cli.py", "wsgen/plugins.py",
+    for name in ("wsgen/__init__.py", "wsgen/__main__.py", "wsgen/cli.py", "wsgen/registry.py",
                  "wsgen/authoring.py", "wsgen/core/model.py", "wsgen/formats/markdown.py",
                  "wsgen/problems/__init__.py", "wsgen/problems/matrix_backprop.py",
                  "wsgen/problems/triplet_loss.py", "wsgen/templates/md/document.md.j2",
-                 "wsgen/templates/tex/document.tex.j2", "wsgen/exam/default.toml"):
+                 "wsgen/templates/tex/document.tex.j2", "wsgen/exam/default.toml",
+                 "wsgen/templates/scaffold/new_problem.py"):
         assert name in names, name
+    # every module of the engine, in every subpackage (pyproject.toml lists them by hand)
+    for path in (ROOT / "generator").rglob("*.py"):
+        if "__pycache__" not in path.parts:
+            assert f"wsgen/{path.relative_to(ROOT / 'generator').as_posix()}" in names, path
     # every shipped problem module and template is there
     for path in (ROOT / "problems").glob("*.py"):
         assert f"wsgen/problems/{path.name}" in names
-    for path in (ROOT / "templates").rglob("*.j2"):
+    for path in [*(ROOT / "templates").rglob("*.j2"), *(ROOT / "templates" / "scaffold").glob("*.py")]:
         assert f"wsgen/templates/{path.relative_to(ROOT / 'templates').as_posix()}" in names
     tops = {name.split("/", 1)[0] for name in names}
     assert not tops & {"generator", "problems", "templates", "tests", "exam"}, tops
