@@ -6,6 +6,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from conftest import install_distribution
 
 pytestmark = pytest.mark.packaging
