@@ -3,13 +3,14 @@
 Tiers are pytest markers, declared here once with one policy:
 
 * ``tex``: runs pdflatex and poppler-utils; ``browser``: runs headless Chromium;
-  ``amc``: runs auto-multiple-choice; ``packaging``: builds wheels or installs with pip; ``seeds``: many seeds or every
-  corner of the settings (slow sweeps).
+  ``amc``: runs auto-multiple-choice; ``packaging``: builds wheels or installs with pip;
+  ``slow``: sweeps many seeds or every corner of the settings, or builds, kills and
+  rebuilds whole output folders.
 * A test of a tier whose tool is missing is skipped with the reason, except under
   ``--require-tools`` (what ``make test`` and CI pass) or ``CI`` set in the environment:
   then it fails, so CI never hides a missing TeX or Chromium.
-* ``make check`` runs the fast tier: every test not marked ``tex``, ``browser``,
-  ``packaging`` or ``seeds``.  ``make test`` runs everything.
+* ``make check`` runs the fast tier: every test of no tier.  ``make test`` runs
+  everything.
 """
 import contextlib
 import io
@@ -25,7 +26,8 @@ TIERS = {
     "browser": ("runs headless Chromium", ("chromium",)),
     "amc": ("runs auto-multiple-choice on scanned answer sheets", ("auto-multiple-choice", "pdftoppm")),
     "packaging": ("builds wheels or installs packages with pip (slow)", ()),
-    "seeds": ("sweeps many seeds or every corner of the settings (slow)", ()),
+    "slow": ("sweeps many seeds or every corner of the settings, or builds, kills and "
+             "rebuilds whole output folders", ()),
 }
 
 
