@@ -7,10 +7,10 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, Vector, as_float, assert_close_scaled, derive_once, derived,
-                   exact_matrix, exact_vector, option, register, require_decimals, shown_dot,
-                   shown_difference, shown_matrix, shown_product, shown_square, shown_sum,
-                   verified)
+                   Step, Vector, as_float, assert_close_scaled, derive_once, derived, eq,
+                   exact_matrix, exact_vector, line, option, register, require_decimals, rows,
+                   shown_difference, shown_dot, shown_matrix, shown_product, shown_square,
+                   shown_sum, verified)
 
 _UNIT = 2.0 ** -53      # unit roundoff of float64
 
@@ -70,17 +70,38 @@ def formulas(n: int, h: int, k: int) -> dict:
     every gradient the key states verified entry by entry for this shape, differentiating the
     loss written out with symbolic entries and a generic activation g (so the chain rule is
     checked for any activation, ReLU′ being its slope)."""
+    d_relu = relu_derivative()
+    general = output_layer_calculus()
+    verify_entrywise(n, h, k)
+    # The stated forms, with symbols of this shape standing for the vectors (to print).
+    D2, D1 = sp.MatrixSymbol(r"\delta^{[2]}", k, 1), sp.MatrixSymbol(r"\delta^{[1]}", h, 1)
+    A1, X = sp.MatrixSymbol("a^{[1]}", h, 1), sp.MatrixSymbol("x", n, 1)
+    W2s = sp.MatrixSymbol("W^{[2]}", k, h)
+    slope_s = sp.MatrixSymbol(r"\mathrm{ReLU}'(z^{[1]})", h, 1)
+    return {"d_relu": d_relu, **general,
+            "dW2_shown": grad_W2(D2, A1), "dW2_shape": grad_W2(D2, A1).shape,
+            "d1_shown": hidden_delta(W2s, D2, slope_s),
+            "da1_shape": back_to_hidden(W2s, D2).shape,
+            "dW1_shown": grad_W1(D1, X), "dW1_shape": grad_W1(D1, X).shape}
+
+
+def relu_derivative():
+    """ReLU′ as SymPy's one-sided derivatives of max(0, z), checked against `relu_slope`."""
     z = sp.Symbol("z", real=True)
     right, left = sp.Symbol("z", positive=True), sp.Symbol("z", negative=True)
     slopes = (sp.diff(sp.Max(0, right), right), sp.diff(sp.Max(0, left), left))
     if any(s.free_symbols for s in slopes):
-        raise CheckFailed(f"mlp_backprop: SymPy's one-sided slopes of ReLU {slopes} are not constant")
+        raise CheckFailed(f"mlp_backprop: SymPy's one-sided slopes of ReLU {slopes} are not "
+                          f"constant")
     d_relu = derived(sp.Piecewise((slopes[0], z > 0), (slopes[1], True)), name="ReLU'")
     points = [sp.Integer(v) for v in (-1, 0, 1)]
     verified(sp.Matrix([d_relu.subs(z, v) for v in points]),
              sp.Matrix([relu_slope(v) for v in points]), name="ReLU' rule")
+    return d_relu
 
-    # SymPy's matrix calculus on the output layer, ŷ = W a + b (2 × 2, for the display).
+
+def output_layer_calculus() -> dict:
+    """SymPy's matrix calculus on the output layer, ŷ = W a + b (2 × 2, for the display)."""
     Wg, ag = sp.MatrixSymbol("W^{[2]}", 2, 2), sp.MatrixSymbol("a^{[1]}", 2, 1)
     bg, tg = sp.MatrixSymbol("b^{[2]}", 2, 1), sp.MatrixSymbol("t", 2, 1)
     rg = Wg * ag + bg - tg
@@ -90,8 +111,12 @@ def formulas(n: int, h: int, k: int) -> dict:
     da1_general = derived(Lg.diff(ag), name="dL/da1")
     verified(dW2_general, grad_W2(output_delta(Wg * ag + bg, tg), ag), name="dL/dW2")
     verified(da1_general, back_to_hidden(Wg, output_delta(Wg * ag + bg, tg)), name="dL/da1")
+    return {"dW2": dW2_general, "db2": db2_general, "da1": da1_general}
 
-    # This shape, entry by entry, with a generic activation g.
+
+def verify_entrywise(n: int, h: int, k: int) -> None:
+    """Every gradient the key states, entry by entry for this shape, with a generic
+    activation g."""
     x, t = _symbols("x", n), _symbols("t", k)
     W1, b1 = _symbols("W1", h, n), _symbols("b1", h)
     W2, b2 = _symbols("W2", k, h), _symbols("b2", k)
@@ -116,17 +141,6 @@ def formulas(n: int, h: int, k: int) -> dict:
              name="dL/dW1 = delta1 x^T")
     verified(sp.Matrix(h, 1, lambda j, _: sp.diff(L, b1[j])), d1, name="dL/db1 = delta1")
 
-    # The stated forms, with symbols of this shape standing for the vectors (to print).
-    D2, D1 = sp.MatrixSymbol(r"\delta^{[2]}", k, 1), sp.MatrixSymbol(r"\delta^{[1]}", h, 1)
-    A1, X = sp.MatrixSymbol("a^{[1]}", h, 1), sp.MatrixSymbol("x", n, 1)
-    W2s = sp.MatrixSymbol("W^{[2]}", k, h)
-    slope_s = sp.MatrixSymbol(r"\mathrm{ReLU}'(z^{[1]})", h, 1)
-    return {"d_relu": d_relu, "dW2": dW2_general, "db2": db2_general, "da1": da1_general,
-            "dW2_shown": grad_W2(D2, A1), "dW2_shape": grad_W2(D2, A1).shape,
-            "d1_shown": hidden_delta(W2s, D2, slope_s),
-            "da1_shape": back_to_hidden(W2s, D2).shape,
-            "dW1_shown": grad_W1(D1, X), "dW1_shape": grad_W1(D1, X).shape}
-
 
 @dataclass(frozen=True)
 class Options:
@@ -147,8 +161,160 @@ class Params:
     t: Vector
 
 
-def _outer(u, v):
-    return sp.ImmutableMatrix([[a * b for b in v] for a in u])
+@dataclass(frozen=True)
+class Work:
+    """The exact forward and backward pass of one variant, with its working as written
+    (shared by the steps, the answers and the mistakes).  W2 is a list of rows."""
+    x: list
+    W2: list
+    z_shown: list          # z¹_j: row j of W¹ times x, plus b¹_j
+    z1: list
+    a1: list
+    y_shown: list          # ŷ_k: row k of W² times a¹, plus b²_k
+    y_hat: list
+    d2_shown: list         # δ²_k = ŷ_k − t_k
+    d2: list
+    L_sum: object          # Σ_k (ŷ_k − t_k)²
+    L: sp.Rational
+    dW2_shown: object      # δ²_k a¹_j, entry by entry
+    g_shown: list          # (W²ᵀδ²)_j: column j of W² times δ²
+    g: list
+    slope: list            # ReLU′(z¹_j)
+    d1_shown: list         # δ¹_j = (W²ᵀδ²)_j · ReLU′(z¹_j)
+    d1: list
+    dW1_shown: object      # δ¹_j x_l, entry by entry
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(n, h, k): inputs, hidden units, outputs."""
+        return len(self.x), len(self.z1), len(self.d2)
+
+
+def compute(params) -> Work:
+    x, b1, b2, t = list(params.x), list(params.b1), list(params.b2), list(params.t)
+    W1, W2 = rows(params.W1), rows(params.W2)
+    n, h, k = len(x), len(b1), len(b2)
+    values = lambda shown: [s.value for s in shown]
+    z_shown = [shown_sum([*shown_dot(W1[j], x).args, b1[j]]) for j in range(h)]
+    z1 = values(z_shown)
+    a1 = [max(v, sp.Integer(0)) for v in z1]
+    y_shown = [shown_sum([*shown_dot(W2[i], a1).args, b2[i]]) for i in range(k)]
+    y_hat = values(y_shown)
+    d2_shown = [shown_difference(y_hat[i], t[i]) for i in range(k)]
+    d2 = values(d2_shown)
+    L_sum = shown_sum(shown_square(v) for v in d2)
+    dW2_shown = shown_matrix([[shown_product(d2[i], a1[j]) for j in range(h)] for i in range(k)])
+    g_shown = [shown_dot([W2[i][j] for i in range(k)], d2) for j in range(h)]
+    g = values(g_shown)
+    slope = [relu_slope(v) for v in z1]
+    d1_shown = [shown_product(g[j], slope[j]) for j in range(h)]
+    d1 = values(d1_shown)
+    dW1_shown = shown_matrix([[shown_product(d1[j], x[l]) for l in range(n)] for j in range(h)])
+    return Work(x=x, W2=W2, z_shown=z_shown, z1=z1, a1=a1, y_shown=y_shown, y_hat=y_hat,
+                d2_shown=d2_shown, d2=d2, L_sum=L_sum, L=L_sum.value / 2, dW2_shown=dW2_shown,
+                g_shown=g_shown, g=g, slope=slope, d1_shown=d1_shown, d1=d1,
+                dW1_shown=dW1_shown)
+
+
+def column(entries):
+    """A column of entries shown as written."""
+    return shown_matrix([[e] for e in entries])
+
+
+def forward_pass(w: Work) -> Step:
+    return Step(
+        title="(a) Forward pass",
+        text=r"Each $z^{[1]}_j$ is row $j$ of $W^{[1]}$ times $x$ plus $b^{[1]}_j$; ReLU keeps "
+             r"the positive ones and sets the others to 0; each $\hat y_k$ is row $k$ of "
+             r"$W^{[2]}$ times $a^{[1]}$ plus $b^{[2]}_k$.",
+        math=(*(eq(f"z^{{[1]}}_{j + 1}", w.z_shown[j], w.z1[j]) + r",\qquad "
+                + eq(line(rf"a^{{[1]}}_{j + 1} = \max(", w.z1[j], ", 0)"), w.a1[j])
+                for j in range(len(w.z1))),
+              *(eq(rf"\hat y_{i + 1}", w.y_shown[i], w.y_hat[i]) for i in range(len(w.y_hat))),
+              eq(r"\hat y - t", column(w.d2_shown), Vector(w.d2)),
+              eq(r"L = \frac{1}{2} \sum_k (\hat y_k - t_k)^2",
+                 line(r"\frac{1}{2}\bigl(", w.L_sum, r"\bigr)"),
+                 line(r"\frac{1}{2} \cdot ", w.L_sum.value), w.L)))
+
+
+def output_rule(w: Work, facts: dict) -> Step:
+    (_, h, k), (sk, sh) = w.shape, facts["dW2_shape"]
+    return Step(
+        title="(b) The output layer by the chain rule",
+        text=r"$L$ depends on $W^{[2]}$ and $b^{[2]}$ only through $\hat y$, and "
+             r"$\partial L / \partial \hat y = \hat y - t$ (the $\frac{1}{2}$ cancels the 2 "
+             r"of the square). Entry by entry, "
+             r"$\partial L / \partial W^{[2]}_{kj} = \delta^{[2]}_k\, a^{[1]}_j$ and "
+             r"$\partial L / \partial b^{[2]}_k = \delta^{[2]}_k$; the gradient of a "
+             r"parameter has the parameter's shape.",
+        math=(r"\delta^{[2]} = \frac{\partial L}{\partial \hat y} = \hat y - t,\qquad "
+              rf"{k} \times 1",
+              eq(r"\frac{\partial L}{\partial W^{[2]}}", facts["dW2_shown"])
+              + rf",\qquad ({k} \times 1)(1 \times {h}) = {sk} \times {sh}",
+              r"\frac{\partial L}{\partial b^{[2]}} = \delta^{[2]},\qquad " rf"{k} \times 1"))
+
+
+def output_numbers(w: Work) -> Step:
+    return Step(
+        title="(b) Substituting the numbers",
+        math=(eq(r"\delta^{[2]} = \hat y - t", Vector(w.d2)),
+              eq(r"\frac{\partial L}{\partial W^{[2]}}", w.dW2_shown, w.dW2_shown.value),
+              eq(r"\frac{\partial L}{\partial b^{[2]}}", Vector(w.d2))))
+
+
+def hidden_rule(w: Work, facts: dict) -> Step:
+    (n, h, k), (gh, _), (hh, hn) = w.shape, facts["da1_shape"], facts["dW1_shape"]
+    return Step(
+        title="(c) Back through W2 and the ReLU",
+        text=r"Each $a^{[1]}_j$ feeds every output, so "
+             r"$\partial L / \partial a^{[1]}_j = \sum_k W^{[2]}_{kj}\, \delta^{[2]}_k$: "
+             r"that is $W^{[2]\top} \delta^{[2]}$, the transpose taking the " rf"${k}$ output "
+             rf"errors back to the ${h}$ hidden units. ReLU acts entry by entry, so the chain "
+             r"rule multiplies entry by entry ($\circ$) by its slope, which SymPy derives "
+             r"from $\max(z, 0)$ on each side of 0 (at $z = 0$ the key would take 0; no "
+             r"pre-activation here is 0). Then $z^{[1]} = W^{[1]} x + b^{[1]}$ gives the same "
+             r"pattern as the output layer.",
+        math=(eq(r"\mathrm{ReLU}'(z)", facts["d_relu"]),
+              r"\frac{\partial L}{\partial a^{[1]}} = W^{[2]\top} \delta^{[2]},"
+              rf"\qquad ({h} \times {k})({k} \times 1) = {gh} \times 1",
+              eq(r"\delta^{[1]} = \frac{\partial L}{\partial z^{[1]}}", facts["d1_shown"])
+              + rf",\qquad {h} \times 1",
+              eq(r"\frac{\partial L}{\partial W^{[1]}}", facts["dW1_shown"])
+              + rf",\qquad ({h} \times 1)(1 \times {n}) = {hh} \times {hn}",
+              r"\frac{\partial L}{\partial b^{[1]}} = \delta^{[1]},\qquad " rf"{h} \times 1"))
+
+
+def hidden_numbers(w: Work) -> Step:
+    return Step(
+        title="(c) Substituting the numbers",
+        text=r"Entry $j$ of $W^{[2]\top} \delta^{[2]}$ is column $j$ of $W^{[2]}$ times "
+             r"$\delta^{[2]}$; the slope is 1 for the active units ($z^{[1]}_j > 0$) and 0 "
+             r"for the inactive ones, which pass no gradient back.",
+        math=(eq(r"W^{[2]\top} \delta^{[2]}", column(w.g_shown), Vector(w.g)),
+              eq(r"\mathrm{ReLU}'(z^{[1]})", Vector(w.slope)),
+              eq(r"\delta^{[1]}", column(w.d1_shown), Vector(w.d1)),
+              eq(r"\frac{\partial L}{\partial W^{[1]}} = \delta^{[1]} x^\top", w.dW1_shown,
+                 w.dW1_shown.value),
+              eq(r"\frac{\partial L}{\partial b^{[1]}}", Vector(w.d1))))
+
+
+def sympy_check(w: Work, facts: dict) -> Step:
+    n, h, k = w.shape
+    return Step(
+        title="(b), (c) Checked by SymPy",
+        text=r"SymPy's matrix calculus differentiates "
+             r"$L = \frac{1}{2}(W^{[2]} a^{[1]} + b^{[2]} - t)^\top "
+             r"(W^{[2]} a^{[1]} + b^{[2]} - t)$: "
+             r"$\partial L / \partial W^{[2]} = @dW2d$, "
+             r"$\partial L / \partial b^{[2]} = @db2d$ and "
+             r"$\partial L / \partial a^{[1]} = @da1d$, the forms above with "
+             r"$\delta^{[2]} = W^{[2]} a^{[1]} + b^{[2]} - t$. For this shape "
+             rf"(${n}$ inputs, ${h}$ hidden units, ${k}$ outputs) SymPy also writes $L$ out with "
+             r"symbolic entries and a generic activation $g$ in place of ReLU, differentiates "
+             r"it with respect to every entry of $W^{[2]}$, $b^{[2]}$, $W^{[1]}$ and "
+             r"$b^{[1]}$, and confirms the four matrix forms, with $g'(z^{[1]})$ in place of "
+             r"$\mathrm{ReLU}'(z^{[1]})$.",
+        values={"dW2d": facts["dW2"], "db2d": facts["db2"], "da1d": facts["da1"]})
 
 
 @register
@@ -217,208 +383,35 @@ class MlpBackprop(Problem):
         )
 
     def solve(self, params, options):
-        x, b1, b2, t = list(params.x), list(params.b1), list(params.b2), list(params.t)
-        W1, W2 = params.W1.tolist(), params.W2.tolist()
-        n, h, k = len(x), len(b1), len(b2)
+        n, h, k = len(params.x), len(params.b1), len(params.b2)
         facts = derive_once((self.id, n, h, k), lambda: formulas(n, h, k))
-        I = sp.Integer
-        zero = I(0)
-
-        z_sh = [shown_sum([*shown_dot(W1[j], x).args, b1[j]]) for j in range(h)]
-        z1 = [s.value for s in z_sh]
-        a1 = [max(v, zero) for v in z1]
-        y_sh = [shown_sum([*shown_dot(W2[i], a1).args, b2[i]]) for i in range(k)]
-        y_hat = [s.value for s in y_sh]
-        d2_sh = [shown_difference(y_hat[i], t[i]) for i in range(k)]
-        d2 = [s.value for s in d2_sh]
-        L_sum = shown_sum(shown_square(v) for v in d2)
-        L = L_sum.value / 2
-
-        dW2_sh = shown_matrix([[shown_product(d2[i], a1[j]) for j in range(h)] for i in range(k)])
-        g_sh = [shown_dot([W2[i][j] for i in range(k)], d2) for j in range(h)]
-        g = [s.value for s in g_sh]
-        slope = [relu_slope(v) for v in z1]
-        d1_sh = [shown_product(g[j], slope[j]) for j in range(h)]
-        d1 = [s.value for s in d1_sh]
-        dW1_sh = shown_matrix([[shown_product(d1[j], x[l]) for l in range(n)] for j in range(h)])
-
-        values = {"n": I(n), "h": I(h), "k": I(k)}
-        forward_lines = []
-        for j in range(h):
-            values.update({f"zs{j}": z_sh[j], f"z{j}": z1[j], f"a{j}": a1[j]})
-            forward_lines.append(rf"z^{{[1]}}_{j + 1} = @zs{j} = @z{j},\qquad "
-                                 rf"a^{{[1]}}_{j + 1} = \max(@z{j}, 0) = @a{j}")
-        for i in range(k):
-            values.update({f"ys{i}": y_sh[i], f"y{i}": y_hat[i]})
-            forward_lines.append(rf"\hat y_{i + 1} = @ys{i} = @y{i}")
-        values.update({"r": shown_matrix([[e] for e in d2_sh]), "rv": Vector(d2),
-                       "Ls": L_sum, "Lh": L_sum.value, "L": L})
-        forward = Step(
-            title="(a) Forward pass",
-            text=r"Each $z^{[1]}_j$ is row $j$ of $W^{[1]}$ times $x$ plus $b^{[1]}_j$; ReLU keeps "
-                 r"the positive ones and sets the others to 0; each $\hat y_k$ is row $k$ of "
-                 r"$W^{[2]}$ times $a^{[1]}$ plus $b^{[2]}_k$.",
-            math=(*forward_lines, r"\hat y - t = @r = @rv",
-                  r"L = \frac{1}{2} \sum_k (\hat y_k - t_k)^2 = \frac{1}{2}\bigl(@Ls\bigr) "
-                  r"= \frac{1}{2} \cdot @Lh = @L"),
-            values=values)
-
-        (sk, sh), (hn_h, hn_n) = facts["dW2_shape"], facts["dW1_shape"]
-        out_rule = Step(
-            title="(b) The output layer by the chain rule",
-            text=r"$L$ depends on $W^{[2]}$ and $b^{[2]}$ only through $\hat y$, and "
-                 r"$\partial L / \partial \hat y = \hat y - t$ (the $\frac{1}{2}$ cancels the 2 "
-                 r"of the square). Entry by entry, "
-                 r"$\partial L / \partial W^{[2]}_{kj} = \delta^{[2]}_k\, a^{[1]}_j$ and "
-                 r"$\partial L / \partial b^{[2]}_k = \delta^{[2]}_k$; the gradient of a "
-                 r"parameter has the parameter's shape.",
-            math=(r"\delta^{[2]} = \frac{\partial L}{\partial \hat y} = \hat y - t,"
-                  r"\qquad @k \times 1",
-                  r"\frac{\partial L}{\partial W^{[2]}} = @dW2f,\qquad (@k \times 1)(1 \times @h)"
-                  r" = @sk \times @sh",
-                  r"\frac{\partial L}{\partial b^{[2]}} = \delta^{[2]},\qquad @k \times 1"),
-            values={"k": I(k), "h": I(h), "sk": I(sk), "sh": I(sh),
-                    "dW2f": facts["dW2_shown"]})
-        out_numbers = Step(
-            title="(b) Substituting the numbers",
-            math=(r"\delta^{[2]} = \hat y - t = @d2",
-                  r"\frac{\partial L}{\partial W^{[2]}} = @dW2s = @dW2",
-                  r"\frac{\partial L}{\partial b^{[2]}} = @d2"),
-            values={"d2": Vector(d2), "dW2s": dW2_sh, "dW2": dW2_sh.value})
-        (gh, _) = facts["da1_shape"]
-        hid_rule = Step(
-            title="(c) Back through W2 and the ReLU",
-            text=r"Each $a^{[1]}_j$ feeds every output, so "
-                 r"$\partial L / \partial a^{[1]}_j = \sum_k W^{[2]}_{kj}\, \delta^{[2]}_k$: "
-                 r"that is $W^{[2]\top} \delta^{[2]}$, the transpose taking the $@k$ output "
-                 r"errors back to the $@h$ hidden units. ReLU acts entry by entry, so the chain "
-                 r"rule multiplies entry by entry ($\circ$) by its slope, which SymPy derives "
-                 r"from $\max(z, 0)$ on each side of 0 (at $z = 0$ the key would take 0; no "
-                 r"pre-activation here is 0). Then $z^{[1]} = W^{[1]} x + b^{[1]}$ gives the same "
-                 r"pattern as the output layer.",
-            math=(r"\mathrm{ReLU}'(z) = @drelu",
-                  r"\frac{\partial L}{\partial a^{[1]}} = W^{[2]\top} \delta^{[2]},"
-                  r"\qquad (@h \times @k)(@k \times 1) = @gh \times 1",
-                  r"\delta^{[1]} = \frac{\partial L}{\partial z^{[1]}} = @d1f,\qquad @h \times 1",
-                  r"\frac{\partial L}{\partial W^{[1]}} = @dW1f,\qquad (@h \times 1)(1 \times @n)"
-                  r" = @hh \times @hn",
-                  r"\frac{\partial L}{\partial b^{[1]}} = \delta^{[1]},\qquad @h \times 1"),
-            values={"k": I(k), "h": I(h), "n": I(n), "gh": I(gh), "hh": I(hn_h),
-                    "hn": I(hn_n), "drelu": facts["d_relu"], "d1f": facts["d1_shown"],
-                    "dW1f": facts["dW1_shown"]})
-        hid_values = {"gs": shown_matrix([[s] for s in g_sh]), "g": Vector(g),
-                      "slope": Vector(slope), "d1s": shown_matrix([[s] for s in d1_sh]),
-                      "d1": Vector(d1), "dW1s": dW1_sh, "dW1": dW1_sh.value}
-        hid_numbers = Step(
-            title="(c) Substituting the numbers",
-            text=r"Entry $j$ of $W^{[2]\top} \delta^{[2]}$ is column $j$ of $W^{[2]}$ times "
-                 r"$\delta^{[2]}$; the slope is 1 for the active units ($z^{[1]}_j > 0$) and 0 "
-                 r"for the inactive ones, which pass no gradient back.",
-            math=(r"W^{[2]\top} \delta^{[2]} = @gs = @g",
-                  r"\mathrm{ReLU}'(z^{[1]}) = @slope",
-                  r"\delta^{[1]} = @d1s = @d1",
-                  r"\frac{\partial L}{\partial W^{[1]}} = \delta^{[1]} x^\top = @dW1s = @dW1",
-                  r"\frac{\partial L}{\partial b^{[1]}} = @d1"),
-            values=hid_values)
-        sympy_check = Step(
-            title="(b), (c) Checked by SymPy",
-            text=r"SymPy's matrix calculus differentiates "
-                 r"$L = \frac{1}{2}(W^{[2]} a^{[1]} + b^{[2]} - t)^\top (W^{[2]} a^{[1]} + b^{[2]} - t)$: "
-                 r"$\partial L / \partial W^{[2]} = @dW2d$, "
-                 r"$\partial L / \partial b^{[2]} = @db2d$ and "
-                 r"$\partial L / \partial a^{[1]} = @da1d$, the forms above with "
-                 r"$\delta^{[2]} = W^{[2]} a^{[1]} + b^{[2]} - t$. For this shape "
-                 r"($@n$ inputs, $@h$ hidden units, $@k$ outputs) SymPy also writes $L$ out with "
-                 r"symbolic entries and a generic activation $g$ in place of ReLU, differentiates "
-                 r"it with respect to every entry of $W^{[2]}$, $b^{[2]}$, $W^{[1]}$ and "
-                 r"$b^{[1]}$, and confirms the four matrix forms, with $g'(z^{[1]})$ in place of "
-                 r"$\mathrm{ReLU}'(z^{[1]})$.",
-            values={"dW2d": facts["dW2"], "db2d": facts["db2"], "da1d": facts["da1"],
-                    "n": I(n), "h": I(h), "k": I(k)})
+        work = compute(params)
         return Solution(
-            steps=(forward, out_rule, out_numbers, hid_rule, hid_numbers, sympy_check),
-            answers=(Answer("z1", "z^{[1]}", Vector(z1), part="(a)"),
-                     Answer("a1", "a^{[1]}", Vector(a1), part="(a)"),
-                     Answer("y_hat", r"\hat y", Vector(y_hat), part="(a)"),
-                     Answer("L", "L", L, part="(a)"),
-                     Answer("dW2", r"\frac{\partial L}{\partial W^{[2]}}", dW2_sh.value,
+            steps=(forward_pass(work), output_rule(work, facts), output_numbers(work),
+                   hidden_rule(work, facts), hidden_numbers(work), sympy_check(work, facts)),
+            answers=(Answer("z1", "z^{[1]}", Vector(work.z1), part="(a)"),
+                     Answer("a1", "a^{[1]}", Vector(work.a1), part="(a)"),
+                     Answer("y_hat", r"\hat y", Vector(work.y_hat), part="(a)"),
+                     Answer("L", "L", work.L, part="(a)"),
+                     Answer("dW2", r"\frac{\partial L}{\partial W^{[2]}}", work.dW2_shown.value,
                             part="(b)"),
-                     Answer("db2", r"\frac{\partial L}{\partial b^{[2]}}", Vector(d2),
+                     Answer("db2", r"\frac{\partial L}{\partial b^{[2]}}", Vector(work.d2),
                             part="(b)"),
-                     Answer("dW1", r"\frac{\partial L}{\partial W^{[1]}}", dW1_sh.value,
+                     Answer("dW1", r"\frac{\partial L}{\partial W^{[1]}}", work.dW1_shown.value,
                             part="(c)"),
-                     Answer("db1", r"\frac{\partial L}{\partial b^{[1]}}", Vector(d1),
-                            part="(c)")))
+                     Answer("db1", r"\frac{\partial L}{\partial b^{[1]}}", Vector(work.d1),
+                            part="(c)")),
+            work=work)
 
     def mistakes(self, params, options, solution):
-        # Plain lists of exact rationals: SymPy's matrix products are far slower.
-        x, W2 = list(params.x), params.W2.tolist()
-        z1, a1 = list(solution.answer("z1")), list(solution.answer("a1"))
-        d2, d1 = list(solution.answer("db2")), list(solution.answer("db1"))
-        dW1, dW2 = solution.answer("dW1"), solution.answer("dW2")
-        n, h, k = len(x), len(z1), len(d2)
-        slope = [relu_slope(v) for v in z1]
-        back = [sum(W2[i][j] * d2[i] for i in range(k)) for j in range(h)]   # W²ᵀδ²
-        out = []
-
-        def hidden(d1_wrong):
-            return {"dW1": _outer(d1_wrong, x), "db1": Vector(d1_wrong)} \
-                if d1_wrong != d1 else None
-
-        unmasked = hidden(back)
-        if unmasked:
-            out.append(Mistake(
-                "missing_relu_mask", "ReLU′ left out",
-                "$\\delta^{[1]} = W^{[2]\\top} \\delta^{[2]}$ without "
-                "$\\circ\\, \\mathrm{ReLU}'(z^{[1]})$: an inactive unit ($z^{[1]}_j < 0$) has "
-                "slope 0 and passes no gradient to its weights", unmasked))
-        two = sp.Integer(2)
-        out.append(Mistake(
-            "missing_half", "the 1/2 of L dropped",
-            "$L$ taken as $\\lVert \\hat y - t \\rVert_2^2$ without the $\\frac{1}{2}$, so "
-            "$\\delta^{[2]} = 2(\\hat y - t)$ and every gradient is doubled",
-            {"L": two * solution.answer("L"), "dW2": two * dW2, "db2": Vector(two * v for v in d2),
-             "dW1": two * dW1, "db1": Vector(two * v for v in d1)}))
-        if h == k:
-            straight = [sum(W2[j][i] * d2[i] for i in range(k)) * slope[j] for j in range(h)]
-            wrong = hidden(straight)
-            if wrong:
-                out.append(Mistake(
-                    "no_transpose_W2", "W2 instead of its transpose",
-                    "$W^{[2]} \\delta^{[2]}$ instead of $W^{[2]\\top} \\delta^{[2]}$: hidden "
-                    "unit $j$ collects $\\sum_k W^{[2]}_{kj} \\delta^{[2]}_k$, column $j$ of "
-                    "$W^{[2]}$, as the shapes $(h \\times k)(k \\times 1)$ demand", wrong))
-        wrong = hidden([back[j] * a1[j] for j in range(h)])
-        if wrong:
-            out.append(Mistake(
-                "relu_value_not_slope", "ReLU(z) for ReLU′(z)",
-                "$\\delta^{[1]} = (W^{[2]\\top} \\delta^{[2]}) \\circ a^{[1]}$: the chain rule "
-                "multiplies by the slope $\\mathrm{ReLU}'(z^{[1]})$ (1 or 0), not by the "
-                "activation $\\mathrm{ReLU}(z^{[1]})$ itself", wrong))
-        flipped = {}
-        if h == k:
-            t2 = _outer(a1, d2)
-            if t2 != dW2:
-                flipped["dW2"] = t2
-        if n == h:
-            t1 = _outer(x, d1)
-            if t1 != dW1:
-                flipped["dW1"] = t1
-        if flipped:
-            wrong_forms = {"dW2": ("$a^{[1]} \\delta^{[2]\\top}$", "$\\delta^{[2]} a^{[1]\\top}$"),
-                           "dW1": ("$x\\, \\delta^{[1]\\top}$", "$\\delta^{[1]} x^\\top$")}
-            said, meant = zip(*(wrong_forms[name] for name in ("dW2", "dW1") if name in flipped))
-            out.append(Mistake(
-                "transposed_outer", "outer product transposed",
-                f"{' and '.join(said)} instead of {' and '.join(meant)}: entry $(k, j)$ of "
-                "$\\partial L / \\partial W^{[2]}$ is $\\delta^{[2]}_k a^{[1]}_j$ and entry "
-                "$(j, l)$ of $\\partial L / \\partial W^{[1]}$ is $\\delta^{[1]}_j x_l$: a "
-                "gradient has its weight matrix's shape", flipped))
-        return tuple(out)
+        work = solution.work
+        found = (missing_relu_mask(work), missing_half(work), no_transpose_W2(work),
+                 relu_value_not_slope(work), transposed_outer(work))
+        return tuple(m for m in found if m is not None)
 
     def check(self, params, options, solution):
         """Plain NumPy closed forms, with tolerances from float64 error bounds, and central
-        differences of L along one direction of each parameter.
+        differences of L along one direction of each parameter (`directional_checks`).
 
         Every computed quantity q is a sum of products of the inputs; the same computation on
         their absolute values, |q|, bounds its terms, so q is off by at most about T·u·|q|
@@ -426,24 +419,16 @@ class MlpBackprop(Problem):
         answer's largest entry that is T·u·κ, κ = max|q| / max q (1 without cancellation)."""
         x, W1, b1 = as_float(params.x), as_float(params.W1), as_float(params.b1)
         W2, b2, t = as_float(params.W2), as_float(params.b2), as_float(params.t)
-        n, h, k = len(x), len(b1), len(b2)
-        T = n + h + k + 10
+        T = len(x) + len(b1) + len(b2) + 10
 
         def rtol(bound, value):
             top = float(np.max(np.abs(value), initial=0.0))
             return max(1e-12, 8 * T * _UNIT * float(np.max(bound, initial=0.0)) / max(top, 1e-300))
 
-        def forward(W1_, b1_, W2_, b2_):
-            z = W1_ @ x + b1_
-            a = np.maximum(z, 0.0)
-            d = W2_ @ a + b2_ - t
-            return z, a, d
-
-        z1, a1, d2 = forward(W1, b1, W2, b2)
+        z1, a1, d2 = float_forward(x, t, W1, b1, W2, b2)
         on = z1 > 0
         L = 0.5 * float(np.dot(d2, d2))
-        back = W2.T @ d2
-        d1 = np.where(on, back, 0.0)
+        d1 = np.where(on, W2.T @ d2, 0.0)
         bz = np.abs(W1) @ np.abs(x) + np.abs(b1)
         ba = np.where(on, bz, 0.0)
         by = np.abs(W2) @ ba + np.abs(b2)
@@ -459,35 +444,122 @@ class MlpBackprop(Problem):
         assert_close_scaled("db1", solution.answer("db1"), d1, rtol(bd1, d1))
         assert_close_scaled("dW1", solution.answer("dW1"), np.outer(d1, x),
                             rtol(np.outer(bd1, np.abs(x)), np.outer(d1, x)))
+        directional_checks(solution, x, t, {"W1": W1, "b1": b1, "W2": W2, "b2": b2}, z1, T)
 
-        # Central differences along one direction per parameter.  With the activation
-        # pattern fixed, L is quadratic along the line, so the difference has no truncation
-        # error; the step keeps every z¹_j on its side of 0.  Only the rounding of the two
-        # evaluations of L remains, bounded (and divided by 2s) below.
-        base = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-        grads = {"W1": as_float(solution.answer("dW1")), "b1": as_float(solution.answer("db1")),
-                 "W2": as_float(solution.answer("dW2")), "b2": as_float(solution.answer("db2"))}
-        margin = float(np.min(np.abs(z1)))
-        for name, value in base.items():
-            direction = np.cos(np.arange(1, value.size + 1, dtype=np.float64)).reshape(value.shape)
-            step = max(float(np.max(np.abs(value))), 1e-12) / float(np.max(np.abs(direction)))
-            if name in ("W1", "b1"):
-                shift = np.abs(direction @ x) if name == "W1" else np.abs(direction)
-                step = min(step, 0.5 * margin / max(float(np.max(shift)), 1e-300))
 
-            def loss(s):
-                moved = dict(base, **{name: value + s * direction})
-                return 0.5 * float(np.sum(forward(moved["W1"], moved["b1"], moved["W2"],
-                                                  moved["b2"])[2] ** 2))
+# The mistakes, each from the key's exact work (None where it gives the key's values).
+def _outer(u, v):
+    return sp.ImmutableMatrix([[a * b for b in v] for a in u])
 
-            fd = (loss(step) - loss(-step)) / (2 * step)
-            exact = float(np.sum(grads[name] * direction))
-            big = dict(base, **{name: np.abs(value) + step * np.abs(direction)})
-            za = np.abs(big["W1"]) @ np.abs(x) + np.abs(big["b1"])
-            dy = np.abs(big["W2"]) @ za + np.abs(big["b2"]) + np.abs(t)
-            evaluations = float(dy @ dy)
-            allowed = (1e-9 * float(np.linalg.norm(grads[name])) * float(np.linalg.norm(direction))
-                       + 16 * T * _UNIT * evaluations / step)
-            if not abs(fd - exact) <= allowed:
-                raise CheckFailed(f"d{name}: directional derivative {exact!r} vs finite "
-                                  f"difference {fd!r}")
+
+def _hidden(w: Work, d1_wrong):
+    """The hidden layer's gradients from a wrong δ¹, or None if it is the right one."""
+    return {"dW1": _outer(d1_wrong, w.x), "db1": Vector(d1_wrong)} if d1_wrong != w.d1 else None
+
+
+def _back(w: Work) -> list:
+    """W²ᵀδ², entry by entry."""
+    _, h, k = w.shape
+    return [sum(w.W2[i][j] * w.d2[i] for i in range(k)) for j in range(h)]
+
+
+def missing_relu_mask(w: Work):
+    wrong = _hidden(w, _back(w))
+    return None if wrong is None else Mistake(
+        "missing_relu_mask", "ReLU′ left out",
+        "$\\delta^{[1]} = W^{[2]\\top} \\delta^{[2]}$ without "
+        "$\\circ\\, \\mathrm{ReLU}'(z^{[1]})$: an inactive unit ($z^{[1]}_j < 0$) has "
+        "slope 0 and passes no gradient to its weights", wrong)
+
+
+def missing_half(w: Work):
+    two = sp.Integer(2)
+    return Mistake(
+        "missing_half", "the 1/2 of L dropped",
+        "$L$ taken as $\\lVert \\hat y - t \\rVert_2^2$ without the $\\frac{1}{2}$, so "
+        "$\\delta^{[2]} = 2(\\hat y - t)$ and every gradient is doubled",
+        {"L": two * w.L, "dW2": two * w.dW2_shown.value, "db2": Vector(two * v for v in w.d2),
+         "dW1": two * w.dW1_shown.value, "db1": Vector(two * v for v in w.d1)})
+
+
+def no_transpose_W2(w: Work):
+    _, h, k = w.shape
+    if h != k:
+        return None
+    wrong = _hidden(w, [sum(w.W2[j][i] * w.d2[i] for i in range(k)) * w.slope[j]
+                        for j in range(h)])
+    return None if wrong is None else Mistake(
+        "no_transpose_W2", "W2 instead of its transpose",
+        "$W^{[2]} \\delta^{[2]}$ instead of $W^{[2]\\top} \\delta^{[2]}$: hidden "
+        "unit $j$ collects $\\sum_k W^{[2]}_{kj} \\delta^{[2]}_k$, column $j$ of "
+        "$W^{[2]}$, as the shapes $(h \\times k)(k \\times 1)$ demand", wrong)
+
+
+def relu_value_not_slope(w: Work):
+    wrong = _hidden(w, [b * a for b, a in zip(_back(w), w.a1)])
+    return None if wrong is None else Mistake(
+        "relu_value_not_slope", "ReLU(z) for ReLU′(z)",
+        "$\\delta^{[1]} = (W^{[2]\\top} \\delta^{[2]}) \\circ a^{[1]}$: the chain rule "
+        "multiplies by the slope $\\mathrm{ReLU}'(z^{[1]})$ (1 or 0), not by the "
+        "activation $\\mathrm{ReLU}(z^{[1]})$ itself", wrong)
+
+
+def transposed_outer(w: Work):
+    n, h, k = w.shape
+    flipped = {}
+    if h == k and _outer(w.a1, w.d2) != w.dW2_shown.value:
+        flipped["dW2"] = _outer(w.a1, w.d2)
+    if n == h and _outer(w.x, w.d1) != w.dW1_shown.value:
+        flipped["dW1"] = _outer(w.x, w.d1)
+    if not flipped:
+        return None
+    wrong_forms = {"dW2": ("$a^{[1]} \\delta^{[2]\\top}$", "$\\delta^{[2]} a^{[1]\\top}$"),
+                   "dW1": ("$x\\, \\delta^{[1]\\top}$", "$\\delta^{[1]} x^\\top$")}
+    said, meant = zip(*(wrong_forms[name] for name in ("dW2", "dW1") if name in flipped))
+    return Mistake(
+        "transposed_outer", "outer product transposed",
+        f"{' and '.join(said)} instead of {' and '.join(meant)}: entry $(k, j)$ of "
+        "$\\partial L / \\partial W^{[2]}$ is $\\delta^{[2]}_k a^{[1]}_j$ and entry "
+        "$(j, l)$ of $\\partial L / \\partial W^{[1]}$ is $\\delta^{[1]}_j x_l$: a "
+        "gradient has its weight matrix's shape", flipped)
+
+
+# The independent check in float64, from the parameters alone.
+def float_forward(x, t, W1, b1, W2, b2):
+    """z¹, a¹ and ŷ − t in float64."""
+    z = W1 @ x + b1
+    a = np.maximum(z, 0.0)
+    d = W2 @ a + b2 - t
+    return z, a, d
+
+
+def directional_checks(solution, x, t, base: dict, z1, T: int) -> None:
+    """Central differences along one direction per parameter.  With the activation pattern
+    fixed, L is quadratic along the line, so the difference has no truncation error; the
+    step keeps every z¹_j on its side of 0.  Only the rounding of the two evaluations of L
+    remains, bounded (and divided by 2s) below."""
+    grads = {name: as_float(solution.answer("d" + name)) for name in base}
+    margin = float(np.min(np.abs(z1)))
+    for name, value in base.items():
+        direction = np.cos(np.arange(1, value.size + 1, dtype=np.float64)).reshape(value.shape)
+        step = max(float(np.max(np.abs(value))), 1e-12) / float(np.max(np.abs(direction)))
+        if name in ("W1", "b1"):
+            shift = np.abs(direction @ x) if name == "W1" else np.abs(direction)
+            step = min(step, 0.5 * margin / max(float(np.max(shift)), 1e-300))
+
+        def loss(s):
+            moved = dict(base, **{name: value + s * direction})
+            return 0.5 * float(np.sum(float_forward(x, t, moved["W1"], moved["b1"], moved["W2"],
+                                                    moved["b2"])[2] ** 2))
+
+        fd = (loss(step) - loss(-step)) / (2 * step)
+        exact = float(np.sum(grads[name] * direction))
+        big = dict(base, **{name: np.abs(value) + step * np.abs(direction)})
+        za = np.abs(big["W1"]) @ np.abs(x) + np.abs(big["b1"])
+        dy = np.abs(big["W2"]) @ za + np.abs(big["b2"]) + np.abs(t)
+        evaluations = float(dy @ dy)
+        allowed = (1e-9 * float(np.linalg.norm(grads[name])) * float(np.linalg.norm(direction))
+                   + 16 * T * _UNIT * evaluations / step)
+        if not abs(fd - exact) <= allowed:
+            raise CheckFailed(f"d{name}: directional derivative {exact!r} vs finite "
+                              f"difference {fd!r}")

@@ -8,10 +8,10 @@ import numpy as np
 import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Solution, Step,
-                   Vector, WithDecimal, as_float, assert_close_scaled, derive_once, derived,
-                   exact_matrix, exact_vector, option, register, shown_difference, shown_matrix,
-                   shown_product, shown_quotient, shown_rounded, shown_square, shown_sum,
-                   verified)
+                   Vector, approx, as_float, assert_close_scaled, derive_once, derived, eq,
+                   exact_matrix, exact_vector, option, register, rows, shown_difference,
+                   shown_matrix, shown_product, shown_quotient, shown_rounded, shown_square,
+                   shown_sum, verified)
 
 _UNIT = 2.0 ** -53      # unit roundoff of float64
 
@@ -83,10 +83,6 @@ def _eps(options) -> sp.Rational:
     return sp.Rational(Fraction(str(options.eps)))
 
 
-def _rows(params):
-    return [list(r) for r in params.grads.tolist()]
-
-
 # Cheap exact trajectories (plain lists of SymPy numbers): the mistakes use them.
 def _momentum(w0, grads, alpha, beta, new_weight):
     w, v, out = list(w0), [0] * len(w0), []
@@ -119,16 +115,166 @@ def _adam(w0, grads, alpha, beta1, beta2, eps, correct=True):
     return sp.ImmutableMatrix(out)
 
 
-def _column(entries):
+def column(entries):
+    """A column of entries shown as written."""
     return shown_matrix([[e] for e in entries])
 
 
-def _descend(w, delta):
+def descend(w, delta):
     """(w_t - Δ_t as shown, w_t exact): the working uses w_{t-1} and Δ_t by their rounded
     values, because the closed forms of w grow with t (each is shown once, in the Answers)."""
     shown = Vector(shown_difference(shown_rounded(wi, 4), shown_rounded(di, 4))
                    for wi, di in zip(w, delta))
     return shown, [wi - di for wi, di in zip(w, delta)]
+
+
+def average(beta, previous, new):
+    """β·previous + (1 − β)·new entry by entry, as written: the column of an EMA's step."""
+    return column([shown_sum([shown_product(beta, p), shown_product(1 - beta, n)])
+                   for p, n in zip(previous, new)])
+
+
+@dataclass(frozen=True)
+class Run:
+    """One optimiser's T steps: each step's working as written (a tuple of the quantities the
+    key shows, in its order), and w_1 … w_T exactly, as the rows of a matrix."""
+    steps: tuple
+    w: sp.ImmutableMatrix
+
+
+@dataclass(frozen=True)
+class Work:
+    """The exact trajectories of one variant, with their working (shared by the steps, the
+    answers and the mistakes)."""
+    w0: list
+    grads: list            # g_1 … g_T, the rows of G
+    sgd: Run               # per step: w_{t-1} − α g_t
+    momentum: Run          # per step: v_t, w_t
+    rmsprop: Run           # per step: s_t, √s_t, Δ_t, w_t (by rounded values)
+    adam: Run              # per step: v_t, s_t, 1 − β₁ᵗ, 1 − β₂ᵗ, v̂_t, ŝ_t, √ŝ_t, Δ_t, w_t
+
+
+def run_sgd(p, w0, grads) -> Run:
+    w, steps, out = w0, [], []
+    for g in grads:
+        col = column([shown_difference(wi, shown_product(p.alpha, gi)) for wi, gi in zip(w, g)])
+        w = list(col.value)
+        steps.append((col,))
+        out.append(w)
+    return Run(tuple(steps), sp.ImmutableMatrix(out))
+
+
+def run_momentum(p, w0, grads) -> Run:
+    w, v, steps, out = w0, [0] * len(w0), [], []
+    for g in grads:
+        vcol = average(p.beta, v, g)
+        v = list(vcol.value)
+        wcol = column([shown_difference(wi, shown_product(p.alpha, vi)) for wi, vi in zip(w, v)])
+        w = list(wcol.value)
+        steps.append((vcol, wcol))
+        out.append(w)
+    return Run(tuple(steps), sp.ImmutableMatrix(out))
+
+
+def run_rmsprop(p, w0, grads) -> Run:
+    w, s, steps, out = w0, [0] * len(w0), [], []
+    for g in grads:
+        scol = average(p.beta2, s, [shown_square(gi) for gi in g])
+        s = list(scol.value)
+        roots = [sp.sqrt(si) for si in s]
+        dcol = column([shown_quotient(shown_product(p.alpha, gi), shown_sum([ri, p.eps]))
+                       for gi, ri in zip(g, roots)])
+        w_step, w = descend(w, dcol.value)
+        steps.append((scol, roots, dcol, w_step))
+        out.append(w)
+    return Run(tuple(steps), sp.ImmutableMatrix(out))
+
+
+def run_adam(p, w0, grads) -> Run:
+    w, v, s, steps, out = w0, [0] * len(w0), [0] * len(w0), [], []
+    for t, g in enumerate(grads, start=1):
+        vcol, scol = average(p.beta1, v, g), average(p.beta2, s, [shown_square(gi) for gi in g])
+        v, s = list(vcol.value), list(scol.value)
+        cv, cs = bias_factor(p.beta1, t), bias_factor(p.beta2, t)
+        vh_col = column([shown_quotient(vi, cv) for vi in v])
+        sh_col = column([shown_quotient(si, cs) for si in s])
+        roots = [sp.sqrt(x) for x in sh_col.value]
+        dcol = column([shown_quotient(shown_product(p.alpha, a), shown_sum([r, p.eps]))
+                       for a, r in zip(vh_col.value, roots)])
+        w_step, w = descend(w, dcol.value)
+        steps.append((vcol, scol, cv, cs, vh_col, sh_col, roots, dcol, w_step))
+        out.append(w)
+    return Run(tuple(steps), sp.ImmutableMatrix(out))
+
+
+def compute(params) -> Work:
+    w0, grads = list(params.w0), rows(params.grads)
+    return Work(w0=w0, grads=grads, sgd=run_sgd(params, w0, grads),
+                momentum=run_momentum(params, w0, grads), rmsprop=run_rmsprop(params, w0, grads),
+                adam=run_adam(params, w0, grads))
+
+
+def sgd_step(work: Work) -> Step:
+    return Step(
+        title="(a) SGD",
+        text="Each step moves against the gradient of that step, scaled by $\\alpha$.",
+        math=tuple(eq(rf"w_{{{t}}} = w_{{{t - 1}}} - \alpha g_{{{t}}}", w, Vector(w.value))
+                   for t, (w,) in enumerate(work.sgd.steps, start=1)))
+
+
+def momentum_step(work: Work, facts: dict) -> Step:
+    lines = []
+    for t, (v, w) in enumerate(work.momentum.steps, start=1):
+        lines += [eq(rf"v_{{{t}}} = \beta v_{{{t - 1}}} + (1 - \beta) g_{{{t}}}", v,
+                     Vector(v.value)),
+                  eq(rf"w_{{{t}}} = w_{{{t - 1}}} - \alpha v_{{{t}}}", w, Vector(w.value))]
+    return Step(
+        title="(b) Momentum",
+        text=f"$v$ is an exponentially weighted average of the gradients; unrolled from "
+             f"$v_0 = 0$ (SymPy, from the recurrence): $v_{{{len(work.grads)}}} = @vun$. Its "
+             f"weights sum to $1 - \\beta^t$, not 1, so early steps are small.",
+        math=tuple(lines), values={"vun": facts["v"]})
+
+
+def rmsprop_step(work: Work, facts: dict) -> Step:
+    lines = []
+    for t, (s, roots, delta, w) in enumerate(work.rmsprop.steps, start=1):
+        lines += [eq(rf"s_{{{t}}} = \beta_2 s_{{{t - 1}}} + (1 - \beta_2) g_{{{t}}}^2", s,
+                     Vector(s.value)),
+                  eq(rf"\sqrt{{s_{{{t}}}}}", approx(Vector(roots))),
+                  eq(rf"\Delta_{{{t}}} = \alpha \frac{{g_{{{t}}}}}{{\sqrt{{s_{{{t}}}}}"
+                     r" + \varepsilon}", delta, approx(Vector(delta.value))),
+                  eq(rf"w_{{{t}}} = w_{{{t - 1}}} - \Delta_{{{t}}}", approx(w))]
+    return Step(
+        title="(c) RMSprop",
+        text=f"$s$ averages the squared gradients, $s_{{{len(work.grads)}}} = @sun$ (SymPy), and "
+             f"each coordinate's step is divided by its root mean square; $\\varepsilon$ is "
+             f"added after the square root. Without a bias correction "
+             f"$s_1 = (1 - \\beta_2) g_1^2$ is small, so the first steps are large.",
+        math=tuple(lines), values={"sun": facts["s"]})
+
+
+def adam_step(work: Work, facts: dict) -> Step:
+    lines = []
+    for t, (v, s, cv, cs, vh, sh, roots, delta, w) in enumerate(work.adam.steps, start=1):
+        lines += [eq(f"v_{{{t}}}", v, Vector(v.value)) + r",\qquad "
+                  + eq(f"s_{{{t}}}", s, Vector(s.value)),
+                  eq(rf"1 - \beta_1^{{{t}}}", cv) + r",\qquad " + eq(rf"1 - \beta_2^{{{t}}}", cs),
+                  eq(rf"\hat v_{{{t}}}", vh, approx(Vector(vh.value))) + r",\qquad "
+                  + eq(rf"\hat s_{{{t}}}", sh, approx(Vector(sh.value))),
+                  eq(rf"\sqrt{{\hat s_{{{t}}}}}", approx(Vector(roots))),
+                  eq(rf"\Delta_{{{t}}} = \alpha \frac{{\hat v_{{{t}}}}}{{\sqrt{{\hat s_{{{t}}}}}"
+                     r" + \varepsilon}", delta, approx(Vector(delta.value))),
+                  eq(rf"w_{{{t}}} = w_{{{t - 1}}} - \Delta_{{{t}}}", approx(w))]
+    return Step(
+        title="(d) Adam",
+        text=f"$v$ and $s$ are the averages of momentum and RMSprop (with $\\beta_1$ for $v$). "
+             f"For a constant gradient $c$ the average from 0 after $t = {len(work.grads)}$ steps "
+             f"is $@const$ (SymPy), so dividing by $1 - \\beta^t$ removes the bias towards 0. In "
+             f"particular $\\hat v_1 = g_1$ and $\\hat s_1 = g_1^2$, and the first step is "
+             f"$w_1 = w_0 - \\alpha \\cdot @adam1$ entry by entry (SymPy): about $\\alpha$ "
+             f"against the sign of $g_1$.",
+        math=tuple(lines), values={"const": facts["constant"], "adam1": facts["adam1"]})
 
 
 @register
@@ -198,125 +344,21 @@ class OptimizerSteps(Problem):
         )
 
     def solve(self, params, options):
-        T, d = options.T, options.d
-        facts = derive_once((self.id, T), lambda: formulas(T))
-        grads, w0 = _rows(params), list(params.w0)
-        alpha, beta, b1, b2, eps = (params.alpha, params.beta, params.beta1, params.beta2,
-                                    params.eps)
-        shape = {"T": sp.Integer(T), "d": sp.Integer(d)}
-        steps, answers = [], []
-
-        # (a) SGD
-        w, lines, values, rows = w0, [], {}, []
-        for t, g in enumerate(grads, start=1):
-            col = _column([shown_difference(wi, shown_product(alpha, gi)) for wi, gi in zip(w, g)])
-            w = list(col.value)
-            rows.append(w)
-            lines.append(rf"w_{{{t}}} = w_{{{t - 1}}} - \alpha g_{{{t}}} = @ws{t} = @w{t}")
-            values.update({f"ws{t}": col, f"w{t}": Vector(w)})
-        sgd = sp.ImmutableMatrix(rows)
-        steps.append(Step(title="(a) SGD", text="Each step moves against the gradient of that "
-                          "step, scaled by $\\alpha$.", math=tuple(lines), values=values))
-        answers.append(Answer("sgd", r"\text{SGD: } [w_1; \dots; w_T]", sgd, part="(a)"))
-
-        # (b) Momentum
-        w, v, lines, values, rows = w0, [0] * d, [], {}, []
-        for t, g in enumerate(grads, start=1):
-            vcol = _column([shown_sum([shown_product(beta, vi), shown_product(1 - beta, gi)])
-                            for vi, gi in zip(v, g)])
-            v = list(vcol.value)
-            wcol = _column([shown_difference(wi, shown_product(alpha, vi)) for wi, vi in zip(w, v)])
-            w = list(wcol.value)
-            rows.append(w)
-            lines += [rf"v_{{{t}}} = \beta v_{{{t - 1}}} + (1 - \beta) g_{{{t}}} = @vs{t} = @v{t}",
-                      rf"w_{{{t}}} = w_{{{t - 1}}} - \alpha v_{{{t}}} = @ws{t} = @w{t}"]
-            values.update({f"vs{t}": vcol, f"v{t}": Vector(v), f"ws{t}": wcol, f"w{t}": Vector(w)})
-        momentum = sp.ImmutableMatrix(rows)
-        steps.append(Step(
-            title="(b) Momentum",
-            text="$v$ is an exponentially weighted average of the gradients; unrolled from "
-                 "$v_0 = 0$ (SymPy, from the recurrence): $v_{@T} = @vun$. Its weights sum to "
-                 "$1 - \\beta^t$, not 1, so early steps are small.",
-            math=tuple(lines), values={**values, **shape, "vun": facts["v"]}))
-        answers.append(Answer("momentum", r"\text{momentum: } [w_1; \dots; w_T]", momentum,
-                              part="(b)"))
-
-        # (c) RMSprop
-        w, s, lines, values, rows = w0, [0] * d, [], {}, []
-        for t, g in enumerate(grads, start=1):
-            scol = _column([shown_sum([shown_product(b2, si), shown_product(1 - b2, shown_square(gi))])
-                            for si, gi in zip(s, g)])
-            s = list(scol.value)
-            roots = [sp.sqrt(si) for si in s]
-            dcol = _column([shown_quotient(shown_product(alpha, gi), shown_sum([ri, eps]))
-                            for gi, ri in zip(g, roots)])
-            w_step, w = _descend(w, dcol.value)
-            rows.append(w)
-            lines += [rf"s_{{{t}}} = \beta_2 s_{{{t - 1}}} + (1 - \beta_2) g_{{{t}}}^2 = @ss{t} = @s{t}",
-                      rf"\sqrt{{s_{{{t}}}}} = @r{t}",
-                      rf"\Delta_{{{t}}} = \alpha \frac{{g_{{{t}}}}}{{\sqrt{{s_{{{t}}}}} + \varepsilon}}"
-                      rf" = @ds{t} = @dv{t}",
-                      rf"w_{{{t}}} = w_{{{t - 1}}} - \Delta_{{{t}}} = @w{t}"]
-            values.update({f"ss{t}": scol, f"s{t}": Vector(s), f"r{t}": WithDecimal(Vector(roots)),
-                           f"ds{t}": dcol, f"dv{t}": WithDecimal(Vector(dcol.value)),
-                           f"w{t}": WithDecimal(w_step)})
-        rmsprop = sp.ImmutableMatrix(rows)
-        steps.append(Step(
-            title="(c) RMSprop",
-            text="$s$ averages the squared gradients, $s_{@T} = @sun$ (SymPy), and each "
-                 "coordinate's step is divided by its root mean square; $\\varepsilon$ is added "
-                 "after the square root. Without a bias correction $s_1 = (1 - \\beta_2) g_1^2$ "
-                 "is small, so the first steps are large.",
-            math=tuple(lines), values={**values, **shape, "sun": facts["s"]}))
-        answers.append(Answer("rmsprop", r"\text{RMSprop: } [w_1; \dots; w_T]", rmsprop,
-                              part="(c)"))
-
-        # (d) Adam
-        w, v, s, lines, values, rows = w0, [0] * d, [0] * d, [], {}, []
-        for t, g in enumerate(grads, start=1):
-            vcol = _column([shown_sum([shown_product(b1, vi), shown_product(1 - b1, gi)])
-                            for vi, gi in zip(v, g)])
-            scol = _column([shown_sum([shown_product(b2, si), shown_product(1 - b2, shown_square(gi))])
-                            for si, gi in zip(s, g)])
-            v, s = list(vcol.value), list(scol.value)
-            cv, cs = bias_factor(b1, t), bias_factor(b2, t)
-            vh_col = _column([shown_quotient(vi, cv) for vi in v])
-            sh_col = _column([shown_quotient(si, cs) for si in s])
-            vh, sh = list(vh_col.value), list(sh_col.value)
-            roots = [sp.sqrt(x) for x in sh]
-            dcol = _column([shown_quotient(shown_product(alpha, a), shown_sum([r, eps]))
-                            for a, r in zip(vh, roots)])
-            w_step, w = _descend(w, dcol.value)
-            rows.append(w)
-            lines += [rf"v_{{{t}}} = @vs{t} = @v{t},\qquad s_{{{t}}} = @ss{t} = @s{t}",
-                      rf"1 - \beta_1^{{{t}}} = @cv{t},\qquad 1 - \beta_2^{{{t}}} = @cs{t}",
-                      rf"\hat v_{{{t}}} = @vhs{t} = @vh{t},\qquad \hat s_{{{t}}} = @shs{t} = @sh{t}",
-                      rf"\sqrt{{\hat s_{{{t}}}}} = @r{t}",
-                      rf"\Delta_{{{t}}} = \alpha \frac{{\hat v_{{{t}}}}}{{\sqrt{{\hat s_{{{t}}}}}"
-                      rf" + \varepsilon}} = @ds{t} = @dv{t}",
-                      rf"w_{{{t}}} = w_{{{t - 1}}} - \Delta_{{{t}}} = @w{t}"]
-            values.update({f"vs{t}": vcol, f"v{t}": Vector(v), f"ss{t}": scol, f"s{t}": Vector(s),
-                           f"cv{t}": cv, f"cs{t}": cs, f"vhs{t}": vh_col,
-                           f"vh{t}": WithDecimal(Vector(vh)), f"shs{t}": sh_col,
-                           f"sh{t}": WithDecimal(Vector(sh)), f"r{t}": WithDecimal(Vector(roots)),
-                           f"ds{t}": dcol, f"dv{t}": WithDecimal(Vector(dcol.value)),
-                           f"w{t}": WithDecimal(w_step)})
-        adam = sp.ImmutableMatrix(rows)
-        steps.append(Step(
-            title="(d) Adam",
-            text="$v$ and $s$ are the averages of momentum and RMSprop (with $\\beta_1$ for $v$). "
-                 "For a constant gradient $c$ the average from 0 after $t = @T$ steps is $@const$ "
-                 "(SymPy), so dividing by $1 - \\beta^t$ removes the bias towards 0. In particular "
-                 "$\\hat v_1 = g_1$ and $\\hat s_1 = g_1^2$, and the first step is "
-                 "$w_1 = w_0 - \\alpha \\cdot @adam1$ entry by entry (SymPy): about $\\alpha$ "
-                 "against the sign of $g_1$.",
-            math=tuple(lines),
-            values={**values, **shape, "const": facts["constant"], "adam1": facts["adam1"]}))
-        answers.append(Answer("adam", r"\text{Adam: } [w_1; \dots; w_T]", adam, part="(d)"))
-        return Solution(steps=tuple(steps), answers=tuple(answers))
+        facts = derive_once((self.id, options.T), lambda: formulas(options.T))
+        work = compute(params)
+        return Solution(
+            steps=(sgd_step(work), momentum_step(work, facts), rmsprop_step(work, facts),
+                   adam_step(work, facts)),
+            answers=(Answer("sgd", r"\text{SGD: } [w_1; \dots; w_T]", work.sgd.w, part="(a)"),
+                     Answer("momentum", r"\text{momentum: } [w_1; \dots; w_T]", work.momentum.w,
+                            part="(b)"),
+                     Answer("rmsprop", r"\text{RMSprop: } [w_1; \dots; w_T]", work.rmsprop.w,
+                            part="(c)"),
+                     Answer("adam", r"\text{Adam: } [w_1; \dots; w_T]", work.adam.w, part="(d)")),
+            work=work)
 
     def mistakes(self, params, options, solution):
-        grads, w0 = _rows(params), list(params.w0)
+        grads, w0 = solution.work.grads, solution.work.w0
         alpha, beta, b1, b2, eps = (params.alpha, params.beta, params.beta1, params.beta2,
                                     params.eps)
         out = [
@@ -349,61 +391,69 @@ class OptimizerSteps(Problem):
 
         Every step adds a term of at most a few roundings relative to itself, so the error of
         w_t is at most about 16·T·u·(|w_0| + Σ|Δ_k|) per entry: that bound, relative to the
-        largest entry of the answer, is the tolerance of `assert_close_scaled`."""
+        largest entry of the answer, is the tolerance of `compare`."""
         G, w0 = as_float(params.grads), as_float(params.w0)
-        alpha, beta, b1, b2, eps = (float(params.alpha), float(params.beta), float(params.beta1),
-                                    float(params.beta2), float(params.eps))
+        alpha, beta, eps = float(params.alpha), float(params.beta), float(params.eps)
         T = G.shape[0]
-
-        def run(update):
-            w, size, rows = w0.copy(), np.abs(w0).copy(), []
-            state = {"v": np.zeros_like(w0), "s": np.zeros_like(w0)}
-            for t in range(1, T + 1):
-                delta = update(state, G[t - 1], t)
-                w = w - delta
-                size = size + np.abs(delta)
-                rows.append(w)
-            return np.array(rows), float(np.max(size))
-
-        def sgd(state, g, t):
-            return alpha * g
-
-        def momentum(state, g, t):
-            state["v"] = beta * state["v"] + (1 - beta) * g
-            return alpha * state["v"]
-
-        def rmsprop(state, g, t):
-            state["s"] = b2 * state["s"] + (1 - b2) * g * g
-            return alpha * g / (np.sqrt(state["s"]) + eps)
-
-        def adam(state, g, t):
-            state["v"] = b1 * state["v"] + (1 - b1) * g
-            state["s"] = b2 * state["s"] + (1 - b2) * g * g
-            v_hat = state["v"] / (1 - b1 ** t)
-            s_hat = state["s"] / (1 - b2 ** t)
-            return alpha * v_hat / (np.sqrt(s_hat) + eps)
-
-        for name, update in (("sgd", sgd), ("momentum", momentum), ("rmsprop", rmsprop),
-                             ("adam", adam)):
-            numeric, size = run(update)
-            self._compare(name, solution.answer(name), numeric, size, T)
+        for name, update in float_rules(params).items():
+            numeric, size = float_run(w0, G, update)
+            compare(name, solution.answer(name), numeric, size, T)
         # momentum from the unrolled average (1 − β) Σ β^{t−k} g_k, summed in one go
         powers = np.array([[beta ** (t - k) if k <= t else 0.0 for k in range(1, T + 1)]
                            for t in range(1, T + 1)])
         V = (1 - beta) * powers @ G
         W = w0 - alpha * np.cumsum(V, axis=0)
-        self._compare("momentum", solution.answer("momentum"), W,
-                      float(np.max(np.abs(w0) + alpha * np.cumsum(np.abs(V), axis=0))), T)
+        compare("momentum", solution.answer("momentum"), W,
+                float(np.max(np.abs(w0) + alpha * np.cumsum(np.abs(V), axis=0))), T)
         # Adam's first step is α g₁/(|g₁| + ε) whatever β₁ and β₂ are
         first = w0 - alpha * G[0] / (np.abs(G[0]) + eps)
-        self._compare("adam", solution.answer("adam")[0, :], first[None, :],
-                      float(np.max(np.abs(w0) + alpha)), 1)
+        compare("adam", solution.answer("adam")[0, :], first[None, :],
+                float(np.max(np.abs(w0) + alpha)), 1)
 
-    @staticmethod
-    def _compare(name, exact, numeric, size, T):
-        numeric = np.asarray(numeric, dtype=np.float64)
-        scale = max(float(np.max(np.abs(numeric))), 1e-300)
-        rtol = max(1e-13, 32 * (T + 2) * _UNIT * size / scale)
-        if not np.isfinite(rtol):
-            raise CheckFailed(f"{name}: no finite tolerance")
-        assert_close_scaled(name, exact, numeric, rtol)
+
+# The independent check: the four rules in float64, from the parameters alone.
+def float_rules(params) -> dict:
+    """Each rule as a function of (state, g_t, t) giving the step Δ_t, state holding v and s."""
+    alpha, beta, b1, b2, eps = (float(params.alpha), float(params.beta), float(params.beta1),
+                                float(params.beta2), float(params.eps))
+
+    def sgd(state, g, t):
+        return alpha * g
+
+    def momentum(state, g, t):
+        state["v"] = beta * state["v"] + (1 - beta) * g
+        return alpha * state["v"]
+
+    def rmsprop(state, g, t):
+        state["s"] = b2 * state["s"] + (1 - b2) * g * g
+        return alpha * g / (np.sqrt(state["s"]) + eps)
+
+    def adam(state, g, t):
+        state["v"] = b1 * state["v"] + (1 - b1) * g
+        state["s"] = b2 * state["s"] + (1 - b2) * g * g
+        v_hat = state["v"] / (1 - b1 ** t)
+        s_hat = state["s"] / (1 - b2 ** t)
+        return alpha * v_hat / (np.sqrt(s_hat) + eps)
+
+    return {"sgd": sgd, "momentum": momentum, "rmsprop": rmsprop, "adam": adam}
+
+
+def float_run(w0, G, update):
+    """w_1 … w_T as rows, and the largest |w_0| + Σ|Δ_k| (the scale of the rounding error)."""
+    w, size, out = w0.copy(), np.abs(w0).copy(), []
+    state = {"v": np.zeros_like(w0), "s": np.zeros_like(w0)}
+    for t in range(1, G.shape[0] + 1):
+        delta = update(state, G[t - 1], t)
+        w = w - delta
+        size = size + np.abs(delta)
+        out.append(w)
+    return np.array(out), float(np.max(size))
+
+
+def compare(name, exact, numeric, size, T):
+    numeric = np.asarray(numeric, dtype=np.float64)
+    scale = max(float(np.max(np.abs(numeric))), 1e-300)
+    rtol = max(1e-13, 32 * (T + 2) * _UNIT * size / scale)
+    if not np.isfinite(rtol):
+        raise CheckFailed(f"{name}: no finite tolerance")
+    assert_close_scaled(name, exact, numeric, rtol)

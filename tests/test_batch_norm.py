@@ -80,6 +80,19 @@ def test_canonical_key_shows_the_graph():
     assert r"2 \left(\sigma^{2} + \varepsilon\right) \sqrt{\sigma^{2} + \varepsilon}" in key
 
 
+def test_canonical_key_writes_the_closed_form_by_entry():
+    """The numbers above: γ/(m√(σ² + ε)) = 2/(4·0.6) = 5/6, and Σ dyⱼ(xⱼ − μ)/(σ² + ε) =
+    0.3/0.36 = 5/6; entry 1's bracket 4·0.1 − 0.6 − (−0.6)·5/6 = 0.4 − 0.6 + 0.5 = 0.3, so
+    ∂L/∂x₁ = 5/6 · 0.3 = 0.25; x̂₂ = (0 − 0.2)/0.6 = −1/3 and y₂ = 2·(−1/3) + 0.5 = −1/6."""
+    from wsgen.quality.properties import render_one
+    key = render_one(canonical(), "key")
+    assert (r"\frac{\partial L}{\partial x_{1}} = \frac{5}{6} \cdot \bigl(4 \cdot 0.1 - 0.6 - "
+            r"\left(-0.6\right) \cdot \frac{5}{6}\bigr) = \frac{5}{6} \cdot 0.3 = 0.25") in key
+    assert r"\frac{\gamma}{m\sqrt{\sigma^2 + \varepsilon}} = \frac{5}{6} \approx 0.8333" in key
+    assert r"\hat x_{2} = \frac{0 - 0.2}{0.6} = - \frac{1}{3} \approx -0.3333" in key
+    assert r"y_{2} = 2 \cdot \hat x_{2} + 0.5 = - \frac{1}{6} \approx -0.1667" in key
+
+
 def test_canonical_mistakes_by_hand():
     """Canonical numbers as above; Σ dyᵢ(xᵢ - μ) = -0.06 + 0.04 + 0 + 0.32 = 0.3.
     unbiased_variance: σ² = 1.04/3 = 26/75; σ² + ε = 26/75 + 1/10 = 67/150;

@@ -56,6 +56,21 @@ def test_canonical_values_by_hand():
                      "dW1": ("matrix", "(c)"), "db1": ("vector", "(c)")}
 
 
+def test_canonical_key_writes_the_working():
+    """The numbers above, as the key writes them: unit 2's z = -0.6 + 0.1 + 0.2 = -0.3 is cut
+    to 0; L = ½(0.28² + 0.02²) = ½·0.0788; column 2 of W2 times δ2 is 0.14 + 0.004 = 0.144;
+    the shapes of ∂L/∂W2 are (2 × 1)(1 × 2) = 2 × 2."""
+    from wsgen.quality.properties import render_one
+    key = render_one(canonical(), "key")
+    assert (r"z^{[1]}_2 = \left(-0.6\right) \cdot 1 + 0.2 \cdot 0.5 + 0.2 = -0.3,\qquad "
+            r"a^{[1]}_2 = \max(-0.3, 0) = 0") in key
+    assert (r"L = \frac{1}{2} \sum_k (\hat y_k - t_k)^2 = \frac{1}{2}\bigl({\left(-0.28\right)}^{2}"
+            r" + {0.02}^{2}\bigr) = \frac{1}{2} \cdot 0.0788 = 0.0394") in key
+    assert r"\left(-0.5\right) \cdot \left(-0.28\right) + 0.2 \cdot 0.02\end{bmatrix}" in key
+    assert r",\qquad (2 \times 1)(1 \times 2) = 2 \times 2" in key
+    assert r"\mathrm{ReLU}'(z^{[1]}) = \begin{bmatrix}1\\0\end{bmatrix}" in key
+
+
 def test_canonical_mistakes_by_hand():
     """Same numbers; W2ᵀδ2 = [-0.068, 0.144], mask [1, 0], x = [1, 0.5], a1 = [0.4, 0].
     missing_relu_mask: δ1 = W2ᵀδ2 = [-0.068, 0.144];

@@ -77,6 +77,21 @@ def test_canonical_by_hand():
                                                    "rmsprop": "(c)", "adam": "(d)"}
 
 
+def test_canonical_key_writes_the_working():
+    """The hand computation above as the key writes it: momentum's second step
+    w2 = w1 - 0.01·v2 = (0.4998 - 0.00058, -0.9996 + 0.00006), Adam's bias factors at t = 2
+    1 - 0.9² = 0.19 and 1 - 0.99² = 0.0199, and its first v̂1 = v1/0.1 = g1."""
+    from wsgen.quality.properties import render_one
+    key = render_one(canonical(), "key")
+    assert (r"w_{2} = w_{1} - \alpha v_{2} = \begin{bmatrix}0.4998 - 0.01 \cdot 0.058\\"
+            r"-0.9996 - 0.01 \cdot \left(-0.006\right)\end{bmatrix} = "
+            r"\begin{bmatrix}0.49922\\-0.99954\end{bmatrix}") in key
+    assert r"1 - \beta_1^{2} = 0.19,\qquad 1 - \beta_2^{2} = 0.0199" in key
+    assert (r"\hat v_{1} = \begin{bmatrix}\frac{0.02}{0.1}\\\frac{-0.04}{0.1}\end{bmatrix} = "
+            r"\begin{bmatrix}0.2\\-0.4\end{bmatrix},\qquad \hat s_{1}") in key
+    assert r"$v_{2} = \left(1 - \beta\right) \left(g_{2} + g_{1} \beta\right)$" in key
+
+
 # Mistakes on the canonical variant, by hand:
 # adam_no_bias_correction: w1 = w0 - 0.01·v1/(√s1 + ε) = (0.5 - 0.0002/(0.02 + ε), -1 + 0.0004/(0.04 + ε))
 #      w2 = w1 - 0.01·v2/(√s2 + ε) = w1 - (0.00058/(√0.001996 + ε), -0.00006/(√0.002484 + ε))
