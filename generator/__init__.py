@@ -28,7 +28,7 @@ _EXPORTS = {
     "Surd": "core.exact", "fraction": "core.exact", "inverse_root": "core.exact",
     "matmul": "core.exact", "rational": "core.exact", "rows": "core.exact",
     "surd_value": "core.exact",
-    "shown_difference": "core.shown", "shown_dot": "core.shown", "shown_matrix": "core.shown",
+    "shown_column": "core.shown", "shown_difference": "core.shown", "shown_dot": "core.shown", "shown_matrix": "core.shown",
     "shown_product": "core.shown", "shown_quotient": "core.shown", "shown_square": "core.shown",
     "shown_rounded": "core.shown", "shown_sum": "core.shown",
     "Defined": "core.named", "defined": "core.named",

@@ -30,7 +30,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable
 
-from .core.problem import REQUIRED_METHODS, NoCanonical, Problem, take_registered
+from .core.problem import REQUIRED_METHODS, Problem, take_registered
 from .core.settings import check_ranges
 from .errors import ProblemError
 

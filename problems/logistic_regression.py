@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+from wsgen import (Answer, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Tex, Vector, approx, as_float, assert_close, derive_once, derived, eq,
                    exact_vector, line, numeric_gradient, option, register, rows,
                    shown_difference, shown_dot, shown_product, shown_quotient, shown_rounded,

@@ -9,7 +9,7 @@ import sympy as sp
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Vector, as_float, assert_close_scaled, derive_once, derived, eq,
                    exact_matrix, exact_vector, line, option, register, require_decimals, rows,
-                   shown_difference, shown_dot, shown_matrix, shown_product, shown_square,
+                   shown_column, shown_difference, shown_dot, shown_matrix, shown_product, shown_square,
                    shown_sum, verified)
 
 _UNIT = 2.0 ** -53      # unit roundoff of float64
@@ -216,11 +216,6 @@ def compute(params) -> Work:
                 dW1_shown=dW1_shown)
 
 
-def column(entries):
-    """A column of entries shown as written."""
-    return shown_matrix([[e] for e in entries])
-
-
 def forward_pass(w: Work) -> Step:
     return Step(
         title="(a) Forward pass",
@@ -231,7 +226,7 @@ def forward_pass(w: Work) -> Step:
                 + eq(line(rf"a^{{[1]}}_{j + 1} = \max(", w.z1[j], ", 0)"), w.a1[j])
                 for j in range(len(w.z1))),
               *(eq(rf"\hat y_{i + 1}", w.y_shown[i], w.y_hat[i]) for i in range(len(w.y_hat))),
-              eq(r"\hat y - t", column(w.d2_shown), Vector(w.d2)),
+              eq(r"\hat y - t", shown_column(w.d2_shown), Vector(w.d2)),
               eq(r"L = \frac{1}{2} \sum_k (\hat y_k - t_k)^2",
                  line(r"\frac{1}{2}\bigl(", w.L_sum, r"\bigr)"),
                  line(r"\frac{1}{2} \cdot ", w.L_sum.value), w.L)))
@@ -290,9 +285,9 @@ def hidden_numbers(w: Work) -> Step:
         text=r"Entry $j$ of $W^{[2]\top} \delta^{[2]}$ is column $j$ of $W^{[2]}$ times "
              r"$\delta^{[2]}$; the slope is 1 for the active units ($z^{[1]}_j > 0$) and 0 "
              r"for the inactive ones, which pass no gradient back.",
-        math=(eq(r"W^{[2]\top} \delta^{[2]}", column(w.g_shown), Vector(w.g)),
+        math=(eq(r"W^{[2]\top} \delta^{[2]}", shown_column(w.g_shown), Vector(w.g)),
               eq(r"\mathrm{ReLU}'(z^{[1]})", Vector(w.slope)),
-              eq(r"\delta^{[1]}", column(w.d1_shown), Vector(w.d1)),
+              eq(r"\delta^{[1]}", shown_column(w.d1_shown), Vector(w.d1)),
               eq(r"\frac{\partial L}{\partial W^{[1]}} = \delta^{[1]} x^\top", w.dW1_shown,
                  w.dW1_shown.value),
               eq(r"\frac{\partial L}{\partial b^{[1]}}", Vector(w.d1))))

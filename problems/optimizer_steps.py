@@ -10,7 +10,7 @@ import sympy as sp
 from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Solution, Step,
                    Vector, approx, as_float, assert_close_scaled, derive_once, derived, eq,
                    exact_matrix, exact_vector, option, register, rows, shown_difference,
-                   shown_matrix, shown_product, shown_quotient, shown_rounded, shown_square,
+                   shown_column, shown_product, shown_quotient, shown_rounded, shown_square,
                    shown_sum, verified)
 
 _UNIT = 2.0 ** -53      # unit roundoff of float64
@@ -115,11 +115,6 @@ def _adam(w0, grads, alpha, beta1, beta2, eps, correct=True):
     return sp.ImmutableMatrix(out)
 
 
-def column(entries):
-    """A column of entries shown as written."""
-    return shown_matrix([[e] for e in entries])
-
-
 def descend(w, delta):
     """(w_t - Δ_t as shown, w_t exact): the working uses w_{t-1} and Δ_t by their rounded
     values, because the closed forms of w grow with t (each is shown once, in the Answers)."""
@@ -130,7 +125,7 @@ def descend(w, delta):
 
 def average(beta, previous, new):
     """β·previous + (1 − β)·new entry by entry, as written: the column of an EMA's step."""
-    return column([shown_sum([shown_product(beta, p), shown_product(1 - beta, n)])
+    return shown_column([shown_sum([shown_product(beta, p), shown_product(1 - beta, n)])
                    for p, n in zip(previous, new)])
 
 
@@ -157,7 +152,7 @@ class Work:
 def run_sgd(p, w0, grads) -> Run:
     w, steps, out = w0, [], []
     for g in grads:
-        col = column([shown_difference(wi, shown_product(p.alpha, gi)) for wi, gi in zip(w, g)])
+        col = shown_column([shown_difference(wi, shown_product(p.alpha, gi)) for wi, gi in zip(w, g)])
         w = list(col.value)
         steps.append((col,))
         out.append(w)
@@ -169,7 +164,7 @@ def run_momentum(p, w0, grads) -> Run:
     for g in grads:
         vcol = average(p.beta, v, g)
         v = list(vcol.value)
-        wcol = column([shown_difference(wi, shown_product(p.alpha, vi)) for wi, vi in zip(w, v)])
+        wcol = shown_column([shown_difference(wi, shown_product(p.alpha, vi)) for wi, vi in zip(w, v)])
         w = list(wcol.value)
         steps.append((vcol, wcol))
         out.append(w)
@@ -182,7 +177,7 @@ def run_rmsprop(p, w0, grads) -> Run:
         scol = average(p.beta2, s, [shown_square(gi) for gi in g])
         s = list(scol.value)
         roots = [sp.sqrt(si) for si in s]
-        dcol = column([shown_quotient(shown_product(p.alpha, gi), shown_sum([ri, p.eps]))
+        dcol = shown_column([shown_quotient(shown_product(p.alpha, gi), shown_sum([ri, p.eps]))
                        for gi, ri in zip(g, roots)])
         w_step, w = descend(w, dcol.value)
         steps.append((scol, roots, dcol, w_step))
@@ -196,10 +191,10 @@ def run_adam(p, w0, grads) -> Run:
         vcol, scol = average(p.beta1, v, g), average(p.beta2, s, [shown_square(gi) for gi in g])
         v, s = list(vcol.value), list(scol.value)
         cv, cs = bias_factor(p.beta1, t), bias_factor(p.beta2, t)
-        vh_col = column([shown_quotient(vi, cv) for vi in v])
-        sh_col = column([shown_quotient(si, cs) for si in s])
+        vh_col = shown_column([shown_quotient(vi, cv) for vi in v])
+        sh_col = shown_column([shown_quotient(si, cs) for si in s])
         roots = [sp.sqrt(x) for x in sh_col.value]
-        dcol = column([shown_quotient(shown_product(p.alpha, a), shown_sum([r, p.eps]))
+        dcol = shown_column([shown_quotient(shown_product(p.alpha, a), shown_sum([r, p.eps]))
                        for a, r in zip(vh_col.value, roots)])
         w_step, w = descend(w, dcol.value)
         steps.append((vcol, scol, cv, cs, vh_col, sh_col, roots, dcol, w_step))

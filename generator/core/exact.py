@@ -9,7 +9,7 @@ numbers back only where a value leaves the problem.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any
 
 import sympy as sp
 

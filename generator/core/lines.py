@@ -22,38 +22,54 @@ with ``@name`` stay valid for prose and for lines written by hand.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 __all__ = ["Line", "compile_lines", "eq", "line"]
 
 
-@dataclass(frozen=True)
 class Line:
     """A display line: TeX notation (str) and values, in reading order."""
-    pieces: tuple[Any, ...]
+    __slots__ = ("pieces",)
+
+    def __init__(self, pieces: tuple):
+        self.pieces = pieces
 
     def __add__(self, other) -> "Line":
-        return Line(self.pieces + _pieces(other))
+        return Line(self.pieces + (other.pieces if isinstance(other, Line) else (other,)))
 
     def __radd__(self, other) -> "Line":
-        return Line(_pieces(other) + self.pieces)
+        return Line((other,) + self.pieces)
 
+    def __eq__(self, other):
+        return isinstance(other, Line) and self.pieces == other.pieces
 
-def _pieces(item) -> tuple:
-    return item.pieces if isinstance(item, Line) else (item,)
+    def __hash__(self):
+        return hash(self.pieces)
+
+    def __repr__(self):
+        return f"Line{self.pieces!r}"
 
 
 def line(*pieces) -> Line:
     """A display line from notation (strings, written as they are) and values (printed)."""
-    return Line(tuple(p for item in pieces for p in _pieces(item)))
+    out: list = []
+    for item in pieces:
+        if isinstance(item, Line):
+            out += item.pieces
+        else:
+            out.append(item)
+    return Line(tuple(out))
 
 
 def eq(lhs, *sides) -> Line:
     """``lhs = side₁ = side₂ …``: each side a value (printed) or notation (a string)."""
-    out: list = list(_pieces(lhs))
+    out: list = list(lhs.pieces) if isinstance(lhs, Line) else [lhs]
     for side in sides:
-        out += [" = ", *_pieces(side)]
+        out.append(" = ")
+        if isinstance(side, Line):
+            out += side.pieces
+        else:
+            out.append(side)
     return Line(tuple(out))
 
 
@@ -67,19 +83,23 @@ def compile_lines(math: Iterable, values: Mapping[str, Any]) -> tuple[tuple[str,
     if reserved:
         raise ValueError(f"value names starting with _ are reserved for eq/line: {reserved[0]}")
     out, merged = [], dict(values)
+    count = 0
     for item in math:
         if not isinstance(item, Line):
             out.append(item)
             continue
         text = []
+        after_value = False
         for piece in item.pieces:
             if isinstance(piece, str):
-                if text and text[-1].startswith("@") and piece[:1].isalnum() | (piece[:1] == "_"):
+                if after_value and piece and (piece[0].isalnum() or piece[0] == "_"):
                     text.append("{}")      # a letter or digit would extend the placeholder
                 text.append(piece)
+                after_value = False
             else:
-                name = f"_{len(merged) - len(values) + 1}"
-                merged[name] = piece
-                text.append("@" + name)
+                count += 1
+                merged[f"_{count}"] = piece
+                text.append(f"@_{count}")
+                after_value = True
         out.append("".join(text))
     return tuple(out), merged

@@ -18,10 +18,9 @@ from typing import Any
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .model import Tex, Vector
+from .model import Vector
 from .numeric import approx_decimal, is_terminating, terminating_digits
-from .shown import (Shown, ShownDifference, ShownMatrix, ShownPower, ShownProduct, ShownQuotient,
-                    ShownRounded, ShownSum)
+from .shown import Shown, ShownDifference, ShownMatrix, ShownRounded, ShownSum
 from .values import exact
 
 __all__ = ["ExamLatexPrinter", "answer_tex", "bmatrix", "tex"]

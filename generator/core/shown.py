@@ -14,7 +14,8 @@ import sympy as sp
 from .model import Tex, Vector
 
 __all__ = ["Shown", "ShownDifference", "ShownMatrix", "ShownPower", "ShownProduct", "ShownQuotient",
-           "ShownRounded", "ShownSum", "shown_difference", "shown_dot", "shown_matrix", "shown_product",
+           "ShownRounded", "ShownSum", "shown_column", "shown_difference", "shown_dot", "shown_matrix",
+           "shown_product",
            "shown_quotient", "shown_rounded", "shown_square", "shown_sum"]
 
 
@@ -159,3 +160,8 @@ def shown_rounded(value, digits: int) -> ShownRounded:
 
 def shown_matrix(rows) -> ShownMatrix:
     return ShownMatrix(*[tuple(row) for row in rows])
+
+
+def shown_column(entries) -> ShownMatrix:
+    """A column vector whose entries are arithmetic as written, one per row."""
+    return ShownMatrix(*[(e,) for e in entries])

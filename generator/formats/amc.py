@@ -37,11 +37,11 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Iterable
 
 import jinja2
 
-from ..core.records import choice_letter, record_entries
+from ..core.records import record_entries
 from . import Format, Rendered
 from .markup import TEX_UNICODE, escape_tex
 

@@ -18,7 +18,7 @@ import mpmath
 import sympy as sp
 
 from ..core.draw import draw_variant
-from ..core.model import Choices, WithDecimal
+from ..core.model import Choices
 from ..core.printing import tex
 from ..core.numeric import _mp_value, approx_decimal, is_terminating
 from ..core.shown import Shown

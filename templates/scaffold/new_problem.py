@@ -24,7 +24,7 @@ import sympy as sp
 from wsgen import (Answer, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step, Vector,
                    as_float, assert_close, assert_close_scaled, eq, exact_matrix, exact_vector,
                    numeric_gradient, option, register, rows, shown_difference, shown_dot,
-                   shown_matrix, shown_product, shown_quotient, shown_square, shown_sum)
+                   shown_column, shown_product, shown_quotient, shown_square, shown_sum)
 
 LEARNING_RATES = ("0.1", "0.05", "0.01")
 
@@ -76,11 +76,6 @@ def compute(params) -> Work:
                 update, Vector(u.value for u in update))
 
 
-def column(entries) -> object:
-    """Arithmetic as written, one entry per row of a column vector."""
-    return shown_matrix([[e] for e in entries])
-
-
 def predictions_step(work: Work) -> Step:
     return Step(title="(a) Predictions",
                 text="Each prediction is one row of $X$ times $w$.",
@@ -91,7 +86,7 @@ def predictions_step(work: Work) -> Step:
 def loss_step(work: Work) -> Step:
     return Step(title="(b) The loss",
                 text=r"The residuals $\hat y - y$, squared, summed and divided by $m$.",
-                math=[eq(r"\hat y - y", column(work.residuals), work.r),
+                math=[eq(r"\hat y - y", shown_column(work.residuals), work.r),
                       eq("L", work.loss_shown, work.loss)])
 
 
@@ -102,13 +97,13 @@ def gradient_step(work: Work) -> Step:
                      r"the gradient has the shape of $w$.",
                 math=[r"\frac{\partial L}{\partial w_j} = \frac{2}{m} \sum_{i} (\hat y_i - y_i)"
                       r"\, X_{ij}\quad\Rightarrow\quad \nabla_w L = \frac{2}{m} X^\top (\hat y - y)",
-                      eq(r"\nabla_w L", column(work.gradient), work.grad)])
+                      eq(r"\nabla_w L", shown_column(work.gradient), work.grad)])
 
 
 def update_step(work: Work) -> Step:
     return Step(title="(d) One gradient-descent step",
                 text="Move against the gradient, scaled by the learning rate.",
-                math=[eq(r"w - \eta\, \nabla_w L", column(work.update), work.w_new)])
+                math=[eq(r"w - \eta\, \nabla_w L", shown_column(work.update), work.w_new)])
 
 
 @register
