@@ -173,6 +173,7 @@ SETTINGS = [{}, {"n": 3}, {"d": 1}, {"d": 3, "d_v": 3}, {"n": 3, "d": 3, "d_v": 
 
 
 @pytest.mark.parametrize("change", SETTINGS)
+@pytest.mark.slow
 def test_random_variants(change):
     p = problem()
     options = dataclasses.replace(p.Options(), **change)
@@ -285,6 +286,7 @@ def test_same_seed_same_parameters():
     assert a.params == b.params
 
 
+@pytest.mark.slow
 def test_properties():
     p = problem()
     # (each seed parses and evaluates every exact string of the answers and mistakes with

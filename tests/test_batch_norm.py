@@ -154,6 +154,7 @@ def test_missing_eps_only_when_eps_is_positive():
 # --- many seeds against plain Fractions ---------------------------------------------------------
 
 @pytest.mark.parametrize("m,eps", [(4, 0.1), (2, 0.01), (3, 0.0), (6, 1.0), (5, 0.25)])
+@pytest.mark.slow
 def test_many_seeds_exact(m, eps):
     """μ, σ², ∂L/∂β exactly; x̂ᵢ² = (xᵢ - μ)²/s with the sign of xᵢ - μ; ∂L/∂γ·√s and
     ∂L/∂xᵢ·√s (rational) against Fractions; y = γx̂ + β."""
@@ -266,5 +267,6 @@ def test_a_corrupted_formula_fails_the_draw(fresh, monkeypatch, attribute, wrong
 
 # --- the bank's properties -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_properties_hold():
     assert property_failures(problem(), problem().Options(), range(100)) == []

@@ -149,6 +149,7 @@ SETTINGS = [{}, {"H": 3, "W": 3, "k": 1, "stride": 1, "padding": 0},
 
 
 @pytest.mark.parametrize("change", SETTINGS)
+@pytest.mark.slow
 def test_random_variants(change):
     p = problem()
     options = dataclasses.replace(p.Options(), **change)
@@ -295,6 +296,7 @@ def test_options():
     assert all(options is not None for _, options in corners)
 
 
+@pytest.mark.slow
 def test_properties():
     assert property_failures(problem(), problem().Options(), range(60)) == []
     corner = dataclasses.replace(problem().Options(), H=3, W=3, k=1, stride=1, padding=0)

@@ -10,6 +10,8 @@ from wsgen.quality.stress import corner_options, stress
 # seeds, which costs far more than drawing: 25 seeds per corner keep the file near 30 s.
 PER_CORNER = 25
 
+pytestmark = pytest.mark.slow
+
 
 def test_corners_of_every_problem(problems):
     failures = []

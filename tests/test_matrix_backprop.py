@@ -25,6 +25,7 @@ def test_canonical_values_by_hand(problems):
 
 
 @pytest.mark.parametrize("m,n", [(2, 2), (3, 2), (1, 4)])
+@pytest.mark.slow
 def test_many_seeds_agree_with_float64(problems, m, n):
     """300 seeds (fewer for other shapes): the answers equal plain NumPy formulas."""
     p = problems["matrix_backprop"]

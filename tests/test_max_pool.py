@@ -121,6 +121,7 @@ SETTINGS = [{}, {"H": 2, "W": 2, "size": 2, "stride": 1}, {"H": 6, "W": 6, "size
 
 
 @pytest.mark.parametrize("change", SETTINGS)
+@pytest.mark.slow
 def test_random_variants(change):
     p = problem()
     options = dataclasses.replace(p.Options(), **change)
@@ -232,6 +233,7 @@ def test_options():
     assert refused and all(label.startswith(("H=2", "W=2")) for label in refused)
 
 
+@pytest.mark.slow
 def test_properties():
     assert property_failures(problem(), problem().Options(), range(60)) == []
     corner = dataclasses.replace(problem().Options(), H=6, W=6, size=2, stride=1)

@@ -244,6 +244,7 @@ def test_required_problems_are_registered(problems, pid):
     assert pid in problems
 
 
+@pytest.mark.slow
 def test_mistakes_over_seeds(problems):
     for pid, p in problems.items():
         seen, differing = {}, {}

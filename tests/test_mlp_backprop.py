@@ -133,6 +133,7 @@ def _plain(value):
     ({}, 150), ({"n": 1, "hidden": 3, "outputs": 1}, 40), ({"n": 4, "hidden": 4, "outputs": 4}, 30),
     ({"n": 3, "hidden": 1, "outputs": 2, "places": 2}, 40), ({"max_abs": 10.0}, 40),
     ({"max_abs": 0.1}, 40)])
+@pytest.mark.slow
 def test_many_seeds_agree_with_fractions(settings, seeds):
     p = problem()
     options = p.Options(**settings)
@@ -231,6 +232,7 @@ def test_options_are_validated():
     p.validate_options(p.Options(max_abs=0.15, places=2))
 
 
+@pytest.mark.slow
 def test_properties():
     from wsgen.quality.properties import property_failures
     assert property_failures(problem(), problem().Options(), range(100)) == []

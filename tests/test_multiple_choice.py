@@ -104,6 +104,7 @@ def mc_draws(problems):
 
 
 # --- the options -----------------------------------------------------------------------
+@pytest.mark.slow
 def test_every_option_list_holds_the_correct_value_once_and_options_are_distinct(problems, mc_draws):
     for pid, variants in mc_draws.items():
         for v in variants:
@@ -125,6 +126,7 @@ def test_every_option_list_holds_the_correct_value_once_and_options_are_distinct
                             (pid, v.seed, name, i, j)
 
 
+@pytest.mark.slow
 def test_distractor_labels_match_the_declared_mistakes_and_slips(problems, mc_draws):
     used = Counter()
     for pid, variants in mc_draws.items():
@@ -201,6 +203,7 @@ def test_options_that_cannot_be_told_apart_redraw_the_problem(problems):
 
 
 # --- documents and JSON ------------------------------------------------------------------
+@pytest.mark.tex
 def test_build_in_md_json_and_pdf(tmp_path):
     exam = _write_exam(tmp_path)
     out = tmp_path / "out"
@@ -384,6 +387,7 @@ def test_leak_test_allows_only_the_options_on_a_multiple_choice_sheet(problems):
 
 
 @pytest.mark.parametrize("problem_id", ["triplet_loss", "matrix_backprop", "activations"])
+@pytest.mark.slow
 def test_properties_hold_with_multiple_choice(problems, problem_id):
     from wsgen.quality.properties import property_failures
     p = problems[problem_id]
@@ -391,6 +395,7 @@ def test_properties_hold_with_multiple_choice(problems, problem_id):
 
 
 # --- stress ----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_stress_reports_sources_redraws_and_positions():
     status, out, err = run_cli("stress", "triplet_loss", "-n", "200", "--multiple-choice", "4")
     assert status == 0, out + err

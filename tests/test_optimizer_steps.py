@@ -170,6 +170,7 @@ def plain(params, T):
 
 
 @pytest.mark.parametrize("d,T,eps", [(2, 2, 1e-8), (1, 3, 1e-8), (3, 2, 0.0), (3, 3, 0.1)])
+@pytest.mark.slow
 def test_seeds_agree_with_plain_python(d, T, eps):
     p = problem()
     options = p.Options(d=d, T=T, eps=eps)
@@ -245,5 +246,6 @@ def test_options():
         p.validate_options(p.Options(eps=1e-13))
 
 
+@pytest.mark.slow
 def test_properties():
     assert property_failures(problem(), problem().Options(), range(100)) == []

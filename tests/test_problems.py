@@ -19,6 +19,7 @@ def test_the_six_shipped_problems_are_registered():
 
 
 @pytest.mark.parametrize("problem_id", PROBLEMS)
+@pytest.mark.slow
 def test_properties_hold_over_many_seeds(problems, problem_id):
     """200 seeds: drawn, solved and checked (the independent float64 check runs in every
     draw), reproducible, JSON round trip exact -> float, nothing of the key on the sheet."""
@@ -49,6 +50,7 @@ def test_seed_reproduces_parameters(problems, problem_id):
 
 
 @pytest.mark.parametrize("problem_id", PROBLEMS)
+@pytest.mark.slow
 def test_multiple_choice_is_correct_after_shuffling(problems, problem_id):
     """A choice answer's value is among its options, the options are distinct, and over
     200 seeds every position holds the correct option about equally often."""

@@ -178,6 +178,7 @@ SETTINGS = [{}, {"T": 3}, {"n": 2}, {"hidden": 1}, {"hidden": 3}, {"T": 3, "hidd
 
 
 @pytest.mark.parametrize("change", SETTINGS)
+@pytest.mark.slow
 def test_random_variants(change):
     p = problem()
     options = dataclasses.replace(p.Options(), **change)
@@ -285,6 +286,7 @@ def test_same_seed_same_parameters():
     assert a.params == b.params
 
 
+@pytest.mark.slow
 def test_properties():
     p = problem()
     # (each seed parses and evaluates every exact string of the answers and mistakes with

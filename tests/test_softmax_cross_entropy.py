@@ -102,6 +102,7 @@ SETTINGS = [{}, {"K": 2}, {"K": 6}, {"K": 6, "max_abs": 10.0, "places": 2},
 
 
 @pytest.mark.parametrize("change", SETTINGS)
+@pytest.mark.slow
 def test_random_variants(change):
     p = problem()
     options = dataclasses.replace(p.Options(), **change)
@@ -208,5 +209,6 @@ def test_smallest_grid_draws():
         assert z[0] != z[1]
 
 
+@pytest.mark.slow
 def test_properties():
     assert property_failures(problem(), problem().Options(), range(100)) == []
