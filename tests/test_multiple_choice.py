@@ -160,6 +160,7 @@ def test_distractor_labels_match_the_declared_mistakes_and_slips(problems, mc_dr
     assert used["mistake"] > 1000 and used["slip"] > 1000
 
 
+@pytest.mark.slow
 def test_the_correct_option_is_at_a_uniform_position(mc_draws):
     for pid, variants in mc_draws.items():
         positions = {}
