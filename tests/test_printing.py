@@ -4,7 +4,8 @@ from wsgen.core.model import Vector
 from wsgen.core.shown import shown_dot, shown_square
 from wsgen.core.printing import answer_tex, tex
 from wsgen.core.numeric import approx_decimal, exact_str, float_value, is_terminating
-from wsgen.formats.markup import MarkupError, escape_markdown, escape_tex, render_text
+from wsgen.formats.markup import escape_markdown, escape_tex, render_text
+from wsgen.formats.prose import MarkupError
 
 R = sp.Rational
 

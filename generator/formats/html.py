@@ -22,6 +22,7 @@ from ..core.records import choice_letter
 from . import Format, Rendered
 from .document import points_text
 from .htmlmarkup import html_escape, html_math, html_text, value_math
+from .prose import fill_math
 from .texbreak import display_lines, relation_terms, visible_length
 
 __all__ = ["HtmlFormat", "html_environment", "render_html", "render_blocks"]
@@ -66,7 +67,6 @@ def display_html(source: str, mode: str) -> Markup:
 
 
 def _display(line: str, values, mode: str) -> Markup:
-    from .markup import fill_math
     return display_html(fill_math(line, values), mode)
 
 

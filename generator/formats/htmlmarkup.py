@@ -1,7 +1,7 @@
 """Prose and mathematics as HTML, for the publishing formats (html, moodle, qti).
 
-The same markup as formats.markup (``$…$`` inline mathematics with ``@name``
-placeholders, ```code```, blank-line paragraphs, ``- `` lists), rendered to HTML
+The prose (read by formats.prose: ``$…$`` inline mathematics with ``@name``
+placeholders, ```code```, blank-line paragraphs, ``- `` lists) is written as HTML
 with the mathematics in one of two forms:
 
 * ``"mathml"``: MathML produced at build time from the TeX the printer writes
@@ -23,9 +23,10 @@ from latex2mathml.converter import convert
 from markupsafe import Markup
 
 from ..core.printing import tex
-from .markup import MarkupError, fill_math
+from .prose import Writer, render
 
-__all__ = ["MATH_MODES", "html_escape", "html_math", "html_text", "mathml"]
+__all__ = ["MATH_MODES", "WRITERS", "html_escape", "html_math", "html_text", "mathml",
+           "value_math"]
 
 MATH_MODES = ("mathml", "tex")
 
@@ -66,51 +67,20 @@ def html_math(source: str, display: bool, mode: str) -> str:
     return r"\(" + html_escape(source.strip()) + r"\)"
 
 
-def _segments(text: str):
-    pieces = text.split("$")
-    if len(pieces) % 2 == 0:
-        raise MarkupError(f"unbalanced $ in: {text!r}")
-    return [(i % 2 == 1, piece) for i, piece in enumerate(pieces)]
+def _writer(mode: str) -> Writer:
+    return Writer(text=html_escape, code=lambda code: "<code>" + html_escape(code) + "</code>",
+                  math=lambda math: html_math(math, False, mode),
+                  paragraph=("<p>", "</p>"), bullets=("<ul>", "</ul>"), item=("<li>", "</li>"),
+                  between_items="", between_blocks="\n")
 
 
-def _inline(text: str, values: Mapping[str, Any], mode: str) -> str:
-    out = []
-    for is_math, piece in _segments(text):
-        if is_math:
-            out.append(html_math(fill_math(piece, values), False, mode))
-            continue
-        pieces = piece.split("`")
-        if len(pieces) % 2 == 0:
-            raise MarkupError(f"unbalanced ` in: {text!r}")
-        for i, part in enumerate(pieces):
-            out.append(html_escape(part) if i % 2 == 0 else "<code>" + html_escape(part) + "</code>")
-    return "".join(out)
+#: The prose writer of each math mode.
+WRITERS = {mode: _writer(mode) for mode in MATH_MODES}
 
 
-def _render(text: str, values: Mapping[str, Any], mode: str) -> str:
-    blocks = []
-    for paragraph in re.split(r"\n\s*\n", str(text).strip()):
-        lines = [ln.strip() for ln in paragraph.strip().splitlines()]
-        if lines and all(ln.startswith("- ") for ln in lines):
-            items = "".join("<li>" + _inline(ln[2:], values, mode) + "</li>" for ln in lines)
-            blocks.append("<ul>" + items + "</ul>")
-        elif lines:
-            blocks.append("<p>" + _inline(" ".join(lines), values, mode) + "</p>")
-    return "\n".join(blocks)
-
-
-@lru_cache(maxsize=4096)
-def _render_static(text: str, mode: str) -> str:
-    return _render(text, {}, mode)
-
-
-def html_text(text: str, values: Mapping[str, Any], mode: str, inline: bool = False) -> Markup:
-    """Prose as HTML: paragraphs and lists (or, `inline`, one run of phrasing content)."""
-    if inline:
-        return Markup(" ".join(_inline(ln.strip(), values, mode) for ln in str(text).splitlines()))
-    if not values:
-        return Markup(_render_static(text, mode))
-    return Markup(_render(text, values, mode))
+def html_text(text: str, values: Mapping[str, Any], mode: str) -> Markup:
+    """Prose as HTML: paragraphs and lists."""
+    return Markup(render(WRITERS[mode], text, values))
 
 
 def value_math(value: Any, mode: str, display: bool = False) -> Markup:

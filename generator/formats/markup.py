@@ -1,15 +1,10 @@
-"""Prose with mathematics, rendered to each output format from one source.
+"""Prose for Markdown and LaTeX: how plain text is escaped, and the two prose writers.
 
-The markup is deliberately tiny, so that a problem's prose is written once:
-
-* ``$...$``  inline mathematics, in TeX notation;
-* ``@name`` inside mathematics: the value ``values[name]`` printed by `tex`;
-* ```code``` outside mathematics: an identifier, shown in a fixed-width font;
-* a blank line separates paragraphs; a paragraph whose lines all start with
-  ``- `` is a bulleted list.
-
-Plain text is escaped for the target format, so no prose character can act as
-Markdown or LaTeX syntax.
+The prose is read by formats.prose; this module says how it looks in the two text
+markups.  Plain text is escaped for the target format, so no prose character can act
+as Markdown or LaTeX syntax: Markdown escapes its punctuation; LaTeX typesets every
+character as itself, with the scripts beyond T1 (Greek, Cyrillic, the rest of Latin
+Extended-A) drawn through the preamble's macros.
 """
 from __future__ import annotations
 
@@ -20,19 +15,14 @@ from typing import Any, Mapping
 
 from pylatex.utils import escape_latex
 
-from ..core.printing import tex
+from .prose import Writer, render
 from .texbreak import open_pairs
 
-__all__ = ["MarkupError", "escape_markdown", "escape_tex", "fill_math", "render_text",
-           "check_markup"]
+__all__ = ["LATEX", "MARKDOWN", "TEX_UNICODE", "WRITERS", "escape_markdown", "escape_tex",
+           "render_text", "untypesettable"]
 
-_PLACEHOLDER = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
 # Parentheses stay as they are: "\(" would open inline math under MathJax (Jupyter).
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~^])")
-
-
-class MarkupError(ValueError):
-    """Prose or a display line that does not follow the markup rules."""
 
 
 @lru_cache(maxsize=8192)
@@ -222,108 +212,19 @@ def escape_tex(text: str) -> str:
     return "".join(out)
 
 
-def fill_math(math: str, values: Mapping[str, Any]) -> str:
-    """A TeX math string with every ``@name`` replaced by the printed value."""
-    def replace(match):
-        name = match.group(1)
-        if name not in values:
-            raise MarkupError(f"@{name} has no value (known: {', '.join(sorted(values)) or 'none'})")
-        return tex(values[name])
-    return _PLACEHOLDER.sub(replace, math)
+#: Markdown: ```code``` kept as written, ``$…$`` for MathJax/KaTeX.
+MARKDOWN = Writer(text=escape_markdown, code=lambda code: "`" + code + "`",
+                  math=lambda math: "$" + math.strip() + "$", item=("- ", ""))
 
+#: LaTeX: lists as itemize; on paper TeX may break a long inline formula inside its
+#: parentheses too (texbreak.open_pairs).
+LATEX = Writer(text=escape_tex, code=lambda code: r"\texttt{" + escape_tex(code) + "}",
+               math=lambda math: "$" + open_pairs(math.strip()) + "$",
+               bullets=("\\begin{itemize}\n", "\n\\end{itemize}"), item=(r"\item ", ""))
 
-def _segments(text: str):
-    """(is_math, piece) pairs of one paragraph."""
-    pieces = text.split("$")
-    if len(pieces) % 2 == 0:
-        raise MarkupError(f"unbalanced $ in: {text!r}")
-    return [(i % 2 == 1, piece) for i, piece in enumerate(pieces)]
-
-
-def check_markup(text: str, values: Mapping[str, Any]) -> None:
-    """Raise MarkupError if `text` would not render."""
-    for is_math, piece in _segments(text):
-        if is_math:
-            fill_math(piece, values)
-
-
-def _inline(text: str, values, fmt: str) -> str:
-    out = []
-    for is_math, piece in _segments(text):
-        if is_math:
-            math = fill_math(piece, values).strip()
-            # on paper, TeX may break a long inline formula inside its parentheses too
-            out.append("$" + (open_pairs(math) if fmt == "tex" else math) + "$")
-        else:
-            pieces = piece.split("`")
-            if len(pieces) % 2 == 0:
-                raise MarkupError(f"unbalanced ` in: {text!r}")
-            for i, part in enumerate(pieces):
-                if i % 2 == 0:
-                    out.append(escape_markdown(part) if fmt == "md" else escape_tex(part))
-                elif fmt == "md":
-                    out.append("`" + part + "`")
-                else:
-                    out.append(r"\texttt{" + escape_tex(part) + "}")
-    return "".join(out)
+WRITERS = {"md": MARKDOWN, "tex": LATEX}
 
 
 def render_text(text: str, values: Mapping[str, Any], fmt: str) -> str:
     """Prose rendered for `fmt` ("md" or "tex")."""
-    if not values:  # static prose, the same in every variant
-        return _render_static(text, fmt)
-    return _render_text(text, values, fmt)
-
-
-@lru_cache(maxsize=1024)
-def _render_static(text: str, fmt: str) -> str:
-    return _render_text(text, {}, fmt)
-
-
-def _render_text(text: str, values: Mapping[str, Any], fmt: str) -> str:
-    blocks = []
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
-        lines = [ln.strip() for ln in paragraph.strip().splitlines()]
-        if lines and all(ln.startswith("- ") for ln in lines):
-            items = [_inline(ln[2:], values, fmt) for ln in lines]
-            if fmt == "md":
-                blocks.append("\n".join("- " + it for it in items))
-            else:
-                blocks.append("\\begin{itemize}\n" + "\n".join(r"\item " + it for it in items)
-                              + "\n\\end{itemize}")
-        elif lines:
-            blocks.append(_inline(" ".join(lines), values, fmt))
-    return "\n\n".join(blocks)
-
-
-def _check_block(block, where: str) -> None:
-    values = getattr(block, "values", {})
-    try:
-        if getattr(block, "text", ""):
-            for fmt in ("md", "tex"):
-                render_text(block.text, values, fmt)
-        for line in getattr(block, "math", ()):
-            fill_math(line, values)
-    except MarkupError as exc:
-        raise MarkupError(f"{where}: {exc}") from None
-    for i, sub in enumerate(getattr(block, "substeps", ())):
-        _check_block(sub, f"{where} > substep {i + 1}")
-
-
-def _describe(block, index: int, kind: str) -> str:
-    title = getattr(block, "title", "") or getattr(block, "label", "")
-    return f"{kind} {index + 1}" + (f" {title!r}" if title else "")
-
-
-def check_variant_markup(variant) -> None:
-    """Raise MarkupError naming the block (statement part or solution step, by its title)
-    and the placeholder when any prose or display line of a variant would not render."""
-    for i, block in enumerate(variant.statement):
-        _check_block(block, _describe(block, i, "statement block"))
-    for i, step in enumerate(variant.solution.steps):
-        _check_block(step, _describe(step, i, "solution step"))
-    for mistake in variant.mistakes:
-        try:
-            render_text(mistake.why, {}, "md")
-        except MarkupError as exc:
-            raise MarkupError(f"mistake {mistake.id}: {exc}") from None
+    return render(WRITERS[fmt], text, values)

@@ -5,7 +5,7 @@ that suit it, and one template that says how each document node looks.  The
 filters are the same for every markup and all mathematics goes through
 core.printing:
 
-* ``text``   – prose with inline math (formats.markup), escaped for the markup;
+* ``text``   – prose with inline math (formats.prose), escaped for the markup;
 * ``math``   – a display line with ``@name`` placeholders filled;
 * ``answer`` – an answer's exact value, with a rounded decimal where needed;
 * ``tex``    – one value as TeX;
@@ -23,7 +23,8 @@ import jinja2
 from ..core.printing import answer_tex, tex
 from ..core.records import choice_letter
 from .document import points_text
-from .markup import escape_markdown, escape_tex, fill_math, render_text
+from .markup import WRITERS, escape_markdown, escape_tex
+from .prose import fill_math, render
 from .texbreak import breakable, display_lines
 
 __all__ = ["environment", "render_document"]
@@ -57,7 +58,8 @@ def environment(markup: str) -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, autoescape=False,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              **_DELIMITERS[markup])
-    env.filters.update(text=lambda prose, values: render_text(prose, values, markup),
+    writer = WRITERS[markup]
+    env.filters.update(text=lambda prose, values: render(writer, prose, values),
                        math=fill_math, answer=_answer, tex=tex, esc=_ESCAPE[markup])
     if markup == "tex":
         env.filters.update(display=_display, breakable=breakable)

@@ -14,7 +14,7 @@ from ..errors import ProblemError
 from ..exam.spec import Exam, ExamItem, Sheet, SheetItem
 from ..formats import FormatError, available_formats, get_format
 from ..formats.document import KINDS, build_document
-from ..formats.markup import check_variant_markup
+from ..formats.prose import check_variant_markup
 from ..registry import reason as _reason
 
 __all__ = ["selftest"]
