@@ -23,6 +23,7 @@ from . import Format, Rendered
 from .document import points_text
 from .htmlmarkup import html_escape, html_math, html_text, value_math
 from .prose import fill_math
+from .templating import node
 from .texbreak import display_lines, relation_terms, visible_length
 
 __all__ = ["HtmlFormat", "html_environment", "render_html", "render_blocks"]
@@ -84,7 +85,7 @@ def html_environment() -> jinja2.Environment:
         part_text=_part_text, answer=_answer, tex=tex,
         urlpath=lambda folder: quote(str(folder), safe="/"),
         paragraphs=lambda text: [p.strip() for p in re.split(r"\n\s*\n", str(text)) if p.strip()])
-    env.globals.update(points_text=points_text, choice_letter=choice_letter)
+    env.globals.update(points_text=points_text, choice_letter=choice_letter, node=node)
     return env
 
 

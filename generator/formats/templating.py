@@ -1,8 +1,9 @@
 """Jinja environments for the text formats: templates read from the installed package.
 
 A text format is a markup ("md", "tex"), a Jinja environment with delimiters
-that suit it, and one template that says how each document node looks.  The
-filters are the same for every markup and all mathematics goes through
+that suit it, and one template that says how each document node looks: one macro
+per node type, named after the node's tag, which the global ``node(b, ...)`` calls.
+The filters are the same for every markup and all mathematics goes through
 core.printing:
 
 * ``text``   – prose with inline math (formats.prose), escaped for the markup;
@@ -19,6 +20,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import jinja2
+from jinja2.runtime import Macro
 
 from ..core.printing import answer_tex, tex
 from ..core.records import choice_letter
@@ -27,7 +29,7 @@ from .markup import WRITERS, escape_markdown, escape_tex
 from .prose import fill_math, render
 from .texbreak import breakable, display_lines
 
-__all__ = ["environment", "render_document"]
+__all__ = ["environment", "node", "render_document"]
 
 _DELIMITERS = {
     "md": {},
@@ -52,6 +54,19 @@ def _display(math: str) -> str:
                      for lhs, rest in display_lines(math))
 
 
+@jinja2.pass_context
+def node(context, block, **arguments):
+    """A document node (formats/document.py) through the macro named after its tag, from
+    the template that calls it, given those of `arguments` the macro declares (a node's
+    neighbours, say, for spacing that depends on them)."""
+    macro = context.resolve_or_missing(block.node)
+    if not isinstance(macro, Macro):
+        raise jinja2.TemplateRuntimeError(
+            f"{context.name}: no macro for the document node {block.node!r}")
+    return macro(block, **{name: value for name, value in arguments.items()
+                           if name in macro.arguments})
+
+
 @lru_cache(maxsize=None)
 def environment(markup: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("wsgen.templates", markup),
@@ -63,7 +78,7 @@ def environment(markup: str) -> jinja2.Environment:
                        math=fill_math, answer=_answer, tex=tex, esc=_ESCAPE[markup])
     if markup == "tex":
         env.filters.update(display=_display, breakable=breakable)
-    env.globals.update(points_text=points_text, choice_letter=choice_letter)
+    env.globals.update(points_text=points_text, choice_letter=choice_letter, node=node)
     return env
 
 
