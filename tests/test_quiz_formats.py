@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import run_cli
+from conftest import PROBLEM_HEAD, run_cli
 
 QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
 CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
@@ -282,3 +282,73 @@ def test_a_label_cannot_open_a_cloze_field_or_math(tmp_path):
         assert 'class="tex2jax_ignore mathjax_ignore"' in intro
         # the label still reads as written once the character references are decoded
         assert "Q{1:NUMERICAL:=5} \\(x\\) $$y$$" in html.unescape(re.sub(r"<[^>]+>", "", intro))
+
+
+# A problem whose prose, titles and labels hold cloze syntax and MathJax delimiters as text.
+HOSTILE_PROSE = PROBLEM_HEAD + r'''
+@register
+class P(Problem):
+    id = "hostile_prose"
+    title = "Title {#1} \\(t\\)"
+    Options = Options
+    Params = Params
+    def canonical(self, o): return Params(sp.Rational(1, 2))
+    def generate(self, rng, o): return Params(sp.Rational(rng.integer(1, 9), 10))
+    def statement(self, p, o):
+        return (Step(title="Given {1:NUMERICAL:=1} \\(g\\)",
+                     text="Type {1:NUMERICAL:=1} or {#1}; \\(x\\) and \\[y\\] print as written."),
+                Part("(a){#2}", text="Find $b$ and $c$ (`{1:MC:=A~B} \\(k\\)`), $\\{4:SA:=x\\}$."))
+    def solve(self, p, o):
+        return Solution((Step(title="Work \\(w\\) {#1}", text="So {2:NM:=2} \\(z\\)."),),
+                        (Answer("b", "b", 2 * p.a, part="(a){#2}"),
+                         Answer("c", "c", 3 * p.a, part="(a){#2}")))
+    def check(self, p, o, s):
+        if s.answer("b") != 2 * p.a: raise CheckFailed("b")
+'''
+
+
+def _mathjax_visible(fragment: str) -> str:
+    """The text MathJax scans in an HTML fragment: entities decoded, ignored spans dropped."""
+    tree = etree.HTML("<div>" + fragment + "</div>")
+    for span in tree.xpath("//*[contains(@class, 'tex2jax_ignore')]"):
+        span.text = ""                    # its tail (the text after it) stays
+        for child in list(span):
+            span.remove(child)
+    return "".join(tree.itertext())
+
+
+def test_problem_prose_cannot_open_a_cloze_field_or_math(tmp_path):
+    # Moodle's cloze parser reads {1:NUMERICAL:=1} (any answer type) as a graded field and
+    # {#1} as the place of field 1, and its MathJax filter typesets \( … \) and \[ … \]:
+    # a problem's plain text (prose, titles, part labels) must do none of it, and still
+    # read as written (the docs: a backslash prints as itself).
+    folder = tmp_path / "problems"
+    folder.mkdir()
+    (folder / "hostile_prose.py").write_text(HOSTILE_PROSE, encoding="utf-8")
+    exam = tmp_path / "exam.toml"
+    exam.write_text('title = "T"\n[[problems]]\nproblem = "hostile_prose"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    status, _, err = run_cli("build", "--problems", folder, "--exam", exam, "--out", out,
+                             "--quiet", "--formats", "moodle", "--variants", "2")
+    assert status == 0, err
+    root = strict_parse((out / "moodle.xml").read_bytes())
+    questions = root.findall("question[@type='cloze']")
+    assert len(questions) == 2
+    for question in questions:
+        text = question.findtext("questiontext/text")
+        feedback = question.findtext("generalfeedback/text")
+        # our own two fields, b and c, and no other (Moodle's cloze syntax, any answer type)
+        assert len(re.findall(r"\{\d*:[A-Za-z_]+:", text)) == 2, text
+        assert not re.search(r"\{#\d+\}", text), text
+        for fragment in (text, feedback):
+            visible = _mathjax_visible(fragment)
+            for word in ("t", "g", "x", "y", "k", "w", "z"):
+                assert f"\\({word}\\)" not in visible and f"\\[{word}\\]" not in visible, visible
+        # each still prints as written once the markup is decoded
+        shown = html.unescape(re.sub(r"<[^>]+>", "", text))
+        for written in ("Title {#1} \\(t\\)", "Given {1:NUMERICAL:=1} \\(g\\)",
+                        "Type {1:NUMERICAL:=1} or {#1}; \\(x\\) and \\[y\\] print as written.",
+                        "(a){#2}", "{1:MC:=A~B} \\(k\\)"):
+            assert written in shown, (written, shown)
+        shown = html.unescape(re.sub(r"<[^>]+>", "", feedback))
+        assert "Work \\(w\\) {#1}" in shown and "So {2:NM:=2} \\(z\\)." in shown

@@ -7,7 +7,10 @@ with the mathematics in one of two forms:
 * ``"mathml"``: MathML produced at build time from the TeX the printer writes
   (latex2mathml), which browsers render natively: no script, no CDN;
 * ``"tex"``: the TeX itself between ``\\( … \\)`` (inline) or ``\\[ … \\]`` (display),
-  HTML-escaped, for a platform whose MathJax filter typesets it (Moodle).
+  HTML-escaped, for a platform whose MathJax filter typesets it (Moodle).  There plain
+  text holding a backslash, a dollar or a brace is made inert (`inert`), so that neither
+  MathJax nor Moodle's cloze parser reads it as syntax, and a brace in a formula that
+  would open a cloze field is a character reference.
 
 Every piece of plain text is escaped for HTML; nothing of a problem's prose or of
 user text can open a tag or an entity.
@@ -21,12 +24,13 @@ from typing import Any, Mapping
 
 from latex2mathml.converter import convert
 from markupsafe import Markup
+from markupsafe import escape as markup_escape
 
 from ..core.printing import tex
 from .prose import Writer, render
 
-__all__ = ["MATH_MODES", "WRITERS", "html_escape", "html_math", "html_text", "mathml",
-           "value_math"]
+__all__ = ["MATH_MODES", "WRITERS", "html_escape", "html_math", "html_text", "inert", "mathml",
+           "plain_html", "mode_text", "value_math"]
 
 MATH_MODES = ("mathml", "tex")
 
@@ -39,6 +43,33 @@ _XML_RESERVED = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 def html_escape(text: Any) -> str:
     """Plain text for HTML (element content and quoted attribute values)."""
     return escape(str(text), quote=True)
+
+
+# What MathJax (\( \[ $$ \begin) and Moodle's cloze parser ({1:NUMERICAL:…}, {#1}) read.
+_SYNTAX = re.compile(r"[\\$}{]")
+_REFERENCES = str.maketrans({"{": "&#123;", "}": "&#125;", "\\": "&#92;", "$": "&#36;"})
+# A brace that opens a cloze field ({1:NUMERICAL:…}, {:MC:…}) or names one's place ({#1}).
+_CLOZE_OPEN = re.compile(r"\{(?=[0-9]*:[A-Za-z_]+:|#[0-9]+\})")
+
+
+def inert(escaped: str) -> str:
+    """Escaped HTML text with braces, backslashes and dollars as character references (no
+    cloze field can start in it) in a span MathJax leaves alone (versions 2 and 3): it reads
+    as written."""
+    return f'<span class="tex2jax_ignore mathjax_ignore">{escaped.translate(_REFERENCES)}</span>'
+
+
+def mode_text(escaped: str, mode: str) -> str:
+    """Escaped plain text for `mode`: under "tex", made inert if it holds a character that
+    MathJax or a cloze parser reads; otherwise as it is."""
+    return inert(escaped) if mode == "tex" and _SYNTAX.search(escaped) else escaped
+
+
+def plain_html(text: Any, mode: str) -> Markup:
+    """User or problem text (a title, a label) for a template in `mode`: escaped as Jinja's
+    autoescape does, and under "tex" made inert where needed (`mode_text`)."""
+    escaped = markup_escape(text)
+    return Markup(mode_text(str(escaped), mode)) if mode == "tex" else escaped
 
 
 def _protect_text(source: str) -> str:
@@ -62,13 +93,17 @@ def html_math(source: str, display: bool, mode: str) -> str:
     """A filled TeX formula in `mode` (see the module's docstring)."""
     if mode == "mathml":
         return mathml(source, display)
+    # MathJax reads the formula once the browser has decoded the character references
+    source = _CLOZE_OPEN.sub("&#123;", html_escape(source.strip()))
     if display:
-        return r'<div class="math">\[' + html_escape(source.strip()) + r"\]</div>"
-    return r"\(" + html_escape(source.strip()) + r"\)"
+        return r'<div class="math">\[' + source + r"\]</div>"
+    return r"\(" + source + r"\)"
 
 
 def _writer(mode: str) -> Writer:
-    return Writer(text=html_escape, code=lambda code: "<code>" + html_escape(code) + "</code>",
+    def text(plain: str) -> str:
+        return mode_text(html_escape(plain), mode)
+    return Writer(text=text, code=lambda code: "<code>" + text(code) + "</code>",
                   math=lambda math: html_math(math, False, mode),
                   paragraph=("<p>", "</p>"), bullets=("<ul>", "</ul>"), item=("<li>", "</li>"),
                   between_items="", between_blocks="\n")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from lxml import etree
 
 from . import Format, Rendered
-from .htmlmarkup import html_escape, html_math
+from .htmlmarkup import html_escape, inert, mode_text
 from .quiz import (Field, SlotCollector, answer_fields, field_label_html, letters, number_text,
                    slot_questions, width_text)
 
@@ -70,9 +70,7 @@ def user_html(text: str) -> str:
     """User text (a slot label) inside a question's HTML: escaped, with braces and
     backslashes as character references so that Moodle's cloze parser finds no field in
     it, in a span that MathJax (versions 2 and 3) leaves alone."""
-    escaped = html_escape(text).replace("{", "&#123;").replace("}", "&#125;").replace(
-        "\\", "&#92;").replace("$", "&#36;")
-    return f'<span class="tex2jax_ignore mathjax_ignore">{escaped}</span>'
+    return inert(html_escape(text))
 
 
 def _cloze_html(fields: list[Field]) -> str:
@@ -88,7 +86,8 @@ def question_element(exam, variant_id: str, slot, record: dict) -> etree._Elemen
     """One slot of one variant as a Moodle question."""
     fields = answer_fields(record, slot)
     name = f"{slot.label} {slot.title} — {variant_id}"
-    intro = f"<p><strong>{user_html(slot.label)}. {html_escape(slot.title)}</strong></p>\n"
+    intro = (f"<p><strong>{user_html(slot.label)}. {mode_text(html_escape(slot.title), MODE)}"
+             "</strong></p>\n")
     if len(fields) == 1 and fields[0].kind == "number" and len(slot.answers) == 1:
         kind = "numerical"
     elif len(fields) == 1 and fields[0].kind == "choice":
