@@ -203,3 +203,81 @@ def test_same_seed_same_bytes(built, tmp_path):
     assert status == 0, err
     for page in ("index.html", "canonical/key.html", "v002/questions.html", "v002/key.html"):
         assert (again / page).read_bytes() == (built / page).read_bytes(), page
+
+
+# Unicode's explicit bidi formatting characters (UAX #9): openers, and what closes them.
+_OPENS = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c",
+          "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}
+_BIDI_CONTROLS = set(_OPENS) | {"\u202c", "\u2069", "\u200e", "\u200f", "\u061c"}
+# an override, an isolate closed at once, a stray PDI (closes nothing of the text's own),
+# marks, and the line and paragraph separators
+BIDI = "\u202e\u2066\u2069\u2069\u200e\u200f\u061c\u2028\u2029"
+
+
+def _balanced(text: str) -> bool:
+    """Whether every embedding, override and isolate that `text` opens closes in it, and it
+    closes nothing it did not open (by the rules of UAX #9: a PDI closes the embeddings
+    opened since its isolate; a PDF does not close an isolate)."""
+    open_ = []
+    for ch in text:
+        if ch in _OPENS:
+            open_.append(_OPENS[ch])
+        elif ch == "\u202c":
+            if not open_ or open_[-1] != "\u202c":
+                return False
+            open_.pop()
+        elif ch == "\u2069":
+            if "\u2069" not in open_:
+                return False
+            while open_.pop() != "\u2069":
+                pass
+    return not open_
+
+
+def bidi_leaks(source: str) -> list[str]:
+    """Where a page's user text could reorder the text around it: bidi controls outside a
+    <bdi> (the <title>, which holds no element, must isolate them itself), a <bdi> or a
+    <title> whose controls do not balance, and line or paragraph separators."""
+    leaks = []
+    if "\u2028" in source or "\u2029" in source:
+        leaks.append("a line or paragraph separator")
+    tree = etree.HTML(source)
+    title = "".join(tree.xpath("//title")[0].itertext())
+    if not _balanced(title):
+        leaks.append(f"<title>: {title!r}")
+    for bdi in tree.xpath("//bdi"):
+        if not _balanced("".join(bdi.itertext())):
+            leaks.append(f"<bdi>: {''.join(bdi.itertext())!r}")
+    for element in tree.iter():
+        if element.xpath("ancestor::bdi"):
+            continue
+        texts = [element.tail] + ([] if element.tag in ("bdi", "title") else [element.text])
+        for text in texts:
+            if text and set(text) & _BIDI_CONTROLS:
+                leaks.append(f"<{element.tag}>: {text!r}")
+    return leaks
+
+
+def test_bidi_controls_in_user_text_cannot_reorder_the_page(tmp_path):
+    # A right-to-left override (U+202E) in a title, a name or a label would reverse the rest
+    # of the line around it, a stray pop (U+2069) would end an isolate early, and U+2029
+    # starts a new bidi paragraph: in HTML, each piece of user text is isolated (<bdi>, in
+    # <title> an FSI … PDI) with its own controls balanced, separators as spaces.
+    exam = tmp_path / "bidi.toml"
+    exam.write_text(f'title = "Mid{BIDI}term"\ncourse = "DL{BIDI}101"\ndate = "May{BIDI}1"\n'
+                    f'instructions = "Read{BIDI}this"\ncover = true\npledge = "Own{BIDI}work"\n'
+                    f'[[problems]]\nproblem = "matrix_backprop"\nlabel = "Q{BIDI}1"\n',
+                    encoding="utf-8")
+    roster = tmp_path / "students.csv"
+    roster.write_text(f"id,name\ns1,Ann{BIDI}Lee\n", encoding="utf-8")
+    out = tmp_path / "out"
+    status, _, err = run_cli("build", "--exam", exam, "--roster", roster, "--secret",
+                             tmp_path / "secret.key", "--out", out, "--formats", "html", "-q")
+    assert status == 0, err
+    for page in (out / "index.html", out / "students" / "s1" / "questions.html",
+                 out / "students" / "s1" / "key.html"):
+        source = page.read_text(encoding="utf-8")
+        assert bidi_leaks(source) == [], page.name
+        assert "\u202e" in source                    # the text is kept, only contained
+    index = etree.HTML((out / "index.html").read_text(encoding="utf-8"))
+    assert [b.text for b in index.xpath("//td/bdi")] == ["Ann\u202e\u2066\u2069\u200e\u200f\u061c  Lee\u202c"]

@@ -21,7 +21,7 @@ from ..core.printing import answer_tex, tex
 from ..core.records import choice_letter
 from . import Format, Rendered
 from .document import points_text
-from .htmlmarkup import html_escape, html_math, html_text, mode_text, plain_html, value_math
+from .htmlmarkup import html_math, html_text, isolated_plain, plain_html, text_html, value_math
 from .prose import fill_math
 from .templating import node
 from .texbreak import display_lines, relation_terms, visible_length
@@ -37,8 +37,7 @@ def _answer(answer) -> str:
 
 def _part_text(part, mode: str) -> Markup:
     """A question part: its bold label, then its prompt (the label opens the first paragraph)."""
-    label = (f'<span class="part-label">{mode_text(html_escape(part.label), mode)}</span> '
-             if part.label else "")
+    label = f'<span class="part-label">{text_html(part.label, mode)}</span> ' if part.label else ""
     if not part.text:
         return Markup(f"<p>{label}</p>" if label else "")
     body = str(html_text(part.text, part.values, mode))
@@ -83,7 +82,8 @@ def html_environment() -> jinja2.Environment:
         formula=lambda source, mode: Markup(html_math(source, False, mode)),
         display_formula=display_html,
         value=lambda obj, mode: value_math(obj, mode),
-        part_text=_part_text, plain=plain_html, answer=_answer, tex=tex,
+        part_text=_part_text, plain=plain_html, plain_title=isolated_plain, answer=_answer,
+        tex=tex,
         urlpath=lambda folder: quote(str(folder), safe="/"),
         paragraphs=lambda text: [p.strip() for p in re.split(r"\n\s*\n", str(text)) if p.strip()])
     env.globals.update(points_text=points_text, choice_letter=choice_letter, node=node)

@@ -12,6 +12,10 @@ with the mathematics in one of two forms:
   MathJax nor Moodle's cloze parser reads it as syntax, and a brace in a formula that
   would open a cloze field is a character reference.
 
+In both, plain text holding bidi formatting characters (U+202E, U+2066…U+2069, marks,
+U+2028/U+2029) is balanced and isolated in a <bdi>, so that it cannot reorder the page
+around it.
+
 Every piece of plain text is escaped for HTML; nothing of a problem's prose or of
 user text can open a tag or an entity.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from html import escape
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from latex2mathml.converter import convert
 from markupsafe import Markup
@@ -29,8 +33,9 @@ from markupsafe import escape as markup_escape
 from ..core.printing import tex
 from .prose import Writer, render
 
-__all__ = ["MATH_MODES", "WRITERS", "html_escape", "html_math", "html_text", "inert", "mathml",
-           "plain_html", "mode_text", "value_math"]
+__all__ = ["MATH_MODES", "WRITERS", "balanced_bidi", "html_escape", "html_math", "html_text",
+           "inert", "isolated", "isolated_plain", "mathml", "mode_text", "plain_html", "text_html",
+           "value_math"]
 
 MATH_MODES = ("mathml", "tex")
 
@@ -52,6 +57,64 @@ _REFERENCES = str.maketrans({"{": "&#123;", "}": "&#125;", "\\": "&#92;", "$": "
 _CLOZE_OPEN = re.compile(r"\{(?=[0-9]*:[A-Za-z_]+:|#[0-9]+\})")
 
 
+# Unicode's explicit bidi formatting characters (UAX #9): each opener and what closes it
+# (PDF an embedding or override, PDI an isolate); marks; and the separators that end a bidi
+# paragraph (U+2029 and the like) or a line (U+2028).
+_BIDI_OPENERS = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c",
+                 "\u202e": "\u202c", "\u2066": "\u2069", "\u2067": "\u2069",
+                 "\u2068": "\u2069"}
+_PDF, _PDI = "\u202c", "\u2069"
+_SEPARATORS = "\u2028\u2029\u0085\x1c\x1d\x1e"
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c" + _SEPARATORS + "]")
+
+
+def balanced_bidi(text: str) -> str:
+    """`text` with its bidi formatting balanced: a PDF or PDI that closes nothing the text
+    opened is dropped, what it leaves open is closed at its end (by UAX #9's rules: a PDI
+    closes the embeddings opened since its isolate; a PDF does not close an isolate), and a
+    line or paragraph separator is a space."""
+    out, open_ = [], []
+    for ch in text:
+        if ch in _BIDI_OPENERS:
+            open_.append(_BIDI_OPENERS[ch])
+        elif ch == _PDF:
+            if not open_ or open_[-1] != _PDF:
+                continue
+            open_.pop()
+        elif ch == _PDI:
+            if _PDI not in open_:
+                continue
+            while open_.pop() != _PDI:
+                pass
+        elif ch in _SEPARATORS:
+            ch = " "
+        out.append(ch)
+    return "".join(out + open_[::-1])
+
+
+def isolated(text: Any, write: Callable[[str], str]) -> str:
+    """`write(text)`, or for text holding bidi formatting characters `write` of it balanced
+    in a <bdi>: whatever it holds, it cannot reorder the text around it."""
+    text = str(text)
+    if not _BIDI.search(text):
+        return write(text)
+    return "<bdi>" + write(balanced_bidi(text)) + "</bdi>"
+
+
+def isolated_plain(text: Any) -> str:
+    """Plain text where no element can be (an HTML <title>): with bidi formatting
+    characters, balanced between FSI and PDI (Unicode's own isolate)."""
+    text = str(text)
+    return "\u2068" + balanced_bidi(text) + "\u2069" if _BIDI.search(text) else text
+
+
+def text_html(text: Any, mode: str | None = None, escape: Callable[[Any], Any] = html_escape) -> str:
+    """Plain text (a user's or a problem's: a title, a name, a label, prose) as HTML:
+    escaped, isolated if it holds bidi formatting (`isolated`), and under the "tex" mode
+    made inert if MathJax or a cloze parser would read it (`mode_text`)."""
+    return isolated(text, lambda plain: mode_text(str(escape(plain)), mode))
+
+
 def inert(escaped: str) -> str:
     """Escaped HTML text with braces, backslashes and dollars as character references (no
     cloze field can start in it) in a span MathJax leaves alone (versions 2 and 3): it reads
@@ -59,17 +122,16 @@ def inert(escaped: str) -> str:
     return f'<span class="tex2jax_ignore mathjax_ignore">{escaped.translate(_REFERENCES)}</span>'
 
 
-def mode_text(escaped: str, mode: str) -> str:
+def mode_text(escaped: str, mode: str | None) -> str:
     """Escaped plain text for `mode`: under "tex", made inert if it holds a character that
     MathJax or a cloze parser reads; otherwise as it is."""
     return inert(escaped) if mode == "tex" and _SYNTAX.search(escaped) else escaped
 
 
-def plain_html(text: Any, mode: str) -> Markup:
-    """User or problem text (a title, a label) for a template in `mode`: escaped as Jinja's
-    autoescape does, and under "tex" made inert where needed (`mode_text`)."""
-    escaped = markup_escape(text)
-    return Markup(mode_text(str(escaped), mode)) if mode == "tex" else escaped
+def plain_html(text: Any, mode: str | None = None) -> Markup:
+    """User or problem text for a template (`text_html`), escaped as Jinja's autoescape
+    does."""
+    return Markup(text_html(text, mode, markup_escape))
 
 
 def _protect_text(source: str) -> str:
@@ -102,7 +164,7 @@ def html_math(source: str, display: bool, mode: str) -> str:
 
 def _writer(mode: str) -> Writer:
     def text(plain: str) -> str:
-        return mode_text(html_escape(plain), mode)
+        return text_html(plain, mode)
     return Writer(text=text, code=lambda code: "<code>" + text(code) + "</code>",
                   math=lambda math: html_math(math, False, mode),
                   paragraph=("<p>", "</p>"), bullets=("<ul>", "</ul>"), item=("<li>", "</li>"),

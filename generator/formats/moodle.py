@@ -18,7 +18,7 @@ from __future__ import annotations
 from lxml import etree
 
 from . import Format, Rendered
-from .htmlmarkup import html_escape, inert, mode_text
+from .htmlmarkup import html_escape, inert, isolated, text_html
 from .quiz import (Field, SlotCollector, answer_fields, field_label_html, letters, number_text,
                    slot_questions, width_text)
 
@@ -69,8 +69,9 @@ def _weights(fields: list[Field]) -> list[int]:
 def user_html(text: str) -> str:
     """User text (a slot label) inside a question's HTML: escaped, with braces and
     backslashes as character references so that Moodle's cloze parser finds no field in
-    it, in a span that MathJax (versions 2 and 3) leaves alone."""
-    return inert(html_escape(text))
+    it, in a span that MathJax (versions 2 and 3) leaves alone; bidi formatting in it
+    isolated (htmlmarkup.isolated)."""
+    return isolated(text, lambda plain: inert(html_escape(plain)))
 
 
 def _cloze_html(fields: list[Field]) -> str:
@@ -86,8 +87,7 @@ def question_element(exam, variant_id: str, slot, record: dict) -> etree._Elemen
     """One slot of one variant as a Moodle question."""
     fields = answer_fields(record, slot)
     name = f"{slot.label} {slot.title} — {variant_id}"
-    intro = (f"<p><strong>{user_html(slot.label)}. {mode_text(html_escape(slot.title), MODE)}"
-             "</strong></p>\n")
+    intro = f"<p><strong>{user_html(slot.label)}. {text_html(slot.title, MODE)}</strong></p>\n"
     if len(fields) == 1 and fields[0].kind == "number" and len(slot.answers) == 1:
         kind = "numerical"
     elif len(fields) == 1 and fields[0].kind == "choice":

@@ -23,7 +23,7 @@ from ..core.printing import tex
 from ..core.records import choice_letter, record_entries
 from .document import AnswerSpace, ItemHeading, shown_options
 from .html import render_blocks
-from .htmlmarkup import html_escape, html_math, mode_text
+from .htmlmarkup import html_math, text_html
 
 __all__ = ["Field", "SlotCollector", "SlotQuestion", "answer_fields", "included", "slot_questions",
            "tolerance_width"]
@@ -192,7 +192,7 @@ class SlotCollector:
 
 def field_label_html(field: Field, mode: str) -> str:
     """How a field is introduced in the question text: its part and its label."""
-    part = mode_text(html_escape(field.part), mode) + " " if field.part else ""
+    part = text_html(field.part, mode) + " " if field.part else ""
     if field.kind == "choice":
         return part + html_math(field.label, False, mode) + ":"
     return part + html_math(field.label + " =", False, mode)
