@@ -281,3 +281,23 @@ def test_bidi_controls_in_user_text_cannot_reorder_the_page(tmp_path):
         assert "\u202e" in source                    # the text is kept, only contained
     index = etree.HTML((out / "index.html").read_text(encoding="utf-8"))
     assert [b.text for b in index.xpath("//td/bdi")] == ["Ann\u202e\u2066\u2069\u200e\u200f\u061c  Lee\u202c"]
+
+
+def test_bidi_controls_in_a_slot_label_are_isolated_in_qti(tmp_path):
+    # The QTI item's heading holds the slot's label and the problem's title (user text).
+    import zipfile
+    exam = tmp_path / "bidi.toml"
+    exam.write_text(f'title = "T"\n[[problems]]\nproblem = "matrix_backprop"\nlabel = "Q{BIDI}1"\n',
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    status, _, err = run_cli("build", "--exam", exam, "--out", out, "--formats", "qti",
+                             "--variants", 1, "-q")
+    assert status == 0, err
+    xml = zipfile.ZipFile(out / "qti.zip").read("qti.xml")
+    texts = [t.text for t in etree.fromstring(xml).iter("{*}mattext") if t.text and "\u202e" in t.text]
+    assert texts, "the label is in the item's text"
+    for text in texts:
+        fragment = etree.HTML(f"<html><head><title>t</title></head><body>{text}</body></html>")
+        outside = [e for e in fragment.iter() if not e.xpath("ancestor-or-self::bdi")
+                   and "\u202e" in (e.text or "")]
+        assert not outside, text

@@ -26,7 +26,7 @@ import zipfile
 from lxml import etree
 
 from . import Format, Rendered
-from .htmlmarkup import html_escape
+from .htmlmarkup import text_html
 from .quiz import SlotCollector, answer_fields, field_label_html, letters, number_text, slot_questions
 
 __all__ = ["QtiFormat", "QTI_NS", "CP_NS", "ZIP_NAME"]
@@ -87,7 +87,7 @@ def item_element(variant_id: str, slot, record: dict):
     meta.update(points_possible=str(slot.points), wsgen_variant=variant_id)
     _metadata(_sub(item, "itemmetadata"), meta)
     presentation = _sub(item, "presentation")
-    intro = f"<p><strong>{html_escape(slot.label)}. {html_escape(slot.title)}</strong></p>\n"
+    intro = f"<p><strong>{text_html(slot.label)}. {text_html(slot.title)}</strong></p>\n"
     _material(presentation, intro + slot.text)
     conditions = []        # (respident, field, weight)
     for n, field in enumerate(fields, start=1):
