@@ -75,9 +75,16 @@ def reason(exc: BaseException) -> str:
 def _validate(cls: type, where: str) -> Problem:
     if not (isinstance(cls, type) and issubclass(cls, Problem)):
         raise ProblemError(f"{where}: @register needs a subclass of wsgen.Problem")
+    module = sys.modules.get(cls.__module__)
+    for attr in ("Options", "Params"):
+        # a problem's records may stay where the module declares them
+        if not hasattr(cls, attr) and module is not None and isinstance(getattr(module, attr, None), type):
+            setattr(cls, attr, getattr(module, attr))
     for attr in ("id", "title", "Options", "Params"):
         if not hasattr(cls, attr):
-            raise ProblemError(f"{where}: missing class attribute {attr!r}")
+            raise ProblemError(f"{where}: missing class attribute {attr!r}"
+                               + (" (or a module-level dataclass of that name)"
+                                  if attr in ("Options", "Params") else ""))
     if not (isinstance(cls.id, str) and cls.id.isidentifier()):
         raise ProblemError(f"{where}: the id {cls.id!r} must be a Python identifier")
     for attr in REQUIRED_METHODS:

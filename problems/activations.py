@@ -164,8 +164,6 @@ def function_step(name: str, w: Work, facts: dict, digits: int) -> Step:
 class Activations(Problem):
     id = "activations"
     title = "Activation functions and their derivatives"
-    Options = Options
-    Params = Params
 
     def canonical(self, options):
         if options.points != 3 or options.at_zero:

@@ -349,8 +349,6 @@ def A_not_transposed(w: Work) -> Mistake:
 class Attention(Problem):
     id = "attention"
     title = "Scaled dot-product attention: forward pass and backpropagation through the softmax"
-    Options = Options
-    Params = Params
 
     def canonical(self, options):
         if (options.n, options.d, options.d_v) != (2, 2, 1):

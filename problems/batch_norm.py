@@ -322,8 +322,6 @@ def brackets(w: Work) -> list:
 class BatchNorm(Problem):
     id = "batch_norm"
     title = "Batch normalisation: forward pass and backpropagation through the batch statistics"
-    Options = Options
-    Params = Params
 
     def validate_options(self, options):
         if options.eps > 0:

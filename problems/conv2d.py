@@ -405,8 +405,6 @@ def plain_loss(X, K, b, G, s, p, out_shape):
 class Conv2d(Problem):
     id = "conv2d"
     title = "A 2-D convolution layer: output size, forward pass and gradients"
-    Options = Options
-    Params = Params
 
     def validate_options(self, options):
         for name in ("H", "W"):

@@ -252,8 +252,6 @@ def _descent(work: Work, residuals, scale, sign=-1) -> dict:
 class LogisticRegression(Problem):
     id = "logistic_regression"
     title = "Logistic regression: cost, gradients and one gradient-descent step"
-    Options = Options
-    Params = Params
 
     def canonical(self, options):
         if (options.m, options.d) != (4, 1):

@@ -194,8 +194,6 @@ def substituted(w: Work) -> Step:
 class MatrixBackprop(Problem):
     id = "matrix_backprop"
     title = "Backpropagation through L = ‖Wx‖²"
-    Options = Options
-    Params = Params
 
     def validate_options(self, options):
         require_decimals("max_abs", options.max_abs, options.places)

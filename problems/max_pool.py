@@ -235,8 +235,6 @@ def mask_without_upstream(w: Work) -> Mistake | None:
 class MaxPool(Problem):
     id = "max_pool"
     title = "Max pooling: forward pass and gradient routing"
-    Options = Options
-    Params = Params
 
     def validate_options(self, options):
         for name in ("H", "W"):

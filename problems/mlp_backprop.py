@@ -316,8 +316,6 @@ def sympy_check(w: Work, facts: dict) -> Step:
 class MlpBackprop(Problem):
     id = "mlp_backprop"
     title = "Backpropagation through a one-hidden-layer ReLU network"
-    Options = Options
-    Params = Params
 
     def validate_options(self, options):
         require_decimals("max_abs", options.max_abs, options.places)

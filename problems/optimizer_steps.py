@@ -276,8 +276,6 @@ def adam_step(work: Work, facts: dict) -> Step:
 class OptimizerSteps(Problem):
     id = "optimizer_steps"
     title = "SGD, momentum, RMSprop and Adam: T steps from given gradients"
-    Options = Options
-    Params = Params
 
     def validate_options(self, options):
         eps = Fraction(str(options.eps))

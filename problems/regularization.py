@@ -163,8 +163,6 @@ def weight_decay(p: Params, w: Work, facts: dict, digits: int) -> Step:
 class Regularization(Problem):
     id = "regularization"
     title = "L2 regularization and weight decay"
-    Options = Options
-    Params = Params
 
     def canonical(self, options):
         if (options.rows, options.cols) != (2, 2):

@@ -292,8 +292,6 @@ def unrolled_gradients(X, hs, Whh, e):
 class RnnStep(Problem):
     id = "rnn_step"
     title = "A vanilla RNN: forward pass and backpropagation through time"
-    Options = Options
-    Params = Params
 
     def canonical(self, options):
         if (options.T, options.n, options.hidden) != (2, 1, 2):

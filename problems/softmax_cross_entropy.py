@@ -277,8 +277,6 @@ def gradient_step(w: Work, digits: int) -> Step:
 class SoftmaxCrossEntropy(Problem):
     id = "softmax_cross_entropy"
     title = "Softmax with cross-entropy: the loss and its gradient through the Jacobian"
-    Options = Options
-    Params = Params
 
     def validate_options(self, options):
         require_decimals("max_abs", options.max_abs, options.places)

@@ -168,8 +168,6 @@ def total_cost(w: Work) -> Step:
 class StyleTransferLoss(Problem):
     id = "style_transfer_loss"
     title = "Neural style transfer cost"
-    Options = Options
-    Params = Params
 
     def validate_options(self, options):
         if options.n_H * options.n_W > 6:

@@ -145,8 +145,6 @@ def the_loss(w: Work) -> Step:
 class TripletLoss(Problem):
     id = "triplet_loss"
     title = "Triplet loss for face verification"
-    Options = Options
-    Params = Params
 
     def validate_options(self, options):
         require_decimals("max_abs", options.max_abs, options.places)

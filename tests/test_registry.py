@@ -52,6 +52,23 @@ def test_good_problem_registers(tmp_path):
     assert list(load(folder)) == ["one"]
 
 
+def test_options_and_params_may_stay_at_module_level(tmp_path):
+    text = GOOD.format(pid="lean", solve="2 * p.a").replace("    Options = Options\n", "")
+    text = text.replace("    Params = Params\n", "")
+    folder = make_folder(tmp_path, "lean", {"lean": text})
+    problem = load(folder)["lean"]
+    assert problem.Options.__name__ == "Options" and problem.Params.__name__ == "Params"
+
+
+def test_missing_params_names_module_and_the_two_places(tmp_path):
+    text = GOOD.format(pid="np", solve="2 * p.a").replace("    Params = Params\n", "")
+    text = text.replace("class Params:", "class Numbers:").replace("Params(", "Numbers(")
+    folder = make_folder(tmp_path, "np", {"np": text})
+    with pytest.raises(ProblemError, match=r"np/np\.py: missing class attribute 'Params' "
+                                           r"\(or a module-level dataclass of that name\)"):
+        discover([folder])
+
+
 def test_duplicate_id_names_both_modules(tmp_path):
     folder = make_folder(tmp_path, "dup", {"a": GOOD.format(pid="same", solve="2 * p.a"),
                                            "b": GOOD.format(pid="same", solve="2 * p.a")})

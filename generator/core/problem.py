@@ -29,7 +29,8 @@ class Problem:
     """Base class of a problem.  Subclasses set the class attributes and methods.
 
     id, title: identity; Options, Params: frozen dataclasses (Options fields have
-    defaults, declared with `option`; they are the problem's per-exam settings).
+    defaults, declared with `option`; they are the problem's per-exam settings), set on the
+    class or, when the class does not set them, the module's own `Options` and `Params`.
     canonical(options) -> Params: the original exam's numbers (optional: raise NoCanonical).
     generate(rng, options) -> Params: a random draw (raise Redraw if degenerate).
     statement(params, options) -> tuple of Step and Part: the question, nothing of the key.

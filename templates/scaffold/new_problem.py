@@ -14,17 +14,15 @@ Try it:  wsgen show new_problem --canonical --problems FOLDER
          wsgen stress new_problem --problems FOLDER --corners -n 200
          python -m pytest FOLDER/test_new_problem.py
 """
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step, Vector,
-                   as_float, assert_close, assert_close_scaled, eq, exact_matrix, exact_vector,
-                   numeric_gradient, option, register, rows, shown_difference, shown_dot,
-                   shown_column, shown_product, shown_quotient, shown_square, shown_sum)
+from wsgen import (Answer, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step, Vector, as_float,
+                   assert_close, assert_close_scaled, eq, exact_matrix, exact_vector, numeric_gradient,
+                   option, register, rows, shown_column, shown_difference, shown_dot, shown_product,
+                   shown_quotient, shown_square, shown_sum)
 
 LEARNING_RATES = ("0.1", "0.05", "0.01")
 
@@ -110,8 +108,6 @@ def update_step(work: Work) -> Step:
 class NewProblem(Problem):
     id = "new_problem"
     title = "Mean squared error of a linear model and its gradient"
-    Options = Options
-    Params = Params
 
     def canonical(self, options):
         if (options.m, options.d) != (3, 2):
