@@ -6,10 +6,12 @@ written); 3 a problem that failed inside a build (it raised, failed its independ
 check or could not render), or an internal error; 130/143 interrupted.  Every
 failure is one line on stderr, never a traceback.  Heavy libraries (SymPy, NumPy,
 TeX tooling) are imported inside the commands, so an up-to-date build answers in a
-fraction of a second.
+fraction of a second.  A problem's own prints (a `print()` left in its code) go to
+stderr: stdout carries keys, JSON and reports.
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -31,10 +33,17 @@ PROBLEMS_OPTION = click.option(
     help="A folder of problem modules to load beside the shipped ones (repeatable).")
 
 
+def _problem_output():
+    """Problem code runs with its prints sent to stderr."""
+    from .pipeline.sheets import problem_output
+    return problem_output()
+
+
 def _registry(problem_dirs=()):
     from .quality.selftest import selftest
     from .registry import discover
-    return discover(problem_dirs, check=selftest)
+    with _problem_output():                    # the self-test runs each plugin's solve
+        return discover(problem_dirs, check=selftest)
 
 
 def _problem(problem_id: str, problem_dirs=()):
@@ -55,6 +64,9 @@ def _parse_options(problem, pairs: tuple[str, ...]):
         name, sep, raw = pair.partition("=")
         if not sep or not name.strip():
             raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="'--option'")
+        if name.strip() in values:
+            raise click.BadParameter(f"{name.strip()} given twice; give each setting once",
+                                     param_hint="'--option'")
         try:
             values[name.strip()] = tomllib.loads(f"v = {raw.strip()}")["v"]
         except tomllib.TOMLDecodeError:
@@ -149,7 +161,8 @@ def show(problem_id, seed, canonical, fmt, option_pairs, problem_dirs):
     from .exam.spec import Exam, ExamItem, Sheet, SheetItem
     from .formats.json import dumps, variant_record
     try:
-        variant = draw_variant(problem, options, None if canonical else seed)
+        with _problem_output():
+            variant = draw_variant(problem, options, None if canonical else seed)
     except NoCanonical as exc:
         raise click.UsageError(f"{problem_id}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - the problem's failure, as one line
@@ -194,7 +207,8 @@ def stress(problem_id, count, first_seed, option_pairs, corners, problem_dirs, m
             click.echo(f"== {name}")
         if opts is None:
             continue
-        report = run_stress(problem, opts, count, first_seed, multiple_choice or 0)
+        with _problem_output():
+            report = run_stress(problem, opts, count, first_seed, multiple_choice or 0)
         for line in report.lines():
             click.echo(line)
         failed = failed or report.failed
@@ -229,7 +243,9 @@ def new(problem_id, folder):
 @click.option("--formats", default=None,
               help="Comma-separated formats (default: every registered one; see `wsgen formats`).")
 @click.option("--duplex", is_flag=True, help="Start every variant on an odd page in the booklets.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Worker processes (default: cores).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64),
+              help="Worker processes (default and most: the cores this process may use, and "
+                   "no more than the work needs).")
 @click.option("--force", is_flag=True,
               help="Rebuild even when nothing has changed, and overwrite files wsgen did not write.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, nothing printed on success.")
@@ -251,8 +267,10 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
     key = None
     if roster is not None:
         from .exam.seeds import default_key_path, load_or_create_key
-        key = load_or_create_key(secret_path or default_key_path(), out_dir)
-    paths = peek_problem_paths(exam_file, exam_bytes) + [str(p.resolve()) for p in problem_dirs]
+        key = load_or_create_key(secret_path or default_key_path(), out_dir,
+                                 on_create=_announce_secret)
+    paths = {folder: f"{exam_file}: problem_paths" for folder in peek_problem_paths(exam_file, exam_bytes)}
+    paths.update({str(p.resolve()): f"--problems {p}" for p in problem_dirs})
     fingerprint = build_fingerprint(__version__, exam_bytes, roster_bytes, key, {
         "exam": str(exam_file.resolve()), "variants": variants, "seed": seed,
         "formats": formats, "duplex": duplex}, problem_paths=paths)
@@ -271,7 +289,8 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
     from .exam.load import load_exam
     from .exam.roster import load_roster
     # Every input is read and checked before the output folder is touched.
-    exam = load_exam(exam_file, extra_paths=problem_dirs)
+    with _problem_output():
+        exam = load_exam(exam_file, extra_paths=problem_dirs)
     if seed is not None:
         exam = dataclasses.replace(exam, master_seed=seed)
     students = load_roster(roster) if roster is not None else None
@@ -283,7 +302,8 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
     with OutputFolder(out_dir) as folder:
         progress = _Progress(plan.count + 1, enabled=not quiet)
         try:
-            summary = run_build(plan, folder, jobs=jobs, progress=progress,
+            summary = run_build(plan, folder, jobs=worker_count(jobs, plan.count + 1),
+                                progress=progress,
                                 fingerprint=fingerprint, force=force)
         finally:
             progress.close()
@@ -294,6 +314,25 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
                    f"{summary['files']} files in {out_dir}"
                    + (f"; removed {removed} files of the previous build" if removed else ""),
                    err=True)
+
+
+def _announce_secret(path: Path) -> None:
+    """A new roster secret is said loudly (even with -q): the variants depend on it."""
+    click.echo(f"wsgen: warning: created a new roster secret {path}: every student's variant "
+               "depends on it; keep it (and a copy): a build without this file draws other "
+               "numbers than the papers printed now", err=True)
+
+
+def worker_count(requested: int | None, sheets: int) -> int:
+    """Worker processes for `sheets` sheets: as requested (default: all), but no more than
+    the cores this process may run on, nor than the chunks of work there are."""
+    from .pipeline.run import CHUNK
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    chunks = -(-sheets // CHUNK)
+    return max(1, min(requested or cores, cores, chunks))
 
 
 @cli.command("formats")
@@ -309,9 +348,10 @@ def list_formats():
 @click.option("--answers", "answers_path", required=True,
               type=click.Path(path_type=Path, dir_okay=False),
               help="The build's answers.json (the manifest the papers were printed from).")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Where to write grades.csv and feedback/ (a new folder, or one an earlier "
-                   "`wsgen grade` wrote: it is replaced).")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Where to write grades.csv and feedback/: a new folder, or one an earlier "
+                   "`wsgen grade` wrote (its files are replaced; files it did not write are "
+                   "never overwritten or removed).")
 @click.option("--amc", "amc_project", type=click.Path(path_type=Path, file_okay=False),
               help="Read the responses from the scans auto-multiple-choice analysed in this "
                    "project (a build's amc/ folder); RESPONSES, if given, adds typed rows.")
@@ -339,7 +379,8 @@ def audit(claims, problem_dirs):
     """Check the values of a hand-written key (a TOML claims file) against the exact
     answers: exit 0 when every claim is right, 1 when one is wrong.  See docs/grading.md."""
     from .grading.audit import audit_file
-    report = audit_file(claims, problem_dirs)
+    with _problem_output():
+        report = audit_file(claims, problem_dirs)
     for line in report.lines():
         click.echo(line)
     if report.wrong:

@@ -73,9 +73,10 @@ def feedback_of(text: str) -> dict:
         if heading:
             slot = heading.group(1)
             continue
-        item = re.match(r"- \*\*(\w+)\*\*.*: (\S+ / \S+) points", line)
+        item = re.match(r"- \*\*((?:\\.|\w)+)\*\*.*: (\S+ / \S+) points", line)
         if item:
-            current = found.setdefault((slot, item.group(1)), {"points": item.group(2),
+            name = re.sub(r"\\(.)", r"\1", item.group(1))        # Markdown escapes: dL\_dW
+            current = found.setdefault((slot, name), {"points": item.group(2),
                                                                  "diagnoses": set(), "lines": []})
             continue
         if current is not None and line.startswith("  - "):
@@ -307,15 +308,17 @@ def test_roster_manifest_names_the_papers_by_student(tmp_path):
     manifest = json.loads((tmp_path / "out" / "answers.json").read_text(encoding="utf-8"))
     s02 = next(v for v in manifest["variants"] if v["student"] == "s02")
     rows = [r for r in correct_rows(s02, "") if r[3] != "L"]       # L left out: 2.5 points
-    responses = write_csv(tmp_path / "r.csv", [[r[0], *r[2:]] for r in rows],
-                          header=["variant", "label", "answer", "entry", "response"])
+    # a roster build's responses carry the build id printed on the papers
+    responses = write_csv(tmp_path / "r.csv", [[manifest["build"], r[0], *r[2:]] for r in rows],
+                          header=["build", "variant", "label", "answer", "entry", "response"])
     status, out, err = run_grade(responses, tmp_path / "out" / "answers.json", tmp_path / "g")
     assert status == 0, err
     assert grades_of(tmp_path / "g")[(s02["variant"], "s02")]["total"] == "12.5"
     text = (tmp_path / "g" / "feedback" / "s02.md").read_text(encoding="utf-8")
     assert "given: no answer" in text
     # a row naming another student than the manifest's is refused
-    bad = write_csv(tmp_path / "bad.csv", [[s02["variant"], "s01", "Q1", "L", "", "1"]])
+    bad = write_csv(tmp_path / "bad.csv", [[manifest["build"], s02["variant"], "s01", "Q1", "L", "", "1"]],
+                    header=["build", *HEADER])
     status, _, err = run_grade(bad, tmp_path / "out" / "answers.json", tmp_path / "g2")
     assert status == 2 and f"{bad}:2:" in err and "s02" in err and not (tmp_path / "g2").exists()
 
@@ -439,43 +442,145 @@ def test_not_utf8_and_bad_manifests(build, tmp_path):
     assert not (tmp_path / "g").exists()
 
 
-def test_outputs_replace_an_earlier_grading_and_refuse_a_foreign_folder(build, tmp_path):
+def _sha256(path: Path) -> str:
+    import hashlib
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_outputs_replace_an_earlier_grading_and_keep_what_grading_did_not_write(build, tmp_path):
     answers, manifest = build
     responses = write_csv(tmp_path / "r.csv", correct_rows(manifest["variants"][1], "ann"))
     out = tmp_path / "g"
     assert run_grade(responses, answers, out)[0] == 0
-    (out / "feedback" / "ann.md").write_text("stale", encoding="utf-8")
+    # what grading wrote is recorded, with the SHA-256 of each file (hashed here with hashlib)
+    record = json.loads((out / ".wsgen-files.json").read_text(encoding="utf-8"))
+    assert record["writer"] == "grade" and record["state"] == "complete"
+    assert record["files"] == {rel: _sha256(out / rel) for rel in ("grades.csv", "feedback/ann.md")}
+    (out / "feedback" / "notes.txt").write_text("my notes", encoding="utf-8")
     responses = write_csv(tmp_path / "r.csv", correct_rows(manifest["variants"][1], "bob"))
     assert run_grade(responses, answers, out)[0] == 0
-    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["bob.md"]
+    # ann's feedback (written by the earlier grading, unchanged) goes; the user's notes stay
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["bob.md", "notes.txt"]
+    assert (out / "feedback" / "notes.txt").read_text(encoding="utf-8") == "my notes"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g", "r.csv"]     # no temporary left
-    foreign = tmp_path / "build"
-    foreign.mkdir()
-    (foreign / "answers.json").write_text("{}", encoding="utf-8")
-    status, _, err = run_grade(responses, answers, foreign)
-    assert status == 2 and "did not write" in err
-    assert sorted(p.name for p in foreign.iterdir()) == ["answers.json"]
+    assert not list(out.glob(".wsgen-staging-*"))
+    # a feedback file edited since grading wrote it is not overwritten: the run is refused
+    (out / "feedback" / "bob.md").write_text("edited by hand", encoding="utf-8")
+    status, _, err = run_grade(responses, answers, out)
+    assert status == 2 and f"{out / 'feedback' / 'bob.md'}: changed since wsgen wrote it" in err
+    assert (out / "feedback" / "bob.md").read_text(encoding="utf-8") == "edited by hand"
+
+
+def test_a_users_files_are_never_overwritten_or_deleted(build, tmp_path):
+    """Issue 28, item 1: a folder holding only the user's grades.csv (or a folder named
+    grades.csv, with data in it) is not an earlier grading: the run is refused, and
+    nothing of the user's changes."""
+    answers, manifest = build
+    responses = write_csv(tmp_path / "r.csv", correct_rows(manifest["variants"][0]))
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    (marks / "grades.csv").write_text("mine\n", encoding="utf-8")
+    status, out, err = run_grade(responses, answers, marks)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert f"{marks / 'grades.csv'}: not written by wsgen" in err
+    assert sorted(p.name for p in marks.iterdir()) == ["grades.csv"]
+    assert (marks / "grades.csv").read_text(encoding="utf-8") == "mine\n"
+    folder = tmp_path / "d"
+    (folder / "grades.csv").mkdir(parents=True)
+    (folder / "grades.csv" / "data.txt").write_text("data", encoding="utf-8")
+    status, _, err = run_grade(responses, answers, folder)
+    assert status == 2 and f"{folder / 'grades.csv'}: a folder stands where" in err
+    assert (folder / "grades.csv" / "data.txt").read_text(encoding="utf-8") == "data"
+    assert sorted(p.name for p in folder.iterdir()) == ["grades.csv"]
+    # nor is a build's folder taken for grades (a later build would remove them)
+    status, _, err = run_grade(responses, answers, answers.parent)
+    assert status == 2 and "holds a build" in err and not (answers.parent / "grades.csv").exists()
 
 
 def test_a_failed_write_leaves_nothing(build, tmp_path, monkeypatch):
     """The writer failing half-way (a full disk): no output folder, no temporary left."""
     answers, manifest = build
-    responses = write_csv(tmp_path / "r.csv", correct_rows(manifest["variants"][0]))
-    import builtins
+    responses = write_csv(tmp_path / "r.csv", [*correct_rows(manifest["variants"][0], "ann"),
+                                                *correct_rows(manifest["variants"][1], "bob")])
+    import io as io_module
     opened = []
-    real_open = builtins.open
+    real_open = io_module.open
 
     def open_fails_second(file, mode="r", *args, **kwargs):
-        if "x" in mode:
+        if any(c in mode for c in "wx") and str(file).endswith(".md"):
             opened.append(file)
             if len(opened) == 2:
                 raise OSError(28, "No space left on device")
         return real_open(file, mode, *args, **kwargs)
-    monkeypatch.setattr(builtins, "open", open_fails_second)
+    monkeypatch.setattr(io_module, "open", open_fails_second)
     status, _, err = run_grade(responses, answers, tmp_path / "g")
     monkeypatch.undo()
-    assert status == 2 and "No space left" in err
+    assert len(opened) == 2 and status == 2 and "No space left" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+
+
+KILLED_GRADE = """\
+import builtins, io, os, signal, sys
+real = io.open
+def killing_open(file, mode="r", *args, **kwargs):
+    if any(c in mode for c in "wx") and str(file).endswith(".md"):
+        os.kill(os.getpid(), signal.SIGKILL)        # half-way through writing the feedback
+    return real(file, mode, *args, **kwargs)
+builtins.open = io.open = killing_open
+from wsgen.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_killed_grading_leaves_nothing_the_next_run_keeps(build, tmp_path):
+    """Issue 28, item 12: SIGKILL while the files are written.  The earlier grades stay as
+    they were; the next run removes the abandoned staging folder, beside or inside --out."""
+    import subprocess
+    import sys
+    answers, manifest = build
+    out = tmp_path / "g"
+    first = write_csv(tmp_path / "r1.csv", correct_rows(manifest["variants"][0], "ann"))
+    assert run_grade(first, answers, out)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name.endswith((".csv", ".md"))}
+    second = write_csv(tmp_path / "r2.csv", correct_rows(manifest["variants"][1], "bob"))
+    killed = subprocess.run([sys.executable, "-c", KILLED_GRADE, "grade", second, "--answers",
+                             answers, "--out", out], capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -9, killed.stderr
+    assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()
+            and p.name.endswith((".csv", ".md")) and ".wsgen-staging" not in str(p)} == before
+    status, _, err = run_grade(second, answers, out)
+    assert status == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g", "r1.csv", "r2.csv"]
+    assert not list(out.glob(".wsgen-staging-*"))
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["bob.md"]
+
+
+def test_out_as_a_link_dangling_looping_or_the_current_folder(build, tmp_path, monkeypatch):
+    """Issue 28, items 11 and 20: --out a link to a folder is followed (the link stays a
+    link, nothing is left beside it); a dangling or looping link is one line, exit 2;
+    --out . grades into the current folder."""
+    answers, manifest = build
+    responses = write_csv(tmp_path / "r.csv", correct_rows(manifest["variants"][0], "ann"))
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to("real")
+    status, _, err = run_grade(responses, answers, tmp_path / "link")
+    assert status == 0, err
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "real" / "grades.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "r.csv", "real"]
+    assert run_grade(responses, answers, tmp_path / "link")[0] == 0      # and again
+    (tmp_path / "dangling").symlink_to("nowhere")
+    (tmp_path / "loop").symlink_to("loop")
+    for name, needle in (("dangling", "which does not exist"), ("loop", "loops")):
+        status, _, err = run_grade(responses, answers, tmp_path / name)
+        assert status == 2 and "symbolic link" in err and needle in err and err.count("\n") == 1, err
+        assert (tmp_path / name).is_symlink() and not (tmp_path / "nowhere").exists()
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    status, out, err = run_grade(responses, answers, ".")
+    assert status == 0, err
+    assert sorted(p.name for p in here.iterdir() if not p.name.startswith(".wsgen")) == \
+        ["feedback", "grades.csv"]
 
 
 # ------------------------------------------------------------------------------ parsing
@@ -535,3 +640,240 @@ def test_choice_diagnosis_uses_distractors_and_numeric_options():
     mistakes = [{"id": "m2", "answers": {"g": {"value": 1.0, "exact": "1", "option": "C"}}}]
     assert choice_mistakes("g", numeric, 1, mistakes) == ["slip_sign"]   # value 1.0 is not index 1
     assert choice_mistakes("g", numeric, 2, mistakes) == ["m2"]
+
+
+# ------------------------------------------------------------------------------ issue 28
+
+ROSTER_EXAM = """\
+title = "Roster"
+id = "roster-test"
+
+[[problems]]
+label = "Q1"
+problem = "matrix_backprop"
+points = 10
+options = { m = 2, n = 2 }
+
+[[problems]]
+label = "Q2"
+problem = "triplet_loss"
+points = 5
+options = { dim = 2 }
+"""
+
+
+def test_minimal_responses_against_another_roster_builds_answers_are_refused(tmp_path):
+    """Issue 28, item 2: two roster builds of one exam and roster under different secrets
+    have the same variant ids but other numbers.  Responses in the minimal form graded
+    against the wrong answers.json used to give 0 or 1 of 15 with exit 0."""
+    exam = tmp_path / "exam.toml"
+    exam.write_text(ROSTER_EXAM, encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns01,Ann\ns02,Bob\n", encoding="utf-8")
+    for name in ("rb1", "rb2"):
+        status, _, err = run_cli("build", "--exam", exam, "--roster", roster, "--secret",
+                                 tmp_path / f"{name}.key", "--out", tmp_path / name,
+                                 "--formats", "json", "-q")
+        assert status == 0, err
+        # a new secret is announced even with -q: its path, and that the variants depend on it
+        assert "created a new roster secret" in err and str(tmp_path / f"{name}.key") in err
+        assert "variant" in err
+    rb1, rb2 = (json.loads((tmp_path / n / "answers.json").read_text(encoding="utf-8"))
+                for n in ("rb1", "rb2"))
+    assert [v["variant"] for v in rb1["variants"]] == [v["variant"] for v in rb2["variants"]]
+    assert rb1["build"] != rb2["build"] and re.fullmatch(r"[0-9a-f]{12}", rb1["build"])
+    papers = [r for v in rb1["variants"] if v["student"] for r in correct_rows(v)]
+    minimal = write_csv(tmp_path / "min.csv", [[r[0], *r[2:]] for r in papers],
+                        header=["variant", "label", "answer", "entry", "response"])
+    status, out, err = run_grade(minimal, tmp_path / "rb2" / "answers.json", tmp_path / "g")
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert f"{minimal}:1: no build column" in err and "roster build" in err
+    with_id = write_csv(tmp_path / "id.csv", [[rb1["build"], r[0], *r[2:]] for r in papers],
+                        header=["build", "variant", "label", "answer", "entry", "response"])
+    status, _, err = run_grade(with_id, tmp_path / "rb2" / "answers.json", tmp_path / "g")
+    assert status == 2 and f"{with_id}:2: build {rb1['build']!r}" in err and "another build" in err
+    assert not (tmp_path / "g").exists()
+    status, _, err = run_grade(with_id, tmp_path / "rb1" / "answers.json", tmp_path / "g")
+    assert status == 0, err
+    assert {r["total"] for r in grades_of(tmp_path / "g").values()} == {"15"}
+    # answers.csv carries the id on every row, so a copy of it with responses is checked too
+    with open(tmp_path / "rb1" / "answers.csv", newline="", encoding="utf-8") as handle:
+        assert {row["build"] for row in csv.DictReader(handle)} == {rb1["build"]}
+
+
+def test_a_copy_of_another_builds_answers_csv_is_refused_by_its_build_id(build, tmp_path):
+    """Without a roster too: the build column, when given, must be the manifest's."""
+    answers, manifest = build
+    with open(answers.parent / "answers.csv", newline="", encoding="utf-8") as handle:
+        table = list(csv.reader(handle))
+    header, body = table[0], table[1:]
+    rows = [row + [row[header.index("exact")]] for row in body if row[0] == "v001"]
+    rows[2][header.index("build")] = "0123456789ab"
+    status, _, err = run_grade(write_csv(tmp_path / "r.csv", rows, header=header + ["response"]),
+                               answers, tmp_path / "g")
+    assert status == 2 and f"{tmp_path / 'r.csv'}:4: build '0123456789ab'" in err
+
+
+def test_one_student_whatever_the_normalisation_or_case_of_the_name(build, tmp_path):
+    """Issue 28, item 3: "José" in NFC and in NFD (e + U+0301), and in capitals, on one
+    variant are one student: one paper with every mark, not three with a part each."""
+    import unicodedata
+    answers, manifest = build
+    rows = correct_rows(manifest["variants"][1])
+    spellings = [unicodedata.normalize("NFC", "José"), unicodedata.normalize("NFD", "José"),
+                 unicodedata.normalize("NFD", "JOSÉ ")]
+    assert len(set(spellings)) == 3
+    for i, row in enumerate(rows):
+        row[1] = spellings[i % 3]
+    status, _, err = run_grade(write_csv(tmp_path / "r.csv", rows), answers, tmp_path / "g")
+    assert status == 0, err
+    grades = grades_of(tmp_path / "g")
+    assert list(grades) == [("v001", "José")] and grades[("v001", "José")]["total"] == "15"
+    # the same entry answered under two spellings is ambiguous: refused, both lines named
+    rows.append([*rows[0][:1], spellings[1], *rows[0][2:]])
+    status, _, err = run_grade(write_csv(tmp_path / "r2.csv", rows), answers, tmp_path / "g2")
+    assert status == 2 and f"{tmp_path / 'r2.csv'}:{len(rows) + 1}: duplicate row" in err
+    assert "also on line 2" in err
+    # and a name on two variants, whatever its spelling
+    rows = [["v001", "ann", "Q1", "L", "", "1"], ["v002", "ANN", "Q1", "L", "", "1"]]
+    status, _, err = run_grade(write_csv(tmp_path / "r3.csv", rows), answers, tmp_path / "g3")
+    assert status == 2 and "with variant 'v001' on line 2" in err
+
+
+def test_labels_are_compared_trimmed(build, tmp_path):
+    """Issue 28, item 4: a manifest label with blanks around it (from a build before labels
+    were normalised) can be graded; the response's label is read the same way."""
+    answers, manifest = build
+    old = json.loads(answers.read_text(encoding="utf-8"))
+    for variant in old["variants"]:
+        variant["problems"][0]["label"] = " Q1 "
+    old_answers = tmp_path / "old.json"
+    old_answers.write_text(json.dumps(old), encoding="utf-8")
+    rows = correct_rows(old["variants"][1])
+    status, _, err = run_grade(write_csv(tmp_path / "r.csv", rows), old_answers, tmp_path / "g")
+    assert status == 0, err
+    assert grades_of(tmp_path / "g")[("v001", "")]["total"] == "15"
+
+
+def test_answers_csv_escaping_round_trips(tmp_path):
+    """Issue 28, item 5: labels "=A" and "'=A" stay two labels through answers.csv: a full
+    copy of answers.csv with a response column earns every mark, in two columns."""
+    from wsgen.formats.csv import read_cell, safe_cell
+    for text in ["=A", "'=A", "''=A", "'A", "A", "-1", "'", "", "@x", "+", "''"]:
+        assert read_cell(safe_cell(text)) == text
+    assert safe_cell("=A") != safe_cell("'=A")
+    exam = tmp_path / "exam.toml"
+    exam.write_text('title = "E"\n[[problems]]\nlabel = "=A"\nproblem = "activations"\n'
+                    '[[problems]]\nlabel = "\'=A"\nproblem = "activations"\n', encoding="utf-8")
+    status, _, err = run_cli("build", "--exam", exam, "--out", tmp_path / "b", "--variants", 1,
+                             "--formats", "json", "-q")
+    assert status == 0, err
+    with open(tmp_path / "b" / "answers.csv", newline="", encoding="utf-8") as handle:
+        table = list(csv.reader(handle))
+    header, body = table[0], table[1:]
+    assert {row[header.index("label")] for row in body} == {"'=A", "''=A"}
+    rows = [row + [row[header.index("exact")]] for row in body]
+    status, _, err = run_grade(write_csv(tmp_path / "r.csv", rows, header=header + ["response"]),
+                               tmp_path / "b" / "answers.json", tmp_path / "g")
+    assert status == 0, err
+    with open(tmp_path / "g" / "grades.csv", newline="", encoding="utf-8") as handle:
+        grades = list(csv.reader(handle))
+    assert grades[0] == ["variant", "student", "'=A", "''=A", "total", "max"]
+    assert [row[2:] for row in grades[1:]] == [["1", "1", "2", "2"]] * 2
+
+
+def _outside_code(line: str) -> str:
+    """A Markdown line without its code spans (their text is shown literally)."""
+    return re.sub(r"`[^`]*`", "", line)
+
+
+def test_feedback_shows_user_text_literally(build, tmp_path):
+    """Issue 28, item 8: a title, a student's name, a label and a mistake's label that are
+    Markdown or HTML are shown as text: no tag, no link, no heading of their own."""
+    answers, manifest = build
+    hostile = json.loads(answers.read_text(encoding="utf-8"))
+    hostile["exam"] = "<script>alert(1)</script> [click](javascript:alert(2))"
+    for variant in hostile["variants"]:
+        variant["problems"][0]["label"] = "<img src=x onerror=alert(3)>"
+        for mistake in variant["problems"][0]["mistakes"]:
+            mistake["label"] = "[win](javascript:alert(4)) <b>bold</b>"
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(hostile), encoding="utf-8")
+    variant = hostile["variants"][0]
+    rows = correct_rows(variant, "<i>Eve</i> [me](javascript:x) # not a heading")
+    rows = [r for r in rows if r[3] != "dL_dW"] + [          # the factor-2 slip, diagnosed
+        [variant["variant"], rows[0][1], rows[0][2], "dL_dW", e, v]
+        for e, v in (("1,1", "0.044"), ("1,2", "0.088"), ("2,1", "0.052"), ("2,2", "0.104"))]
+    status, _, err = run_grade(write_csv(tmp_path / "r.csv", rows), path, tmp_path / "g")
+    assert status == 0, err
+    [feedback] = (tmp_path / "g" / "feedback").iterdir()
+    text = feedback.read_text(encoding="utf-8")
+    assert "diagnosis: `missing_factor_2`" in text
+    for line in text.splitlines():
+        shown = _outside_code(line)
+        # every <, [ and ] outside a code span is escaped: no tag opens, no link forms
+        assert not re.search(r"(?<!\\)[<\[\]]", shown), line
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert len(headings) == 1 + len(variant["problems"])       # the title and one per slot
+
+
+def test_a_very_long_name_gets_a_short_file_name(build, tmp_path):
+    """Issue 28, item 9: a 300-character name stopped all grading ("File name too long")."""
+    answers, manifest = build
+    long_name = "Ann " + "x" * 296
+    rows = correct_rows(manifest["variants"][0], long_name) + correct_rows(manifest["variants"][1], "bo")
+    status, _, err = run_grade(write_csv(tmp_path / "r.csv", rows), answers, tmp_path / "g")
+    assert status == 0, err
+    names = sorted(p.name for p in (tmp_path / "g" / "feedback").iterdir())
+    assert names[0] == "Ann_" + "x" * 76 + ".md" and names[1] == "bo.md"
+    assert grades_of(tmp_path / "g")[("canonical", long_name)]["total"] == "15"
+
+
+CORRUPT = [
+    ("points NaN", lambda m: m["variants"][0]["problems"][0]["answers"]["L"].update(points="NAN")),
+    ("points Infinity", lambda m: m["variants"][0]["problems"][0]["answers"]["L"].update(points="INF")),
+    ("points a string", lambda m: m["variants"][0]["problems"][0]["answers"]["L"].update(points="5")),
+    ("points a list", lambda m: m["variants"][0]["problems"][0]["answers"]["L"].update(points=[5])),
+    ("slot points a string", lambda m: m["variants"][0]["problems"][0].update(points="ten")),
+    ("slot points a list", lambda m: m["variants"][0]["problems"][0].update(points=[10])),
+    ("slot points NaN", lambda m: m["variants"][0]["problems"][0].update(points="NAN")),
+    ("value Infinity", lambda m: m["variants"][0]["problems"][0]["answers"]["L"].update(value="-INF")),
+    ("5000-digit points", lambda m: m["variants"][0]["problems"][0]["answers"]["L"].update(points="BIG")),
+    ("deep nesting", lambda m: m["variants"][0]["problems"][0]["answers"]["L"].update(exact="DEEP")),
+    ("mistake answer not an object", lambda m: m["variants"][0]["problems"][0]["mistakes"][0].update(
+        answers={"L": 3})),
+    ("label not a string", lambda m: m["variants"][0]["problems"][0].update(label=["Q1"])),
+]
+
+
+@pytest.mark.parametrize("change", [c[1] for c in CORRUPT], ids=[c[0] for c in CORRUPT])
+def test_corrupt_manifests_are_bad_input(build, tmp_path, change):
+    """Issue 28, item 10: these were "internal error … please report it", exit 3."""
+    answers, manifest = build
+    corrupt = json.loads(answers.read_text(encoding="utf-8"))
+    change(corrupt)
+    text = json.dumps(corrupt)
+    text = (text.replace('"NAN"', "NaN").replace('"-INF"', "-Infinity").replace('"INF"', "Infinity")
+            .replace('"BIG"', "9" * 5000).replace('"DEEP"', "[" * 100_000 + "]" * 100_000))
+    path = tmp_path / "corrupt.json"
+    path.write_text(text, encoding="utf-8")
+    responses = write_csv(tmp_path / "r.csv", correct_rows(manifest["variants"][0]))
+    status, out, err = run_grade(responses, path, tmp_path / "g")
+    assert status == 2 and out == "" and err.count("\n") == 1, err
+    assert f"{path}: not a wsgen answers manifest" in err and "internal error" not in err
+    assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.parametrize("cell, column", [("A\x00nn", "student"), ("\x1b[31mAnn", "student"),
+                                          ("0.2\x00", "response"), ("Q1\x07", "label")])
+def test_control_characters_in_responses_are_refused(build, tmp_path, cell, column):
+    """Issue 28, item 19: a NUL reached grades.csv, an ESC sequence the terminal."""
+    answers, _ = build
+    row = {"variant": "v001", "student": "Ann", "label": "Q1", "answer": "L", "entry": "",
+           "response": "0.2"}
+    row[column] = cell
+    responses = write_csv(tmp_path / "r.csv", [list(row.values())], header=list(row))
+    status, out, err = run_grade(responses, answers, tmp_path / "g")
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert f"{responses}:2: {column}: control character U+00" in err
+    assert "\x1b" not in err and "\x00" not in err and not (tmp_path / "g").exists()

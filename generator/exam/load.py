@@ -34,9 +34,18 @@ Every error names the file, the line where it can be found, and the field.
 
 Limits, checked on load: title, course, date and id at most 200 characters; instructions
 at most 5000; a label at most 40; no control characters (C0, DEL, C1) in any of them,
-except tab and newline in instructions and pledge (at most 2000); points 0 to 1000; labels distinct; seed below
-2^63; variants 0 to 100000; multiple_choice 0 or 3 to 6.  The file is UTF-8 (a byte-order
-mark is allowed), at most errors.INPUT_LIMIT bytes.
+except tab and newline in instructions and pledge (at most 2000); points 0 to 1000; seed
+below 2^63; variants 0 to 100000; multiple_choice 0 or 3 to 6, and no more options than
+the problem can offer with the slot's settings (the canonical sheet's options are drawn
+on load; the error names the largest number that works).  The file is UTF-8 (a
+byte-order mark is allowed), at most errors.INPUT_LIMIT bytes.
+
+Text is normalised on load: title, course, date, instructions, pledge and labels to
+Unicode NFC (what a PDF font can set: a letter and its combining accent become one
+character); a label also has its blanks trimmed and collapsed to one space.  A label
+that is blank is refused, and so are two labels that are equal after that, or differ
+only in letter case: they would name one Moodle category, one column of grades.csv.
+(The exam's id is used as written: it feeds every student's seeds.)
 """
 from __future__ import annotations
 
@@ -45,6 +54,7 @@ import datetime
 import json
 import re
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +83,19 @@ TEXT_LIMITS = {"title": 200, "course": 200, "date": 200, "id": 200, "instruction
                "label": 40, "problem": 200, "pledge": 2000}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_PROSE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+#: The text fields normalised to NFC on load.
+NFC_FIELDS = ("title", "course", "date", "instructions", "pledge")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def clean_label(label: str) -> str:
+    """A slot label as used everywhere: NFC, blanks trimmed and collapsed to one space."""
+    return " ".join(nfc(label).split())
 
 
 def text_problem(value: str, limit: int, multiline: bool = False) -> str | None:
@@ -274,22 +297,75 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
             option = str(exc).split(":", 1)[0].rsplit(".", 1)[-1]
             line = where.line(option, i) or where.line("options", i)
             raise UserError(f"{path}{':' + str(line) if line else ''}: {exc}") from None
-        items.append(ExamItem(label=entry.get("label", f"Q{i + 1}"), problem_id=problem_id,
+        label = clean_label(entry.get("label", f"Q{i + 1}"))
+        if not label:
+            fail(f"{field}.label", "must not be blank", "label", i)
+        items.append(ExamItem(label=label, problem_id=problem_id,
                               points=points, options=options, multiple_choice=choices,
                               space=space, paper_answers=mode))
     first: dict[str, int] = {}
     for i, it in enumerate(items):
-        if it.label in first:
-            earlier = where.line("label", first[it.label])
+        same = first.get(it.label.casefold())
+        if same is not None:
+            earlier = where.line("label", same)
+            other = items[same].label
             fail(f"problems[{i + 1}].label", f"duplicate label {it.label!r} (also problems"
-                 f"[{first[it.label] + 1}]{', line ' + str(earlier) if earlier else ''})", "label", i)
-        first[it.label] = i
-    return Exam(title=data["title"], course=data.get("course", ""), date=data.get("date", ""),
-                instructions=data.get("instructions", ""), master_seed=seed, variants=variants,
+                 f"[{same + 1}]" + (f" {other!r}" if other != it.label else "")
+                 + f"{', line ' + str(earlier) if earlier else ''}"
+                 + ("; labels that differ only in letter case or blanks name one Moodle "
+                    "category and one grades column" if other != it.label else "") + ")",
+                 "label", i)
+        first[it.label.casefold()] = i
+    text = {name: nfc(data.get(name, "")) for name in NFC_FIELDS}
+    exam = Exam(title=text["title"], course=text["course"], date=text["date"],
+                instructions=text["instructions"], master_seed=seed, variants=variants,
                 items=tuple(items), source=str(path), exam_id=data.get("id", path.stem),
                 problem_paths=paths, common_mistakes=data.get("common_mistakes", True),
-                paper=paper, cover=data.get("cover", False), pledge=data.get("pledge", ""),
+                paper=paper, cover=data.get("cover", False), pledge=text["pledge"],
                 paper_answers=paper_answers)
+    from ..pipeline.sheets import slot_key
+    for i, it in enumerate(items):
+        if it.multiple_choice:
+            limit = _choice_limit(registry[it.problem_id], it.options, it.multiple_choice, seed,
+                                  slot_key(exam, i))
+            if limit is not None:
+                most, reason = limit
+                fail(f"problems[{i + 1}].multiple_choice",
+                     f"{it.problem_id} cannot offer {it.multiple_choice} options that differ at "
+                     f"the precision shown with these settings ({reason}); "
+                     + (f"the most that work: {most} (multiple_choice = {most})" if most else
+                        f"not even {MIN_OPTIONS}: remove multiple_choice (free answers)"),
+                     "multiple_choice", i)
+    return exam
+
+
+def _choice_limit(problem, options, count: int, master_seed: int, key: str):
+    """None when the canonical sheet's slot can be asked as a choice among `count` options
+    (drawn as the build draws it); else (the largest count that works, 0 for none, why)."""
+    from ..core.distractors import NoDistinctOptions
+    from ..core.draw import draw_multiple_choice
+    from ..core.problem import NoCanonical
+    from ..core.rng import derive_seed
+    from ..pipeline.sheets import problem_output
+
+    def draw(n: int) -> None:
+        try:
+            draw_multiple_choice(problem, options, None, n, key)
+        except NoCanonical:
+            draw_multiple_choice(problem, options, derive_seed(master_seed, 0, key), n, key)
+
+    reason = None
+    with problem_output():
+        for n in range(count, MIN_OPTIONS - 1, -1):
+            try:
+                draw(n)
+            except NoDistinctOptions as exc:
+                reason = reason or " ".join(str(exc).split()).split(": ", 1)[-1]
+                continue
+            except Exception:  # noqa: BLE001 - the problem's own failure: the build names it
+                return None
+            return None if n == count else (n, reason)
+    return 0, reason
 
 
 def peek_problem_paths(path: Path, raw: bytes) -> list[str]:

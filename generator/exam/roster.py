@@ -1,10 +1,13 @@
 """Class rosters: a CSV file with at least the columns `id` and `name`.
 
-Other columns are kept (in order) and travel with the student.  Errors name the
-file and the line: a missing column, an empty or duplicate id (ids differing only
-in case are duplicates: they would name one folder on some systems), an id that is
-not safe as a folder name or is reserved ("canonical", any case: the canonical
-sheet's folder), text that is not UTF-8, an unterminated quote (a field that runs
+Other columns are kept (in order) and travel with the student.  Names and other fields
+are normalised to Unicode NFC (a letter and its combining accent become one character,
+as PDF fonts need).  Errors name the file and the line: a missing column, an empty or
+duplicate id (ids differing only in case are duplicates: they would name one folder on
+some systems), an id that is not safe as a folder name on every system (letters,
+digits, '.', '_', '-'; not ending in a dot; not a name Windows reserves for a device,
+CON, NUL, COM1, … with or without an extension) or is reserved ("canonical", any case:
+the canonical sheet's folder), text that is not UTF-8, an unterminated quote (a field that runs
 over a line break), a control character in any field, a name longer than 200
 characters or another field longer than 1000.  The file is read through
 errors.read_input: a regular file of at most errors.INPUT_LIMIT bytes.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from pathlib import Path
 
 from .spec import Student
@@ -23,9 +27,15 @@ __all__ = ["load_roster"]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _RESERVED_IDS = {"canonical"}
+#: Names Windows gives to devices: a folder so named (any case, any extension) cannot exist there.
+_WINDOWS_DEVICES = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
 MAX_NAME = 200
 MAX_FIELD = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
 
 
 def load_roster(path: Path | str) -> tuple[Student, ...]:
@@ -81,6 +91,12 @@ def load_roster(path: Path | str) -> tuple[Student, ...]:
             if not _SAFE_ID.match(sid):
                 raise UserError(f"{path}:{line}: id {sid!r} may hold only letters, digits, '.', '_' "
                                 "and '-', at most 64 (it names the student's folder)")
+            if sid.endswith("."):
+                raise UserError(f"{path}:{line}: id {sid!r} ends with a dot (Windows drops it "
+                                "from a folder name)")
+            if _WINDOWS_DEVICES.match(sid):
+                raise UserError(f"{path}:{line}: id {sid!r} is a device name on Windows (CON, "
+                                "PRN, AUX, NUL, COM1-9, LPT1-9): no folder can have it there")
             if sid.lower() in _RESERVED_IDS:
                 raise UserError(f"{path}:{line}: id: {sid!r} is reserved (it names the canonical "
                                 "sheet's folder)")
@@ -91,8 +107,9 @@ def load_roster(path: Path | str) -> tuple[Student, ...]:
             if not name:
                 raise UserError(f"{path}:{line}: name: empty name for id {sid!r}")
             seen[sid.lower()] = (sid, line)
-            extra = tuple((c, row[k].strip()) for k, c in enumerate(columns) if k not in (i_id, i_name))
-            students.append(Student(id=sid, name=name, extra=extra))
+            extra = tuple((c, _nfc(row[k].strip())) for k, c in enumerate(columns)
+                          if k not in (i_id, i_name))
+            students.append(Student(id=sid, name=_nfc(name), extra=extra))
     except csv.Error as exc:
         if "unexpected end of data" in str(exc):
             raise UserError(f"{path}:{start}: unterminated quote: the quoted field that starts "

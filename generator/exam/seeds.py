@@ -5,7 +5,10 @@ cut to 48 bits.  The key lives in a file outside the output folder, created on
 first use (32 random bytes, hex, mode 0600) and never printed into a document
 or manifest: publishing the exam file, the generator and a student's id does
 not let anyone compute that student's seeds.  The same key and roster always
-give the same variants; a new key gives new ones.
+give the same variants; a new key gives new ones.  So a key created by a build is
+announced (`on_create`: the command line prints its path on stderr, saying that the
+variants depend on it), never created silently: a rebuild on another machine without
+it would give every student other numbers than those printed.
 
 The key file is refused, with one line saying why, when it lies inside the output
 folder (by its path or by where it resolves: a symlink inside the output folder, a
@@ -41,8 +44,9 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or path.is_relative_to(folder)
 
 
-def load_or_create_key(path: Path, out_dir: Path) -> bytes:
-    """The key in `path`, created (0600) if missing.  Refuses a path inside out_dir."""
+def load_or_create_key(path: Path, out_dir: Path, on_create=None) -> bytes:
+    """The key in `path`, created (0600) if missing, then `on_create(path)` called.
+    Refuses a path inside out_dir."""
     given = Path(path).expanduser()
     try:
         absolute = Path(os.path.abspath(given))
@@ -61,6 +65,8 @@ def load_or_create_key(path: Path, out_dir: Path) -> bytes:
     try:
         if not os.path.lexists(given):
             _create_key(given)
+            if on_create is not None:
+                on_create(given)
         elif not os.path.exists(given):
             raise UserError(f"--secret {given}: a dangling symlink (to {os.readlink(given)}); "
                             "remove it or point it at the key file")

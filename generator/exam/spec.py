@@ -43,6 +43,8 @@ class Exam:
     pledge: str = ""                         # text on the cover, with a signature line
     paper_answers: str = "bubbles"           # numeric answers on scanned answer sheets:
                                              # "bubbles" (digit grids) or "written"
+    build_id: str = ""                       # set when a build is planned (pipeline.sheets
+                                             # .build_id); "" outside a build
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,8 @@ class Sheet:
     @property
     def total_points(self) -> int:
         return sum(item.points for item in self.items)
+
+    @property
+    def build_id(self) -> str:
+        """The id of the build this sheet belongs to ("" outside a build)."""
+        return self.exam.build_id

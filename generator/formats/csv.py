@@ -2,7 +2,11 @@
 
 Text cells that a spreadsheet would read as a formula (starting with =, +, -, @, a tab
 or a carriage return) get a leading apostrophe, so an exam label or a student id can
-never run as a formula; the computed columns (entry, exact, value) are left as they are.
+never run as a formula; so does a text that starts with an apostrophe itself, so that
+reading a cell back (`read_cell`) gives exactly the text written (`'=A` and `=A` stay
+two labels).  The computed columns (entry, exact, value) are left as they are.  The last
+column, build, is the build id (answers.json's "build"): a copy of answers.csv carries it,
+so `wsgen grade` can tell another build's responses.
 """
 from __future__ import annotations
 
@@ -11,21 +15,30 @@ import io
 
 from ..core.records import record_entries
 
-__all__ = ["COLUMNS", "CsvWriter", "safe_cell"]
+__all__ = ["COLUMNS", "CsvWriter", "read_cell", "safe_cell"]
 
-COLUMNS = ("variant", "student_id", "label", "problem", "seed", "answer", "entry", "exact", "value")
+COLUMNS = ("variant", "student_id", "label", "problem", "seed", "answer", "entry", "exact", "value",
+           "build")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED = _FORMULA_START + ("'",)
 
 
 def safe_cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """A text cell no spreadsheet runs as a formula; `read_cell` undoes it."""
+    return "'" + text if text.startswith(_ESCAPED) else text
+
+
+def read_cell(text: str) -> str:
+    """The text `safe_cell` was given: read_cell(safe_cell(t)) == t for every t."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_ESCAPED) else text
 
 
 class CsvWriter:
     """Writes the rows of each sheet record (as in answers.json) to a text stream."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, build_id: str = ""):
         self.stream = stream
+        self.build_id = build_id
         self.buffer = io.StringIO()                 # one write to the stream per sheet
         self.writer = csv.writer(self.buffer, lineterminator="\n")
         self.writer.writerow(COLUMNS)
@@ -44,7 +57,7 @@ class CsvWriter:
             for name, answer in problem["answers"].items():
                 for entry, exact, value in record_entries(answer):
                     self.writer.writerow([*text, seed, safe_cell(name), entry, exact,
-                                          repr(float(value))])
+                                          repr(float(value)), self.build_id])
         self._flush()
 
     def close(self) -> None:

@@ -52,6 +52,7 @@ class Header:
     student: str               # plain text, "" without a roster
     variant_id: str
     running: str = ""          # plain text: the running head (student, variant, kind)
+    build_id: str = ""         # the build's id (pipeline.sheets.build_id), "" outside a build
     node: str = "header"
 
 
@@ -322,7 +323,7 @@ def build_document(sheet: Sheet, kind: str) -> Document:
     if key:
         running += f" — {KEY_TITLE}"
     blocks: list = [Header(exam.title, KEY_TITLE if key else "", _facts(sheet), student,
-                           sheet.variant_id, running)]
+                           sheet.variant_id, running, build_id=sheet.build_id)]
     if not key and exam.cover:
         blocks.append(Cover(sheet.variant_id, sheet.student.name if sheet.student else "",
                             sheet.student.id if sheet.student else "", exam.instructions,

@@ -1,5 +1,10 @@
 """The JSON contract (answers.json, `wsgen show --format json`) and answers.csv.
 
+answers.json: {"generator", "exam" (title), "exam_id", "build" (the build id,
+pipeline.sheets.build_id: what the sheets and keys print, what `wsgen grade` checks
+responses against), "master_seed" (null under a roster), "variants": [{"variant",
+"student", "problems": [one object per problem variant, with "label" and "points"]}]}.
+
 One object per problem variant:
 
     {"problem": ID, "seed": INT or null,
@@ -123,12 +128,13 @@ class _AnswersCollector:
     """Streams answers.json and answers.csv into the staging folder, one sheet at a time."""
 
     def __init__(self, build, staging):
+        build_id = build.exam.build_id
         head = dumps({"generator": f"wsgen {build.version}", "exam": build.exam.title,
-                      "exam_id": build.exam.exam_id, "master_seed": build.master_seed,
-                      "variants": []}, compact=True)
+                      "exam_id": build.exam.exam_id, "build": build_id,
+                      "master_seed": build.master_seed, "variants": []}, compact=True)
         self.json = staging.stream("answers.json")
         self.json.write(head[:-len("]}\n")])          # the header, up to the open list
-        self.csv = CsvWriter(staging.stream("answers.csv"))
+        self.csv = CsvWriter(staging.stream("answers.csv"), build_id)
         self.first = True
 
     def add(self, summary, data) -> None:

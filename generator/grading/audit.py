@@ -16,6 +16,13 @@ A claims file (TOML) names a problem, a variant and the values a key states:
     dL_dW = [[0.088, 0.176], [0.104, 0.208]]   # a matrix: a list of rows
     formula = "B"                    # a choice: the option letter
 
+Explicit parameters must have the shapes the problem gives them under the claims file's
+options (the defaults when none are given): a 3×3 W under m = n = 2 is refused, naming
+the options to set, and options outside their ranges are refused as in an exam file; so
+a claims file can never make the audit solve a larger problem than the problem allows.
+Warnings of the problem's float arithmetic on extreme values stay out of the report (the
+check that fails on them is reported instead).
+
 Each claimed value, entry by entry, is compared with the exact answer under the answer's
 declared tolerance (|a − b| ≤ abs + rel·|b|), the rule `wsgen grade` applies to students.
 A wrong one is matched against the variant's declared mistakes.  Exit status: 0 every claim
@@ -26,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -141,6 +149,26 @@ def _param(base: Any, value: Any, where: str) -> Any:
     raise ValueError(f"{where}: this parameter cannot be set from a claims file")
 
 
+def _shape(value: Any) -> tuple:
+    """A parameter's shape: (rows, columns) of a matrix, (length,) of a vector or list."""
+    import sympy as sp
+    if isinstance(value, sp.MatrixBase):
+        return tuple(value.shape)
+    if isinstance(value, tuple):
+        return (len(value),)
+    return ()
+
+
+def _shape_text(shape: tuple) -> str:
+    if len(shape) == 2:
+        return f"a {shape[0]}×{shape[1]} matrix"
+    return f"a list of {shape[0]}" if shape else "a single value"
+
+
+def _settings(options) -> str:
+    return ", ".join(f"{f.name}={getattr(options, f.name)}" for f in dataclasses.fields(options))
+
+
 class _Given:
     """The problem, with its canonical parameters replaced by the claims file's."""
 
@@ -222,9 +250,17 @@ def load_claims(path: Path, problem_dirs=()) -> Claims:
                 values[name] = _param(fields[name], value, f"params.{name}")
             except ValueError as exc:
                 raise UserError(f"{path}:{where.find(name, 'params')}: {exc}") from None
+            want, got = _shape(fields[name]), _shape(values[name])
+            if want != got:
+                raise _fail(path, where.find(name, "params"), f"params.{name}",
+                            f"{_shape_text(got)}, but {problem.id} has {_shape_text(want)} "
+                            f"under the options {_settings(options) or '(none)'}; set options "
+                            "that give this shape (within their ranges)")
         target, describe = _Given(problem, dataclasses.replace(base, **values)), "given parameters"
     try:
-        variant = draw_variant(target, options, seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)     # overflow on extreme values
+            variant = draw_variant(target, options, seed)
     except NoCanonical as exc:
         raise _fail(path, where.find("variant"), "variant", f"{problem.id}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - the problem refuses these numbers
@@ -354,8 +390,7 @@ def check_claims(claims: Claims) -> AuditReport:
     record = variant_record(claims.variant)
     mistakes = record["mistakes"]
     labels = {m["id"]: m for m in mistakes}
-    settings = ", ".join(f"{f.name}={getattr(claims.options, f.name)}"
-                         for f in dataclasses.fields(claims.options))
+    settings = _settings(claims.options)
     title = (f"audit of {claims.path}: {claims.problem.id}, {claims.describe}"
              + (f" ({settings})" if settings else ""))
     items: list[Claim] = []

@@ -8,10 +8,16 @@ The responses file is a CSV in the shape of answers.csv, one row per answered en
     problem, seed, exact                          (optional: checked against the manifest
                                                    when filled, so a copy of answers.csv
                                                    with a response column works as it is)
+    build                                         (the build id printed on the papers:
+                                                   checked against answers.json's "build";
+                                                   required against a roster build)
 
 Other columns (value, notes, …) are ignored.  A row with an empty response is an entry
 left unanswered.  A paper is a variant and, when given, a student: several students may
 have written the same variant; in a roster build the manifest names each variant's student.
+Names are compared as one student when they differ only in Unicode normalisation (NFC),
+blanks or letter case; labels when they differ only in normalisation or blanks.  Text
+cells are read back as answers.csv escapes them (formats.csv.read_cell).
 
 Scoring.  Each answer's points are its "points" in answers.json (its share of the slot's
 points).  A number is right when |a − b| ≤ abs + rel·|b| (its declared tolerance, b the
@@ -25,19 +31,22 @@ mistake's value for that variant is labelled with the mistake's id; a wrong vect
 matrix when all its entries match the mistake's entry by entry; a wrong option when the
 mistake leads to it (or the manifest's "distractors" name it).
 
-Bad input (an unreadable CSV, a missing column, an unknown variant, label, answer or entry,
-a duplicate row, a row that disagrees with the manifest, a manifest that is not one) is a
-UserError naming file:line; nothing is written.
+Bad input (an unreadable CSV, a control character in a cell, a missing column, an unknown
+variant, label, answer or entry, a duplicate row, a row that disagrees with the manifest or
+names another build, a manifest that is not one: malformed, non-finite or out-of-range
+numbers, nesting too deep) is a UserError naming file:line; nothing is written.
+
+Output.  grades.csv and feedback/ are written through the build's output folder
+(pipeline.output.OutputFolder, writer "grade"): see write_outputs.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
+import math
 import re
-import shutil
-import itertools
+import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -56,7 +65,6 @@ MANIFEST_LIMIT = 1024 ** 3          # answers.json of a very large build
 RESPONSES_LIMIT = 256 * 1024 ** 2
 REQUIRED = ("variant", "label", "answer", "entry", "response")
 _KINDS = ("number", "vector", "matrix", "list", "choice")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def fmt_points(points: Fraction) -> str:
@@ -73,12 +81,10 @@ def _as_points(value: Any) -> Fraction:
 
 
 def _unescape(text: str) -> str:
-    """A text cell as answers.csv escapes it (safe_cell): a leading apostrophe before a
-    formula character is not part of the value."""
-    text = text.strip()
-    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
-        return text[1:]
-    return text
+    """A text cell as answers.csv writes it (formats.csv.safe_cell), read back: trimmed, and
+    the apostrophe safe_cell puts before a formula character or an apostrophe dropped."""
+    from ..formats.csv import read_cell
+    return read_cell(text.strip())
 
 
 # ---------------------------------------------------------------------------- manifest
@@ -90,31 +96,70 @@ class Manifest:
     exam_id: str
     variants: dict[str, dict]                 # variant id -> record
     slots: list[tuple[str, Fraction]]         # (label, points), in the exam's order
+    build: str = ""                           # the build id ("" from a wsgen before build ids)
+
+    @property
+    def roster(self) -> bool:
+        """A roster build: each variant is a student's, drawn under a secret key."""
+        return any(record.get("student") is not None for record in self.variants.values())
 
 
 def _bad(path, where: str, message: str) -> UserError:
-    return UserError(f"{path}: not a wsgen answers manifest: {where}: {message}")
+    return UserError(f"{path}: not a wsgen answers manifest: "
+                     + (f"{where}: " if where else "") + message)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")     # C0 but tab, DEL, C1
+MAX_POINTS = 10 ** 9                          # far above any slot's (the exam allows 1000)
+
+
+def clean_text(text: str) -> str:
+    """A name or label as compared and shown: NFC, blanks collapsed to one space, trimmed."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _is_number(value: Any) -> bool:
+    """A finite JSON number that converts to a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _text_field(path, where: str, record: dict, key: str, optional: bool = False) -> None:
+    value = record.get(key)
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        raise _bad(path, where, f"{key} must be a string")
+    if _CONTROL.search(value):
+        raise _bad(path, where, f"{key}: control character in {value!r}")
 
 
 def _check_answer(path, where: str, name: str, answer: Any) -> None:
     if not isinstance(answer, dict):
         raise _bad(path, where, "expected an object")
+    if _CONTROL.search(name):
+        raise _bad(path, where, f"control character in the answer name {name!r}")
     for key in ("value", "exact", "kind", "tolerance", "points"):
         if key not in answer:
             raise _bad(path, where, f"missing {key!r}")
     if answer["kind"] not in _KINDS:
-        raise _bad(path, where, f"unknown kind {answer['kind']!r}")
+        raise _bad(path, where, f"unknown kind {answer['kind']!r}"[:200])
     tolerance = answer["tolerance"]
     if not (isinstance(tolerance, dict) and all(
-            isinstance(tolerance.get(k), (int, float)) and not isinstance(tolerance.get(k), bool)
-            and tolerance.get(k) >= 0 for k in ("abs", "rel"))):
+            _is_number(tolerance.get(k)) and tolerance.get(k) >= 0 for k in ("abs", "rel"))):
         raise _bad(path, where, "tolerance must be {\"abs\": number, \"rel\": number}")
-    if not isinstance(answer["points"], (int, float)) or isinstance(answer["points"], bool) \
-            or answer["points"] < 0:
-        raise _bad(path, where, "points must be a non-negative number")
+    if not _is_number(answer["points"]) or not 0 <= answer["points"] <= MAX_POINTS:
+        raise _bad(path, where, f"points must be a number from 0 to {MAX_POINTS}")
+    if not isinstance(answer.get("part", ""), str):
+        raise _bad(path, where, "part must be a string")
     if answer["kind"] == "choice":
         options = answer.get("options")
-        if not (isinstance(options, list) and options and isinstance(answer["exact"], str)
+        if not (isinstance(options, list) and 0 < len(options) <= 26
+                and isinstance(answer["exact"], str)
                 and answer["exact"] in [letter(i) for i in range(len(options))]):
             raise _bad(path, where, "a choice answer needs \"options\" and its letter as \"exact\"")
         return
@@ -122,25 +167,66 @@ def _check_answer(path, where: str, name: str, answer: Any) -> None:
         found = list(entries(answer["exact"], answer["value"]))
     except ValueError as exc:
         raise _bad(path, where, str(exc)) from None
+    depth = {"number": 0, "vector": 1, "list": 1, "matrix": 2}[answer["kind"]]
+    if not found:
+        raise _bad(path, where, "no entries")
     for entry, exact, value in found:
-        if not isinstance(exact, str) or isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _bad(path, where, f"entry {entry or '(scalar)'}: expected an exact string and a number")
-    if answer["kind"] == "number" and found[0][0] != "":
-        raise _bad(path, where, "a number must be a scalar")
+        if not isinstance(exact, str) or not _is_number(value):
+            raise _bad(path, where, f"entry {entry or '(scalar)'}: expected an exact string and "
+                       "a finite number")
+        if len(entry.split(",")) != depth and not (depth == 0 and entry == ""):
+            raise _bad(path, where, f"a {answer['kind']} has "
+                       + ("no entries" if depth == 0 else f"entries of {depth} index(es)"))
+
+
+def _check_mistake(path, where: str, mistake: Any) -> None:
+    if not (isinstance(mistake, dict) and isinstance(mistake.get("id"), str)
+            and isinstance(mistake.get("answers", {}), dict)):
+        raise _bad(path, where, "a mistake needs an id and answers")
+    for key in ("id", "label", "why"):
+        _text_field(path, where, mistake, key, optional=key != "id")
+    for name, record in mistake.get("answers", {}).items():
+        if not isinstance(record, dict):
+            raise _bad(path, where, f"mistake {mistake['id']!r}: answers.{name} must be an object")
+        try:
+            values = [value for _, _, value in entries(record.get("exact"), record.get("value"))]
+        except (ValueError, RecursionError):
+            raise _bad(path, where, f"mistake {mistake['id']!r}: answers.{name}: exact and "
+                       "value differ in shape") from None
+        if not all(_is_number(v) for v in values):
+            raise _bad(path, where, f"mistake {mistake['id']!r}: answers.{name}: values must "
+                       "be finite numbers")
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number (answers.json holds finite numbers only)")
 
 
 def load_manifest(path: Path) -> Manifest:
     raw = read_input(path, "answers manifest", limit=MANIFEST_LIMIT)
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig"), parse_constant=_no_constant)
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise UserError(f"{path}:{line}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise _bad(path, "", "nested too deeply") from None
+    except ValueError as exc:                 # NaN, Infinity, an integer of 4300+ digits
+        raise _bad(path, "", " ".join(str(exc).split())[:200]) from None
+    try:
+        return _manifest(path, data)
+    except RecursionError:
+        raise _bad(path, "", "nested too deeply") from None
+
+
+def _manifest(path: Path, data: Any) -> Manifest:
     if not isinstance(data, dict) or not isinstance(data.get("variants"), list):
         raise UserError(f"{path}: not a wsgen answers manifest (answers.json from `wsgen build`): "
                         "no \"variants\" list")
+    for key in ("exam", "exam_id", "build"):
+        _text_field(path, "", data, key, optional=True)
     variants: dict[str, dict] = {}
     slots: list[tuple[str, Fraction]] | None = None
     for i, record in enumerate(data["variants"]):
@@ -148,10 +234,10 @@ def load_manifest(path: Path) -> Manifest:
         if not isinstance(record, dict) or not isinstance(record.get("variant"), str) \
                 or not isinstance(record.get("problems"), list):
             raise _bad(path, where, "expected {\"variant\", \"student\", \"problems\"}")
+        _text_field(path, where, record, "variant")
+        _text_field(path, where, record, "student", optional=True)
         if record["variant"] in variants:
             raise _bad(path, where, f"variant {record['variant']!r} appears twice")
-        if record.get("student") is not None and not isinstance(record["student"], str):
-            raise _bad(path, where, "student must be a string or null")
         labels = []
         for j, problem in enumerate(record["problems"]):
             pwhere = f"{where}.problems[{j}]"
@@ -160,22 +246,31 @@ def load_manifest(path: Path) -> Manifest:
             for key in ("label", "points", "problem", "answers"):
                 if key not in problem:
                     raise _bad(path, pwhere, f"missing {key!r}")
+            _text_field(path, pwhere, problem, "label")
+            _text_field(path, pwhere, problem, "problem")
+            if not _is_number(problem["points"]) or not 0 <= problem["points"] <= MAX_POINTS:
+                raise _bad(path, pwhere, f"points must be a number from 0 to {MAX_POINTS}")
             if not isinstance(problem["answers"], dict) or not isinstance(problem.get("mistakes", []), list):
                 raise _bad(path, pwhere, "answers must be an object and mistakes a list")
+            seed = problem.get("seed")
+            if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+                raise _bad(path, pwhere, "seed must be an integer or null")
             for name, answer in problem["answers"].items():
                 _check_answer(path, f"{pwhere}.answers.{name}", name, answer)
             for mistake in problem.get("mistakes", []):
-                if not (isinstance(mistake, dict) and isinstance(mistake.get("id"), str)
-                        and isinstance(mistake.get("answers", {}), dict)):
-                    raise _bad(path, pwhere, "a mistake needs an id and answers")
-            labels.append((str(problem["label"]), _as_points(problem["points"])))
+                _check_mistake(path, pwhere, mistake)
+            label = clean_text(problem["label"])
+            if label in [known for known, _ in labels]:
+                raise _bad(path, pwhere, f"label {label!r} appears twice")
+            labels.append((label, _as_points(problem["points"])))
         if slots is None:
             slots = labels
         elif [label for label, _ in labels] != [label for label, _ in slots]:
             raise _bad(path, where, "its exam slots differ from the first variant's")
         variants[record["variant"]] = record
-    return Manifest(path=Path(path), exam=str(data.get("exam", "")),
-                    exam_id=str(data.get("exam_id", "")), variants=variants, slots=slots or [])
+    return Manifest(path=Path(path), exam=str(data.get("exam") or ""),
+                    exam_id=str(data.get("exam_id") or ""), variants=variants,
+                    slots=slots or [], build=str(data.get("build") or ""))
 
 
 # ---------------------------------------------------------------------------- responses
@@ -209,6 +304,20 @@ def _choose(names: list[str], limit: int = 8) -> str:
     return shown + (f", … ({len(names)} in all)" if len(names) > limit else "")
 
 
+def _student_key(name: str) -> str:
+    """Who a name designates: spellings that differ only in Unicode normalisation, blanks or
+    letter case are one student."""
+    return clean_text(name).casefold()
+
+
+def _check_cells(path, line: int, columns: list[str], row: list[str]) -> None:
+    for column, text in zip(columns, row):
+        bad = _CONTROL.search(text)
+        if bad:
+            raise UserError(f"{path}:{line}: {column or 'a column'}: control character "
+                            f"U+{ord(bad.group()):04X} not allowed")
+
+
 def read_responses(path: Path, manifest: Manifest) -> list[Response]:
     """Every row of the responses file, checked against the manifest (UserError file:line)."""
     text = _decode_csv(path, read_input(path, "responses file", limit=RESPONSES_LIMIT))
@@ -221,6 +330,7 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
         raise UserError(f"{path}:1: empty: expected a header row with the columns "
                         f"{', '.join(REQUIRED)} (and optionally student)")
     columns = [cell.strip().lower() for cell in header]
+    _check_cells(path, 1, ["header"] * len(columns), columns)
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise UserError(f"{path}:1: missing column{'s' if len(missing) > 1 else ''} "
@@ -231,11 +341,17 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
         raise UserError(f"{path}:1: column {repeated[0]} appears twice")
     if "student" in columns and "student_id" in columns:
         raise UserError(f"{path}:1: give student or student_id, not both")
+    if manifest.roster and manifest.build and "build" not in columns:
+        raise UserError(f"{path}:1: no build column, but {manifest.path} is a roster build "
+                        "(each student's numbers drawn under a secret key): add a column build "
+                        "holding the build id printed on the papers, so that they cannot be "
+                        "graded against another build's answers")
     at = {c: i for i, c in enumerate(columns)}
     student_col = at.get("student", at.get("student_id"))
     rows: list[Response] = []
     seen: dict[tuple, int] = {}
     paper_of_student: dict[str, tuple[str, int]] = {}
+    spelling: dict[str, str] = {}                 # student key -> the name as first written
     named: dict[str, tuple[bool, int]] = {}       # variant -> (rows name a student, line)
     line = 1
     while True:
@@ -252,10 +368,20 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
         if len(row) != len(columns):
             raise UserError(f"{path}:{line}: expected {len(columns)} fields (as in the header), "
                             f"got {len(row)}")
+        _check_cells(path, line, columns, row)
         cell = lambda name: _unescape(row[at[name]]) if name in at else ""
-        variant_id, label, name = cell("variant"), cell("label"), cell("answer")
+        variant_id, label, name = cell("variant"), clean_text(cell("label")), cell("answer")
         entry = _entry_key(row[at["entry"]])
-        student = _unescape(row[student_col]) if student_col is not None else ""
+        given_build = cell("build")
+        if given_build != manifest.build and (given_build or manifest.roster):
+            if not given_build:
+                raise UserError(f"{path}:{line}: no build id, but {manifest.path} is a roster "
+                                "build: give the build id printed on the papers on every row")
+            raise UserError(f"{path}:{line}: build {given_build!r}, but {manifest.path} is "
+                            + (f"build {manifest.build!r}" if manifest.build else
+                               "from a wsgen without build ids")
+                            + ": the responses are from another build")
+        student = clean_text(_unescape(row[student_col])) if student_col is not None else ""
         record = manifest.variants.get(variant_id)
         if record is None:
             raise UserError(f"{path}:{line}: variant {variant_id!r} is not in {manifest.path} "
@@ -263,7 +389,7 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
                             "responses from another build?")
         owner = record.get("student")
         if owner is not None:
-            if student and student != owner:
+            if student and _student_key(student) != _student_key(owner):
                 raise UserError(f"{path}:{line}: student {student!r}, but {manifest.path} gives "
                                 f"variant {variant_id!r} to {owner!r}: are the responses from "
                                 "another build?")
@@ -276,14 +402,16 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
                                 f"variant {variant_id!r} {'do not name' if has else 'name'} one "
                                 f"(line {before[1]}): name the student on every row or on none")
         if student:
-            other = paper_of_student.setdefault(student, (variant_id, line))
+            key = _student_key(student)
+            student = spelling.setdefault(key, student)
+            other = paper_of_student.setdefault(key, (variant_id, line))
             if other[0] != variant_id:
                 raise UserError(f"{path}:{line}: student {student!r} with variant {variant_id!r}, "
                                 f"but with variant {other[0]!r} on line {other[1]}")
-        problem = next((p for p in record["problems"] if str(p["label"]) == label), None)
+        problem = next((p for p in record["problems"] if clean_text(p["label"]) == label), None)
         if problem is None:
             raise UserError(f"{path}:{line}: label {label!r} is not an exam slot of variant "
-                            f"{variant_id!r} (slots: {_choose([str(p['label']) for p in record['problems']])})")
+                            f"{variant_id!r} (slots: {_choose([clean_text(p['label']) for p in record['problems']])})")
         given_problem = cell("problem")
         if given_problem and given_problem != problem["problem"]:
             raise UserError(f"{path}:{line}: problem {given_problem!r}, but slot {label} of variant "
@@ -313,10 +441,13 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
             raise UserError(f"{path}:{line}: exact {given_exact!r}, but {manifest.path} gives "
                             f"{known[entry]!r} for {label} {name}{' entry ' + entry if entry else ''} "
                             f"of variant {variant_id!r}: are the responses from another build?")
-        key = (variant_id, student, label, name, entry)
+        key = (variant_id, _student_key(student), label, name, entry)
         if key in seen:
-            raise UserError(f"{path}:{line}: duplicate row: {variant_id} {student + ' ' if student else ''}"
-                            f"{label} {name}{' entry ' + entry if entry else ''} is also on line {seen[key]}")
+            who = f"{student!r} " if student else ""
+            raise UserError(f"{path}:{line}: duplicate row: {variant_id!r} {who}{label!r} {name!r}"
+                            f"{' entry ' + entry if entry else ''} is also on line {seen[key]}"
+                            + (" (names that differ only in letter case, blanks or Unicode "
+                               "normalisation are one student)" if student else ""))
         seen[key] = line
         rows.append(Response(line, variant_id, student, label, name, entry, row[at["response"]]))
     return rows
@@ -448,7 +579,7 @@ def grade_papers(manifest: Manifest, responses: list[Response]) -> list[Paper]:
         record = manifest.variants[variant]
         slots = []
         for problem in record["problems"]:
-            label = str(problem["label"])
+            label = clean_text(problem["label"])
             answers = []
             for name, answer in problem["answers"].items():
                 mine = {entry: r for (lbl, nm, entry), r in given.items() if lbl == label and nm == name}
@@ -504,17 +635,37 @@ def _decimal(value: float) -> str:
     return f"{float(value):.6g}"
 
 
+def _plain(text: str) -> str:
+    """User text (the exam's title, a name, a label) shown literally in Markdown."""
+    from ..formats.markup import escape_markdown
+    return escape_markdown(" ".join(str(text).split()))
+
+
+def _prose(text: str) -> str:
+    """A problem's prose (a mistake's label or reason) as the keys render it: plain text
+    escaped, $…$ kept as mathematics; escaped whole when it is not valid prose markup."""
+    from ..formats.markup import MarkupError, render_text
+    try:
+        return " ".join(render_text(str(text), {}, "md").split())
+    except MarkupError:
+        return _plain(text)
+
+
 def render_feedback(manifest: Manifest, paper: Paper) -> str:
-    title = manifest.exam or "Exam"
-    who = f"variant {paper.variant}" + (f", student {paper.student}" if paper.student else "")
+    title = _plain(manifest.exam or "Exam")
+    who = (f"variant {_plain(paper.variant)}"
+           + (f", student {_plain(paper.student)}" if paper.student else "")
+           + (f", build {_plain(manifest.build)}" if manifest.build else ""))
     lines = [f"# Feedback: {title}", "", f"{who}", "",
              f"**Total: {fmt_points(paper.total)} / {fmt_points(paper.max_points)} points**", ""]
     for label, problem, max_points, answers in paper.slots:
         got = sum((a.points for a in answers), Fraction(0))
-        lines += [f"## {label} ({problem}): {fmt_points(got)} / {fmt_points(max_points)}", ""]
+        lines += [f"## {_plain(label)} ({_plain(problem)}): {fmt_points(got)} / "
+                  f"{fmt_points(max_points)}", ""]
         for a in answers:
-            part = f", part {a.part}" if a.part else ""
-            lines.append(f"- **{a.name}**{part}: {fmt_points(a.points)} / {fmt_points(a.max_points)} points")
+            part = f", part {_plain(a.part)}" if a.part else ""
+            lines.append(f"- **{_plain(a.name)}**{part}: {fmt_points(a.points)} / "
+                         f"{fmt_points(a.max_points)} points")
             if not a.answered:
                 lines.append("  - given: no answer")
             else:
@@ -550,22 +701,27 @@ def render_feedback(manifest: Manifest, paper: Paper) -> str:
             lines.append(f"  - result: {verdict}")
             if a.mistakes:
                 for m in a.mistakes:
-                    label_, why = m.get("label", ""), m.get("why", "")
+                    label_, why = str(m.get("label", "")), str(m.get("why", ""))
                     text = why if why.startswith(label_) else f"{label_}: {why}".strip(": ")
-                    lines.append(f"  - diagnosis: `{m['id']}`" + (f": {text}" if text else ""))
+                    lines.append(f"  - diagnosis: {_md(m['id'])}" + (f": {_prose(text)}" if text else ""))
             elif not a.right and a.answered and not all(e.unreadable for e in a.entries if e.given is not None):
                 lines.append("  - diagnosis: no declared mistake gives this answer")
-            lines.append(f"  - see the key, {label}{part}")
+            lines.append(f"  - see the key, {_plain(label)}{part}")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+#: The longest feedback file name stem, in characters (ASCII: bytes); file systems allow 255.
+MAX_STEM = 80
+
+
 def _file_names(papers: list[Paper]) -> dict[int, str]:
-    """A safe, distinct file name per paper: its student or variant."""
+    """A safe, distinct file name per paper: its student or variant, shortened."""
     used: set[str] = set()
     names = {}
     for i, paper in enumerate(papers):
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", paper.name).strip("._") or "paper"
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", paper.name).strip("._")[:MAX_STEM].rstrip("._") \
+            or "paper"
         name, n = stem, 2
         while name.lower() in used:
             name, n = f"{stem}-{n}", n + 1
@@ -609,51 +765,23 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
     return lines
 
 
-_COUNTER = itertools.count()
-
-
-def write_outputs(out_dir: Path, files: dict[str, str], folders: tuple[str, ...] = ()) -> None:
-    """Write `files` (relative path -> text) as the folder `out_dir`: all of them into a
-    temporary folder beside it, then renamed into place; a folder left by an earlier
-    `wsgen grade` is replaced, any other non-empty folder refused.  On failure nothing
-    half-written remains."""
-    out_dir = Path(out_dir)
-    if out_dir.exists():
-        if not out_dir.is_dir():
-            raise UserError(f"{out_dir}: exists and is not a folder")
-        foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in ("grades.csv", "feedback"))
-        if foreign:
-            raise UserError(f"{out_dir}: holds files wsgen grade did not write ({_choose(foreign, 3)}); "
-                            "choose a new or empty folder")
-    parent = out_dir.parent
-    tag = f"{os.getpid()}.{next(_COUNTER)}"
-    staging = parent / f".{out_dir.name}.grade-{tag}.tmp"
-    old = parent / f".{out_dir.name}.grade-{tag}.old"
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
-        for folder in folders:
-            (staging / folder).mkdir(parents=True, exist_ok=True)
-        for relative, text in files.items():
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "x", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-        if out_dir.exists():
-            os.rename(out_dir, old)
-            try:
-                os.rename(staging, out_dir)
-            except BaseException:
-                os.rename(old, out_dir)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(staging, out_dir)
-    except OSError as exc:
-        raise UserError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+def write_outputs(out_dir: Path, files: dict[str, str]) -> None:
+    """Write `files` (relative path -> text) into the folder `out_dir` through the output
+    folder the build uses (pipeline.output): locked, staged inside it and committed under
+    its manifest; a file wsgen grade did not write, or that changed since it did, is never
+    overwritten or removed; an earlier grading's files that this one does not make are
+    removed.  On failure, or after SIGKILL, nothing half-written remains (the next run
+    removes the abandoned staging folder)."""
+    from ..pipeline.output import OutputFolder
+    with OutputFolder(out_dir, writer="grade") as folder:
+        staging = folder.staging()
+        try:
+            for relative, text in files.items():
+                staging.write(relative, text)
+            folder.commit(staging, fingerprint=None)
+        except BaseException:
+            folder.discard(staging)
+            raise
 
 
 def run_grade(responses_path: Path, answers_path: Path, out_dir: Path) -> list[str]:
@@ -668,5 +796,5 @@ def run_grade(responses_path: Path, answers_path: Path, out_dir: Path) -> list[s
     files = {"grades.csv": render_grades(manifest, papers)}
     for i, paper in enumerate(papers):
         files[f"feedback/{names[i]}"] = render_feedback(manifest, paper)
-    write_outputs(out_dir, files, folders=("feedback",))
+    write_outputs(out_dir, files)
     return summary_lines(manifest, papers, responses_path, out_dir)

@@ -2,10 +2,13 @@
 
 It covers the exam file, the roster, the key (as a digest, never the key), the
 command-line choices, wsgen's own code and templates, the source of every problem
-the build may use (built-in, the exam's `problem_paths`, `--problems` folders and
-`wsgen.problems` entry points, each with its whole top-level package), format
-plugins (`wsgen.formats`, likewise), and the versions of the libraries that shape the
-documents.  When the output folder's manifest holds the same fingerprint and all
+the build may use (built-in and `wsgen.problems` entry points, each with its whole
+top-level package; from a problem folder — the exam's `problem_paths`, `--problems` —
+what the registry can load from it: its top-level modules, helpers starting with `_`
+included, and the packages beside them, never the folders below that are not packages),
+format plugins (`wsgen.formats`, likewise), and the versions of the libraries that
+shape the documents.  A problem folder that cannot be listed is a UserError naming the
+option or field that gave it.  When the output folder's manifest holds the same fingerprint and all
 its files, unchanged, a build has nothing to do.
 """
 from __future__ import annotations
@@ -13,7 +16,10 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import os
 from pathlib import Path
+
+from ..errors import UserError
 
 __all__ = ["build_fingerprint", "problem_sources"]
 
@@ -37,9 +43,36 @@ def _files(root: Path) -> list[Path]:
                   and "__pycache__" not in p.parts)
 
 
+def _folder_files(folder: Path, where: str, seen: set | None = None) -> list[Path]:
+    """What the registry can load from a problem folder: its top-level modules (but tests)
+    and, recursively, the packages in it (folders with an __init__.py).  A folder that does
+    not exist gives nothing: loading the exam names it."""
+    seen = set() if seen is None else seen
+    real = os.path.realpath(folder)
+    if real in seen or not os.path.isdir(folder):
+        return []
+    seen.add(real)
+    found: list[Path] = []
+    try:
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            path = Path(entry.path)
+            if entry.name == "__pycache__" or entry.name.startswith("test_"):
+                continue
+            if entry.is_file() and path.suffix in _SUFFIXES:
+                found.append(path)
+            elif entry.is_dir() and (path / "__init__.py").is_file():
+                found += _folder_files(path, where, seen)
+    except OSError as exc:
+        raise UserError(f"{where}: cannot read the problem folder {exc.filename or folder}: "
+                        f"{exc.strerror or exc}") from None
+    return found
+
+
 def problem_sources(problem_paths=()) -> list[Path]:
     """Every file whose change can change a build: wsgen's code and templates, the
-    problem folders' modules, and the modules of installed problem plugins."""
+    problem folders' modules, and the modules of installed problem plugins.
+    `problem_paths`: folders, or a mapping folder -> how errors name it (the option or
+    field that gave it)."""
     roots: list[Path] = []
     for package in ("wsgen", "wsgen.problems", "wsgen.templates"):
         roots += _package_folders(package)
@@ -50,10 +83,14 @@ def problem_sources(problem_paths=()) -> list[Path]:
                 roots += _package_folders(top)
             except (ImportError, ValueError):
                 roots.append(Path(f"<missing {top}>"))
-    roots += [Path(p) for p in problem_paths]
     files: dict[Path, None] = {}
     for root in roots:
         for path in _files(root):
+            files[path.resolve()] = None
+    wheres = problem_paths if isinstance(problem_paths, dict) else \
+        {p: f"problem folder {p}" for p in problem_paths}
+    for folder, where in wheres.items():
+        for path in _folder_files(Path(folder), where):
             files[path.resolve()] = None
     return sorted(files)
 

@@ -1,9 +1,18 @@
-"""The output folder: one build at a time, files staged, then committed under a manifest.
+"""The output folder: one run at a time, files staged, then committed under a manifest.
 
-What a finished build means, and how this module keeps it true:
+`wsgen build` and `wsgen grade` write through this one primitive (`OutputFolder(path,
+writer)`); below, "a run" is either.  What a finished run means, and how this module
+keeps it true:
 
-* A build holds an exclusive lock on ``OUT/.wsgen.lock`` from its first look at the
-  folder to its last write; a second build into the same folder is refused at once.
+* The folder `--out` names is resolved once, when the run starts: a symbolic link on
+  the way to it (the folder itself included) is followed then, and only then; a link
+  that leads nowhere or loops is refused with one line.  Inside the folder nothing is
+  ever written, replaced or removed through a symbolic link.
+* The manifest records which command wrote the folder ("writer"): a build never writes
+  into a folder of grades, nor grading into a build's folder.
+
+* A run holds an exclusive lock on ``OUT/.wsgen.lock`` from its first look at the
+  folder to its last write; a second run into the same folder is refused at once.
 * Every file is first written into a staging folder inside OUT (same file system),
   each through a temporary name and a rename.  Nothing in OUT itself changes until the
   whole build exists there: an interrupted or failed build leaves the previous build's
@@ -16,11 +25,13 @@ What a finished build means, and how this module keeps it true:
 * Up to date means: a "complete" manifest with the same input fingerprint, and every file
   it lists present with the recorded SHA-256.  A file changed, lost, or written by another
   or an unfinished build makes the next build do the work again.
-* A file in OUT that no build of wsgen wrote (it is not in the manifest) is never
-  overwritten or removed: the build stops with one line naming it, unless --force.
+* A file in OUT that no run of wsgen wrote (it is not in the manifest) is never
+  overwritten or removed: the run stops with one line naming it (a build's --force
+  overwrites it).
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import io
@@ -33,12 +44,15 @@ from pathlib import Path
 
 from ..errors import UserError
 
-__all__ = ["LOCK", "MANIFEST", "OutputFolder", "Staging", "atomic_write"]
+__all__ = ["LOCK", "MANIFEST", "WRITERS", "OutputFolder", "Staging", "atomic_write"]
 
 MANIFEST = ".wsgen-files.json"
 LOCK = ".wsgen.lock"
 STAGING_PREFIX = ".wsgen-staging-"
 _COUNTER = itertools.count()
+#: The commands that write an output folder, and what their folder holds.
+WRITERS = {"build": "a build (sheets, keys, answers.json)",
+           "grade": "grades written by `wsgen grade` (grades.csv, feedback/)"}
 
 
 def _os_error(where, exc: OSError) -> UserError:
@@ -139,89 +153,155 @@ def _sha256(path: Path) -> str | None:
 STAGING_MARK = ".wsgen-staging"
 
 
-class OutputFolder:
-    """The output folder, locked for the duration of a `with` block.
+def real_folder(path: Path, option: str = "--out") -> Path:
+    """The real folder `path` names, symbolic links on the way followed now; a link that
+    leads nowhere or loops, or a file where the folder should be, is a UserError."""
+    parts = path.parts
+    for i in range(1, len(parts) + 1):
+        current = Path(*parts[:i])
+        if os.path.exists(current):
+            continue
+        if os.path.lexists(current):                  # a link that cannot be followed
+            try:
+                os.stat(current)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise UserError(f"{option} {path}: {current} is a symbolic link that loops; "
+                                    "remove it or point it at a folder") from None
+                if exc.errno == errno.ENOENT:
+                    raise UserError(f"{option} {path}: {current} is a symbolic link to "
+                                    f"{os.readlink(current)}, which does not exist; create that "
+                                    "folder or remove the link") from None
+                raise _os_error(f"{option} {path}: cannot reach {current}", exc) from None
+        break                                         # the rest is created by the run
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"{option} {path}: exists and is not a folder")
+    return Path(os.path.realpath(path))
 
-    Nothing is ever written, replaced or removed through a symbolic link: a path in the
-    folder whose parent is not the real folder it seems to be (a linked folder inside the
-    output folder) is refused.
+
+class OutputFolder:
+    """The output folder of a `writer` ("build" or "grade"), locked for the duration of a
+    `with` block.
+
+    `path` is resolved once, on entering (`real_folder`); every file operation then goes
+    to that real folder, and messages name the path as the user gave it.  Nothing is
+    ever written, replaced or removed through a symbolic link inside it: a path in the
+    folder whose parent is not the real folder it seems to be (a linked folder inside
+    the output folder) is refused.
     """
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path, writer: str = "build"):
+        if writer not in WRITERS:
+            raise ValueError(f"unknown writer {writer!r}")
+        self.path = Path(path)          # as given: what messages name
+        self.writer = writer
+        self.root = self.path           # the real folder, once entered
         self._lock = None
         self._created = False
+
+    @property
+    def real(self) -> Path:
+        return self.root
 
     # --- lock -----------------------------------------------------------------------
     def __enter__(self) -> "OutputFolder":
         if str(self.path) == "":
             raise UserError("--out: empty folder name")
+        self.root = real_folder(self.path)
         try:
-            if self.path.exists() and not self.path.is_dir():
-                raise UserError(f"--out {self.path}: exists and is not a folder")
-            self._created = not self.path.exists()
-            self.path.mkdir(parents=True, exist_ok=True)
-            self.real = Path(os.path.realpath(self.path))
-            fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            self._created = not self.root.exists()
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
             self._lock = os.fdopen(fd, "r+b")
         except OSError as exc:
             raise _os_error(f"--out {self.path}: cannot write", exc) from None
         try:
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
+            holder = self._lock.read(16).decode("ascii", "replace").strip()
             self._lock.close()
             self._lock = None
-            raise UserError(f"--out {self.path}: another wsgen build is writing into this "
+            raise UserError(f"--out {self.path}: another wsgen "
+                            f"{holder if holder in WRITERS else 'run'} is writing into this "
                             "folder; wait for it to finish") from None
+        try:
+            self._lock.truncate(0)
+            self._lock.write(f"{self.writer}\n".encode("ascii"))
+            self._lock.flush()
+        except OSError:
+            pass                        # the lock holds without its note
+        try:
+            self._check_writer()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         self._remove_abandoned_staging()
         return self
 
     def __exit__(self, *exc_info) -> None:
         if self._lock is None:
             return
-        if self._created and not (self.path / MANIFEST).exists():
-            # a folder this build made and never filled: leave no trace of it
-            (self.path / LOCK).unlink(missing_ok=True)
-            try:
-                self.path.rmdir()
-            except OSError:
-                pass
+        if not (self.root / MANIFEST).exists():
+            # no run of wsgen ever finished writing here: leave no trace (and a folder this
+            # run made goes too, when empty)
+            (self.root / LOCK).unlink(missing_ok=True)
+            if self._created:
+                try:
+                    self.root.rmdir()
+                except OSError:
+                    pass
         self._lock.close()              # releases the lock
         self._lock = None
 
+    def _check_writer(self) -> None:
+        """A folder written by the other command is refused (a build would remove the
+        grades as files of its previous build; grades beside a build mix two records)."""
+        manifest = self.manifest()
+        if not manifest:
+            return
+        other = manifest.get("writer", "build")     # manifests before "writer": builds
+        if other != self.writer:
+            held = WRITERS.get(other, f"the output of `wsgen {other}`")
+            raise UserError(f"--out {self.path}: holds {held}; `wsgen {self.writer}` writes "
+                            "into a folder of its own: choose another --out")
+
     def _remove_abandoned_staging(self) -> None:
-        """Staging folders of builds that were killed: only real folders that carry this
+        """Staging folders of runs that were killed: only real folders that carry this
         tool's mark (a user's folder of the same name is left alone)."""
-        for entry in self.path.glob(STAGING_PREFIX + "*"):
+        for entry in self.root.glob(STAGING_PREFIX + "*"):
             if entry.is_dir() and not entry.is_symlink() and (entry / STAGING_MARK).is_file():
                 shutil.rmtree(entry, ignore_errors=True)
 
+    def _shown(self, rel: str) -> Path:
+        return self.path / rel
+
     def _inside(self, rel: str) -> Path:
-        """The path of `rel` in the folder, refused if any folder on the way is a link."""
-        target = self.path / rel
-        if Path(os.path.realpath(target.parent)) != self.real / Path(rel).parent:
-            raise UserError(f"{target}: a linked folder stands on the path the build writes; "
-                            "wsgen does not write through links: remove the link")
+        """The real path of `rel` in the folder, refused if any folder on the way is a link."""
+        target = self.root / rel
+        if Path(os.path.realpath(target.parent)) != self.root / Path(rel).parent:
+            raise UserError(f"{self._shown(rel)}: a linked folder stands on the path wsgen "
+                            f"{self.writer} writes; wsgen does not write through links: "
+                            "remove the link")
         return target
 
     # --- manifest -------------------------------------------------------------------
     def manifest(self) -> dict:
         try:
-            data = json.loads((self.path / MANIFEST).read_text("utf-8"))
+            data = json.loads((self.root / MANIFEST).read_text("utf-8"))
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
 
     def _write_manifest(self, state: str, fingerprint: str | None, files) -> None:
-        text = json.dumps({"state": state, "fingerprint": fingerprint, "files": files},
-                          indent=1, sort_keys=True) + "\n"
+        text = json.dumps({"state": state, "writer": self.writer, "fingerprint": fingerprint,
+                           "files": files}, indent=1, sort_keys=True) + "\n"
         try:
             atomic_write(self._inside(MANIFEST), text)
         except OSError as exc:
             raise _os_error(f"{self.path}: cannot write {MANIFEST}", exc) from None
 
     def owned(self) -> dict[str, set[str]]:
-        """The paths that a build of wsgen wrote here, each with the SHA-256 it may have
+        """The paths that a run of wsgen wrote here, each with the SHA-256 it may have
         (an empty set: not recorded, as after a wave-1 build)."""
         files = self.manifest().get("files", {})
         if isinstance(files, dict):
@@ -237,12 +317,12 @@ class OutputFolder:
         if manifest.get("state") != "complete" or manifest.get("fingerprint") != fingerprint \
                 or not isinstance(files, dict) or not files:
             return False
-        return all(_sha256(self.path / rel) == digest for rel, digest in files.items())
+        return all(_sha256(self.root / rel) == digest for rel, digest in files.items())
 
     def _as_written(self, rel: str, digests: set[str]) -> bool:
-        """Whether the file at `rel` is still what a build of wsgen wrote there."""
-        target = self.path / rel
-        if Path(os.path.realpath(target.parent)) != self.real / Path(rel).parent:
+        """Whether the file at `rel` is still what a run of wsgen wrote there."""
+        target = self.root / rel
+        if Path(os.path.realpath(target.parent)) != self.root / Path(rel).parent:
             return False                                 # reached through a link
         if target.is_symlink() or not target.is_file():
             return False
@@ -250,14 +330,14 @@ class OutputFolder:
 
     # --- staging and commit ---------------------------------------------------------
     def staging(self) -> Staging:
-        root = self.path / f"{STAGING_PREFIX}{os.getpid()}"
+        root = self.root / f"{STAGING_PREFIX}{os.getpid()}"
         try:
             if root.is_symlink() or root.is_file():
                 root.unlink()
             elif root.is_dir():
                 shutil.rmtree(root)
             root.mkdir()
-            (root / STAGING_MARK).write_text("a wsgen build in progress\n")
+            (root / STAGING_MARK).write_text(f"a wsgen {self.writer} in progress\n")
             (root / "files").mkdir()
         except OSError as exc:
             raise _os_error(f"--out {self.path}: cannot write", exc) from None
@@ -267,23 +347,25 @@ class OutputFolder:
         shutil.rmtree(staging.root, ignore_errors=True)
 
     def commit(self, staging: Staging, fingerprint: str | None, force: bool = False) -> list[str]:
-        """Move the staged files into place; returns the previous build's files removed.
+        """Move the staged files into place; returns the previous run's files removed.
         SIGINT and SIGTERM wait until the folder is consistent again."""
         new = staging.hashes
         owned = self.owned()
+        elsewhere = ("move it away, choose another --out, or use --force" if self.writer == "build"
+                     else "move it away, or choose another --out")
         for rel in sorted(new):
             target = self._inside(rel)
             if target.is_dir() and not target.is_symlink():
-                raise UserError(f"{target}: a folder stands where the build writes a file; "
-                                "move it away")
+                raise UserError(f"{self._shown(rel)}: a folder stands where wsgen {self.writer} "
+                                "writes a file; move it away")
             exists = target.exists() or target.is_symlink()
             if exists and not force:
                 if rel not in owned:
-                    raise UserError(f"{target}: not written by wsgen; the build would overwrite "
-                                    "it (move it away, choose another --out, or use --force)")
+                    raise UserError(f"{self._shown(rel)}: not written by wsgen; {self.writer} "
+                                    f"would overwrite it ({elsewhere})")
                 if not self._as_written(rel, owned[rel]):
-                    raise UserError(f"{target}: changed since wsgen wrote it; the build would "
-                                    "overwrite it (move it away, or use --force)")
+                    raise UserError(f"{self._shown(rel)}: changed since wsgen wrote it; "
+                                    f"{self.writer} would overwrite it ({elsewhere})")
         previous = sorted(set(owned) - set(new))
         stale = [rel for rel in previous if self._as_written(rel, owned[rel])]
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
@@ -300,7 +382,7 @@ class OutputFolder:
                 for rel in stale:
                     target = self._inside(rel)
                     target.unlink(missing_ok=True)
-                    _remove_empty_parents(target.parent, self.path)
+                    _remove_empty_parents(target.parent, self.root)
             except OSError as exc:
                 raise _os_error(f"{self.path}: cannot write", exc) from None
             self._write_manifest("complete", fingerprint, dict(sorted(new.items())))
