@@ -267,14 +267,18 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
     key = None
     if roster is not None:
         from .exam.seeds import default_key_path, load_or_create_key
-        key = load_or_create_key(secret_path or default_key_path(), out_dir,
-                                 on_create=_announce_secret)
-    paths = {folder: f"{exam_file}: problem_paths" for folder in peek_problem_paths(exam_file, exam_bytes)}
+        secret_path = secret_path or default_key_path()
+        # an existing key is read now (the fingerprint covers it); a missing one is created
+        # only once every input has been checked
+        key = load_or_create_key(secret_path, out_dir, create=False)
+    paths = {folder: f"{exam_file}: problem_paths"
+             for folder in peek_problem_paths(exam_file, exam_bytes)}
     paths.update({str(p.resolve()): f"--problems {p}" for p in problem_dirs})
-    fingerprint = build_fingerprint(__version__, exam_bytes, roster_bytes, key, {
-        "exam": str(exam_file.resolve()), "variants": variants, "seed": seed,
-        "formats": formats, "duplex": duplex}, problem_paths=paths)
-    if not force and out_dir.is_dir():
+    choices = {"exam": str(exam_file.resolve()), "variants": variants, "seed": seed,
+               "formats": formats, "duplex": duplex}
+    fingerprint = build_fingerprint(__version__, exam_bytes, roster_bytes, key, choices,
+                                    problem_paths=paths)
+    if not force and out_dir.is_dir() and (roster is None or key is not None):
         with OutputFolder(out_dir) as folder:
             if folder.is_up_to_date(fingerprint):
                 if not quiet:
@@ -297,6 +301,10 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
     from .formats import get_format
     for name in formats:
         get_format(name).check_inputs(exam, students, exam_file, roster)
+    if roster is not None and key is None:
+        key = load_or_create_key(secret_path, out_dir, on_create=_announce_secret)
+        fingerprint = build_fingerprint(__version__, exam_bytes, roster_bytes, key, choices,
+                                        problem_paths=paths)
     plan = BuildPlan(exam=exam, variants=exam.variants if variants is None else variants,
                      formats=formats, students=students, key=key, duplex=duplex)
     with OutputFolder(out_dir) as folder:

@@ -185,3 +185,40 @@ def test_bad_claims_files_exit_2_naming_file_line_field(tmp_path, text, line, ne
 def test_missing_claims_file(tmp_path):
     status, _, err = run_cli("audit", tmp_path / "none.toml")
     assert status == 2 and "none.toml" in err and err.count("\n") == 1
+
+
+# --- issue 28 ---------------------------------------------------------------------------
+
+def test_explicit_params_must_fit_the_options(tmp_path):
+    """Issue 28, items 13 and 25: a 3×3 W under the default options (m = n = 2) was audited
+    and reported as "(m=2, n=2, …)"; a 25×25 one took 85 s.  The shapes must be those the
+    options give, and options stay within their ranges."""
+    rows = lambda n: "[" + ", ".join("[" + ", ".join(["0.1"] * n) + "]" for _ in range(n)) + "]"
+    text = (f'problem = "matrix_backprop"\n\n[params]\nW = {rows(3)}\nx = [0.1, 0.2, 0.3]\n\n'
+            '[claims]\nL = 0.116\n')
+    path, status, out, err = audit(tmp_path, text)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert f"{path}:4: params.W: a 3×3 matrix, but matrix_backprop has a 2×2 matrix under the " \
+           "options m=2, n=2" in err
+    path, status, out, err = audit(tmp_path, text.replace(rows(3), rows(25)).replace(
+        "x = [0.1, 0.2, 0.3]", "x = [" + ", ".join(["0.1"] * 25) + "]"))
+    assert status == 2 and "a 25×25 matrix" in err
+    # the options that give 3×3 (within their ranges, 1 to 6): audited, reported with them
+    path, status, out, err = audit(tmp_path, 'options = { m = 3, n = 3 }\n' + text)
+    assert status == 1 and "(m=3, n=3," in out and re.search(r"^\s+L\s", out, re.M)
+    path, status, out, err = audit(tmp_path, 'options = { m = 25, n = 25 }\n' + text)
+    assert status == 2 and "options" in err and "m" in err and err.count("\n") == 1
+
+
+def test_extreme_params_give_one_line_and_no_warning(tmp_path):
+    """Issue 28, item 25: W with 1e300 printed NumPy's RuntimeWarnings before the error
+    (checked in a fresh process: a warning already shown in this one would be hidden)."""
+    import subprocess
+    import sys
+    path = tmp_path / "claims.toml"
+    path.write_text('problem = "matrix_backprop"\n\n[params]\nW = [[1e300, 0.5], [-0.3, 0.8]]\n'
+                    'x = [0.2, 0.4]\n\n[claims]\nL = 0.116\n', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "wsgen", "audit", str(path)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1, done.stderr
+    assert "Warning" not in done.stderr and done.stderr.startswith(f"wsgen: error: {path}:")

@@ -276,3 +276,151 @@ def test_fingerprint_covers_a_plugins_whole_package(monkeypatch):
     files = fingerprint.problem_sources()
     package = Path(json_package.__file__).resolve().parent
     assert package / "encoder.py" in files and package / "decoder.py" in files
+
+
+# --- issue 28 ---------------------------------------------------------------------------
+
+def test_every_build_has_an_id_decided_by_what_decides_its_answers(tmp_path):
+    """Issue 28, item 2: the same inputs give the same id (rebuilds stay byte-identical);
+    another seed, number of variants or slot gives another; the title changes no answer
+    and not the id.  answers.json, every row of answers.csv and every sheet's header
+    carry it."""
+    import csv
+    from pathlib import Path
+
+    def build_id(exam_text: str, *args) -> tuple[str, Path]:
+        folder = tmp_path / f"b{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        (folder / "exam.toml").write_text(exam_text)
+        status, _, err = run_cli("build", "--exam", folder / "exam.toml", "--out", folder / "out",
+                                 "--formats", "md,json", "-q", *args)
+        assert status == 0, err
+        return json.loads((folder / "out" / "answers.json").read_text())["build"], folder / "out"
+
+    exam = ('title = "T"\nid = "t"\nseed = 3\nvariants = 2\n[[problems]]\nlabel = "Q1"\n'
+            'problem = "matrix_backprop"\npoints = 4\n')
+    first, out = build_id(exam)
+    again, again_out = build_id(exam)
+    assert re.fullmatch(r"[0-9a-f]{12}", first) and again == first
+    files = lambda folder: [p.read_bytes() for p in sorted(folder.rglob("*.*"))
+                            if not p.name.startswith(".wsgen")]          # the documents
+    assert files(out) == files(again_out) and len(files(out)) == 8
+    assert build_id(exam.replace('title = "T"', 'title = "Other title"'))[0] == first
+    others = [build_id(exam, "--seed", "4")[0], build_id(exam, "--variants", "3")[0],
+              build_id(exam.replace("points = 4", "points = 5"))[0],
+              build_id(exam.replace('label = "Q1"', 'label = "Q2"'))[0],
+              build_id(exam.replace('id = "t"', 'id = "u"'))[0],
+              build_id(exam + "options = { m = 3 }\n")[0]]
+    assert len({first, *others}) == 1 + len(others)
+    with open(out / "answers.csv", newline="") as handle:
+        assert {row["build"] for row in csv.DictReader(handle)} == {first}
+    from wsgen.exam.load import load_exam
+    from wsgen.formats.document import Header, build_document
+    from wsgen.pipeline.sheets import BuildPlan, draw_sheet
+    plan = BuildPlan(load_exam(out.parent / "exam.toml"), 2)
+    assert plan.exam.build_id == first
+    for kind in ("questions", "key"):
+        header = build_document(draw_sheet(plan, 1), kind).blocks[0]
+        assert isinstance(header, Header) and header.build_id == first
+
+
+def test_a_secret_is_created_only_once_the_inputs_are_good(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns1,Ann\ns1,Bob\n")                       # a duplicate id
+    status, _, err = run_cli("build", "--roster", roster, "--secret", tmp_path / "new.key",
+                             "--out", tmp_path / "out", "--formats", "json", "-q")
+    assert status == 2 and err.count("\n") == 1 and "duplicate id" in err
+    assert not (tmp_path / "new.key").exists() and not (tmp_path / "out").exists()
+    roster.write_text("id,name\ns1,Ann\ns2,Bob\n")
+    status, _, err = run_cli("build", "--roster", roster, "--secret", tmp_path / "new.key",
+                             "--out", tmp_path / "out", "--formats", "json", "-q")
+    assert status == 0 and (tmp_path / "new.key").is_file()
+    assert err.startswith(f"wsgen: warning: created a new roster secret {tmp_path / 'new.key'}")
+    # the next build reads it silently, and finds nothing to do
+    status, _, err = run_cli("build", "--roster", roster, "--secret", tmp_path / "new.key",
+                             "--out", tmp_path / "out", "--formats", "json")
+    assert status == 0 and "up to date" in err and "new roster secret" not in err
+
+
+def test_the_fingerprint_reads_what_a_problem_folder_can_load(tmp_path):
+    """Issue 28, item 7: `--problems /` walked the whole file system (rglob) and failed on
+    /proc.  What the registry loads from a folder is its top-level modules and the
+    packages in it; tests and folders that are not packages are not read."""
+    from wsgen.pipeline.fingerprint import problem_sources
+    folder = tmp_path / "problems"
+    for rel in ("mine.py", "_helpers.py", "test_mine.py", "pkg/__init__.py", "pkg/util.py",
+                "pkg/sub/__init__.py", "pkg/sub/deep.py", "data/x.py", "data/deep/y.py",
+                "notes/__pycache__/z.py"):
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text("# module\n")
+    found = {str(p.relative_to(folder.resolve())) for p in problem_sources({str(folder): "--problems x"})
+             if p.is_relative_to(folder.resolve())}
+    assert found == {"mine.py", "_helpers.py", "pkg/__init__.py", "pkg/util.py",
+                     "pkg/sub/__init__.py", "pkg/sub/deep.py"}
+
+
+def test_an_unreadable_problem_folder_names_the_option(tmp_path, monkeypatch):
+    import os
+    folder = tmp_path / "problems"
+    folder.mkdir()
+    real_scandir = os.scandir
+
+    def refusing(path="."):
+        if os.fspath(path) == str(folder):
+            raise PermissionError(13, "Permission denied", str(folder))
+        return real_scandir(path)
+    monkeypatch.setattr(os, "scandir", refusing)
+    status, _, err = run_cli("build", "--problems", folder, "--out", tmp_path / "out",
+                             "--variants", 0, "--formats", "json", "-q")
+    assert status == 2 and err.count("\n") == 1 and f"--problems {folder}" in err
+    assert "Permission denied" in err and not (tmp_path / "out").exists()
+
+
+NOISY_PROBLEM = FAILING_PROBLEM.replace("GOOD", "p.a * 10").replace(
+    "def solve(self, p, o): return",
+    "def solve(self, p, o):\n        print('HELLO FROM SOLVE')\n        return")
+
+
+def test_a_problem_that_prints_in_solve_keeps_stdout_clean(tmp_path):
+    """Issue 28, item 22: a print() left in a plugin's solve corrupted `show --format json`
+    and the silence of `build -q`; it goes to stderr."""
+    folder = tmp_path / "noisy"
+    folder.mkdir()
+    (folder / "flaky.py").write_text(NOISY_PROBLEM)
+    status, out, err = run_cli("show", "flaky", "--seed", 1, "--format", "json", "--problems", folder)
+    assert status == 0 and json.loads(out)["problem"] == "flaky" and "HELLO FROM SOLVE" in err
+    exam = tmp_path / "exam.toml"
+    exam.write_text('title = "T"\nproblem_paths = ["noisy"]\n[[problems]]\nproblem = "flaky"\n')
+    status, out, err = run_cli("build", "--exam", exam, "--out", tmp_path / "o", "--variants", 5,
+                               "--formats", "md,json", "-q", "-j", 1)
+    assert status == 0 and out == "" and "HELLO FROM SOLVE" in err, err
+    status, out, _ = run_cli("stress", "flaky", "-n", 5, "--problems", folder)
+    assert "HELLO" not in out
+
+
+def test_workers_are_capped_by_cores_and_by_work(monkeypatch, tmp_path):
+    """Issue 28, item 23: -j 64 on 2 cores started 64 workers, for 3 sheets too."""
+    import os
+
+    import wsgen.pipeline.run as run
+    from wsgen.cli import worker_count
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    # sheets go to workers in chunks of run.CHUNK (8): 3 sheets are one chunk, 1000 are 125
+    assert run.CHUNK == 8
+    assert worker_count(64, 3) == 1 and worker_count(None, 3) == 1
+    assert worker_count(64, 1000) == 2 and worker_count(None, 1000) == 2
+    assert worker_count(1, 1000) == 1 and worker_count(64, 9) == 2
+    seen = []
+    real = run.run_build
+    monkeypatch.setattr(run, "run_build", lambda *a, **k: seen.append(k["jobs"]) or real(*a, **k))
+    status, _, err = run_cli("build", "--variants", 2, "-j", 64, "--out", tmp_path / "o",
+                             "--formats", "json", "-q")
+    assert status == 0 and seen == [1], err
+
+
+def test_an_option_given_twice_is_refused():
+    """Issue 28, item 24: `--option m=2 --option m=3` kept the last silently."""
+    status, out, err = run_cli("show", "matrix_backprop", "--seed", 1, "--option", "m=2",
+                               "--option", "m=3")
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert "--option" in err and "m given twice" in err

@@ -371,3 +371,86 @@ def test_names_and_quotes_typeset_and_extract(tmp_path):
     assert title in " ".join(extracted.split())          # the title may wrap in the heading
     for name in names:
         assert name in extracted, name
+
+
+# --- issue 28 ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("first, second, needle", [
+    ('"Q1"', '"Q1 "', "duplicate label 'Q1'"),
+    ('"Q1"', '"  Q1"', "duplicate label 'Q1'"),
+    ('"Q 1"', '"Q  1"', "duplicate label 'Q 1'"),
+    ('"Q1"', '"q1"', "duplicate label 'q1' (also problems[1] 'Q1'"),
+    ('"Q1"', '""', "problems[2].label: must not be blank"),
+    ('"Q1"', '"   "', "problems[2].label: must not be blank"),
+])
+def test_labels_are_normalised_and_must_differ(tmp_path, first, second, needle):
+    """Issue 28, item 4: labels equal after trimming blanks (or in another case) would land
+    in one Moodle category, one random pool holding two problems."""
+    text = EXAM.replace('label = "Q1"', f"label = {first}") + \
+        f'\n[[problems]]\nlabel = {second}\nproblem = "triplet_loss"\n'
+    message, path = exam_error(tmp_path, text)
+    assert message.startswith(f"{path}:12: problems[2].label: ") and needle in message
+
+
+def test_labels_keep_their_inner_text(tmp_path):
+    text = EXAM.replace('label = "Q1"', 'label = "  Q1  (a) "')
+    assert load_exam(exam_file(tmp_path, text)).items[0].label == "Q1 (a)"
+
+
+def test_readme_gives_the_space_limit_the_code_enforces():
+    """Issue 28, item 15: README said 0–60 lines; the exam loader allows MAX_SPACE_LINES."""
+    from pathlib import Path
+
+    from wsgen.exam.load import MAX_SPACE_LINES
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    assert f"number of lines, 0–{MAX_SPACE_LINES};" in readme
+    assert MAX_SPACE_LINES == 45          # a page of A4 or letter holds about 48 lines
+
+
+def test_decomposed_text_is_composed_on_load_and_typesets(tmp_path):
+    """Issue 28, item 17: NFD text (e + U+0301, as macOS file names and some editors write
+    it) was refused for PDF, the message showing an invisible combining mark."""
+    import unicodedata
+
+    from wsgen.formats import get_format
+    nfd = lambda text: unicodedata.normalize("NFD", text)
+    text = EXAM.replace('title = "Quiz"', f'title = "{nfd("Prüfung — Éléments")}"').replace(
+        'label = "Q1"', f'label = "{nfd("Q1 é")}"')
+    exam = load_exam(exam_file(tmp_path, text))
+    assert exam.title == "Pr\u00fcfung — \u00c9l\u00e9ments" and exam.items[0].label == "Q1 \u00e9"
+    students = load_roster(roster_file(tmp_path, f"id,name,group\ns1,{nfd('José Müller')},{nfd('é')}\n"))
+    assert students[0].name == "Jos\u00e9 M\u00fcller" and students[0].extra == (("group", "\u00e9"),)
+    get_format("pdf").check_inputs(exam, students, "exam.toml", "roster.csv")   # no UserError
+
+
+@pytest.mark.parametrize("sid", ["CON", "con", "nul.txt", "Aux.csv", "COM1", "lpt9.x", "ann.",
+                                 "a.b."])
+def test_roster_ids_no_system_can_hold_as_a_folder_are_refused(tmp_path, sid):
+    """Issue 28, item 18: Windows reserves device names (with any extension) and drops a
+    trailing dot: such a student folder cannot be copied there."""
+    message = roster_error(tmp_path, f"id,name\ns1,Ann\n{sid},Bob\n")
+    assert message.startswith(f"{tmp_path / 'roster.csv'}:3: id {sid!r}")
+
+
+@pytest.mark.parametrize("sid", ["console", "nul1", "com10", "a.b", "CON-1"])
+def test_roster_ids_near_reserved_names_are_fine(tmp_path, sid):
+    assert load_roster(roster_file(tmp_path, f"id,name\n{sid},Bob\n"))[0].id == sid
+
+
+def test_more_options_than_a_problem_can_offer_is_bad_input(tmp_path):
+    """Issue 28, item 6: conv2d (4×4 input, 3×3 kernel, stride 2, padding 1 by default)
+    asked with multiple_choice = 5 failed inside the build, exit 3.  Its output shape
+    (2, 2) has, by hand, these distinct options: the declared mistake padding_ignored,
+    ⌊(4 − 3)/2⌋ + 1 = 1 → (1, 1); and the slips that keep a shape of counts: ×10 (20, 20)
+    and ×2 (4, 4) (÷2 gives (1, 1) again; a sign flip or ÷10 is not a count; a shape is
+    not transposed).  So 4 options at most."""
+    text = EXAM.replace('problem = "matrix_backprop"', 'problem = "conv2d"\nmultiple_choice = 5')
+    status, err = cli("build", "--exam", exam_file(tmp_path, text), "--out", tmp_path / "out",
+                      "--formats", "json", "-q")
+    assert status == 2 and err.count("\n") == 1, err
+    assert f"{tmp_path / 'quiz.toml'}:9: problems[1].multiple_choice: conv2d cannot offer 5" in err
+    assert "(multiple_choice = 4)" in err and not (tmp_path / "out").exists()
+    text = text.replace("multiple_choice = 5", "multiple_choice = 4")
+    status, err = cli("build", "--exam", exam_file(tmp_path, text), "--out", tmp_path / "out",
+                      "--formats", "json", "-q")
+    assert status == 0, err

@@ -322,3 +322,49 @@ def test_a_changed_file_of_the_previous_build_is_not_removed(tmp_path):
     mine.write_text("my own notes")
     assert run_cli("build", "--variants", 2, "--formats", "md", "--out", out, "-q")[0] == 0
     assert mine.read_text() == "my own notes" and not (out / "v003" / "questions.md").exists()
+
+
+def test_out_is_resolved_once_links_on_the_way_followed_as_the_readme_says(tmp_path):
+    """Issue 28, items 20 and 21: README said nothing is written through a symbolic link,
+    yet `--out LINK` was followed by the build (and, by grading, renamed away).  Now both
+    commands follow a link on the way to the folder, once, as README says; a dangling or
+    looping link is one line."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    said = " ".join(readme.split())
+    assert "a symbolic link on the way to it, `--out` itself included, is followed then" in said
+    assert "Inside the output folder nothing is ever written, replaced or removed through a " \
+           "symbolic link" in said
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to("real")
+    args = ("--variants", 1, "--formats", "md,json", "-q")
+    assert run_cli("build", "--out", tmp_path / "link", *args)[0] == 0
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "real" / "answers.json").is_file()
+    assert_consistent(tmp_path / "real")
+    status, _, err = run_cli("build", "--out", tmp_path / "link", "--variants", 1, "--formats", "md,json")
+    assert status == 0 and "up to date" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+    (tmp_path / "dangling").symlink_to("nowhere")
+    (tmp_path / "loop").symlink_to("loop")
+    for name, needle in (("dangling", "which does not exist"), ("loop", "loops")):
+        for where in (tmp_path / name, tmp_path / name / "sub"):
+            status, _, err = run_cli("build", "--out", where, *args)
+            assert status == 2 and err.count("\n") == 1 and err.startswith(f"wsgen: error: --out {where}: ")
+            assert "symbolic link" in err and needle in err
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_build_and_a_grading_never_share_a_folder(tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("build", "--out", out, "--variants", 1, "--formats", "json", "-q")[0] == 0
+    responses = tmp_path / "r.csv"
+    responses.write_text("variant,label,answer,entry,response\ncanonical,Q3,L,,29/250\n")
+    status, _, err = run_cli("grade", responses, "--answers", out / "answers.json", "--out", out)
+    assert status == 2 and "holds a build" in err and not (out / "grades.csv").exists()
+    grades = tmp_path / "grades"
+    assert run_cli("grade", responses, "--answers", out / "answers.json", "--out", grades)[0] == 0
+    for force in ((), ("--force",)):
+        status, _, err = run_cli("build", "--out", grades, "--variants", 1, "--formats", "json",
+                                 "-q", *force)
+        assert status == 2 and "holds grades written by `wsgen grade`" in err
+    assert sorted(p.name for p in grades.iterdir() if not p.name.startswith(".")) == \
+        ["feedback", "grades.csv"]

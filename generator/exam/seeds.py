@@ -44,8 +44,9 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or path.is_relative_to(folder)
 
 
-def load_or_create_key(path: Path, out_dir: Path, on_create=None) -> bytes:
-    """The key in `path`, created (0600) if missing, then `on_create(path)` called.
+def load_or_create_key(path: Path, out_dir: Path, on_create=None, create: bool = True) -> bytes | None:
+    """The key in `path`, created (0600) if missing, then `on_create(path)` called; with
+    `create` false, None when missing (every check of the path made all the same).
     Refuses a path inside out_dir."""
     given = Path(path).expanduser()
     try:
@@ -64,6 +65,8 @@ def load_or_create_key(path: Path, out_dir: Path, on_create=None) -> bytes:
         raise UserError(f"--secret {given}: not a key file (a system path: {resolved})")
     try:
         if not os.path.lexists(given):
+            if not create:
+                return None
             _create_key(given)
             if on_create is not None:
                 on_create(given)
