@@ -403,19 +403,19 @@ def test_workers_are_capped_by_cores_and_by_work(monkeypatch, tmp_path):
     import os
 
     import wsgen.pipeline.run as run
-    from wsgen.cli import worker_count
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    # sheets go to workers in chunks of run.CHUNK (8): 3 sheets are one chunk, 1000 are 125
-    assert run.CHUNK == 8
-    assert worker_count(64, 3) == 1 and worker_count(None, 3) == 1
-    assert worker_count(64, 1000) == 2 and worker_count(None, 1000) == 2
-    assert worker_count(1, 1000) == 1 and worker_count(64, 9) == 2
     seen = []
     real = run.run_build
     monkeypatch.setattr(run, "run_build", lambda *a, **k: seen.append(k["jobs"]) or real(*a, **k))
     status, _, err = run_cli("build", "--variants", 2, "-j", 64, "--out", tmp_path / "o",
                              "--formats", "json", "-q")
     assert status == 0 and seen == [1], err
+    from wsgen.cli import worker_count
+    # sheets go to workers in chunks of run.CHUNK (8): 3 sheets are one chunk, 1000 are 125
+    assert run.CHUNK == 8
+    assert worker_count(64, 3) == 1 and worker_count(None, 3) == 1
+    assert worker_count(64, 1000) == 2 and worker_count(None, 1000) == 2
+    assert worker_count(1, 1000) == 1 and worker_count(64, 9) == 2
 
 
 def test_an_option_given_twice_is_refused():

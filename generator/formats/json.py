@@ -1,7 +1,7 @@
 """The JSON contract (answers.json, `wsgen show --format json`) and answers.csv.
 
 answers.json: {"generator", "exam" (title), "exam_id", "build" (the build id,
-pipeline.sheets.build_id: what the sheets and keys print, what `wsgen grade` checks
+pipeline.sheets.build_id, which every sheet's header carries too and `wsgen grade` checks
 responses against), "master_seed" (null under a roster), "variants": [{"variant",
 "student", "problems": [one object per problem variant, with "label" and "points"]}]}.
 

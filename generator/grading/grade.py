@@ -167,16 +167,18 @@ def _check_answer(path, where: str, name: str, answer: Any) -> None:
         found = list(entries(answer["exact"], answer["value"]))
     except ValueError as exc:
         raise _bad(path, where, str(exc)) from None
-    depth = {"number": 0, "vector": 1, "list": 1, "matrix": 2}[answer["kind"]]
     if not found:
         raise _bad(path, where, "no entries")
+    # indices per entry: a number none, a vector one, a matrix two (row, column)
+    depth = {"number": 0, "vector": 1, "matrix": 2}.get(answer["kind"])
     for entry, exact, value in found:
         if not isinstance(exact, str) or not _is_number(value):
             raise _bad(path, where, f"entry {entry or '(scalar)'}: expected an exact string and "
                        "a finite number")
-        if len(entry.split(",")) != depth and not (depth == 0 and entry == ""):
-            raise _bad(path, where, f"a {answer['kind']} has "
-                       + ("no entries" if depth == 0 else f"entries of {depth} index(es)"))
+        indices = len(entry.split(",")) if entry else 0
+        if depth is not None and indices != depth or depth is None and not indices:
+            raise _bad(path, where, f"entry {entry or '(scalar)'}: not an entry of a "
+                       f"{answer['kind']}")
 
 
 def _check_mistake(path, where: str, mistake: Any) -> None:
