@@ -363,15 +363,16 @@ def fill_and_scan(project: Path, pmap: dict, manifest: dict, responses: dict, sc
 
 def responses_file(path: Path, manifest: dict, responses: dict) -> Path:
     """The same responses, typed: a number in full, a letter, an empty cell for a blank,
-    the two letters of a double tick."""
+    the two letters of a double tick; and the build id printed on the papers, which a
+    roster build's responses carry."""
     owners = {v["student"]: v["variant"] for v in manifest["variants"] if v["student"]}
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["variant", "student", "label", "answer", "entry", "response"])
+        writer.writerow(["variant", "student", "label", "answer", "entry", "response", "build"])
         for (student, label, name, entry), given in sorted(responses.items()):
             text = ("" if given is None else " and ".join(given[1]) if isinstance(given, tuple)
                     else given if isinstance(given, str) else repr(float(given)))
-            writer.writerow([owners[student], student, label, name, entry, text])
+            writer.writerow([owners[student], student, label, name, entry, text, manifest["build"]])
     return path
 
 
@@ -680,10 +681,10 @@ def test_grade_amc_merges_typed_rows_and_reports(tmp_path):
     typed = tmp_path / "typed.csv"
     with open(typed, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["variant", "student", "label", "answer", "entry", "response"])
+        writer.writerow(["variant", "student", "label", "answer", "entry", "response", "build"])
         for name, answer in q2.items():
             for entry, value in entries_of(answer["value"]):
-                writer.writerow(["u1041", "u1041", "Q2", name, entry, repr(value)])
+                writer.writerow(["u1041", "u1041", "Q2", name, entry, repr(value), manifest["build"]])
     status, stdout, err = run_cli("grade", typed, "--amc", out / "amc", "--answers",
                                   out / "amc" / "answers.json", "--out", tmp_path / "grades")
     assert status == 0, err
@@ -691,7 +692,8 @@ def test_grade_amc_merges_typed_rows_and_reports(tmp_path):
     grades = (tmp_path / "grades" / "grades.csv").read_text()
     assert "u1041,u1041,5,8,13,13" in grades                    # all right: 5 + 8 of 13
     responses = (out / "amc" / "wsgen-responses.csv").read_text()
-    assert responses.splitlines()[0] == "variant,student,label,answer,entry,response"
+    assert responses.splitlines()[0] == "variant,student,label,answer,entry,response,build"
+    assert {line.rsplit(",", 1)[1] for line in responses.splitlines()[1:]} == {manifest["build"]}
 
 
 def test_grade_amc_errors_are_one_line(tmp_path):
@@ -707,3 +709,32 @@ def test_grade_amc_errors_are_one_line(tmp_path):
     status, _, err = run_cli("grade", "--amc", out / "amc", "--answers",
                              other / "amc" / "answers.json", "--out", tmp_path / "g")
     assert status == 2 and "another build" in err
+
+
+def test_grade_amc_refuses_another_builds_sheets_and_typed_rows(tmp_path):
+    """Issue 28, item 2: two roster builds under two secrets share the exam id and the
+    variant ids, not the numbers: the scans of one are not graded against the other's
+    answers.json, nor typed rows that name another build."""
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+    first, second = build(tmp_path / "one"), build(tmp_path / "two")
+    manifests = [json.loads((out / "amc" / "answers.json").read_text(encoding="utf-8"))
+                 for out in (first, second)]
+    assert manifests[0]["build"] != manifests[1]["build"]
+    pmap = json.loads((first / "amc" / "wsgen-amc.json").read_text(encoding="utf-8"))
+    assert pmap["build"] == manifests[0]["build"]
+    fake_amc(first / "amc", pmap, {(1, k): v for k, v in id_ticks(pmap, "u1041").items()})
+    status, _, err = run_cli("grade", "--amc", first / "amc", "--answers",
+                             second / "amc" / "answers.json", "--out", tmp_path / "g")
+    assert status == 2 and "another build" in err and err.count("\n") == 1
+    typed = tmp_path / "typed.csv"
+    typed.write_text("variant,label,answer,entry,response,build\n"
+                     f"u1041,Q2,L,,0.1,{manifests[1]['build']}\n", encoding="utf-8")
+    status, _, err = run_cli("grade", typed, "--amc", first / "amc", "--answers",
+                             first / "amc" / "answers.json", "--out", tmp_path / "g")
+    assert status == 2 and f"{typed}:2: build {manifests[1]['build']!r}" in err
+    typed.write_text("variant,label,answer,entry,response\nu1041,Q2,L,,0.1\n", encoding="utf-8")
+    status, _, err = run_cli("grade", typed, "--amc", first / "amc", "--answers",
+                             first / "amc" / "answers.json", "--out", tmp_path / "g")
+    assert status == 2 and f"{typed}:1: missing column build" in err
+    assert not (tmp_path / "g").exists()

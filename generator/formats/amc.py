@@ -351,7 +351,8 @@ class _AmcCollector:
         stream.close()
         project_map = {
             "format": MAP_FORMAT, "generator": f"wsgen {self.build.version}",
-            "exam": exam.title, "exam_id": exam.exam_id, "source": SOURCE_NAME,
+            "exam": exam.title, "exam_id": exam.exam_id, "build": exam.build_id,
+            "source": SOURCE_NAME,
             "id_grid": {"question": ID_QUESTION, "columns": list(ids.columns),
                         "students": ids.students},
             "questions": questions, "copies": copies}

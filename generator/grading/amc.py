@@ -23,6 +23,9 @@ Reading a copy, never guessing:
   box − makes the number negative (+ or no sign: positive); a column with two digits,
   both signs, a blank column between digits or a sign without digits is unreadable; a
   grid with nothing ticked is a blank;
+* the build: the project's wsgen-amc.json and answers.json must name one build (its id:
+  two roster builds under two secrets share their exam id and variant ids, not their
+  numbers), and so must a typed responses file's build column, when it has one;
 * the student-id grid: one character per row from the top, rows left blank only at the
   end; the characters read are mapped to the roster (formats/amc.py: id_grid).  In a
   roster build each copy already belongs to a student: a reading that names another is
@@ -249,6 +252,7 @@ def read_project(project: Path, answers: dict) -> AmcReading:
     pmap = _project_map(project)
     variants = {v.get("variant"): v for v in answers.get("variants", []) if isinstance(v, dict)}
     if pmap.get("exam_id") != answers.get("exam_id") \
+            or (pmap.get("build") or "") != (answers.get("build") or "") \
             or any(c.get("variant") not in variants for c in pmap["copies"]):
         raise UserError(f"{project / MAP_NAME}: answer sheets of another build than the "
                         f"answers manifest (exam {pmap.get('exam_id')!r}): give the answers.json "
@@ -398,8 +402,10 @@ def responses_csv(rows: list[dict], build: str = "") -> str:
     return buffer.getvalue()
 
 
-def _typed_rows(path: Path) -> list[dict]:
-    """The rows of a typed responses file, to append to those read from the scans."""
+def _typed_rows(path: Path, build: str = "", roster: bool = False) -> list[dict]:
+    """The rows of a typed responses file, to append to those read from the scans: checked
+    as `wsgen grade` checks a responses file against answers.json's `build` (a row naming
+    another build is refused; against a roster build the build column is required)."""
     raw = read_input(path, "responses file")
     try:
         text = raw.decode("utf-8-sig")
@@ -412,13 +418,22 @@ def _typed_rows(path: Path) -> list[dict]:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         missing = [c for c in ("variant", "label", "answer", "entry", "response")
                    if c not in header]
+        if roster and build and "build" not in header:
+            missing.append("build")
         if missing:
             raise UserError(f"{path}:1: missing column{'s' if len(missing) > 1 else ''} "
-                            f"{', '.join(missing)}")
+                            f"{', '.join(missing)}"
+                            + (" (a roster build's responses carry the build id printed on the "
+                               "papers)" if "build" in missing else ""))
         for raw_row in reader:
             row = {k.strip().lower(): (v or "") for k, v in raw_row.items()
                    if isinstance(k, str) and isinstance(v, str)}
             row.setdefault("student", row.get("student_id", ""))
+            if row.get("build", "").strip() != build and (row.get("build", "").strip() or roster):
+                raise UserError(f"{path}:{reader.line_num}: build {row['build'].strip()!r}, but "
+                                "the answers manifest is "
+                                + (f"build {build!r}" if build else "from a wsgen without build ids")
+                                + ": the typed responses are from another build")
             rows.append({c: row.get(c, "") for c in ("variant", "student", "label", "answer",
                                                     "entry", "response")})
     except csv.Error as exc:
@@ -467,7 +482,10 @@ def run_amc_grade(project: Path, answers_path: Path, out_dir: Path,
     if not reading.papers:
         raise UserError(f"{project}: AMC read no answer sheet of this build: run "
                         "`auto-multiple-choice analyse` on the scans first (see the README)")
-    rows = reading.rows + (_typed_rows(Path(typed)) if typed is not None else [])
+    build = str(answers.get("build", "") or "")
+    roster = any(isinstance(v, dict) and v.get("student") is not None
+                 for v in answers.get("variants", []))
+    rows = reading.rows + (_typed_rows(Path(typed), build, roster) if typed is not None else [])
     responses = project / RESPONSES_NAME
-    _write(responses, responses_csv(rows, str(answers.get("build", "") or "")))
+    _write(responses, responses_csv(rows, build))
     return reading_lines(project, reading) + run_grade(responses, answers_path, out_dir)
