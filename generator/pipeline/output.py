@@ -10,7 +10,6 @@ keeps it true:
   ever written, replaced or removed through a symbolic link.
 * The manifest records which command wrote the folder ("writer"): a build never writes
   into a folder of grades, nor grading into a build's folder.
-
 * A run holds an exclusive lock on ``OUT/.wsgen.lock`` from its first look at the
   folder to its last write; a second run into the same folder is refused at once.
 * Every file is first written into a staging folder inside OUT (same file system),
@@ -198,10 +197,6 @@ class OutputFolder:
         self.root = self.path           # the real folder, once entered
         self._lock = None
         self._created = False
-
-    @property
-    def real(self) -> Path:
-        return self.root
 
     # --- lock -----------------------------------------------------------------------
     def __enter__(self) -> "OutputFolder":
