@@ -646,7 +646,8 @@ def _plain(text: str) -> str:
 def _prose(text: str) -> str:
     """A problem's prose (a mistake's label or reason) as the keys render it: plain text
     escaped, $…$ kept as mathematics; escaped whole when it is not valid prose markup."""
-    from ..formats.markup import MarkupError, render_text
+    from ..formats.markup import render_text
+    from ..formats.prose import MarkupError
     try:
         return " ".join(render_text(str(text), {}, "md").split())
     except MarkupError:
