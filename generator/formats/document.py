@@ -148,6 +148,7 @@ class Document:
 # --- building ------------------------------------------------------------------------
 def _facts(sheet: Sheet) -> tuple[str, ...]:
     facts = [sheet.exam.course, sheet.exam.date, f"Variant {sheet.variant_id}",
+             f"Build {sheet.build_id}" if sheet.build_id else "",
              points_text(sheet.total_points) if sheet.total_points else ""]
     return tuple(f for f in facts if f)
 
