@@ -43,6 +43,9 @@ class Exam:
     pledge: str = ""                         # text on the cover, with a signature line
     paper_answers: str = "bubbles"           # numeric answers on scanned answer sheets:
                                              # "bubbles" (digit grids) or "written"
+    quiz_penalty: float = 0.0                # Moodle: mark share lost per wrong try
+    quiz_shuffle: bool = False               # Moodle, QTI: shuffle a choice's options
+    quiz_marks: str = "points"               # Moodle cloze: "points" or "shares"
 
 
 @dataclass(frozen=True)
