@@ -17,7 +17,7 @@ from conftest import PROBLEM_HEAD, run_cli
 QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
 CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
 XSD = Path(__file__).resolve().parent / "xsd"
-CLOZE = re.compile(r"\{(\d+):(NUMERICAL|MULTICHOICE):([^}]*)\}")
+CLOZE = re.compile(r"\{(\d+):(NUMERICAL|MULTICHOICE(?:_S)?):([^}]*)\}")
 STRICT = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -454,3 +454,79 @@ def test_problem_prose_cannot_open_a_cloze_field_or_math(tmp_path):
             assert written in shown, (written, shown)
         shown = html.unescape(re.sub(r"<[^>]+>", "", feedback))
         assert "Work \\(w\\) {#1}" in shown and "So {2:NM:=2} \\(z\\)." in shown
+
+
+# --- marks, references, exam settings -----------------------------------------------------
+def test_whole_shares_sum_exactly_and_share_fairly():
+    """Hand-worked: 24 fields of 10/24 point over 10 points; three thirds of a point in
+    hundredths; 8 answers of 3 entries each (activations) over 10 points."""
+    from fractions import Fraction as F
+    from wsgen.formats.quizref import FieldKey, answer_whole_shares, whole_shares
+    assert whole_shares([F(10, 24)] * 24, 10) == [1] * 10 + [0] * 14
+    assert whole_shares([F(5, 3)] * 3, 5) == [2, 2, 1]
+    assert whole_shares([F(1), F(2), F(2)], 5) == [1, 2, 2]                  # exact: unchanged
+    assert whole_shares([F(1, 3)] * 3, 1, F(1, 100)) == [34, 33, 33]
+    keys = [FieldKey(f"a{i}", str(j), "number") for i in range(8) for j in (1, 2, 3)]
+    # each answer's 10/8 = 1.25 marks: two answers get 2 (the first two), the others 1; an
+    # answer's marks go to its first entries
+    assert answer_whole_shares(keys, [F(10, 24)] * 24, 10) == [1, 1, 0] * 2 + [1, 0, 0] * 6
+
+
+def test_references_read_back():
+    from wsgen.formats.quizref import Reference, build_tag, find_reference, reference
+    tag = build_tag("dl-midterm", 2026)
+    assert re.fullmatch(r"[a-z]{6}", tag) and tag != build_tag("dl-midterm", 2027)
+    assert build_tag("dl-midterm", None) != tag                             # a roster build
+    text = f"Q2. Title … {reference(tag, 'v012', 3)} more"
+    assert find_reference(text) == Reference(tag, "v012", 3, None)
+    assert find_reference(reference(tag, "stu.dent-1", 14, 2)) == Reference(tag, "stu.dent-1", 14, 2)
+    assert find_reference("Ref. abc/v001/1") is None and find_reference("") is None
+
+
+SETTINGS_EXAM = '''title = "Settings"
+variants = 1
+quiz_penalty = 0.25
+quiz_shuffle = true
+quiz_marks = "shares"
+[[problems]]
+label = "Q1"
+problem = "triplet_loss"
+points = 5
+[[problems]]
+label = "Q2"
+problem = "style_transfer_loss"
+points = 10
+options = { n_C = 2, n_H = 1, n_W = 3 }
+'''
+
+
+def test_exam_quiz_settings(tmp_path):
+    """quiz_marks = "shares": the cloze weights in the answers' exact proportions (triplet
+    loss: 1, 1, 1 and 2 for L; style transfer: each answer 10/6, a 2 × 2 Gram matrix's
+    entries a quarter of that, so 4 : 1); the penalty and shuffling as set."""
+    exam = tmp_path / "settings.toml"
+    exam.write_text(SETTINGS_EXAM, encoding="utf-8")
+    out = build(tmp_path / "out", "--exam", exam)
+    root = strict_parse((out / "moodle.xml").read_bytes())
+    q1, q2 = root.findall("question[@type='cloze']")
+    assert cloze_weights(q1) == [1, 1, 1, 2]
+    assert cloze_weights(q2) == [4, 4, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4]
+    assert q1.findtext("penalty") == "0.25" and q2.findtext("penalty") == "0.25"
+    assert ":MULTICHOICE_S:" in q1.findtext("questiontext/text")
+    _, files = qti_parts(out)
+    renders = strict_parse(files["assessments/v001.xml"]).iter(f"{QTI}render_choice")
+    assert {r.get("shuffle") for r in renders} == {"Yes"}
+
+
+@pytest.mark.parametrize("line,message", [
+    ("quiz_penalty = 2", "quiz_penalty: expected 0 to 1, got 2"),
+    ('quiz_penalty = "x"', "quiz_penalty: expected a number"),
+    ('quiz_marks = "all"', "quiz_marks: expected one of 'points', 'shares'"),
+    ("quiz_shuffle = 1", "quiz_shuffle: expected true or false"),
+])
+def test_exam_quiz_settings_are_checked(tmp_path, line, message):
+    exam = tmp_path / "bad.toml"
+    exam.write_text(f'title = "T"\n{line}\n[[problems]]\nproblem = "triplet_loss"\n', encoding="utf-8")
+    status, _, err = run_cli("build", "--exam", exam, "--out", tmp_path / "out", "-q",
+                             "--formats", "moodle")
+    assert status == 2 and f"bad.toml:2: {message}" in err, err
