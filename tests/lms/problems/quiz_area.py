@@ -25,8 +25,6 @@ class Params:
 class QuizArea(Problem):
     id = "quiz_area"
     title = "Area of a rectangle"
-    Options = Options
-    Params = Params
 
     def canonical(self, options):
         return Params(sp.Rational("2.5"), sp.Rational("1.2"))

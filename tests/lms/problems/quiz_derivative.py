@@ -28,8 +28,6 @@ class Params:
 class QuizDerivative(Problem):
     id = "quiz_derivative"
     title = "The sigmoid's derivative"
-    Options = Options
-    Params = Params
 
     def canonical(self, options):
         return Params(Choices((PLUS, CORRECT, TANH, SQUARE)))
