@@ -144,7 +144,7 @@ class _Reader:
         self.seen: dict[str, int] = {}
         self.line_of: dict[int, str] = {}         # serial -> "file:line" (for grade's report)
 
-    def check(self, ref: Reference | None, where: str, qti: bool) -> str:
+    def check(self, ref: Reference | None, qti: bool) -> str:
         """Why a reference does not name a question of this build ("" when it does)."""
         if ref is None:
             return "no wsgen reference in the question's text (not a question of this build?)"
@@ -263,7 +263,7 @@ def read_moodle(path: Path, manifest: Manifest, reader: _Reader | None = None) -
             if question in ("", "-"):
                 continue                              # the attempt did not reach this slot
             ref = find_reference(question)
-            why = reader.check(ref, where, qti=False)
+            why = reader.check(ref, qti=False)
             if why:
                 reader.reading.findings.append(f"{where}: Question {number}: {why}: left out")
                 continue
@@ -297,7 +297,7 @@ def read_canvas(path: Path, manifest: Manifest, reader: _Reader | None = None) -
         if not _CANVAS_QUESTION.match(name):
             continue
         ref = find_reference(name)
-        why = reader.check(ref, f"{path}:1", qti=True)
+        why = reader.check(ref, qti=True)
         if why:
             reader.reading.findings.append(f"{path}:1: column {i + 1} ({name[:40]!r}…): {why}: left out")
             continue
