@@ -185,3 +185,25 @@ def test_moodle_cloze_summary_parts():
     assert _moodle_parts("part 1: ; part 2:", 2) == {1: "", 2: ""}
     assert _moodle_parts("part 1: 1; part 3: 2", 2) is None
     assert _moodle_parts("0.5", 1) is None
+
+
+def test_grade_command_reads_lms_exports(exports, tmp_path):
+    build, folder, people, data, _ = exports
+    status, out, err = run_cli("grade", "--moodle", folder / "moodle-responses.csv",
+                               "--answers", build / "answers.json", "--out", tmp_path / "m")
+    assert status == 0, err
+    assert out.startswith("wsgen grade: read 8 attempts from 1 Moodle export")
+    assert len(grades_table(tmp_path / "m")) == len(people)
+    status, out, err = run_cli("grade", "--canvas", folder / "canvas-v001.csv", "--canvas",
+                               folder / "canvas-v002.csv", "--answers", build / "answers.json",
+                               "--out", tmp_path / "c")
+    assert status == 0, err
+    assert out.startswith("wsgen grade: read 8 attempts from 2 Canvas exports")
+    # one source at a time; an export of another kind is a user error (exit 2), one line
+    status, _, err = run_cli("grade", "--moodle", folder / "moodle-responses.csv", "--canvas",
+                             folder / "canvas-v001.csv", "--answers", build / "answers.json",
+                             "--out", tmp_path / "x")
+    assert status == 2 and "give one source of responses" in err
+    status, _, err = run_cli("grade", "--moodle", folder / "canvas-v001.csv",
+                             "--answers", build / "answers.json", "--out", tmp_path / "y")
+    assert status == 2 and "canvas-v001.csv:1: no \"Question N\"" in err and "Traceback" not in err
