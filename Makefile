@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: solutions test check bench setup tex browser amc clean readme-image readme-html-image
+.PHONY: solutions test check bench setup tex browser amc php clean readme-image readme-html-image
 
 # The default exam into output/: needs the virtual environment and TeX (for the PDFs).
 solutions: $(STAMP) tex
@@ -16,12 +16,12 @@ test: setup
 
 # The fast tier for an edit-run cycle: no TeX, browser, packaging or slow sweeps.
 check: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not (tex or browser or packaging or slow or amc)"
+	$(BIN)/python -m pytest -q -m "not (tex or browser or packaging or slow or amc or lms)"
 
 bench: setup
 	$(BIN)/python tests/bench.py
 
-setup: $(STAMP) tex browser amc
+setup: $(STAMP) tex browser amc php
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ tex:
 # Headless Chromium (Debian's package) for the HTML format's browser test, installed when missing.
 browser:
 	@sh scripts/ensure-browser
+
+# PHP (Debian's php-cli, php-xml, php-mbstring) for the quiz tests' run of Moodle's importer, when missing.
+php:
+	@sh scripts/ensure-php
 
 # auto-multiple-choice (Debian's package) for the scanned answer sheets' test, installed when missing.
 amc:

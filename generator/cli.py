@@ -363,12 +363,26 @@ def list_formats():
 @click.option("--amc", "amc_project", type=click.Path(path_type=Path, file_okay=False),
               help="Read the responses from the scans auto-multiple-choice analysed in this "
                    "project (a build's amc/ folder); RESPONSES, if given, adds typed rows.")
-def grade(responses, answers_path, out_dir, amc_project):
+@click.option("--moodle", "moodle_exports", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Read the responses from a Moodle quiz's Responses report (CSV).")
+@click.option("--canvas", "canvas_exports", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Read the responses from a Canvas quiz's Student Analysis (CSV; repeat "
+                   "for each quiz).")
+def grade(responses, answers_path, out_dir, amc_project, moodle_exports, canvas_exports):
     """Score RESPONSES (a CSV shaped like answers.csv with a response column), or the
     scanned answer sheets of --amc PROJECT, against answers.json: grades.csv, one feedback
     file per paper, and the class's most frequent mistakes on stdout.  See docs/grading.md
     and docs/amc.md."""
-    if amc_project is not None:
+    if moodle_exports or canvas_exports:
+        if responses is not None or amc_project is not None or (moodle_exports and canvas_exports):
+            raise click.UsageError("give one source of responses: RESPONSES, --amc, --moodle "
+                                   "or --canvas")
+        from .grading.lms import run_lms_grade
+        lines = run_lms_grade("moodle" if moodle_exports else "canvas",
+                              list(moodle_exports or canvas_exports), answers_path, out_dir)
+    elif amc_project is not None:
         from .grading.amc import run_amc_grade
         lines = run_amc_grade(amc_project, answers_path, out_dir, responses)
     elif responses is None:

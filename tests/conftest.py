@@ -25,6 +25,7 @@ TIERS = {
             ("pdflatex", "pdftotext", "pdftoppm", "pdffonts")),
     "browser": ("runs headless Chromium", ("chromium",)),
     "amc": ("runs auto-multiple-choice on scanned answer sheets", ("auto-multiple-choice", "pdftoppm")),
+    "lms": ("runs Moodle's importer and Canvas's QTI import (validators/check-lms)", ("php",)),
     "packaging": ("builds wheels or installs packages with pip (slow)", ()),
     "slow": ("sweeps many seeds or every corner of the settings, or builds, kills and "
              "rebuilds whole output folders", ()),

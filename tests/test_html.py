@@ -293,7 +293,7 @@ def test_bidi_controls_in_a_slot_label_are_isolated_in_qti(tmp_path):
     status, _, err = run_cli("build", "--exam", exam, "--out", out, "--formats", "qti",
                              "--variants", 1, "-q")
     assert status == 0, err
-    xml = zipfile.ZipFile(out / "qti.zip").read("qti.xml")
+    xml = zipfile.ZipFile(out / "qti.zip").read("assessments/v001.xml")
     texts = [t.text for t in etree.fromstring(xml).iter("{*}mattext") if t.text and "\u202e" in t.text]
     assert texts, "the label is in the item's text"
     for text in texts:

@@ -16,6 +16,15 @@
     paper_answers = "bubbles"              # numeric answers on the scanned answer sheets
                                            # (--formats amc): "bubbles" (digit grids,
                                            # default) or "written" (typed in by hand)
+    quiz_penalty = 0.0                     # Moodle: the share of a question's mark lost per
+                                           # wrong try (0 to 1; default 0; counts only in
+                                           # quizzes that allow several tries)
+    quiz_shuffle = false                   # Moodle and QTI: shuffle a choice's options
+                                           # (default false: they are lettered in the text)
+    quiz_marks = "points"                  # Moodle cloze questions: "points" (worth the
+                                           # slot's points, field weights rounded to whole
+                                           # marks, default) or "shares" (fields weighted
+                                           # exactly; the quiz slot's mark set by hand)
 
     [[problems]]
     label = "Q3"                           # optional; default Q1, Q2, …
@@ -69,12 +78,14 @@ MAX_VARIANTS = 100_000
 _TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str,
         "seed": int, "variants": int, "problem_paths": list, "problems": list,
         "common_mistakes": bool, "paper": str, "cover": bool, "pledge": str,
-        "paper_answers": str}
+        "paper_answers": str, "quiz_penalty": float, "quiz_shuffle": bool,
+        "quiz_marks": str}
 _ITEM = {"label": str, "problem": str, "points": int, "options": dict, "multiple_choice": int,
          "space": (str, int), "paper_answers": str}
 PAPERS = ("a4", "letter")
 SPACES = ("none", "third", "half", "full")
 PAPER_ANSWERS = ("bubbles", "written")
+QUIZ_MARKS = ("points", "shares")
 MAX_SPACE_LINES = 45            # a page of A4 or letter holds about 48 lines
 MIN_OPTIONS, MAX_OPTIONS = 3, 6                # as core.distractors (not imported: no SymPy here)
 MAX_POINTS = 1000
@@ -238,6 +249,14 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
         fail("paper_answers", f"expected one of {', '.join(map(repr, PAPER_ANSWERS))}, got "
              f"{_short(paper_answers)}", "paper_answers")
 
+    penalty = data.get("quiz_penalty", 0.0)
+    if not 0 <= penalty <= 1:
+        fail("quiz_penalty", f"expected 0 to 1, got {_short(penalty)}", "quiz_penalty")
+    marks = data.get("quiz_marks", "points")
+    if marks not in QUIZ_MARKS:
+        fail("quiz_marks", f"expected one of {', '.join(map(repr, QUIZ_MARKS))}, got "
+             f"{_short(marks)}", "quiz_marks")
+
     paths = []
     for i, folder in enumerate(data.get("problem_paths", [])):
         if not isinstance(folder, str) or not folder:
@@ -322,7 +341,8 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
                 items=tuple(items), source=str(path), exam_id=data.get("id", path.stem),
                 problem_paths=paths, common_mistakes=data.get("common_mistakes", True),
                 paper=paper, cover=data.get("cover", False), pledge=text["pledge"],
-                paper_answers=paper_answers)
+                paper_answers=paper_answers, quiz_penalty=float(penalty),
+                quiz_shuffle=data.get("quiz_shuffle", False), quiz_marks=marks)
     from ..pipeline.sheets import slot_key
     for i, it in enumerate(items):
         if it.multiple_choice:

@@ -45,6 +45,9 @@ class Exam:
                                              # "bubbles" (digit grids) or "written"
     build_id: str = ""                       # set when a build is planned (pipeline.sheets
                                              # .build_id); "" outside a build
+    quiz_penalty: float = 0.0                # Moodle: mark share lost per wrong try
+    quiz_shuffle: bool = False               # Moodle, QTI: shuffle a choice's options
+    quiz_marks: str = "points"               # Moodle cloze: "points" or "shares"
 
 
 @dataclass(frozen=True)

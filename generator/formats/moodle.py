@@ -5,9 +5,35 @@ draws "a random question from the category" for each student.  A slot whose only
 answer is one number becomes a numerical question, one whose only answer is one
 choice a multichoice question; any other slot a cloze (embedded answers) question
 with one NUMERICAL field per number (a vector or matrix: per entry) and a
-MULTICHOICE field per choice, each number with its tolerance.  The worked key is the
-question's general feedback; the mathematics is TeX in \\( … \\) and \\[ … \\],
-which Moodle's MathJax filter renders.
+MULTICHOICE field per choice, each number with its tolerance.
+
+Marks.  Moodle never reads <defaultgrade> for a cloze question: its mark is the sum of
+its fields' weights, and a weight is a whole number.  With the exam's `quiz_marks =
+"points"` (the default) a question is worth the slot's points: each answer's exact share
+of them is rounded to whole marks, and each answer's marks shared among its entries
+(quizref.answer_whole_shares, largest remainders; exact wherever every field's share is a
+whole number).  A slot with more fields than points cannot give every field a mark: some
+entries then weigh 0, and Moodle's own score of the question is approximate (`wsgen grade
+--moodle` scores the responses exactly).  With `quiz_marks = "shares"` every field weighs
+exactly its share, in the smallest whole numbers that do; the question's mark is their sum
+and the quiz slot's maximum mark, which a teacher sets for a random question anyway, makes
+it worth the slot's points.  A slot worth 0 points weighs its fields that way too (Moodle
+cannot score a cloze question of weight 0).
+
+Mistakes.  Every declared mistake's value of a number that a grader would not accept is
+a 0% answer of that field (or of the numerical question) with the mistake's "label: why"
+as its feedback, with the answer's tolerance around it; the correct answer comes first,
+so it wins where both would match.  Each wrong option of a choice carries the note of
+the mistake (or engine slip) behind it.  The worked key is the question's general
+feedback; the mathematics is TeX in \\( … \\) and \\[ … \\], which Moodle's MathJax
+filter renders.  A cloze field's feedback is written as character references that
+Moodle's parser decodes (qtype_multianswer_extract_question decodes entities, then
+turns "\\}" and "\\#" into "}" and "#": a TeX "\\}" in a note is written "\\&#125;").
+
+Every question's text ends with its reference (quizref: "Ref. TAG/VARIANT/SLOT"), which
+Moodle's Responses report shows with the question and `wsgen grade --moodle` reads.  The
+exam's `quiz_penalty` is each question's penalty and `quiz_shuffle` whether a choice's
+options are shuffled (default: not, they are lettered in the text).
 
 The canonical sheet is left out when the build has random variants (its numbers are
 the published original).  The questions are written to one scratch file per slot as
@@ -15,16 +41,23 @@ the sheets arrive and joined in finish(): memory does not grow with the variants
 """
 from __future__ import annotations
 
+import html
+import math
+
 from lxml import etree
 
 from . import Format, Rendered
 from .htmlmarkup import html_escape, inert, isolated, text_html
 from .quiz import (Field, SlotCollector, answer_fields, field_label_html, letters, number_text,
                    slot_questions, width_text)
+from .quizref import FieldKey, answer_whole_shares, build_tag, reference
 
-__all__ = ["MoodleFormat", "category_path", "cloze_number", "cloze_choice"]
+__all__ = ["MoodleFormat", "category_path", "cloze_choice", "cloze_feedback", "cloze_number",
+           "field_weights", "question_element"]
 
 MODE = "tex"
+_FEEDBACK_REFERENCES = str.maketrans({"\\": "&#92;", "~": "&#126;", "{": "&#123;",
+                                      "}": "&#125;"})
 
 
 def _text(parent, tag: str, text: str, format: str | None = None):
@@ -42,28 +75,56 @@ def category_path(exam_title: str, label: str) -> str:
     return f"$course$/top/{name(exam_title)}/{name(label)}"
 
 
-def cloze_number(field: Field, weight: int) -> str:
-    return f"{{{weight}:NUMERICAL:={number_text(field.value)}:{width_text(field.tolerance)}}}"
+def cloze_feedback(feedback_html: str) -> str:
+    """HTML feedback as a cloze answer's feedback: Moodle's parser decodes character
+    references and then turns "\\}" and "\\#" into "}" and "#", so the feedback is written
+    escaped once more, with nothing that ends a field (~ }) or escapes (\\)."""
+    kept = feedback_html.replace("\\}", "\\&#125;").replace("\\#", "\\&#35;")
+    return html.escape(kept, quote=True).translate(_FEEDBACK_REFERENCES)
 
 
-def cloze_choice(field: Field, weight: int) -> str:
-    options = [("=" if i == field.value else "") + letter
-               for i, letter in enumerate(letters(len(field.options)))]
-    return f"{{{weight}:MULTICHOICE:{'~'.join(options)}}}"
+def _notes(slot, ids) -> str:
+    return "<br>".join(note for note in (slot.note(i) for i in ids) if note)
 
 
-def _weights(fields: list[Field]) -> list[int]:
-    """Cloze weights are integers: the fields' shares on a common scale."""
-    from fractions import Fraction
-    shares = [Fraction(f.weight).limit_denominator(1000) for f in fields]
-    scale = 1
-    for share in shares:
-        scale = scale * share.denominator // __import__("math").gcd(scale, share.denominator)
-    weights = [max(1, int(share * scale)) for share in shares]
-    if max(weights) > 100:                     # keep them readable: round to percentages
-        weights = [max(1, round(100 * f.weight)) for f in fields]
-    divisor = __import__("math").gcd(*weights)
-    return [w // divisor for w in weights]
+def cloze_number(field: Field, weight: int, slot=None) -> str:
+    alternatives = [f"={number_text(field.value)}:{width_text(field.tolerance)}"]
+    for wrong in field.wrong:
+        note = _notes(slot, wrong.mistakes) if slot is not None else ""
+        alternatives.append(f"%0%{number_text(wrong.value)}:{width_text(wrong.tolerance)}"
+                            + (f"#{cloze_feedback(note)}" if note else ""))
+    return f"{{{weight}:NUMERICAL:{'~'.join(alternatives)}}}"
+
+
+def cloze_choice(field: Field, weight: int, slot=None, shuffle: bool = False) -> str:
+    options = []
+    for i, letter in enumerate(letters(len(field.options))):
+        note = ""
+        if slot is not None and i != field.value and i < len(field.option_mistakes):
+            note = _notes(slot, field.option_mistakes[i])
+        options.append(("=" if i == field.value else "") + letter
+                       + (f"#{cloze_feedback(note)}" if note else ""))
+    kind = "MULTICHOICE_S" if shuffle else "MULTICHOICE"
+    return f"{{{weight}:{kind}:{'~'.join(options)}}}"
+
+
+def field_weights(fields: list[Field], points: int, marks: str = "points") -> list[int]:
+    """Whole-number cloze weights.  "points": summing to the slot's points, each answer's
+    exact share rounded first, then each answer's marks shared among its entries (largest
+    remainders; see quizref.answer_whole_shares); one per field for a slot of 0 points.
+    "shares": the smallest whole numbers in the fields' exact proportions (the question's
+    mark is then their sum, and a quiz slot's maximum mark gives it its points)."""
+    if marks == "shares" or points <= 0:
+        scale = 1
+        for share in (f.points for f in fields):
+            scale = scale * share.denominator // math.gcd(scale, share.denominator)
+        weights = [int(f.points * scale) for f in fields]
+        if not any(weights):
+            return [1] * len(fields)
+        divisor = math.gcd(*weights)
+        return [w // divisor for w in weights]
+    keys = [FieldKey(f.answer, f.entry, f.kind) for f in fields]
+    return answer_whole_shares(keys, [f.points for f in fields], points)
 
 
 def user_html(text: str) -> str:
@@ -74,35 +135,41 @@ def user_html(text: str) -> str:
     return isolated(text, lambda plain: inert(html_escape(plain)))
 
 
-def _cloze_html(fields: list[Field]) -> str:
-    weights = _weights(fields)
+def _cloze_html(fields: list[Field], slot, shuffle: bool, marks: str) -> str:
     items = []
-    for field, weight in zip(fields, weights):
-        blank = cloze_number(field, weight) if field.kind == "number" else cloze_choice(field, weight)
+    for field, weight in zip(fields, field_weights(fields, slot.points, marks)):
+        blank = (cloze_number(field, weight, slot) if field.kind == "number"
+                 else cloze_choice(field, weight, slot, shuffle))
         items.append(f"<li>{field_label_html(field, MODE)} {blank}</li>")
     return '<p><strong>Your answers</strong></p>\n<ul class="answers">\n' + "\n".join(items) + "\n</ul>\n"
 
 
-def question_element(exam, variant_id: str, slot, record: dict) -> etree._Element:
+def _reference_html(tag: str, variant_id: str, slot) -> str:
+    return f'<p class="wsgen-ref"><small>{reference(tag, variant_id, slot.position + 1)}</small></p>\n'
+
+
+def question_element(exam, variant_id: str, slot, record: dict, tag: str = "") -> etree._Element:
     """One slot of one variant as a Moodle question."""
+    tag = tag or build_tag(exam.exam_id, exam.master_seed)
+    penalty = getattr(exam, "quiz_penalty", 0.0)
+    shuffle = getattr(exam, "quiz_shuffle", False)
     fields = answer_fields(record, slot)
     name = f"{slot.label} {slot.title} — {variant_id}"
     intro = f"<p><strong>{user_html(slot.label)}. {text_html(slot.title, MODE)}</strong></p>\n"
-    if len(fields) == 1 and fields[0].kind == "number" and len(slot.answers) == 1:
-        kind = "numerical"
-    elif len(fields) == 1 and fields[0].kind == "choice":
-        kind = "multichoice"
+    if len(fields) == 1:
+        kind = "numerical" if fields[0].kind == "number" else "multichoice"
     else:
         kind = "cloze"
     question = etree.Element("question", type=kind)
     _text(question, "name", name)
     text = intro + slot.text
     if kind == "cloze":
-        text += _cloze_html(fields)
+        text += _cloze_html(fields, slot, shuffle, getattr(exam, "quiz_marks", "points"))
+    text += _reference_html(tag, variant_id, slot)
     _text(question, "questiontext", text, "html")
     _text(question, "generalfeedback", slot.feedback, "html")
     etree.SubElement(question, "defaultgrade").text = str(slot.points)
-    etree.SubElement(question, "penalty").text = "0"
+    etree.SubElement(question, "penalty").text = number_text(penalty)
     etree.SubElement(question, "hidden").text = "0"
     etree.SubElement(question, "idnumber").text = f"{variant_id}-{slot.label}"[:100]
     if kind == "numerical":
@@ -111,16 +178,23 @@ def question_element(exam, variant_id: str, slot, record: dict) -> etree._Elemen
         etree.SubElement(answer, "text").text = number_text(field.value)
         _text(answer, "feedback", "", "html")
         etree.SubElement(answer, "tolerance").text = width_text(field.tolerance)
+        for wrong in field.wrong:
+            answer = etree.SubElement(question, "answer", fraction="0", format="moodle_auto_format")
+            etree.SubElement(answer, "text").text = number_text(wrong.value)
+            _text(answer, "feedback", _notes(slot, wrong.mistakes), "html")
+            etree.SubElement(answer, "tolerance").text = width_text(wrong.tolerance)
     elif kind == "multichoice":
         field = fields[0]
         etree.SubElement(question, "single").text = "true"
-        etree.SubElement(question, "shuffleanswers").text = "false"
-        etree.SubElement(question, "answernumbering").text = "ABCD"
-        for i, option in enumerate(field.options):
+        etree.SubElement(question, "shuffleanswers").text = "true" if shuffle else "false"
+        etree.SubElement(question, "answernumbering").text = "none"
+        for i, (letter, option) in enumerate(zip(letters(len(field.options)), field.options)):
             answer = etree.SubElement(question, "answer", fraction="100" if i == field.value else "0",
                                       format="html")
-            etree.SubElement(answer, "text").text = option
-            _text(answer, "feedback", "", "html")
+            # the letter is part of the option: the Responses report shows the option's text
+            etree.SubElement(answer, "text").text = f'<span class="letter">{letter}.</span> {option}'
+            note = _notes(slot, field.option_mistakes[i]) if i != field.value else ""
+            _text(answer, "feedback", note, "html")
     return question
 
 
@@ -131,8 +205,12 @@ def _serialize(element) -> str:
 class _MoodleCollector(SlotCollector):
     scratch_name = "moodle"
 
+    def __init__(self, build, staging):
+        super().__init__(build, staging)
+        self.tag = build_tag(build.exam.exam_id, build.master_seed)
+
     def element(self, variant_id: str, slot, problem: dict) -> bytes:
-        return _serialize(question_element(self.exam, variant_id, slot, problem)).encode("utf-8")
+        return _serialize(question_element(self.exam, variant_id, slot, problem, self.tag)).encode("utf-8")
 
     def finish(self) -> None:
         self.close_slots()
