@@ -150,7 +150,7 @@ def _reference_html(tag: str, variant_id: str, slot) -> str:
 
 def question_element(exam, variant_id: str, slot, record: dict, tag: str = "") -> etree._Element:
     """One slot of one variant as a Moodle question."""
-    tag = tag or build_tag(exam.exam_id, exam.master_seed)
+    tag = tag or build_tag(exam.build_id)
     penalty = getattr(exam, "quiz_penalty", 0.0)
     shuffle = getattr(exam, "quiz_shuffle", False)
     fields = answer_fields(record, slot)
@@ -207,7 +207,7 @@ class _MoodleCollector(SlotCollector):
 
     def __init__(self, build, staging):
         super().__init__(build, staging)
-        self.tag = build_tag(build.exam.exam_id, build.master_seed)
+        self.tag = build_tag(build.exam.build_id)
 
     def element(self, variant_id: str, slot, problem: dict) -> bytes:
         return _serialize(question_element(self.exam, variant_id, slot, problem, self.tag)).encode("utf-8")

@@ -243,7 +243,7 @@ class _QtiCollector:
 
     def __init__(self, build, staging):
         self.exam, self.staging = build.exam, staging
-        self.tag = build_tag(build.exam.exam_id, build.master_seed)
+        self.tag = build_tag(build.exam.build_id)
         self.path = staging.scratch("qti") / ZIP_NAME
         self.archive = zipfile.ZipFile(self.path, "w")
         self.variants: list[str] = []

@@ -8,8 +8,8 @@ with it):
     Ref. TAG/VARIANT/SLOT          a Moodle question: one exam slot of one variant
     Ref. TAG/VARIANT/SLOT/FIELD    a QTI item: one field of that slot
 
-TAG is six letters derived from the exam's id and master seed (`build_tag`: responses
-of another exam are recognised as such), VARIANT the variant's id (v001, a student's
+TAG is six letters derived from the build id (`build_tag`: responses of another build,
+another exam or another roster secret, are recognised as such), VARIANT the variant's id (v001, a student's
 id, canonical), SLOT the slot's position in the exam (1, 2, …) and FIELD the field's
 position in the slot (1, 2, …).  Letters only in the tag, so that the reference never
 reads as one of the numbers a question asks for.
@@ -58,9 +58,10 @@ class FieldKey:
     kind: str                   # "number" or "choice"
 
 
-def build_tag(exam_id: str, master_seed: int | None) -> str:
-    """Six letters naming the build's exam and seed (None for a roster build)."""
-    digest = hashlib.sha256(f"{exam_id}\n{master_seed}".encode("utf-8")).digest()
+def build_tag(build_id: str) -> str:
+    """Six letters naming the build (its id, pipeline.sheets.build_id: answers.json's
+    "build"), so that the exports of another build are told apart."""
+    digest = hashlib.sha256(f"wsgen-quiz-tag\n{build_id}".encode("utf-8")).digest()
     return "".join(chr(ord("a") + byte % 26) for byte in digest[:6])
 
 

@@ -768,6 +768,14 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
     return lines
 
 
+def grade_files(manifest: Manifest, papers: list[Paper]) -> dict[str, str]:
+    """What a grading writes: grades.csv and one feedback file per paper."""
+    files = {"grades.csv": render_grades(manifest, papers)}
+    for paper, name in zip(papers, _file_names(papers).values()):
+        files[f"feedback/{name}"] = render_feedback(manifest, paper)
+    return files
+
+
 def write_outputs(out_dir: Path, files: dict[str, str]) -> None:
     """Write `files` (relative path -> text) into the folder `out_dir` through the output
     folder the build uses (pipeline.output): locked, staged inside it and committed under
@@ -795,9 +803,5 @@ def run_grade(responses_path: Path, answers_path: Path, out_dir: Path) -> list[s
         raise UserError(f"{responses_path}: no responses: expected a row per answered entry "
                         "under the header")
     papers = grade_papers(manifest, responses)
-    names = _file_names(papers)
-    files = {"grades.csv": render_grades(manifest, papers)}
-    for i, paper in enumerate(papers):
-        files[f"feedback/{names[i]}"] = render_feedback(manifest, paper)
-    write_outputs(out_dir, files)
+    write_outputs(out_dir, grade_files(manifest, papers))
     return summary_lines(manifest, papers, responses_path, out_dir)

@@ -51,8 +51,8 @@ from pathlib import Path
 
 from ..errors import UserError, read_input
 from ..formats.quizref import Reference, build_tag, find_reference, slot_fields
-from .grade import (RESPONSES_LIMIT, Manifest, Response, grade_papers, load_manifest,
-                    render_feedback, render_grades, summary_lines, write_outputs)
+from .grade import (RESPONSES_LIMIT, Manifest, Response, grade_files, grade_papers, load_manifest,
+                    summary_lines, write_outputs)
 
 __all__ = ["LmsReading", "read_canvas", "read_moodle", "run_lms_grade"]
 
@@ -230,7 +230,7 @@ def _moodle_parts(summary: str, count: int) -> dict | None:
 
 def read_moodle(path: Path, manifest: Manifest, reader: _Reader | None = None) -> LmsReading:
     """The responses of a Moodle quiz's Responses report (see the module's docstring)."""
-    reader = reader or _Reader(manifest, build_tag(manifest.exam_id, _seed(manifest)))
+    reader = reader or _Reader(manifest, build_tag(manifest.build))
     header, rows = _rows(path)
     columns: dict[int, dict[str, int]] = {}
     for i, name in enumerate(header):
@@ -286,7 +286,7 @@ def read_moodle(path: Path, manifest: Manifest, reader: _Reader | None = None) -
 
 def read_canvas(path: Path, manifest: Manifest, reader: _Reader | None = None) -> LmsReading:
     """The responses of a Canvas quiz's Student Analysis report (see the module's docstring)."""
-    reader = reader or _Reader(manifest, build_tag(manifest.exam_id, _seed(manifest)))
+    reader = reader or _Reader(manifest, build_tag(manifest.build))
     header, rows = _rows(path)
     at = {name: i for i, name in enumerate(header)}
     if "name" not in at and "section" not in at:
@@ -318,40 +318,13 @@ def read_canvas(path: Path, manifest: Manifest, reader: _Reader | None = None) -
     return reader.reading
 
 
-def _seed(manifest: Manifest):
-    """answers.json's master seed (null for a roster build): the header `wsgen build`
-    writes before the variants, else the whole file."""
-    with open(manifest.path, "rb") as handle:
-        head = handle.read(1 << 16).decode("utf-8-sig", errors="replace")
-    match = re.search(r'"master_seed"\s*:\s*(null|[0-9]+)\s*,\s*"variants"', head)
-    if match:
-        return None if match.group(1) == "null" else int(match.group(1))
-    import json
-    data = json.loads(read_input(manifest.path, "answers manifest",
-                                 limit=1024 ** 3).decode("utf-8-sig"))
-    return data.get("master_seed")
-
-
-def _file_names(papers) -> list[str]:
-    used: set[str] = set()
-    names = []
-    for paper in papers:
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", paper.name).strip("._") or "paper"
-        name, n = stem, 2
-        while name.lower() in used:
-            name, n = f"{stem}-{n}", n + 1
-        used.add(name.lower())
-        names.append(name + ".md")
-    return names
-
-
 def run_lms_grade(source: str, exports: list[Path], answers_path: Path, out_dir: Path) -> list[str]:
     """Read the exports of `source` ("moodle" or "canvas"), grade them as `wsgen grade`
     grades a typed responses file, write grades.csv and the feedback; the lines for stdout."""
     if source not in SOURCES:
         raise UserError(f"unknown LMS {source!r} (known: {', '.join(SOURCES)})")
     manifest = load_manifest(answers_path)
-    reader = _Reader(manifest, build_tag(manifest.exam_id, _seed(manifest)))
+    reader = _Reader(manifest, build_tag(manifest.build))
     read = read_moodle if source == "moodle" else read_canvas
     for path in exports:
         read(Path(path), manifest, reader)
@@ -361,10 +334,7 @@ def run_lms_grade(source: str, exports: list[Path], answers_path: Path, out_dir:
                         f"({len(reading.findings)} finding{'s' if len(reading.findings) != 1 else ''}"
                         + (f"; first: {reading.findings[0]}" if reading.findings else "") + ")")
     papers = grade_papers(reading.manifest, reading.responses)
-    files = {"grades.csv": render_grades(reading.manifest, papers)}
-    for paper, name in zip(papers, _file_names(papers)):
-        files[f"feedback/{name}"] = render_feedback(reading.manifest, paper)
-    write_outputs(out_dir, files, folders=("feedback",))
+    write_outputs(out_dir, grade_files(reading.manifest, papers))
     lines = [f"wsgen grade: read {reading.papers} attempt{'' if reading.papers == 1 else 's'} "
              f"from {len(exports)} {source.capitalize()} export{'' if len(exports) == 1 else 's'}"]
     if reading.findings:
