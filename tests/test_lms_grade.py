@@ -151,7 +151,7 @@ def test_a_response_that_cannot_be_mapped_is_reported_with_its_line(exports, tmp
     lines = grade("moodle", [path], build / "answers.json", tmp_path / "grades")
     text = "\n".join(lines)
     assert f"{path}:2: Question 1: no wsgen reference in the question's text" in text
-    assert f"{path}:3: Question 2: reference Ref. zzzzzz/… is of another exam or seed" in text
+    assert f"{path}:3: Question 2: reference Ref. zzzzzz/… is of another build" in text
     assert f"{path}:2: slots not in the attempt: Q1 (not graded)" in text
     assert re.search(rf"{re.escape(str(path))}:6: Response 4: cannot read 'part 1: A; part 2: B'", text)
     table = grades_table(tmp_path / "grades")

@@ -149,7 +149,7 @@ class _Reader:
         if ref is None:
             return "no wsgen reference in the question's text (not a question of this build?)"
         if ref.tag != self.tag:
-            return (f"reference Ref. {ref.tag}/… is of another exam or seed than "
+            return (f"reference Ref. {ref.tag}/… is of another build than "
                     f"{self.manifest.path} ({self.tag})")
         if ref.variant not in self.manifest.variants:
             return f"variant {ref.variant!r} is not in {self.manifest.path}"
