@@ -20,13 +20,13 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .exam.spec import MAX_VARIANTS
 from .errors import BuildError, ProblemError, UserError, read_input
 from .formats import FormatError
 
 __all__ = ["main"]
 
 SEED = click.IntRange(0, 2 ** 63 - 1)
-MAX_VARIANTS = 100_000
 PROBLEMS_OPTION = click.option(
     "--problems", "problem_dirs", multiple=True, metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False, exists=True),

@@ -94,3 +94,27 @@ def test_problem_discovery_imports_no_rendering():
     reached = _reachable(graph(), "wsgen.registry")
     assert not {m for m in reached if m.startswith(("wsgen.formats", "wsgen.pipeline",
                                                      "wsgen.quality", "wsgen.exam"))}, reached
+
+
+def test_constants_are_defined_once():
+    """No two modules of the engine define the same constant (a module-level UPPER_CASE
+    name given a literal value) with the same value: one place decides it, the others
+    import it."""
+    seen: dict[tuple[str, str], str] = {}
+    repeated = []
+    for path in ROOT.rglob("*.py"):
+        for node in ast.parse(path.read_text("utf-8")).body:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)):
+                continue
+            name = node.targets[0].id
+            if not name.isupper() or name.startswith("_"):
+                continue
+            try:
+                value = repr(ast.literal_eval(node.value))
+            except ValueError:
+                continue
+            where = seen.setdefault((name, value), str(path.relative_to(ROOT)))
+            if where != str(path.relative_to(ROOT)):
+                repeated.append(f"{name} = {value} in {where} and {path.relative_to(ROOT)}")
+    assert not repeated, repeated

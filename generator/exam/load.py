@@ -67,14 +67,13 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from .spec import Exam, ExamItem
+from .spec import MAX_SPACE_LINES, MAX_VARIANTS, Exam, ExamItem
 from ..errors import UserError, read_toml
 from ..core.settings import check_ranges
 
 __all__ = ["DEFAULT_EXAM", "MAX_VARIANTS", "load_exam", "make_options", "peek_problem_paths"]
 
 DEFAULT_EXAM = Path(__file__).resolve().parent / "default.toml"
-MAX_VARIANTS = 100_000
 _TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str,
         "seed": int, "variants": int, "problem_paths": list, "problems": list,
         "common_mistakes": bool, "paper": str, "cover": bool, "pledge": str,
@@ -86,7 +85,6 @@ PAPERS = ("a4", "letter")
 SPACES = ("none", "third", "half", "full")
 PAPER_ANSWERS = ("bubbles", "written")
 QUIZ_MARKS = ("points", "shares")
-MAX_SPACE_LINES = 45            # a page of A4 or letter holds about 48 lines
 MIN_OPTIONS, MAX_OPTIONS = 3, 6                # as core.distractors (not imported: no SymPy here)
 MAX_POINTS = 1000
 #: The longest value of each text field, in characters.

@@ -4,6 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+#: The most random variants one build draws (exam file `variants`, `--variants`).
+MAX_VARIANTS = 100_000
+#: The most lines of room to answer after a question (`space`): a page of A4 or letter
+#: holds about 48 lines.
+MAX_SPACE_LINES = 45
+
 if TYPE_CHECKING:  # the model (SymPy) is not needed to describe an exam
     from ..core.model import Variant
 

@@ -35,13 +35,12 @@ import pikepdf
 from ..errors import BuildError, UserError
 from ..exam.spec import Exam
 from . import Format, Rendered
-from .document import shortened
+from .document import KINDS, shortened
 from .markup import TEX_UNICODE, escape_tex, untypesettable
 from .templating import render_document
 
 __all__ = ["PdfFormat", "TexError", "booklet_source", "tex_available"]
 
-KINDS = ("questions", "key")
 BOOKLET_NAMES = {"questions": "questions-booklet.pdf", "key": "keys-booklet.pdf"}
 TITLES = {"questions": "question sheet", "key": "answer key"}
 TEX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f",
