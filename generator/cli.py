@@ -1,6 +1,7 @@
-"""The command line: `wsgen` / `python -m wsgen`.
+"""The command line: `wsgen` / `python -m wsgen` (list, show, build, stress, new, formats,
+grade, audit).
 
-Exit statuses: 0 success; 1 a stress run found failures; 2 bad input (a file, field,
+Exit statuses (errors.EXIT): 0 success; 1 findings (stress, audit); 2 bad input (a file, field,
 option or argument; a problem module that cannot load; a folder that cannot be
 written); 3 a problem that failed inside a build (it raised, failed its independent
 check or could not render), or an internal error; 130/143 interrupted.  Every
@@ -21,7 +22,7 @@ import click
 
 from . import __version__
 from .exam.spec import MAX_VARIANTS
-from .errors import BuildError, ProblemError, UserError, read_input
+from .errors import EXIT, BuildError, ProblemError, UserError, read_input
 from .formats import FormatError
 
 __all__ = ["main"]
@@ -213,7 +214,7 @@ def stress(problem_id, count, first_seed, option_pairs, corners, problem_dirs, m
             click.echo(line)
         failed = failed or report.failed
     if failed:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT.FINDINGS)
 
 
 @cli.command()
@@ -406,7 +407,7 @@ def audit(claims, problem_dirs):
     for line in report.lines():
         click.echo(line)
     if report.wrong:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT.FINDINGS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -418,36 +419,36 @@ def main(argv: list[str] | None = None) -> int:
             return status
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
-        return 2
+        return EXIT.BAD_INPUT
     except click.ClickException as exc:
         click.echo(f"wsgen: error: {exc.format_message()}", err=True)
-        return 2
+        return EXIT.BAD_INPUT
     except (UserError, ProblemError, FormatError) as exc:
         click.echo(f"wsgen: error: {_one_line(exc)}", err=True)
-        return 2
+        return EXIT.BAD_INPUT
     except BuildError as exc:
         click.echo(f"wsgen: error: {_one_line(exc)}", err=True)
-        return 3
+        return EXIT.FAILED
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo(f"wsgen: interrupted; {_AFTER_SIGNAL}", err=True)
-        return 130
+        return EXIT.INTERRUPTED
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except _Terminated:
         click.echo(f"wsgen: terminated; {_AFTER_SIGNAL}", err=True)
-        return 143
+        return EXIT.TERMINATED
     except OSError as exc:       # the environment refused: a path too long, a device gone …
         where = f"{exc.filename}: " if exc.filename else ""
         click.echo(f"wsgen: error: {where}{exc.strerror or exc}", err=True)
-        return 2
+        return EXIT.BAD_INPUT
     except MemoryError:
         click.echo("wsgen: error: out of memory", err=True)
-        return 3
+        return EXIT.FAILED
     except Exception as exc:  # noqa: BLE001 - never a traceback
         click.echo(f"wsgen: internal error: {type(exc).__name__}: {_one_line(exc)} "
                    "(please report it)", err=True)
-        return 3
-    return 0
+        return EXIT.FAILED
+    return EXIT.OK
 
 
 #: What a build interrupted by a signal leaves: signals wait while files move into place.

@@ -13,7 +13,35 @@ import os
 import re
 import tomllib
 
-__all__ = ["BuildError", "INPUT_LIMIT", "ProblemError", "UserError", "read_input", "read_toml"]
+__all__ = ["BuildError", "EXIT", "EXIT_STATUSES", "INPUT_LIMIT", "ProblemError", "UserError",
+           "read_input", "read_toml"]
+
+
+class EXIT:
+    """The exit statuses of the command line (README's table is generated from
+    EXIT_STATUSES)."""
+    OK = 0
+    FINDINGS = 1
+    BAD_INPUT = 2
+    FAILED = 3
+    INTERRUPTED = 130
+    TERMINATED = 143
+
+
+#: Status -> what it means, for the README (scripts/generated_docs.py writes the table).
+EXIT_STATUSES = {
+    (EXIT.OK,): "done (or up to date)",
+    (EXIT.FINDINGS,): "findings: `wsgen stress` found check failures, `wsgen audit` a wrong claim",
+    (EXIT.BAD_INPUT,): "bad input: a file, field, option or argument; a problem module that cannot "
+                       "load (import error, missing piece, duplicate id, failed self-test); an "
+                       "output folder that cannot be written (read-only, full disk) or that "
+                       "another command wrote; a build or grading already writing there",
+    (EXIT.FAILED,): "a problem failed inside a build (it raised, failed its independent check, or "
+                    "could not render, in TeX too), named with its exam slot, variant and seed; a "
+                    "worker process that died; or an internal error",
+    (EXIT.INTERRUPTED, EXIT.TERMINATED): "interrupted (Ctrl-C, SIGTERM); the output folder is as "
+                                         "it was",
+}
 
 #: The largest input file (exam, roster, key) read: 4 MiB.
 INPUT_LIMIT = 4 * 1024 * 1024

@@ -1,4 +1,6 @@
-"""Output formats: one module each, behind one small interface, found through entry points.
+"""Output formats: the neutral document of a sheet (document), prose and TeX line breaking
+(prose, markup, texbreak, templating), and one module per format behind one small
+interface, found through entry points.
 
 A format has a `name` and a life cycle in two halves:
 

@@ -1,0 +1,52 @@
+"""The documentation that comes from the code is up to date: docs/problems.md and the
+README's generated sections (scripts/generated_docs.py), and the facts the README states
+in prose match the constants the code enforces."""
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("generated_docs",
+                                                  ROOT / "scripts" / "generated_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_problem_docs_are_up_to_date():
+    written = (ROOT / "docs" / "problems.md").read_text(encoding="utf-8")
+    assert written == _generator().problem_docs(), "run: .venv/bin/python scripts/generated_docs.py"
+
+
+def test_readme_generated_sections_are_up_to_date():
+    assert README == _generator().readme(README), "run: .venv/bin/python scripts/generated_docs.py"
+
+
+def test_readme_and_course_bank_name_every_shipped_problem(problems):
+    bank = (ROOT / "examples" / "course-bank.toml").read_text(encoding="utf-8")
+    for pid in problems:
+        assert f"| `{pid}` |" in README, pid
+        assert f'problem = "{pid}"' in bank, pid
+
+
+def test_readme_limits_are_the_codes():
+    from wsgen.core.distractors import MAX_OPTIONS, MIN_OPTIONS
+    from wsgen.errors import INPUT_LIMIT
+    from wsgen.exam.spec import MAX_SPACE_LINES
+    assert f"`multiple_choice` (N = {MIN_OPTIONS}–{MAX_OPTIONS}:" in README
+    assert f"regular files of at most {INPUT_LIMIT // 1024 ** 2} MiB" in README
+    assert f"number of lines, 0–{MAX_SPACE_LINES};" in README
+
+
+def test_every_exit_status_the_command_line_returns_is_documented():
+    import ast
+    from wsgen.errors import EXIT, EXIT_STATUSES
+    documented = {code for codes in EXIT_STATUSES for code in codes}
+    used = {getattr(EXIT, node.attr)
+            for node in ast.walk(ast.parse((ROOT / "generator" / "cli.py").read_text("utf-8")))
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id == "EXIT"}
+    assert used <= documented and used >= {0, 1, 2, 3, 130, 143}, (used, documented)
