@@ -5,7 +5,7 @@ markups.  Plain text is escaped for the target format, so no prose character can
 as Markdown or LaTeX syntax: Markdown escapes its punctuation; LaTeX typesets every
 character as itself, with the scripts beyond T1 (Greek, Cyrillic, the rest of Latin
 Extended-A) drawn through the preamble's macros, and a text holding any other script
-(Vietnamese, CJK, Arabic, Hebrew, …) set whole as ``\wsgenUnicode{…}``: the documents
+(Vietnamese, CJK, Arabic, Hebrew, …) set whole as ``\\wsgenUnicode{…}``: the documents
 holding one are typeset by LuaLaTeX with OpenType fonts (formats/pdf.py,
 formats/texfonts.py), the others by pdfLaTeX as before.
 """
@@ -213,7 +213,7 @@ def _run_tex(kind: str, run: str) -> str:
 LONG_WORD = 24
 # A legal line break that TeX takes only where a space would serve worse (a primitive, so
 # that any LaTeX document can hold it).
-_SPLIT = r"\penalty100\relax"
+_SPLIT = r"\penalty100 "
 
 
 def _latin_tex(word: str) -> str:
@@ -326,8 +326,8 @@ def escape_tex(text: str) -> str:
     Latin letters T1 lacks drawn through the preamble's macros, each such word in a PDF
     ActualText span (the PDF's text is the word as written); a word longer than
     `LONG_WORD` breakable anywhere.  A text holding a character pdfTeX's fonts lack
-    (`unicode_only`) is set whole for LuaLaTeX (``\wsgenUnicode{…}``): ASCII escaped as
-    above, right-to-left runs in ``\wsgenRTL``.  Bidi formatting characters are dropped
+    (`unicode_only`) is set whole for LuaLaTeX (``\\wsgenUnicode{…}``): ASCII escaped as
+    above, right-to-left runs in ``\\wsgenRTL``.  Bidi formatting characters are dropped
     (the runs set the direction); a control character becomes "?" rather than a TeX
     error."""
     text = "".join(ch for ch in str(text).translate(_LINE_SEPARATORS) if ch not in _BIDI_FORMAT)
