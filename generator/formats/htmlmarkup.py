@@ -231,12 +231,48 @@ def _space_operators(parent) -> None:
             node.set("lspace", "0")
             node.set("rspace", "0")
         elif _is_mo(node) and text in ("\u2202", "\u2207"):
-            node.tag = "mi"
-            node.set("mathvariant", "normal")
+            node.tag = "mi"                  # italic, as TeX's \\partial and \\nabla
         elif node.tag == "mi" and len(text) > 1 and text.isalpha() and k + 1 < len(siblings) \
                 and not _next_is_fence(siblings, k):
             parent.insert(list(parent).index(node) + 1, ET.Element("mspace", width=_THIN))
         previous = node
+
+
+# What makes TeX's \\left( … \\right) grow past the text size: a fraction, a root, a
+# matrix, limits, a sub- and superscript on one base, or a fence that grows itself.
+_TALL = {"mfrac", "msqrt", "mroot", "mtable", "munder", "mover", "munderover", "msubsup"}
+
+
+def _unstretch_small_fences(row) -> None:
+    """``\\left( … \\right)`` around text-size content: fences of the text size, as TeX
+    sets them (Chromium stretches them to the next size variant, which stands apart from
+    the content and lifts a following exponent)."""
+    children = list(row)
+    if len(children) < 2 or not all(_is_mo(c) and c.get("fence") == "true" and
+                                    c.get("stretchy") == "true" and c.get("minsize") is None
+                                    for c in (children[0], children[-1])):
+        return
+    inner = [e for child in children[1:-1] for e in child.iter()]
+    if any(e.tag in _TALL or (e.tag == "mo" and e.get("stretchy") == "true") for e in inner):
+        return
+    for fence in (children[0], children[-1]):
+        fence.set("stretchy", "false")
+
+
+_RELATIONS = {"=", ":", "\u2248", "<", ">", "\u2264", "\u2265", "\u2260", "\u2261", "\u2192"}
+
+
+def _join_relations(parent) -> None:
+    """Two relations side by side (``:=``) with no space between them, as in TeX."""
+    siblings = list(parent)
+    for first, second in zip(siblings, siblings[1:]):
+        if first.tag == "mi" and _text(first) == ":" and _is_mo(second) and _text(second) == "=":
+            first.tag = "mo"                     # latex2mathml reads the ":" of := as a letter
+            first.set("lspace", "0.2778em")
+        if _is_mo(first) and _is_mo(second) and _text(first) in _RELATIONS \
+                and _text(second) in _RELATIONS:
+            first.set("rspace", "0")
+            second.set("lspace", "0")
 
 
 def _typeset(root) -> None:
@@ -246,6 +282,9 @@ def _typeset(root) -> None:
     for parent in list(root.iter()):
         if len(parent):
             _space_operators(parent)
+            _join_relations(parent)
+            if parent.tag == "mrow":
+                _unstretch_small_fences(parent)
 
 
 def _named_entity(match) -> str:
@@ -258,7 +297,8 @@ def mathml(source: str, display: bool = False) -> str:
     """One formula as a MathML <math> element (display: a block, centred), from
     latex2mathml's conversion with TeX's grouping and spacing restored (`_typeset`): a
     script on a parenthesised group takes the group as its base; operator names, signs,
-    slashes and ∂ are spaced as TeX spaces them."""
+    slashes and ∂ are spaced as TeX spaces them; ``\\left( … \\right)`` around text-size
+    content keeps text-size fences; two relations side by side (:=) touch."""
     source = _protect_text(source.strip())
     out = convert(source, display="block" if display else "inline")
     # latex2mathml keeps TeX's alignment character in a \text argument as it is; any

@@ -126,7 +126,7 @@ _CYRILLIC = {chr(cp): v for cp, v in _CYRILLIC.items()}
 # right-to-left run is set by \wsgenRTL (below), so they are dropped there.
 _BIDI_FORMAT = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
                          "\u200e\u200f\u061c")
-_LINE_SEPARATORS = str.maketrans({"\u2028": " ", "\u2029": " ", "\u0085": " "})
+_LINE_SEPARATORS = str.maketrans({"\u2028": " ", "\u2029": " "})
 
 
 def _class(ch: str) -> str:

@@ -519,8 +519,7 @@ class _BookletCollector:
         workdir.mkdir()
         bodies = [s.body for s in sheets]
         engine = engine_of(bodies)
-        pdf, aux = _run_pdflatex(booklet_source(self.exam, bodies, engine), workdir, "booklet",
-                                 engine)
+        pdf, aux = _run_pdflatex(booklet_source(self.exam, bodies), workdir, "booklet", engine)
         shutil.rmtree(workdir, ignore_errors=True)
         return sheets, pdf, _page_counts(aux, len(sheets))
 
