@@ -155,9 +155,10 @@ def unicode_only(text: str) -> list[str]:
 
 
 def latin_only(text: str) -> str:
-    """`text` with what only the PDF documents' wide-script machinery sets (Greek, Cyrillic,
-    drawn letters, every script LuaLaTeX sets) as "?": for a pdfTeX document without it."""
-    return "".join(ch if ord(ch) < 0x250 and _class(ch) != "unicode" else "?" for ch in str(text))
+    """`text` with every character that needs more than T1's glyphs (Greek, Cyrillic, a
+    letter built or drawn from others, every script LuaLaTeX sets) as "?": for a pdfTeX
+    document without the PDF documents' macros (escape_tex of it holds none of them)."""
+    return "".join(ch if _class(ch) == "t1" else "?" for ch in str(text))
 
 
 def _escape_t1(text: str) -> str:
