@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: solutions test check bench setup tex browser amc php clean readme-image readme-html-image
+.PHONY: solutions test check bench setup tex fonts browser amc php clean readme-image readme-html-image
 
 # The default exam into output/: needs the virtual environment and TeX (for the PDFs).
 solutions: $(STAMP) tex
@@ -21,7 +21,7 @@ check: $(STAMP)
 bench: setup
 	$(BIN)/python tests/bench.py
 
-setup: $(STAMP) tex browser amc php
+setup: $(STAMP) tex fonts browser amc php
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ $(STAMP): pyproject.toml constraints.txt
 # TeX Live (Debian's packages) for PDF output, installed when missing.
 tex:
 	@sh scripts/ensure-tex
+
+# LuaLaTeX and the Noto fonts (Debian's packages) for names and titles in scripts pdfTeX's
+# fonts lack (Vietnamese, CJK, Arabic, Hebrew, …), installed when missing.
+fonts:
+	@sh scripts/ensure-fonts
 
 # Headless Chromium (Debian's package) for the HTML format's browser test, installed when missing.
 browser:

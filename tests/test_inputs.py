@@ -454,3 +454,24 @@ def test_more_options_than_a_problem_can_offer_is_bad_input(tmp_path):
     status, err = cli("build", "--exam", exam_file(tmp_path, text), "--out", tmp_path / "out",
                       "--formats", "json", "-q")
     assert status == 0, err
+
+
+@needs_tex
+def test_names_in_any_script_and_decomposed_accents_typeset(tmp_path):
+    # Once refused for the PDF: a Vietnamese name, one typed on macOS in decomposed form
+    # (e + U+0301 COMBINING ACUTE ACCENT), a Chinese one and a title in Korean: all built,
+    # each extracting as written (up to NFC: a decomposed accent may come out composed).
+    import unicodedata
+    title = "중간고사 Quiz"
+    names = ["Nguyễn Thị Minh Khai", "Zoe\u0301 Dupre\u0301", "王小明"]
+    text = EXAM.replace('"Quiz"', '"' + title + '"')
+    roster = roster_file(tmp_path, "id,name\n" + "".join(f's{i},"{n}"\n' for i, n in enumerate(names)))
+    out = tmp_path / "out"
+    status, err = cli("build", "-q", "--formats", "pdf", "--exam", exam_file(tmp_path, text),
+                      "--roster", roster, "--secret", tmp_path / "k.key", "--out", out)
+    assert status == 0, err
+    for i, name in enumerate(names):
+        extracted = unicodedata.normalize("NFC", pdf_text(out / "students" / f"s{i}" / "questions.pdf"))
+        assert unicodedata.normalize("NFC", name) in extracted, (name, extracted[:200])
+        assert title in extracted
+

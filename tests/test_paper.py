@@ -359,19 +359,25 @@ def _gap_after_q1(out):
 
 def test_space_after_each_question(tmp_path):
     gaps = {}
-    for name, value in (("none", '"none"'), ("l10", "10"), ("l25", "25")):
-        out = layout(tmp_path, name, space1=f"space = {value}", space2=f"space = {value}")
+    for name, value in (("none", '"none"'), ("l5", "5"), ("l10", "10")):
+        out = layout(tmp_path, name, space1=f"space = {value}", space2='space = "none"')
         gaps[name] = _gap_after_q1(out)
-    # 15 more lines of 13.6 pt (the 11 pt class's \baselineskip) = 204 pt
-    assert gaps["l25"] - gaps["l10"] == pytest.approx(15 * 13.6, abs=2)
-    assert gaps["none"] < gaps["l10"] - 10 * 13.6 + 30
+    # 5 more lines of 13.6 pt (the 11 pt class's \baselineskip) = 68 pt (Q2 still fits below)
+    assert gaps["l10"] - gaps["l5"] == pytest.approx(5 * 13.6, abs=2)
+    assert gaps["none"] < gaps["l5"] - 5 * 13.6 + 30
     pages = {}
     for name in ("none", "third", "half", "full"):
         out = layout(tmp_path, f"s-{name}", space1=f'space = "{name}"', space2=f'space = "{name}"')
         pages[name] = page_texts(out / "canonical" / "questions.pdf")
     assert len(pages["none"]) <= len(pages["third"]) <= len(pages["half"]) <= len(pages["full"])
-    # "full": the rest of the page is the room, and the next question starts a new page
-    assert len(pages["full"]) == 2 and "Q2." in pages["full"][1] and "Q2." not in pages["full"][0]
+    # "full": a whole blank page after each question's page (only the head and the footer on
+    # it), and the next question starts a page of its own
+    full = pages["full"]
+    assert len(full) == 4 and "Q1." in full[0] and "Q2." in full[2], [t[:60] for t in full]
+    for blank in (full[1], full[3]):
+        body = [line for line in blank.splitlines() if line.strip()]
+        assert all("Layout" in line or "Variant canonical" in line or re.fullmatch(r"Page \d+ of \d+", line)
+                   for line in body), body
     # the room follows the last question too: 45 lines after Q2 need a page of their own
     short = layout(tmp_path, "last-none", space2='space = "none"')
     tall = layout(tmp_path, "last-tall", space2="space = 45")
@@ -489,21 +495,281 @@ def test_cover_and_space_in_html_and_markdown(tmp_path):
     assert "| Q1 | 4 | |" in md and "No \\<notes\\> &amp; no phones." in md
 
 
-def test_text_the_pdf_fonts_lack_is_refused_naming_the_field(tmp_path):
-    # CJK and emoji are in no font of the PDF documents: the build refuses them before
-    # writing anything, instead of printing "?"; without pdf they are fine.
-    folder = tmp_path / "cjk"
+def test_a_character_in_no_font_is_refused_naming_the_field(tmp_path):
+    # Every script has a font (Latin Modern, the Noto fallbacks); an emoji or a private-use
+    # code has none: refused before anything is written, the field named; without pdf fine.
+    folder = tmp_path / "emoji"
     folder.mkdir()
-    exam = write_exam(folder, ONE.format(top="", space1="", space2="").replace('"Layout"', '"考试 end"'))
+    exam = write_exam(folder, ONE.format(top="", space1="", space2="").replace('"Layout"', '"考试 \U0001F600 end"'))
     status, _, err = run_cli("build", "--exam", exam, "--out", folder / "o", "--quiet", "--formats", "md,pdf")
-    assert status == 2 and len(err.strip().splitlines()) == 1
-    assert f"{exam}: title: '考' (U+8003), '试' (U+8BD5) cannot be set in the PDF documents" in err
+    assert status == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"{exam}: title: '\U0001F600' (U+1F600) is in no font of the PDF documents" in err
     assert not (folder / "o").exists() or not [p for p in (folder / "o").iterdir() if not p.name.startswith(".")]
     status, _, err = run_cli("build", "--exam", exam, "--out", folder / "m", "--quiet", "--formats", "md,html")
     assert status == 0, err
     plain = write_exam(folder, ONE.format(top="", space1="", space2=""), "plain.toml")
     roster = folder / "roster.csv"
-    roster.write_text("id,name\nw1,王小明\n", encoding="utf-8")
+    roster.write_text("id,name\nw1,王小明\uE000\n", encoding="utf-8")
     status, _, err = run_cli("build", "--exam", plain, "--out", folder / "r", "--quiet", "--formats", "pdf",
                              "--roster", roster)
-    assert status == 2 and f"{roster}: student 'w1': name: '王' (U+738B)" in err
+    assert status == 2 and f"{roster}: student 'w1': name: '\\ue000' (U+E000)" in err, err
+
+
+# --- every name: scripts pdfTeX lacks are set by LuaLaTeX --------------------------------
+NAMES = {                       # one student per script, as typed (NFC)
+    "vi": "Nguyễn Thị Minh Khai", "vi2": "Trương Văn Đức", "zh": "王小明", "ja": "山田 太郎",
+    "ko": "김민준", "he": "דוד לוי", "ar": "محمد علي", "hi": "अनीता देसाई",
+    "el": "Νίκος Παπαδόπουλος", "ru": "Жанна Дарк", "en": "Ada Lovelace"}
+_BIDI_MARKS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+
+
+def extracted(pdf, first=1, last=None):
+    """pdftotext's text, without the embedding marks it adds around right-to-left lines."""
+    args = ["pdftotext", "-f", str(first)] + (["-l", str(last)] if last else [])
+    text = subprocess.run(args + [str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return _BIDI_MARKS.sub("", text)
+
+
+@pytest.fixture(scope="module")
+def script_roster(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scripts")
+    exam = write_exam(folder, ONE.format(top='cover = true\ncourse = "Kỳ thi — 深度学习"', space1="", space2="")
+                      .replace('"Layout"', '"Giữa kỳ — 期中考试"'))
+    roster = folder / "roster.csv"
+    roster.write_text("id,name\n" + "".join(f"{k},{v}\n" for k, v in NAMES.items()), encoding="utf-8")
+    out = folder / "out"
+    status, _, err = run_cli("build", "--exam", exam, "--roster", roster, "--secret", folder / "k.key",
+                             "--out", out, "--quiet", "--formats", "pdf")
+    assert status == 0, err
+    return folder, exam, roster, out
+
+
+def test_every_script_typesets_and_extracts_as_written(script_roster):
+    _, _, _, out = script_roster
+    for sid, name in NAMES.items():
+        for kind in ("questions", "key"):
+            pdf = out / "students" / sid / f"{kind}.pdf"
+            text = extracted(pdf)
+            # the cover's name field (questions) and the header's "Student: NAME (id)" line
+            # (pdftotext's spacing heuristics split a Devanagari word at a vowel sign drawn
+            # before its consonant, "दे साई": its letters compared without spaces)
+            assert name in text if sid != "hi" else \
+                name.replace(" ", "") in re.sub(r"\s", "", text), (sid, kind, text[:300])
+            assert "Giữa kỳ — 期中考试" in text and "Kỳ thi — 深度学习" in text, (sid, kind)
+
+
+def test_only_sheets_that_need_it_use_lualatex_and_no_glyph_is_missing(script_roster):
+    # pdffonts: every font embedded, with a ToUnicode map; the Noto faces only in the chunks
+    # that hold such a name.  The roster's 11 students and the canonical sheet fit one chunk
+    # of each kind (24 question sheets, 12 keys): all of them are LuaLaTeX's here.
+    _, _, _, out = script_roster
+    for sid in ("zh", "ar", "he", "vi", "hi"):
+        fonts = subprocess.run(["pdffonts", str(out / "students" / sid / "questions.pdf")],
+                               capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+        assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts   # embedded
+        names = " ".join(line.split()[0] for line in fonts)
+        wanted = {"zh": "NotoSerifCJKsc", "ar": "NotoNaskhArabic", "he": "NotoSerifHebrew",
+                  "vi": "LMRoman10-Regular", "hi": "NotoSerifDevanagari"}[sid]
+        assert wanted in names, (sid, names)
+        assert all(line.split()[-3] == "yes" for line in fonts if "Noto" in line)   # ToUnicode
+
+
+def test_lualatex_logs_no_missing_character(script_roster, tmp_path, monkeypatch):
+    # The same roster's chunks typeset again, keeping the logs: no glyph lost.
+    import wsgen.formats.pdf as pdf
+    folder, exam, roster, _ = script_roster
+    logs = []
+    real = pdf._run_pdflatex
+
+    def keeping(source, workdir, name, engine="pdftex"):
+        result = real(source, workdir, name, engine)
+        logs.append((engine, (workdir / f"{name}.log").read_text(errors="replace")))
+        return result
+
+    monkeypatch.setattr(pdf, "_run_pdflatex", keeping)
+    status, _, err = run_cli("build", "--exam", exam, "--roster", roster, "--secret", folder / "k.key",
+                             "--out", tmp_path / "again", "--quiet", "--formats", "pdf")
+    assert status == 0, err
+    assert [engine for engine, _ in logs] == ["luatex", "luatex"]
+    assert not [log for _, log in logs if "Missing character" in log]
+
+
+def test_latin_rosters_keep_pdflatex_and_unicode_ones_are_deterministic(script_roster, tmp_path, monkeypatch):
+    import wsgen.formats.pdf as pdf
+    folder, exam, roster, out = script_roster
+    engines = []
+    real = pdf._run_pdflatex
+    monkeypatch.setattr(pdf, "_run_pdflatex", lambda source, workdir, name, engine="pdftex":
+                        engines.append(engine) or real(source, workdir, name, engine))
+    status, _, err = run_cli("build", "--exam", exam, "--roster", roster, "--secret", folder / "k.key",
+                             "--out", tmp_path / "again", "--quiet", "--formats", "pdf")
+    assert status == 0, err
+    for pdf_file in sorted(out.rglob("*.pdf")):
+        assert pdf_file.read_bytes() == (tmp_path / "again" / pdf_file.relative_to(out)).read_bytes(), pdf_file
+    engines.clear()
+    latin = folder / "latin.csv"
+    latin.write_text("id,name\ns1,Zoë Łukasz Νίκος\ns2,Жанна\n", encoding="utf-8")
+    plain = write_exam(folder, ONE.format(top="", space1="", space2=""), "plain.toml")
+    status, _, err = run_cli("build", "--exam", plain, "--roster", latin, "--secret", folder / "k.key",
+                             "--out", tmp_path / "latin", "--quiet", "--formats", "pdf")
+    assert status == 0, err
+    assert engines == ["pdftex", "pdftex"]
+
+
+def test_a_right_to_left_name_reads_right_to_left_on_the_page(script_roster):
+    # "דוד לוי" (David Levi) on the cover: pdftotext -bbox gives its letters one by one with
+    # their boxes; read from the right, each line that holds them spells the name (the
+    # first word at the right), as any Hebrew text reads.
+    _, _, _, out = script_roster
+    found, _ = words(out / "students" / "he" / "questions.pdf")
+    lines = {}
+    for page, x0, y0, x1, y1, word in found:
+        letters = "".join(ch for ch in word if "\u05d0" <= ch <= "\u05ea")
+        if page == 0 and letters:
+            lines.setdefault(round(y1), []).append((x0, letters))
+    assert len(lines) >= 3, lines          # the running head, the header's student line, the cover
+    for y, letters in lines.items():
+        assert "".join(w for _, w in sorted(letters))[::-1] == "דודלוי", (y, sorted(letters))
+
+
+# --- paper that prints right (issue 23) -----------------------------------------------------
+TEXT_BOTTOM = A4[1] - 62.36                 # the 2.2 cm margin under the text block
+TEXT_HEIGHT = A4[1] - 2 * 62.36
+
+
+def body_words(found):
+    """Words of the text block: not the running head (above 55 pt) nor the footer."""
+    return [w for w in found if 55 < w[2] and w[4] < TEXT_BOTTOM + 1]
+
+
+def test_a_question_and_its_room_stay_together(tmp_path):
+    # Five questions with half a page of room each: where the next question starts a later
+    # page, what is left under a question's last line is at least its room (0.47 of the text
+    # height, 337 pt on A4), so the room is on the question's page, not the next one; and a
+    # question is never split from its heading.
+    body = 'title = "Together"\nseed = 3\n' + "".join(
+        f'[[problems]]\nlabel = "Q{i}"\nproblem = "{pid}"\nspace = "half"\n'
+        for i, pid in enumerate(("triplet_loss", "regularization", "activations", "logistic_regression",
+                                 "triplet_loss"), start=1))
+    out = build(tmp_path, write_exam(tmp_path, body))
+    found, _ = words(out / "canonical" / "questions.pdf")
+    found = body_words(found)
+    headings = [w for w in found if re.fullmatch(r"Q\d\.", w[5])]
+    assert [h[5] for h in headings] == ["Q1.", "Q2.", "Q3.", "Q4.", "Q5."]
+    order = lambda w: (w[0], w[2])
+    for this, following in zip(headings, headings[1:]):
+        mine = [w for w in found if order(this) <= order(w) < order(following)]
+        last = max(mine, key=lambda w: (w[0], w[4]))
+        assert {w[0] for w in mine} == {this[0]}, (this[5], "split across pages")
+        room = 0.47 * TEXT_HEIGHT
+        if following[0] == this[0]:
+            assert following[2] - last[4] >= room - 2, (this[5], following[2] - last[4])
+        else:
+            assert TEXT_BOTTOM - last[4] >= room - 2, (this[5], TEXT_BOTTOM - last[4])
+
+
+def test_points_stay_on_the_first_line_of_a_long_title(tmp_path):
+    title = "A very long slot title with many words"            # and ". Triplet loss for face …"
+    body = ONE.format(top="", space1="", space2="").replace('label = "Q1"', f'label = "{title}"')
+    out = build(tmp_path, write_exam(tmp_path, body))
+    found, sizes = words(out / "canonical" / "questions.pdf")
+    opening = next(w for w in found if w[5] == "(4")
+    closing = next(w for w in found if w[5] == "points)")
+    first = next(w for w in found if w[5] == "A")                  # the title's first word
+    assert abs(opening[4] - first[4]) < 1 and abs(closing[4] - first[4]) < 1
+    assert closing[3] <= sizes[0][0] - 62.36 + 1
+    # the title wraps before the points: no word of it runs under or past "(4 points)"
+    title_words = [w for w in found if w[0] == opening[0] and w[5] in
+                   ("very", "long", "slot", "title", "Triplet", "loss", "face", "verification")]
+    assert len({round(w[4]) for w in title_words}) > 1
+    assert all(w[3] < opening[1] for w in title_words)
+
+
+def _choice_rows(pdf):
+    found, _ = words(pdf)
+    rows = {}
+    for p, x0, y0, x1, y1, w in found:
+        if re.fullmatch(r"[A-E]\.", w):
+            rows.setdefault((p, round(y1)), []).append((x0, w))
+    return [sorted(v) for k, v in sorted(rows.items())]
+
+
+def test_short_options_are_set_in_a_grid(tmp_path):
+    # mlp_backprop's gradients as four options each: vectors too wide for four to a row and
+    # narrow enough for two: "A. B." over "C. D.", the columns aligned; the scalar loss's
+    # options four to a row.
+    body = ('title = "Grid"\nseed = 2\n[[problems]]\nlabel = "Q1"\nproblem = "mlp_backprop"\n'
+            'options = { n = 3, hidden = 3, outputs = 2 }\nmultiple_choice = 4\n')
+    out = build(tmp_path, write_exam(tmp_path, body))
+    rows = [[w for _, w in row] for row in _choice_rows(out / "canonical" / "questions.pdf")]
+    assert ["A.", "B."] in rows and ["C.", "D."] in rows, rows
+    grid = _choice_rows(out / "canonical" / "questions.pdf")
+    pairs = [(a, b) for a, b in zip(grid, grid[1:]) if [w for _, w in a] == ["A.", "B."]
+             and [w for _, w in b] == ["C.", "D."]]
+    assert pairs and all(abs(a[0][0] - b[0][0]) < 1 and abs(a[1][0] - b[1][0]) < 1 for a, b in pairs)
+    # options too wide for half the line stay one under the other (triplet_loss's formulas
+    # for L), its short numbers four to a row
+    body = body.replace("mlp_backprop", "triplet_loss").replace("options = { n = 3, hidden = 3, outputs = 2 }\n", "")
+    folder = tmp_path / "wide"
+    folder.mkdir()
+    out = build(folder, write_exam(folder, body))
+    rows = [[w for _, w in row] for row in _choice_rows(out / "canonical" / "questions.pdf")]
+    assert rows[:4] == [["A."], ["B."], ["C."], ["D."]] and ["A.", "B.", "C.", "D."] in rows, rows
+
+
+def test_head_title_and_marking_labels_never_overprint(tmp_path):
+    # A title longer than the head has room for beside "Variant canonical", and a 40-character
+    # unbroken slot label in the marking table's first column: each is shortened with "…"
+    # to end before its neighbour starts.
+    title = "Deep Learning and Neural Network Optimisation — Final Examination of the Winter Term"
+    label = "Q" * 40
+    body = (ONE.format(top="cover = true", space1="", space2="").replace('"Layout"', f'"{title}"')
+            .replace('label = "Q1"', f'label = "{label}"'))
+    out = build(tmp_path, write_exam(tmp_path, body))
+    found, _ = words(out / "canonical" / "questions.pdf")
+    for page in {w[0] for w in found}:
+        head = sorted((w for w in found if w[0] == page and w[4] < 55), key=lambda w: w[1])
+        variant = next(w for w in head if w[5] == "Variant")
+        title_words = [w for w in head if w[1] < variant[1]]
+        assert title_words and title_words[-1][3] < variant[1] - 10, head
+        assert "…" in title_words[-1][5]
+    cover = [w for w in found if w[0] == 0]
+    points = next(w for w in cover if w[5] == "Points")
+    cell = [w for w in cover if w[5].startswith("QQQ")]
+    assert cell and all(w[3] < points[1] - 10 for w in cell), (cell, points)
+    assert cell[0][5].endswith("…") and len({round(w[4]) for w in cell}) == 1
+
+
+def test_long_unbroken_strings_wrap_inside_the_margins(tmp_path):
+    # An address and an identifier with no space in the instructions and a label: they break
+    # at the right margin instead of running off the page.
+    long_string = "https://example.org/" + "verylongpath/" * 12
+    body = ONE.format(top=f'cover = true\ninstructions = "See {long_string} and {"x" * 120}."',
+                      space1="", space2="")
+    out = build(tmp_path, write_exam(tmp_path, body))
+    found, sizes = words(out / "canonical" / "questions.pdf")
+    assert not [w for w in found if w[3] > sizes[w[0]][0] - 62.36 + 1]
+    text = re.sub(r"\s", "", page_texts(out / "canonical" / "questions.pdf")[0])
+    assert long_string in text and "x" * 120 in text          # every character kept
+
+
+def test_inline_fractions_that_carry_the_content_are_display_size(tmp_path):
+    # batch_norm's prompt has x̂ᵢ = (xᵢ − μ)/√(σ² + ε) inline: its numerator in the body
+    # size (a display fraction), not the script size of a text-style fraction; the word
+    # "x" of the numerator is as tall as the prose's "x"-height words around it.
+    body = 'title = "Fractions"\n[[problems]]\nlabel = "Q1"\nproblem = "batch_norm"\n'
+    from wsgen.formats.texbreak import display_fractions
+    assert display_fractions(r"\hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \varepsilon}}") == \
+        r"\hat x_i = \dfrac{x_i - \mu}{\sqrt{\sigma^2 + \varepsilon}}"
+    assert display_fractions(r"\frac{\partial L}{\partial W_{kl}} = 2 e^{\frac{a}{b}}") == \
+        r"\dfrac{\partial L}{\partial W_{kl}} = 2 e^{\frac{a}{b}}"
+    assert display_fractions(r"\frac{1}{m} \sum_i x_i") == r"\frac{1}{m} \sum_i x_i"   # a factor
+    out = build(tmp_path, write_exam(tmp_path, body))
+    found, _ = words(out / "canonical" / "questions.pdf")
+    mu = [w for w in found if w[5] in ("µ", "μ")]           # CMMI's μ extracts as U+00B5
+    assert mu, "the numerator x_i − μ is on the sheet"
+    # 11 pt body: a μ in display size is about 5 pt tall in pdftotext's box (font size),
+    # a script-size one (the 8 pt of a text-style fraction) about 8 pt: boxes are the font
+    # size, so compare with the size of the prose around it
+    prose = next(w for w in found if w[5] == "mean")                 # a word of the prompt
+    assert all((w[4] - w[2]) > 0.9 * (prose[4] - prose[2]) for w in mu), (mu, prose)

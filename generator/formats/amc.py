@@ -43,7 +43,7 @@ import jinja2
 
 from ..core.records import record_entries
 from . import Format, Rendered
-from .markup import TEX_UNICODE, escape_tex
+from .markup import TEX_UNICODE, escape_tex, latin_only
 
 __all__ = ["AmcFormat", "DigitGrid", "MAX_COLUMNS", "MAP_NAME", "PROJECT_FOLDER", "SOURCE_NAME",
            "digit_grid", "entry_decimals", "id_grid"]
@@ -240,7 +240,7 @@ def _latin(text: str) -> str:
     booklets' Greek and Cyrillic macros are not loaded here) shows as "?"."""
     out = escape_tex(text)
     if r"\wsgen" in out:
-        out = escape_tex("".join(ch if ord(ch) < 0x250 else "?" for ch in text))
+        out = escape_tex(latin_only(text))
     return out
 
 

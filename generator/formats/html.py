@@ -67,6 +67,14 @@ def display_html(source: str, mode: str) -> Markup:
     return Markup("\n".join(blocks))
 
 
+#: Options this short (rough characters) are set two to a row, as on paper.
+SHORT_OPTION = 28
+
+
+def _short_options(group) -> bool:
+    return all(visible_length(tex(option)) <= SHORT_OPTION for option in group.options)
+
+
 def _display(line: str, values, mode: str) -> Markup:
     return display_html(fill_math(line, values), mode)
 
@@ -82,7 +90,7 @@ def html_environment() -> jinja2.Environment:
         formula=lambda source, mode: Markup(html_math(source, False, mode)),
         display_formula=display_html,
         value=lambda obj, mode: value_math(obj, mode),
-        part_text=_part_text, plain=plain_html, plain_title=isolated_plain, answer=_answer,
+        part_text=_part_text, plain=plain_html, short_options=_short_options, plain_title=isolated_plain, answer=_answer,
         tex=tex,
         urlpath=lambda folder: quote(str(folder), safe="/"),
         paragraphs=lambda text: [p.strip() for p in re.split(r"\n\s*\n", str(text)) if p.strip()])

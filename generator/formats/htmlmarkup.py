@@ -5,7 +5,9 @@ placeholders, ```code```, blank-line paragraphs, ``- `` lists) is written as HTM
 with the mathematics in one of two forms:
 
 * ``"mathml"``: MathML produced at build time from the TeX the printer writes
-  (latex2mathml), which browsers render natively: no script, no CDN;
+  (latex2mathml, with TeX's grouping and spacing restored where its output loses them:
+  `mathml`), which browsers render natively: no script, no CDN; the fractions that carry
+  an inline formula's content in display size, as on paper;
 * ``"tex"``: the TeX itself between ``\\( … \\)`` (inline) or ``\\[ … \\]`` (display),
   HTML-escaped, for a platform whose MathJax filter typesets it (Moodle).  There plain
   text holding a backslash, a dollar or a brace is made inert (`inert`), so that neither
@@ -13,8 +15,8 @@ with the mathematics in one of two forms:
   would open a cloze field is a character reference.
 
 In both, plain text holding bidi formatting characters (U+202E, U+2066…U+2069, marks,
-U+2028/U+2029) is balanced and isolated in a <bdi>, so that it cannot reorder the page
-around it.
+U+2028/U+2029) or right-to-left letters (a Hebrew or Arabic name) is balanced and isolated
+in a <bdi>, so that it cannot reorder the page around it.
 
 Every piece of plain text is escaped for HTML; nothing of a problem's prose or of
 user text can open a tag or an entity.
@@ -22,8 +24,9 @@ user text can open a tag or an entity.
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from functools import lru_cache
-from html import escape
+from html import escape, unescape
 from typing import Any, Callable, Mapping
 
 from latex2mathml.converter import convert
@@ -32,6 +35,7 @@ from markupsafe import escape as markup_escape
 
 from ..core.printing import tex
 from .prose import Writer, render
+from .texbreak import display_fractions
 
 __all__ = ["MATH_MODES", "WRITERS", "balanced_bidi", "html_escape", "html_math", "html_text",
            "inert", "isolated", "isolated_plain", "mathml", "mode_text", "plain_html", "text_html",
@@ -66,6 +70,10 @@ _BIDI_OPENERS = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c",
 _PDF, _PDI = "\u202c", "\u2069"
 _SEPARATORS = "\u2028\u2029\u0085\x1c\x1d\x1e"
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c" + _SEPARATORS + "]")
+# Letters of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, …): a name in
+# one is isolated too, so that the text around it ("(s01)", "Student: ") keeps its order.
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff"
+                  "\U0001e800-\U0001efff]")
 
 
 def balanced_bidi(text: str) -> str:
@@ -96,7 +104,7 @@ def isolated(text: Any, write: Callable[[str], str]) -> str:
     """`write(text)`, or for text holding bidi formatting characters `write` of it balanced
     in a <bdi>: whatever it holds, it cannot reorder the text around it."""
     text = str(text)
-    if not _BIDI.search(text):
+    if not _BIDI.search(text) and not _RTL.search(text):
         return write(text)
     return "<bdi>" + write(balanced_bidi(text)) + "</bdi>"
 
@@ -105,7 +113,8 @@ def isolated_plain(text: Any) -> str:
     """Plain text where no element can be (an HTML <title>): with bidi formatting
     characters, balanced between FSI and PDI (Unicode's own isolate)."""
     text = str(text)
-    return "\u2068" + balanced_bidi(text) + "\u2069" if _BIDI.search(text) else text
+    return ("\u2068" + balanced_bidi(text) + "\u2069" if _BIDI.search(text) or _RTL.search(text)
+            else text)
 
 
 def text_html(text: Any, mode: str | None = None, escape: Callable[[Any], Any] = html_escape) -> str:
@@ -141,14 +150,164 @@ def _protect_text(source: str) -> str:
     return _TEXT_ARG.sub(fix, source)
 
 
+_MATHML_NS = ' xmlns="http://www.w3.org/1998/Math/MathML"'
+_XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
+# A closing delimiter -> its opening one (the same for | and ‖).
+_FENCES = {")": "(", "]": "[", "}": "{", "\u27e9": "\u27e8", "|": "|", "\u2016": "\u2016",
+           "\u2225": "\u2225"}
+_SCRIPTS = ("msup", "msub", "msubsup", "munder", "mover", "munderover")
+_SIGNS = {"\u2212", "+", "\u00b1", "\u2213", "-"}
+# After these an operator is a sign: the start, a relation, an operator, an opening fence,
+# a separator (closing fences, ′ and the like end an operand).
+_ENDS_OPERAND = set(_FENCES) | {"\u2032", "\u2033", "!", "%", "\u2061"}
+_THIN = "0.1667em"
+
+
+def _text(node) -> str:
+    return (node.text or "").strip()
+
+
+def _is_mo(node) -> bool:
+    return node is not None and node.tag == "mo"
+
+
+def _group_scripted_fences(parent) -> None:
+    """``( … <msup><mo>)</mo>2</msup>`` (TeX's ``(…)^2`` without \\left/\\right) as
+    ``<msup><mrow>( … )</mrow>2</msup>``: the script belongs to the whole group."""
+    children, out = list(parent), []
+    for node in children:
+        base = node[0] if node.tag in _SCRIPTS and len(node) else None
+        close = _text(base) if _is_mo(base) else ""
+        if close in _FENCES:
+            depth, start = 0, None
+            for k in range(len(out) - 1, -1, -1):
+                sib = out[k]
+                if not _is_mo(sib):
+                    continue
+                if _text(sib) == close and close != _FENCES[close]:
+                    depth += 1
+                elif _text(sib) == _FENCES[close]:
+                    if depth == 0:
+                        start = k
+                        break
+                    depth -= 1
+            if start is not None:
+                row = ET.Element("mrow")
+                row.extend(out[start:])
+                node.remove(base)
+                row.append(base)
+                node.insert(0, row)
+                out = out[:start]
+        out.append(node)
+    parent[:] = out
+
+
+def _next_is_fence(siblings, index) -> bool:
+    after = siblings[index + 1] if index + 1 < len(siblings) else None
+    while after is not None and after.tag == "mrow" and len(after):
+        after = after[0]
+    return _is_mo(after) and (after.get("fence") == "true" or _text(after) in "([{\u27e8|\u2016")
+
+
+def _space_operators(parent) -> None:
+    """Spacing as TeX sets it: an operator name (max, min, tr) is followed by a thin space,
+    none before a parenthesis; a sign after a relation, an operator or an opening fence is
+    a prefix with no space (``= −0.5``, ``(−0.1)``); a slash and ∂ are ordinary symbols."""
+    siblings = list(parent)
+    previous = None
+    for k, node in enumerate(siblings):
+        core = node[0] if node.tag in _SCRIPTS and len(node) else node
+        text = _text(core) if core is not None else ""
+        if _is_mo(core) and len(text) > 1 and text.isalpha():
+            core.set("lspace", "0")
+            core.set("rspace", "0" if _next_is_fence(siblings, k) else _THIN)
+        elif _is_mo(node) and text in _SIGNS and (
+                previous is None or (_is_mo(previous) and _text(previous) not in _ENDS_OPERAND
+                                     and previous.get("form") != "postfix")):
+            node.set("form", "prefix")
+            node.set("lspace", "0")
+            node.set("rspace", "0")
+        elif _is_mo(node) and text == "/":
+            node.set("lspace", "0")
+            node.set("rspace", "0")
+        elif _is_mo(node) and text in ("\u2202", "\u2207"):
+            node.tag = "mi"                  # italic, as TeX's \\partial and \\nabla
+        elif node.tag == "mi" and len(text) > 1 and text.isalpha() and k + 1 < len(siblings) \
+                and not _next_is_fence(siblings, k):
+            parent.insert(list(parent).index(node) + 1, ET.Element("mspace", width=_THIN))
+        previous = node
+
+
+# What makes TeX's \\left( … \\right) grow past the text size: a fraction, a root, a
+# matrix, limits, a sub- and superscript on one base, or a fence that grows itself.
+_TALL = {"mfrac", "msqrt", "mroot", "mtable", "munder", "mover", "munderover", "msubsup"}
+
+
+def _unstretch_small_fences(row) -> None:
+    """``\\left( … \\right)`` around text-size content: fences of the text size, as TeX
+    sets them (Chromium stretches them to the next size variant, which stands apart from
+    the content and lifts a following exponent)."""
+    children = list(row)
+    if len(children) < 2 or not all(_is_mo(c) and c.get("fence") == "true" and
+                                    c.get("stretchy") == "true" and c.get("minsize") is None
+                                    for c in (children[0], children[-1])):
+        return
+    inner = [e for child in children[1:-1] for e in child.iter()]
+    if any(e.tag in _TALL or (e.tag == "mo" and e.get("stretchy") == "true") for e in inner):
+        return
+    for fence in (children[0], children[-1]):
+        fence.set("stretchy", "false")
+
+
+_RELATIONS = {"=", ":", "\u2248", "<", ">", "\u2264", "\u2265", "\u2260", "\u2261", "\u2192"}
+
+
+def _join_relations(parent) -> None:
+    """Two relations side by side (``:=``) with no space between them, as in TeX."""
+    siblings = list(parent)
+    for first, second in zip(siblings, siblings[1:]):
+        if first.tag == "mi" and _text(first) == ":" and _is_mo(second) and _text(second) == "=":
+            first.tag = "mo"                     # latex2mathml reads the ":" of := as a letter
+            first.set("lspace", "0.2778em")
+        if _is_mo(first) and _is_mo(second) and _text(first) in _RELATIONS \
+                and _text(second) in _RELATIONS:
+            first.set("rspace", "0")
+            second.set("lspace", "0")
+
+
+def _typeset(root) -> None:
+    for parent in list(root.iter()):
+        if len(parent):
+            _group_scripted_fences(parent)
+    for parent in list(root.iter()):
+        if len(parent):
+            _space_operators(parent)
+            _join_relations(parent)
+            if parent.tag == "mrow":
+                _unstretch_small_fences(parent)
+
+
+def _named_entity(match) -> str:
+    name = match.group(1)
+    return match.group(0) if name in _XML_ENTITIES else unescape(match.group(0))
+
+
 @lru_cache(maxsize=65536)
 def mathml(source: str, display: bool = False) -> str:
-    """One formula as a MathML <math> element (display: a block, centred)."""
+    """One formula as a MathML <math> element (display: a block, centred), from
+    latex2mathml's conversion with TeX's grouping and spacing restored (`_typeset`): a
+    script on a parenthesised group takes the group as its base; operator names, signs,
+    slashes and ∂ are spaced as TeX spaces them; ``\\left( … \\right)`` around text-size
+    content keeps text-size fences; two relations side by side (:=) touch."""
     source = _protect_text(source.strip())
     out = convert(source, display="block" if display else "inline")
     # latex2mathml keeps TeX's alignment character in a \text argument as it is; any
     # other stray "&" would not be XML: escape what is not already an entity.
-    return re.sub(r"&(?!#x?[0-9A-Fa-f]+;|[A-Za-z]+;)", "&amp;", out)
+    out = re.sub(r"&(?!#x?[0-9A-Fa-f]+;|[A-Za-z]+;)", "&amp;", out)
+    out = re.sub(r"&([A-Za-z]+);", _named_entity, out)
+    root = ET.fromstring(out.replace(_MATHML_NS, "", 1))
+    _typeset(root)
+    return ET.tostring(root, encoding="unicode").replace("<math", "<math" + _MATHML_NS, 1)
 
 
 def html_math(source: str, display: bool, mode: str) -> str:
@@ -166,7 +325,8 @@ def _writer(mode: str) -> Writer:
     def text(plain: str) -> str:
         return text_html(plain, mode)
     return Writer(text=text, code=lambda code: "<code>" + text(code) + "</code>",
-                  math=lambda math: html_math(math, False, mode),
+                  math=lambda math: html_math(display_fractions(math) if mode == "mathml" else math,
+                                              False, mode),
                   paragraph=("<p>", "</p>"), bullets=("<ul>", "</ul>"), item=("<li>", "</li>"),
                   between_items="", between_blocks="\n")
 

@@ -4,11 +4,15 @@ The prose is read by formats.prose; this module says how it looks in the two tex
 markups.  Plain text is escaped for the target format, so no prose character can act
 as Markdown or LaTeX syntax: Markdown escapes its punctuation; LaTeX typesets every
 character as itself, with the scripts beyond T1 (Greek, Cyrillic, the rest of Latin
-Extended-A) drawn through the preamble's macros.
+Extended-A) drawn through the preamble's macros, and a text holding any other script
+(Vietnamese, CJK, Arabic, Hebrew, …) set whole as ``\\wsgenUnicode{…}``: the documents
+holding one are typeset by LuaLaTeX with OpenType fonts (formats/pdf.py,
+formats/texfonts.py), the others by pdfLaTeX as before.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from itertools import groupby
 from typing import Any, Mapping
@@ -16,10 +20,10 @@ from typing import Any, Mapping
 from pylatex.utils import escape_latex
 
 from .prose import Writer, render
-from .texbreak import open_pairs
+from .texbreak import display_fractions, open_pairs
 
-__all__ = ["LATEX", "MARKDOWN", "TEX_UNICODE", "WRITERS", "escape_markdown", "escape_tex",
-           "render_text", "untypesettable"]
+__all__ = ["LATEX", "LONG_WORD", "MARKDOWN", "TEX_UNICODE", "WRITERS", "escape_markdown",
+           "escape_tex", "fit_candidates", "latin_only", "render_text", "unicode_only", "UNICODE_MARK"]
 
 # Parentheses stay as they are: "\(" would open inline math under MathJax (Jupyter).
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~^])")
@@ -118,6 +122,13 @@ _CYRILLIC = {
 _CYRILLIC = {chr(cp): v for cp, v in _CYRILLIC.items()}
 
 
+# Bidi formatting characters have no glyph: in the LaTeX documents the direction of a
+# right-to-left run is set by \wsgenRTL (below), so they are dropped there.
+_BIDI_FORMAT = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+                         "\u200e\u200f\u061c")
+_LINE_SEPARATORS = str.maketrans({"\u2028": " ", "\u2029": " "})
+
+
 def _class(ch: str) -> str:
     if ch in _GREEK:
         return "greek"
@@ -127,17 +138,27 @@ def _class(ch: str) -> str:
         return "cyrillic"
     if ch in _LATIN_DRAWN:
         return "drawn"
-    return "t1" if ch in "\n\t" else "none"
+    if ch in "\n\t":
+        return "t1"
+    if unicodedata.category(ch) in ("Cc", "Cs"):
+        return "control"
+    return "unicode"
 
 
-def _typesettable(ch: str) -> bool:
-    return _class(ch) != "none"
+def unicode_only(text: str) -> list[str]:
+    """The distinct characters of `text` that pdfTeX's fonts lack (Vietnamese letters,
+    CJK, Arabic, Hebrew, …, and emoji), in order of appearance: a text holding one is set
+    by LuaLaTeX with OpenType fonts (formats/texfonts.py says which fonts cover what)."""
+    text = str(text).translate(_LINE_SEPARATORS)
+    return list(dict.fromkeys(ch for ch in text
+                              if ch not in _BIDI_FORMAT and _class(ch) == "unicode"))
 
 
-def untypesettable(text: str) -> list[str]:
-    """The distinct characters of `text` that no font of the PDF documents has (CJK,
-    emoji, scripts beyond Latin, Greek and Cyrillic), in order of appearance."""
-    return list(dict.fromkeys(ch for ch in str(text) if not _typesettable(ch)))
+def latin_only(text: str) -> str:
+    """`text` with every character that needs more than T1's glyphs (Greek, Cyrillic, a
+    letter built or drawn from others, every script LuaLaTeX sets) as "?": for a pdfTeX
+    document without the PDF documents' macros (escape_tex of it holds none of them)."""
+    return "".join(ch if _class(ch) == "t1" else "?" for ch in str(text))
 
 
 def _escape_t1(text: str) -> str:
@@ -178,7 +199,7 @@ def _actual_text(run: str, tex: str) -> str:
 
 
 def _run_tex(kind: str, run: str) -> str:
-    if kind in ("t1", "t1-built", "none"):
+    if kind in ("t1", "t1-built", "control"):
         return _escape_t1(run)
     if kind == "greek":
         return "".join(_greek_tex(ch) for ch in run)
@@ -187,29 +208,146 @@ def _run_tex(kind: str, run: str) -> str:
     return "".join(_LATIN_DRAWN[ch] for ch in run)
 
 
+#: A word of plain Latin text longer than this (an address, an identifier, a string of
+#: digits) may break between any two of its characters, so that it cannot run off the
+#: page; shorter words break as TeX hyphenates them.
+LONG_WORD = 24
+# A legal line break that TeX takes only where a space would serve worse (a primitive, so
+# that any LaTeX document can hold it).
+_SPLIT = r"\penalty100 "
+
+
+def _latin_tex(word: str) -> str:
+    runs = []
+    for kind, chars in groupby(word, _class):
+        run = "".join(chars)
+        if kind == "greek" and len(run) == 1 and run in TEX_UNICODE:
+            kind = "t1"                   # a lone α, λ, σ: the mathematical letter
+        runs.append((kind, run))
+    if all(kind in ("t1", "control") for kind, _ in runs):
+        if len(word) > LONG_WORD and not word.isspace():
+            return _SPLIT.join(_escape_t1(ch) for ch in word)
+        return _escape_t1(word)
+    tex = "".join(_run_tex(kind, run) for kind, run in runs)
+    return _actual_text("".join("?" if _class(ch) == "control" else ch for ch in word), tex)
+
+
+# --- text pdfTeX cannot set: the whole text for LuaLaTeX --------------------------------
+def _is_rtl(ch: str) -> bool:
+    return unicodedata.bidirectional(ch) in ("R", "AL")
+
+
+def _direction_runs(text: str) -> list[tuple[bool, str]]:
+    """[(right to left?, run)]: a right-to-left run reaches from a strong right-to-left
+    letter (Hebrew, Arabic, …) to the last one before the next strong left-to-right
+    letter, with the marks after it (so the spaces between its words are its own); the
+    rest is left to right, as the document is (the rules of UAX #9 for a left-to-right
+    paragraph, without embeddings)."""
+    runs, i, n = [], 0, len(text)
+    while i < n:
+        j = i
+        if _is_rtl(text[i]):
+            last = i
+            while j < n and unicodedata.bidirectional(text[j]) != "L":
+                if _is_rtl(text[j]):
+                    last = j
+                j += 1
+            end = last + 1
+            while end < n and unicodedata.bidirectional(text[end]) == "NSM":
+                end += 1
+            runs.append((True, text[i:end]))
+            i = end
+        else:
+            while j < n and not _is_rtl(text[j]):
+                j += 1
+            runs.append((False, text[i:j]))
+            i = j
+    return runs
+
+
+def _wide(ch: str) -> bool:
+    """A letter of a script written without spaces (Han, kana, …): a line may break
+    between two of them."""
+    return unicodedata.category(ch) == "Lo" and unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _unicode_chars(run: str) -> str:
+    """Characters for LuaLaTeX: ASCII escaped as for pdfTeX, the rest as they are, a break
+    allowed between two ideographs (or after an ideographic comma or stop before one)."""
+    out, previous = [], ""
+    for kind_ascii, chars in groupby(run, lambda ch: ord(ch) < 0x80):
+        piece = "".join(chars)
+        if kind_ascii:
+            out.append(_escape_t1(piece))
+            previous = piece[-1]
+            continue
+        for ch in piece:
+            if _class(ch) == "control":
+                ch = "?"
+            elif _wide(ch) and previous and (_wide(previous) or (
+                    unicodedata.east_asian_width(previous) in ("W", "F")
+                    and unicodedata.category(previous) in ("Po", "Pe"))):
+                out.append(r"\wsgenCJKBreak{}")
+            out.append(ch)
+            previous = ch
+    return "".join(out)
+
+
+def _rtl_tex(run: str) -> str:
+    """A right-to-left run (its words right to left, each shaped by HarfBuzz), with its
+    digits (and the separators between them) left to right inside it, as UAX #9 sets
+    numbers."""
+    out = []
+    for number, chars in groupby(run, lambda ch: unicodedata.bidirectional(ch) in
+                                 ("EN", "AN", "CS", "ES", "ET")):
+        piece = "".join(chars)
+        digits = [k for k, ch in enumerate(piece) if ch.isdigit()]
+        if number and digits:
+            first, last = digits[0], digits[-1] + 1
+            out.append(_unicode_chars(piece[:first]) + r"\wsgenLTR{"
+                       + _unicode_chars(piece[first:last]) + "}" + _unicode_chars(piece[last:]))
+        else:
+            out.append(_unicode_chars(piece))
+    return r"\wsgenRTL{" + "".join(out) + "}"
+
+
+def _unicode_tex(text: str) -> str:
+    return UNICODE_MARK + "".join(_rtl_tex(run) if rtl else _unicode_chars(run)
+                                  for rtl, run in _direction_runs(text)) + "}"
+
+
+#: How a text set by LuaLaTeX starts (formats/pdf.py picks the engine of a booklet chunk by it).
+UNICODE_MARK = r"\wsgenUnicode{"
+
+
 @lru_cache(maxsize=8192)
 def escape_tex(text: str) -> str:
     """Plain text that LaTeX typesets literally, each character as itself: PyLaTeX's
     escaping, with straight quotes and backticks kept straight; Greek, Cyrillic and the
     Latin letters T1 lacks drawn through the preamble's macros, each such word in a PDF
-    ActualText span (the PDF's text is the word as written).  A character no font of the
-    documents has (CJK, emoji, …) and a control character become "?" rather than a TeX
+    ActualText span (the PDF's text is the word as written); a word longer than
+    `LONG_WORD` breakable anywhere.  A text holding a character pdfTeX's fonts lack
+    (`unicode_only`) is set whole for LuaLaTeX (``\\wsgenUnicode{…}``): ASCII escaped as
+    above, right-to-left runs in ``\\wsgenRTL``.  Bidi formatting characters are dropped
+    (the runs set the direction); a control character becomes "?" rather than a TeX
     error."""
-    out = []
-    for word in re.split(r"(\s+)", str(text)):
-        runs = []
-        for kind, chars in groupby(word, _class):
-            run = "".join(chars)
-            if kind == "greek" and len(run) == 1 and run in TEX_UNICODE:
-                kind = "t1"                   # a lone α, λ, σ: the mathematical letter
-            runs.append((kind, run))
-        tex = "".join(_run_tex(kind, run) for kind, run in runs)
-        if all(kind in ("t1", "none") for kind, _ in runs):
-            out.append(tex)
-        else:
-            shown = "".join("?" if _class(ch) == "none" else ch for ch in word)
-            out.append(_actual_text(shown, tex))
-    return "".join(out)
+    text = "".join(ch for ch in str(text).translate(_LINE_SEPARATORS) if ch not in _BIDI_FORMAT)
+    if any(_class(ch) == "unicode" for ch in text):
+        return _unicode_tex(text)
+    return "".join(_latin_tex(word) for word in re.split(r"(\s+)", text))
+
+
+def fit_candidates(text: str) -> str:
+    """``\\wsgenTry{…}`` for `text` and ever shorter forms of it, cut at a word (within a
+    word when a single word is left) with "…", down to "…" alone: the PDF preamble's
+    \\wsgenFit sets the first that fits."""
+    text = " ".join(str(text).split())
+    forms, words = [text], text.split(" ")
+    for n in range(len(words) - 1, 0, -1):
+        forms.append(" ".join(words[:n]).rstrip(" ,;:—-") + "…")
+    first = words[0]
+    forms += [first[:n] + "…" for n in range(len(first) - 1, 0, -1)] + ["…"]
+    return "".join(r"\wsgenTry{" + escape_tex(form) + "}" for form in dict.fromkeys(forms))
 
 
 #: Markdown: ```code``` kept as written, ``$…$`` for MathJax/KaTeX.
@@ -217,9 +355,10 @@ MARKDOWN = Writer(text=escape_markdown, code=lambda code: "`" + code + "`",
                   math=lambda math: "$" + math.strip() + "$", item=("- ", ""))
 
 #: LaTeX: lists as itemize; on paper TeX may break a long inline formula inside its
-#: parentheses too (texbreak.open_pairs).
+#: parentheses too (texbreak.open_pairs); the fractions that carry a formula's content in
+#: display size (texbreak.display_fractions).
 LATEX = Writer(text=escape_tex, code=lambda code: r"\texttt{" + escape_tex(code) + "}",
-               math=lambda math: "$" + open_pairs(math.strip()) + "$",
+               math=lambda math: "$" + open_pairs(display_fractions(math.strip())) + "$",
                bullets=("\\begin{itemize}\n", "\n\\end{itemize}"), item=(r"\item ", ""))
 
 WRITERS = {"md": MARKDOWN, "tex": LATEX}

@@ -1,4 +1,4 @@
-"""PDF question sheets, keys and booklets through pdfTeX.
+"""PDF question sheets, keys and booklets through pdfTeX (LuaTeX where a script needs it).
 
 The LaTeX comes from the same sheets (steps, answers) as every other format,
 through the Jinja skeletons in templates/tex; PyLaTeX assembles the document
@@ -8,7 +8,12 @@ fixed-size chunks, each chunk one pdflatex job of a single pass: the totals of
 "page x of y" are stamped on afterwards (\\wsgenStamps).  Booklets and per-variant PDFs are then cut and
 joined from the chunk PDFs with pikepdf (qpdf).
 
-Safety: pdflatex runs with shell escape disabled and with kpathsea's
+A chunk with a sheet whose user text holds a script pdfTeX's fonts lack (a Vietnamese,
+Chinese or Arabic name: formats/markup.py marks such text) is typeset by lualatex
+instead, with the same layout macros and OpenType fonts (formats/texfonts.py); every
+other chunk keeps pdflatex's speed.
+
+Safety: pdflatex (and lualatex) runs with shell escape disabled and with kpathsea's
 openin_any/openout_any set to "p" (paranoid: no absolute paths, no parent
 directories, no dot files), in a scratch folder inside the build's staging
 folder, removed with it on every exit path; a failed chunk's .tex and .log are
@@ -24,6 +29,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,20 +42,56 @@ from ..errors import BuildError, UserError
 from ..exam.spec import Exam
 from . import Format, Rendered
 from .document import KINDS, shortened
-from .markup import TEX_UNICODE, escape_tex, untypesettable
+from . import texfonts
+from .markup import TEX_UNICODE, UNICODE_MARK, fit_candidates, unicode_only
 from .templating import render_document
 
-__all__ = ["PdfFormat", "TexError", "booklet_source", "tex_available"]
+__all__ = ["ENGINES", "PdfFormat", "TexError", "booklet_source", "engine_of", "tex_available"]
 
 BOOKLET_NAMES = {"questions": "questions-booklet.pdf", "key": "keys-booklet.pdf"}
 TITLES = {"questions": "question sheet", "key": "answer key"}
 TEX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f",
            "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
 
-_MACROS = r"""
+# What differs between the engines: the PDF's own metadata (no dates, no IDs), and how a
+# word drawn from other glyphs keeps its text (an ActualText span under pdfTeX; under
+# LuaLaTeX the word itself, decoded from the span's UTF-16 and set in the OpenType fonts).
+_ENGINE_MACROS = {"pdftex": r"""
 \pdfinfoomitdate=1
 \pdftrailerid{}
 \pdfsuppressptexinfo=-1
+\DeclareRobustCommand{\wsgenActualText}[2]{\leavevmode
+  \pdfliteral direct{/Span<</ActualText<#1>>>BDC}#2\pdfliteral direct{EMC}}
+""", "luatex": r"""
+\pdfvariable suppressoptionalinfo 1023
+\pdfvariable trailerid {}
+\providecommand{\pdfnoligatures}[1]{}
+\directlua{
+wsgen = {}
+function wsgen.actualtext(hex)
+  local out, i = {}, 5
+  while i < hex:len() do
+    local u = tonumber(hex:sub(i, i + 3), 16)
+    i = i + 4
+    if u >= 55296 and u < 56320 then
+      u = 65536 + (u - 55296) * 1024 + (tonumber(hex:sub(i, i + 3), 16) - 56320)
+      i = i + 4
+    end
+    table.insert(out, utf8.char(u))
+  end
+  tex.sprint(-2, table.concat(out))
+end
+}
+\DeclareRobustCommand{\wsgenActualText}[2]{\leavevmode\directlua{wsgen.actualtext("#1")}}
+% Text pdfTeX cannot set (formats/markup.py): right-to-left runs reversed, numbers in them
+% left to right, a line break allowed between ideographs.
+\DeclareRobustCommand{\wsgenUnicode}[1]{\leavevmode#1}
+\DeclareRobustCommand{\wsgenRTL}[1]{{\textdir TRT #1}}
+\DeclareRobustCommand{\wsgenLTR}[1]{{\textdir TLT #1}}
+\newcommand{\wsgenCJKBreak}{\hskip0pt plus .1em\relax}
+"""}
+
+_MACROS = r"""
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.5ex plus 0.3ex}
 % A paragraph with long inline formulas gets looser lines rather than one that overflows.
@@ -113,16 +155,48 @@ _MACROS = r"""
   \ifdim\dimexpr\ht\wsgenCellBox+\dp\wsgenCellBox\relax>1.1\baselineskip
     \vrule width0pt height\dimexpr\ht\wsgenCellBox+3pt\relax depth\dimexpr\dp\wsgenCellBox+3pt\relax
   \fi\box\wsgenCellBox}
-% Room to answer after a question: "none", "third", "half", "full" (the rest of the page,
-% at least half of one; the next question starts a new page) or a number of lines.  One
-% unbreakable box: when it does not fit, it starts the next page.
-\newcommand{\wsgenSpaceBox}[1]{\par\nointerlineskip\noindent\rule{0pt}{#1}\par}
+% A question and its room to answer stay together.  On a question sheet each question is
+% first set in a box (\wsgenBeginQuestion ... \wsgenEndQuestion{space}); when it and its
+% room do not fit on what is left of the page, it starts the next one, unless the
+% question alone is taller than a page (then it flows on as any text does).  The room is
+% "none", "third", "half" (of the text height), a number of lines, or "full": a whole
+% blank page after the question's page.  It is a stack of empty lines, so that room too
+% tall for a fresh page continues on the next.
+\newbox\wsgenQuestionBox
+\newdimen\wsgenRoom
+\newcommand{\wsgenBeginQuestion}{\par\setbox\wsgenQuestionBox\vbox\bgroup}
+\newcommand{\wsgenRoomLines}{\par\dimen0=\wsgenRoom
+  \loop\ifdim\dimen0>.5\baselineskip
+    \penalty0 \nointerlineskip\hbox{\vrule width0pt height\baselineskip}%
+    \advance\dimen0 by -\baselineskip
+  \repeat}
+\newcommand{\wsgenEndQuestion}[1]{\par\egroup
+  \wsgenRoom=0pt \let\wsgenFullPage\relax
+  \ifcsname wsgenspace-#1\endcsname \csname wsgenspace-#1\endcsname
+  \else\wsgenRoom=#1\baselineskip\fi
+  \dimen2=\dimexpr\ht\wsgenQuestionBox+\dp\wsgenQuestionBox\relax
+  \par\penalty-100
+  \ifdim\dimen2>\textheight\else
+    \ifdim\dimexpr\dimen2+\wsgenRoom\relax>\dimexpr\pagegoal-\pagetotal\relax \newpage\fi
+  \fi
+  \unvbox\wsgenQuestionBox
+  \ifx\wsgenFullPage\relax \wsgenRoomLines\else \newpage\null\newpage\fi}
 \expandafter\def\csname wsgenspace-none\endcsname{}
-\expandafter\def\csname wsgenspace-third\endcsname{\wsgenSpaceBox{.3\textheight}}
-\expandafter\def\csname wsgenspace-half\endcsname{\wsgenSpaceBox{.47\textheight}}
-\expandafter\def\csname wsgenspace-full\endcsname{\wsgenSpaceBox{.45\textheight}\vfill\newpage}
-\newcommand{\wsgenAnswerSpace}[1]{\par\ifcsname wsgenspace-#1\endcsname
-  \csname wsgenspace-#1\endcsname\else\ifnum#1>0 \wsgenSpaceBox{#1\baselineskip}\fi\fi}
+\expandafter\def\csname wsgenspace-third\endcsname{\wsgenRoom=.3\textheight}
+\expandafter\def\csname wsgenspace-half\endcsname{\wsgenRoom=.47\textheight}
+\expandafter\def\csname wsgenspace-full\endcsname{\def\wsgenFullPage{}}
+% A problem's heading with its points at the right of its first line.
+\newcommand{\wsgenTitled}[2]{\sbox{\wsgenBox}{\normalfont\normalsize\hspace{1em}(#2)}%
+  \parbox[t]{\dimexpr\linewidth-\wd\wsgenBox\relax}{\raggedright #1}\usebox{\wsgenBox}}
+% \wsgenFit{width}{\wsgenTry{text}\wsgenTry{shorter…}...}: the first text at most `width`
+% wide (the last if none is), on one line: a running head or a table cell never runs into
+% its neighbour.
+\newsavebox{\wsgenFitBox}
+\newcommand{\wsgenFit}[2]{{\dimen0=\dimexpr#1\relax \let\wsgenFitDone\relax
+  \def\wsgenTry##1{\ifx\wsgenFitDone\relax
+    \sbox{\wsgenFitBox}{##1}\ifdim\wd\wsgenFitBox>\dimen0 \else\def\wsgenFitDone{}\fi\fi}%
+  #2\usebox{\wsgenFitBox}}}
+\newsavebox{\wsgenHeadBox}
 % The cover page of a question sheet (exam option `cover`).
 \newenvironment{wsgenCover}{\par\bigskip}{\clearpage}
 \newcommand{\wsgenCoverField}[2]{\par\medskip\noindent\makebox[2.6cm][l]{\textbf{#1:}}%
@@ -138,7 +212,29 @@ _MACROS = r"""
   \end{longtable}}}
 \newcommand{\wsgenPledge}[1]{\par\bigskip\noindent #1\par\bigskip\bigskip\noindent
   \textbf{Signature:}\ \rule[-3pt]{8cm}{0.4pt}\par}
-\newenvironment{wsgenChoices}{\begin{enumerate}\renewcommand{\labelenumi}{\textbf{\Alph{enumi}.}}}{\end{enumerate}}
+% The options of a multiple-choice answer: \wsgenChoices{\wsgenChoice{A}{tex}...}.  Short
+% options are set in a grid, four or two to a row (as many as fit), read row by row;
+% others one under the other, a long one broken as a display is.
+\newenvironment{wsgenChoiceList}{\begin{enumerate}\renewcommand{\labelenumi}{\textbf{\Alph{enumi}.}}}{\end{enumerate}}
+\newdimen\wsgenOptionWidth
+\newcount\wsgenColumns
+\newcount\wsgenCell
+\newcommand{\wsgenChoices}[1]{\par\wsgenOptionWidth=0pt
+  \def\wsgenChoice##1##2{\sbox{\wsgenBox}{\wsgenMath{##2}}%
+    \ifdim\wd\wsgenBox>\wsgenOptionWidth \wsgenOptionWidth=\wd\wsgenBox\fi}%
+  #1\wsgenColumns=1
+  \ifdim\dimexpr\wsgenOptionWidth+2.5em\relax<\dimexpr(\linewidth-\leftmargini)/2\relax \wsgenColumns=2 \fi
+  \ifdim\dimexpr\wsgenOptionWidth+2.5em\relax<\dimexpr(\linewidth-\leftmargini)/4\relax \wsgenColumns=4 \fi
+  \ifnum\wsgenColumns=1
+    \begin{wsgenChoiceList}\def\wsgenChoice##1##2{\item\wsgenOption{##2}}#1\end{wsgenChoiceList}%
+  \else
+    {\lineskip=6pt \wsgenCell=0
+     \def\wsgenChoice##1##2{\ifnum\wsgenCell=0 \par\noindent\hspace*{\leftmargini}\fi
+       \makebox[\dimexpr(\linewidth-\leftmargini)/\wsgenColumns\relax][l]{%
+         \makebox[2em][l]{\textbf{##1.}}\wsgenMath{##2}}%
+       \advance\wsgenCell 1 \ifnum\wsgenCell=\wsgenColumns \wsgenCell=0 \fi}%
+     \smallskip#1\par\smallskip}%
+  \fi}
 \pagestyle{fancy}
 \fancyhf{}
 \renewcommand{\headrulewidth}{0.4pt}
@@ -160,8 +256,6 @@ _MACROS = r"""
 \DeclareFontShape{U}{wsgencyr}{bx}{it}{<->ssub*wsgencyr/bx/n}{}
 \DeclareFontShape{U}{wsgencyr}{b}{it}{<->ssub*wsgencyr/bx/n}{}
 \newsavebox{\wsgenBox}
-\DeclareRobustCommand{\wsgenActualText}[2]{\leavevmode
-  \pdfliteral direct{/Span<</ActualText<#1>>>BDC}#2\pdfliteral direct{EMC}}
 \DeclareRobustCommand{\wsgenGreek}[1]{{\fontencoding{U}\fontfamily{wsgenpsy}\selectfont#1}}
 \DeclareRobustCommand{\wsgenCyrillic}[1]{{\fontencoding{U}\fontfamily{wsgencyr}\selectfont#1}}
 \DeclareRobustCommand{\wsgenOver}[2]{\sbox{\wsgenBox}{#1}%
@@ -177,8 +271,22 @@ class TexError(BuildError):
     log says it failed, the relevant log lines and the kept .tex.  Exit 3."""
 
 
-def tex_available() -> bool:
-    return shutil.which("pdflatex") is not None
+#: The TeX engines and their programs: pdfTeX for documents whose text its fonts hold,
+#: LuaTeX (OpenType fonts, formats/texfonts.py) for the others.
+ENGINES = {"pdftex": "pdflatex", "luatex": "lualatex"}
+# Characters a LuaLaTeX document sets from its OpenType text font rather than as the
+# pdfTeX documents do (their replacements there are T1 ligatures: -- --- ` ' `` '').
+_LIGATURE_CHARACTERS = frozenset("\u2013\u2014\u2018\u2019\u201c\u201d")
+
+
+def tex_available(engine: str = "pdftex") -> bool:
+    return shutil.which(ENGINES[engine]) is not None
+
+
+def engine_of(bodies: Sequence[str]) -> str:
+    """The engine a booklet chunk needs: LuaTeX when a sheet holds text pdfTeX cannot set
+    (formats/markup.py marks it), else pdfTeX (the faster)."""
+    return "luatex" if any(UNICODE_MARK in body for body in bodies) else "pdftex"
 
 
 @dataclass(frozen=True)
@@ -188,21 +296,32 @@ class _Chunk:
     sheets: tuple[tuple[str, str], ...]            # (variant id, rendered LaTeX body)
 
 
-def booklet_source(exam: Exam, bodies: Sequence[str]) -> str:
-    """The complete LaTeX source of one booklet (or chunk): the preamble, then the
-    sheets' bodies (rendered from templates/tex, each starting a new page)."""
-    # T1-encoded Latin Modern: every ASCII character of user text (~ ^ _ \\ { }) has a glyph
-    # and extracts as itself.
+def booklet_source(exam: Exam, bodies: Sequence[str], engine: str | None = None) -> str:
+    """The complete LaTeX source of one booklet (or chunk) for `engine` (by default the one
+    its bodies need): the preamble, then the sheets' bodies (rendered from templates/tex,
+    each starting a new page)."""
+    engine = engine or engine_of(bodies)
+    # pdfTeX: T1-encoded Latin Modern, every ASCII character of user text (~ ^ _ \\ { }) has
+    # a glyph and extracts as itself.  LuaTeX: the same design in OpenType (formats/texfonts.py).
     doc = Document(documentclass="article", document_options=["11pt", f"{exam.paper}paper"],
-                   fontenc="T1",
+                   fontenc="T1" if engine == "pdftex" else None,
                    inputenc=None, lmodern=True, textcomp=False, page_numbers=False,
                    geometry_options={"margin": "2.2cm", "headheight": "14pt"})
     for package in ("amsmath", "amssymb", "array", "longtable", "graphicx", "textcomp", "fancyhdr"):
         doc.packages.append(Package(package))
-    for char, replacement in TEX_UNICODE.items():
-        doc.preamble.append(NoEscape(rf"\DeclareUnicodeCharacter{{{ord(char):04X}}}{{{replacement}}}"))
-    doc.preamble.append(NoEscape(_MACROS))
-    doc.preamble.append(NoEscape(r"\lhead{\small " + escape_tex(shortened(exam.title, 60)) + "}"))
+    if engine == "pdftex":
+        for char, replacement in TEX_UNICODE.items():
+            doc.preamble.append(NoEscape(rf"\DeclareUnicodeCharacter{{{ord(char):04X}}}{{{replacement}}}"))
+    else:
+        doc.preamble.append(NoEscape(texfonts.preamble() + r"\usepackage{newunicodechar}"))
+        for char, replacement in TEX_UNICODE.items():
+            if char not in _LIGATURE_CHARACTERS:
+                doc.preamble.append(NoEscape(rf"\newunicodechar{{{char}}}{{{replacement}}}"))
+    doc.preamble.append(NoEscape(_ENGINE_MACROS[engine] + _MACROS))
+    # the title takes what the running head leaves of the line, shortened with "…"
+    doc.preamble.append(NoEscape(r"\lhead{\small\sbox{\wsgenHeadBox}{\wsgenRunning}"
+                                 r"\wsgenFit{\headwidth-\wd\wsgenHeadBox-2em}{"
+                                 + fit_candidates(shortened(exam.title, 60)) + "}}"))
     doc.preamble.append(NoEscape(r"\rhead{\small \wsgenRunning}"))
     # "Page x of " ends where the stamped total begins (see \wsgenStamps)
     doc.preamble.append(NoEscape(r"\cfoot{\small\hspace*{1.8em}\makebox[0pt][r]{Page \thepage\ of\ }}"))
@@ -227,19 +346,20 @@ def _log_excerpt(log: str, limit: int = 12) -> str:
     return " | ".join(ln.strip() for ln in picked[:limit] if ln.strip()) or "see the log"
 
 
-def _run_pdflatex(source: str, workdir: Path, name: str) -> tuple[bytes, str]:
-    """Typeset `source` (one pass); returns the PDF bytes and the .aux text."""
+def _run_pdflatex(source: str, workdir: Path, name: str,
+                  engine: str = "pdftex") -> tuple[bytes, str]:
+    """Typeset `source` (one pass) with `engine`; returns the PDF bytes and the .aux text."""
     tex_path = workdir / f"{name}.tex"
     tex_path.write_text(source, encoding="utf-8")
     env = dict(os.environ, **TEX_ENV)
-    command = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+    command = [ENGINES[engine], "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
                "-file-line-error", f"{name}.tex"]
     result = subprocess.run(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
                             capture_output=True, text=True, errors="replace")
     if result.returncode != 0:
         log_file = workdir / f"{name}.log"
         log = log_file.read_text(errors="replace") if log_file.exists() else result.stdout
-        raise _TexFailed(_log_excerpt(log), tex_path, log_file)
+        raise _TexFailed(_log_excerpt(log), tex_path, log_file, engine)
     return (workdir / f"{name}.pdf").read_bytes(), (workdir / f"{name}.aux").read_text(errors="replace")
 
 
@@ -247,9 +367,10 @@ class _TexFailed(Exception):
     """A chunk that pdflatex refused; its files stay in the scratch folder until the
     collector keeps the first failure's (and only that one) outside the build."""
 
-    def __init__(self, excerpt: str, tex_path: Path, log_path: Path):
+    def __init__(self, excerpt: str, tex_path: Path, log_path: Path, engine: str = "pdftex"):
         super().__init__(excerpt)
         self.excerpt, self.tex_path, self.log_path = excerpt, tex_path, log_path
+        self.engine = engine
 
     def kept(self) -> TexError:
         kept = Path(tempfile.mkdtemp(prefix="wsgen-tex-failed-"))
@@ -257,7 +378,7 @@ class _TexFailed(Exception):
         shutil.copy(self.tex_path, kept / self.tex_path.name)
         if self.log_path.exists():
             shutil.copy(self.log_path, kept / self.log_path.name)
-        return TexError(f"pdflatex failed{self.where()}: {self.excerpt} "
+        return TexError(f"{ENGINES[self.engine]} failed{self.where()}: {self.excerpt} "
                         f"(kept {kept / self.tex_path.name})")
 
     def where(self) -> str:
@@ -269,8 +390,9 @@ class _TexFailed(Exception):
         lines = self.tex_path.read_text(encoding="utf-8", errors="replace").splitlines()
         variant = slot = None
         for line in reversed(lines[:int(match.group(1))]):
-            if slot is None and line.startswith("\\section*{"):
-                slot = line[len("\\section*{"):].split(". ", 1)[0]
+            heading = re.match(r"\\section\*\{(?:\\wsgenTitled\{)?(.*)", line)
+            if slot is None and heading:
+                slot = heading.group(1).split(". ", 1)[0]
             start = re.match(r"\\wsgenStartSheet\{[^}]*\}\{([^}]*)\}", line)
             if start:
                 variant = start.group(1)
@@ -322,6 +444,38 @@ def _stamp(page: pikepdf.Page, stamp: pikepdf.Page) -> None:
             resources.Font[name] = font
 
 
+# A character in a ToUnicode map: <hex UTF-16BE>.
+_CMAP_TARGET = re.compile(rb"(<[0-9A-Fa-f]{4}>\s*)<([0-9A-Fa-f]{4,})>")
+
+
+def _text_as_written(pdf: pikepdf.Pdf) -> None:
+    """Make the text of shaped glyphs extract as written: LuaTeX's HarfBuzz mode maps a
+    contextual form (an Arabic letter's initial, medial or final glyph) to its
+    presentation-form code when the glyph was first set in a box of the output routine
+    (a running head); such a code becomes its compatibility decomposition (U+FEE3 ARABIC
+    LETTER MEEM INITIAL FORM: U+0645 MEEM), every other mapping is left as it is."""
+    seen = set()
+    for page in pdf.pages:
+        for font in page.obj.Resources.get("/Font", pikepdf.Dictionary()).values():
+            stream = font.get("/ToUnicode")
+            if stream is None or stream.objgen in seen:
+                continue
+            seen.add(stream.objgen)
+            data = stream.read_bytes()
+
+            def written(match):
+                text = bytes.fromhex(match.group(2).decode()).decode("utf-16-be", "replace")
+                if not any(0xFB50 <= ord(ch) <= 0xFDFF or 0xFE70 <= ord(ch) <= 0xFEFF
+                           or 0xFB1D <= ord(ch) <= 0xFB4F for ch in text):
+                    return match.group(0)
+                plain = unicodedata.normalize("NFKC", text).encode("utf-16-be").hex().upper()
+                return match.group(1) + b"<" + plain.encode() + b">"
+
+            fixed = _CMAP_TARGET.sub(written, data)
+            if fixed != data:
+                stream.write(fixed)
+
+
 @dataclass(frozen=True)
 class _Sheet:
     variant_id: str
@@ -362,8 +516,9 @@ class _BookletCollector:
 
     def _compile(self, sheets, workdir: Path):
         workdir.mkdir()
-        pdf, aux = _run_pdflatex(booklet_source(self.exam, [s.body for s in sheets]), workdir,
-                                 "booklet")
+        bodies = [s.body for s in sheets]
+        engine = engine_of(bodies)
+        pdf, aux = _run_pdflatex(booklet_source(self.exam, bodies), workdir, "booklet", engine)
         shutil.rmtree(workdir, ignore_errors=True)
         return sheets, pdf, _page_counts(aux, len(sheets))
 
@@ -381,6 +536,8 @@ class _BookletCollector:
     def _cut(self, kind, sheets, pdf, counts) -> None:
         source = pikepdf.Pdf.open(io.BytesIO(pdf))
         self.sources.append(source)
+        if any(UNICODE_MARK in sheet.body for sheet in sheets):
+            _text_as_written(source)
         pages = list(source.pages)
         if sum(counts) + max(counts) != len(pages):
             raise TexError(f"page bookkeeping of the {kind} booklet is off: the .aux says "
@@ -437,7 +594,9 @@ class PdfFormat(Format):
         return _BookletCollector(build, staging)
 
     def check_inputs(self, exam, students, exam_file, roster_file) -> None:
-        """User text with characters the PDF fonts lack is an error, not a "?" in print."""
+        """User text in a script pdfTeX's fonts lack is set by LuaLaTeX (formats/texfonts.py):
+        its program and fonts must be there; a character no font has (an emoji, a
+        private-use code) is an error naming its field, not a gap in print."""
         fields = [(f"{exam_file}: {name}", getattr(exam, name))
                   for name in ("title", "course", "date", "instructions", "pledge")]
         fields += [(f"{exam_file}: problems[{i + 1}].label", item.label)
@@ -446,9 +605,19 @@ class PdfFormat(Format):
             fields += [(f"{roster_file}: student {student.id!r}: name", student.name),
                        (f"{roster_file}: student {student.id!r}: id", student.id)]
         for where, text in fields:
-            bad = untypesettable(text)
+            wide = unicode_only(text)
+            if not wide:
+                continue
+            absent = texfonts.missing_fonts()
+            if not tex_available("luatex") or absent:
+                what = "lualatex" if not tex_available("luatex") else ", ".join(absent[:3])
+                raise UserError(f"{where}: {wide[0]!r} (U+{ord(wide[0]):04X}) is set by LuaLaTeX "
+                                f"with the Noto fonts, and {what} is missing here; run "
+                                f"`make setup` (scripts/ensure-fonts) or install "
+                                f"{texfonts.FONT_PACKAGES}, or build without pdf in --formats")
+            bad = texfonts.missing(wide)
             if bad:
                 shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad[:3])
-                raise UserError(f"{where}: {shown} cannot be set in the PDF documents (their "
-                                "fonts cover Latin, Greek and Cyrillic); write it otherwise, or "
-                                "build without pdf in --formats")
+                raise UserError(f"{where}: {shown} is in no font of the PDF documents (Latin, "
+                                "Greek, Cyrillic, CJK, Arabic, Hebrew, Indic and other scripts); "
+                                "write it otherwise, or build without pdf in --formats")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["breakable", "display_lines", "matrix_cells", "open_pairs", "relation_terms", "split_display",
+__all__ = ["breakable", "display_fractions", "display_lines", "matrix_cells", "open_pairs", "relation_terms", "split_display",
            "visible_length"]
 
 # A control word, a control symbol, or one character.
@@ -190,6 +190,33 @@ def _rewrite(tokens: list[str], depth: int, marks: bool = True) -> str:
         if not tok.isspace() and outer:
             previous = tok
         i += 1
+    return "".join(out)
+
+
+def _small_fraction(numerator: list[str], denominator: list[str]) -> bool:
+    """A number over a single symbol (1/m, 1/2, 1/\\sqrt{d}): a factor, not the content."""
+    return "".join(numerator).strip().isdigit() and visible_length("".join(denominator)) <= 2
+
+
+def display_fractions(text: str) -> str:
+    """Inline math with the fractions that carry its content in display size (``\\dfrac``):
+    those at its outer level (not in a script, a root or another fraction), except a number
+    over a single symbol (``\\frac{1}{m}``), which reads well small."""
+    if r"\frac" not in text:
+        return text
+    tokens = _tokens(text)
+    out: list[str] = []
+    nesting = _Nesting()
+    previous = ""
+    for i, tok in enumerate(tokens):
+        if tok == r"\frac" and nesting.outer and previous not in ("^", "_"):
+            groups = _groups(tokens, i + 1, 2)
+            if groups is not None and not _small_fraction(*groups[0]):
+                tok = r"\dfrac"
+        nesting.read(tok)
+        out.append(tok)
+        if not tok.isspace():
+            previous = tok
     return "".join(out)
 
 
