@@ -292,7 +292,10 @@ def test_pdf_source_letters_the_options(problems):
     p = problems["regularization"]
     v = draw_multiple_choice(p, p.Options(), 5, N)
     latex = render_document(build_document(one_item_sheet(v), "questions"), "tex", anchor="v1")
-    assert latex.count(r"\begin{wsgenChoices}") == len(v.choice_forms)
+    # one option grid per choice field, each lettering its four options A-D in order
+    assert latex.count("\\wsgenChoices{") == len(v.choice_forms)
+    for letter in "ABCD":
+        assert latex.count("\\wsgenChoice{%s}{" % letter) == len(v.choice_forms)
     key = render_document(build_document(one_item_sheet(v), "key"), "tex", anchor="v1")
     assert COMMON_MISTAKES in key and "Option" in key
 
