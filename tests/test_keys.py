@@ -75,6 +75,25 @@ def test_every_shipped_key_for_students_has_no_verification_note(problems):
             assert note.title not in headings(student), pid
 
 
+def test_the_exam_setting_and_the_command_line_choose_the_audience(tmp_path):
+    text = DEFAULT_EXAM.read_text(encoding="utf-8")
+    assert 'key = "instructor"' in text          # the shipped exam publishes instructor keys
+    student_exam = tmp_path / "student.toml"
+    student_exam.write_text(text.replace('key = "instructor"\n', ""), encoding="utf-8")
+    out = tmp_path / "a"
+    status, _, err = run_cli("build", "--exam", student_exam, "--out", out, "--variants", "0",
+                             "--formats", "md", "-q")
+    assert status == 0, err
+    key = (out / "canonical" / "key.md").read_text(encoding="utf-8")
+    assert "canonical numbers" not in key and "Checked by SymPy" not in key    # the default
+    out = tmp_path / "b"
+    status, _, err = run_cli("build", "--exam", student_exam, "--out", out, "--variants", "0",
+                             "--formats", "md", "-q", "--key-audience", "instructor")
+    assert status == 0, err
+    key = (out / "canonical" / "key.md").read_text(encoding="utf-8")
+    assert "canonical numbers" in key and "Checked by SymPy" in key
+
+
 @pytest.mark.parametrize("value, needle", [
     ('"teacher"', "key: expected one of 'student', 'instructor', got 'teacher'"),
     ("true", "key: expected a string, got true"),
@@ -320,3 +339,40 @@ def test_a_broken_constraint_fails_the_load(tmp_path):
     assert 'constraints="integer"' in text
     status, _, err = run_cli("show", "counted", "--canonical", "--problems", folder)
     assert status == 2 and "answer loss: its value" in err and "(integer)" in err, err
+
+
+# --- the one-problem preview ----------------------------------------------------------------------
+def test_show_writes_one_html_page_with_the_question_and_the_key(tmp_path):
+    out = tmp_path / "mb.html"
+    status, _, err = run_cli("show", "matrix_backprop", "--canonical", "--format", "html",
+                             "--out", out, "--key-audience", "student")
+    assert status == 0, err
+    page = out.read_text(encoding="utf-8")
+    assert page.count("<html") == 1 and page.count("</body>") == 1
+    assert page.index('<div class="questions">') < page.index('<div class="key">')
+    assert "Checked by SymPy" not in page and "<math" in page
+    status, _, err = run_cli("show", "matrix_backprop", "--canonical", "--format", "html",
+                             "--out", out)
+    assert status == 0 and "Checked by SymPy" in out.read_text(encoding="utf-8")
+
+
+def test_show_does_not_overwrite_without_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "matrix_backprop.html").write_text("mine", encoding="utf-8")
+    status, _, err = run_cli("show", "matrix_backprop", "--canonical", "--format", "html")
+    assert status == 2 and "matrix_backprop.html exists: give --out FILE" in err
+    assert (tmp_path / "matrix_backprop.html").read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.tex
+def test_show_writes_one_pdf_with_the_question_and_the_key(tmp_path):
+    import subprocess
+    out = tmp_path / "mb.pdf"
+    status, _, err = run_cli("show", "matrix_backprop", "--seed", "5", "--format", "pdf",
+                             "--out", out, "--key-audience", "student")
+    assert status == 0, err
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    # the question sheet first (its parts), then the key (its title and its answers)
+    assert text.index("Evaluate both gradients") < text.index("Answer key")
+    assert "Checked by SymPy" not in text and "Answers" in text
