@@ -55,10 +55,12 @@ readme-image: setup
 	$(BIN)/wsgen build --out build/readme --variants 0 --formats pdf --quiet
 	pdftoppm -png -r 60 -f 1 -l 1 -singlefile build/readme/canonical/key.pdf docs/canonical-key-page1
 	pdftoppm -png -r 60 -f 1 -l 1 -singlefile build/readme/canonical/questions.pdf docs/canonical-sheet-cover
+	$(BIN)/wsgen build --out build/readme-student --variants 0 --formats pdf --quiet --key-audience student
+	pdftoppm -png -r 60 -f 1 -l 1 -singlefile build/readme-student/canonical/key.pdf docs/canonical-key-student-page1
 	page=$$(for p in $$(seq 1 40); do pdftotext -f $$p -l $$p build/readme/canonical/key.pdf - 2>/dev/null \
 	        | grep -q "Gradients, numerically" && { echo $$p; break; }; done); \
 	pdftoppm -png -r 60 -f $$page -l $$page -singlefile build/readme/canonical/key.pdf docs/canonical-key-breaks
-	rm -rf build/readme
+	rm -rf build/readme build/readme-student
 
 # The README's picture of an HTML key: the browser test's screenshot of the canonical key.
 readme-html-image: setup

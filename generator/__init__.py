@@ -30,7 +30,7 @@ _EXPORTS = {
     "surd_value": "core.exact",
     "shown_column": "core.shown", "shown_difference": "core.shown", "shown_dot": "core.shown", "shown_matrix": "core.shown",
     "shown_product": "core.shown", "shown_quotient": "core.shown", "shown_square": "core.shown",
-    "shown_rounded": "core.shown", "shown_sum": "core.shown",
+    "shown_rounded": "core.shown", "shown_sum": "core.shown", "written": "core.shown",
     "Defined": "core.named", "defined": "core.named",
     "option": "core.settings", "require_decimals": "core.settings",
     "CheckFailed": "core.problem", "NoCanonical": "core.problem", "Problem": "core.problem",

@@ -21,13 +21,17 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .exam.spec import MAX_VARIANTS
+from .exam.spec import KEY_AUDIENCES, MAX_VARIANTS
 from .errors import EXIT, BuildError, ProblemError, UserError, read_input
 from .formats import FormatError
 
 __all__ = ["main"]
 
 SEED = click.IntRange(0, 2 ** 63 - 1)
+KEY_AUDIENCE = click.option(
+    "--key-audience", "key_audience", type=click.Choice(KEY_AUDIENCES),
+    help="Who the keys are for: student (every step, without verification notes and seeds) "
+         "or instructor (everything).")
 PROBLEMS_OPTION = click.option(
     "--problems", "problem_dirs", multiple=True, metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
@@ -144,12 +148,19 @@ def list_problems(problem_dirs, fmt):
 @click.argument("problem_id", metavar="PROBLEM")
 @click.option("--seed", type=SEED, help="The variant seed (as printed on a key).")
 @click.option("--canonical", is_flag=True, help="The original exam's numbers.")
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "pdf", "html"]), default="md",
+              show_default=True)
 @click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE",
               help="A problem setting, e.g. --option m=3 (repeatable).")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where pdf and html go (default: PROBLEM.pdf or PROBLEM.html here, not "
+                   "overwritten).")
+@KEY_AUDIENCE
 @PROBLEMS_OPTION
-def show(problem_id, seed, canonical, fmt, option_pairs, problem_dirs):
-    """Print one variant of PROBLEM: its key (md) or its JSON record."""
+def show(problem_id, seed, canonical, fmt, option_pairs, out_file, key_audience, problem_dirs):
+    """Print one variant of PROBLEM: its key (md) or its JSON record; or write its question
+    sheet and key as one PDF or HTML file (pdf, html).  The key is the instructor's unless
+    --key-audience student."""
     problem = _problem(problem_id, problem_dirs)
     if canonical and seed is not None:
         raise click.UsageError("--seed and --canonical exclude each other; give one")
@@ -173,9 +184,19 @@ def show(problem_id, seed, canonical, fmt, option_pairs, problem_dirs):
         click.echo(dumps(variant_record(variant)), nl=False)
         return
     exam = Exam(title=problem.title, course="", date="", instructions="", master_seed=0,
-                variants=0, items=(ExamItem(problem_id, problem_id, 0, options),))
+                variants=0, items=(ExamItem(problem_id, problem_id, 0, options),),
+                key=key_audience or "instructor")
     sheet = Sheet(exam=exam, variant_id="canonical" if canonical else "random",
                   variant_index=0, items=(SheetItem("", 0, variant),))
+    if fmt in ("pdf", "html"):
+        from .pipeline.output import atomic_write
+        from .pipeline.preview import preview
+        path = out_file or Path(f"{problem_id}.{fmt}")
+        if out_file is None and path.exists():
+            raise click.UsageError(f"{path} exists: give --out FILE to write it anyway")
+        atomic_write(path, preview(sheet, fmt))
+        click.echo(f"wsgen: wrote {path}", err=True)
+        return
     output = render_sheet_outputs(sheet, ("md",))
     click.echo(output.rendered["md"].files["key.md"], nl=False)
 
@@ -250,9 +271,10 @@ def new(problem_id, folder):
 @click.option("--force", is_flag=True,
               help="Rebuild even when nothing has changed, and overwrite files wsgen did not write.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, nothing printed on success.")
+@KEY_AUDIENCE
 @PROBLEMS_OPTION
 def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, duplex, jobs, force,
-          quiet, problem_dirs):
+          quiet, key_audience, problem_dirs):
     """Build question sheets, answer keys and manifests for every variant."""
     from .pipeline.fingerprint import build_fingerprint
     from .pipeline.output import OutputFolder
@@ -276,7 +298,7 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
              for folder in peek_problem_paths(exam_file, exam_bytes)}
     paths.update({str(p.resolve()): f"--problems {p}" for p in problem_dirs})
     choices = {"exam": str(exam_file.resolve()), "variants": variants, "seed": seed,
-               "formats": formats, "duplex": duplex}
+               "formats": formats, "duplex": duplex, "key_audience": key_audience}
     fingerprint = build_fingerprint(__version__, exam_bytes, roster_bytes, key, choices,
                                     problem_paths=paths)
     if not force and out_dir.is_dir() and (roster is None or key is not None):
@@ -298,6 +320,8 @@ def build(exam_path, variants, seed, roster, secret_path, out_dir, formats, dupl
         exam = load_exam(exam_file, extra_paths=problem_dirs)
     if seed is not None:
         exam = dataclasses.replace(exam, master_seed=seed)
+    if key_audience is not None:
+        exam = dataclasses.replace(exam, key=key_audience)
     students = load_roster(roster) if roster is not None else None
     from .formats import get_format
     for name in formats:

@@ -105,6 +105,12 @@ PROSE = {
 #: Each function's symbol in the key, in the order of the steps and the answers.
 SYMBOL = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{ReLU}",
           "leaky_relu": r"\mathrm{LReLU}"}
+#: What each function's values and slopes are known to satisfy (multiple-choice slips that
+#: break it are not offered): σ lies in (0, 1), ReLU is never negative; the slopes of σ and
+#: tanh are positive, ReLU's are 0 or 1, leaky ReLU's c or 1.
+RANGE = {"sigmoid": ("probability",), "tanh": (), "relu": ("nonnegative",), "leaky_relu": ()}
+SLOPE_RANGE = {"sigmoid": ("positive",), "tanh": ("positive",),
+               "relu": ("nonnegative", "integer"), "leaky_relu": ("positive",)}
 
 
 @dataclass(frozen=True)
@@ -199,10 +205,11 @@ class Activations(Problem):
         work = compute(params)
         return Solution(
             steps=tuple(function_step(name, work, facts, digits) for name in PROSE),
-            answers=(*(Answer(name, f"{a}(z)", Vector(work.values[name]), digits, part="(d)")
-                       for name, a in SYMBOL.items()),
+            answers=(*(Answer(name, f"{a}(z)", Vector(work.values[name]), digits, part="(d)",
+                              constraints=RANGE[name]) for name, a in SYMBOL.items()),
                      *(Answer("d_" + name, f"{a}'(z)", Vector(work.slopes[name]), digits,
-                              part="(d)") for name, a in SYMBOL.items())),
+                              part="(d)", constraints=SLOPE_RANGE[name])
+                       for name, a in SYMBOL.items())),
             work=work)
 
     def mistakes(self, params, options, solution):

@@ -248,16 +248,17 @@ def through_softmax(w: Work, soft: dict) -> Step:
              "e.g. $\\frac{\\partial A_{i1}}{\\partial S_{i1}} = @d11$ "
              "and $\\frac{\\partial A_{i1}}{\\partial S_{i2}} = @d12$, which is "
              "$A_{ij}(\\delta_{jk} - A_{ik})$. The chain rule sums over the entries of the "
-             "row; the term $-A_{ij} r_i$ is the path through $\\sigma_i$ (SymPy confirms the "
-             f"result for a symbolic ${w.n} \\times {w.n}$ matrix $S$ and any "
-             "$\\partial L/\\partial A$).",
+             "row; the term $-A_{ij} r_i$ is the path through $\\sigma_i$.",
         math=(r"\frac{\partial A_{ij}}{\partial S_{ik}} = A_{ij}(\delta_{jk} - A_{ik}),\qquad "
               r"\frac{\partial A_{ij}}{\partial S_{i'k}} = 0 \text{ for } i' \ne i",
               r"\frac{\partial L}{\partial S_{ik}} = \sum_j \frac{\partial L}{\partial A_{ij}}"
               r"\, A_{ij}(\delta_{jk} - A_{ik}) = A_{ik}\Bigl(\frac{\partial L}{\partial "
               r"A_{ik}} - r_i\Bigr),\qquad r_i = \sum_j A_{ij} \frac{\partial L}{\partial "
               r"A_{ij}}"),
-        values={"d11": soft["d11"], "d12": soft["d12"]})
+        values={"d11": soft["d11"], "d12": soft["d12"]},
+        substeps=(Step(text=f"SymPy confirms the result for a symbolic ${w.n} \\times {w.n}$ "
+                            "matrix $S$ and any $\\partial L/\\partial A$.",
+                       audience="instructor"),))
 
 
 def softmax_numbers(w: Work) -> Step:
@@ -404,7 +405,8 @@ class Attention(Problem):
                    back_through_product(work, facts), product_numbers(work),
                    through_softmax(work, soft), softmax_numbers(work)),
             answers=(Answer("S", "S", work.S, part="(a)"),
-                     Answer("A", "A", work.A, part="(a)"),
+                     Answer("A", "A", work.A, part="(a)",
+                            constraints=("probability", "sums_to_one")),
                      Answer("O", "O", work.O, part="(a)"),
                      Answer("dL_dV", r"\frac{\partial L}{\partial V}", work.dV, part="(b)"),
                      Answer("dL_dA", r"\frac{\partial L}{\partial A}", work.dA, part="(b)"),

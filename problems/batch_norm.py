@@ -274,6 +274,7 @@ def graph_derivation(facts: dict) -> Step:
 def sympy_check(w: Work) -> Step:
     return Step(
         title="(b) Checked by SymPy",
+        audience="instructor",
         text=r"SymPy differentiates $L = \sum_i dy_i\,y_i$ with the mean, the variance "
              r"and the normalisation written out for a symbolic batch of "
              rf"${len(w.x_hat)}$ values, and confirms each rule above: "
@@ -379,7 +380,7 @@ class BatchNorm(Problem):
         return Solution(
             steps=(forward_pass(work), graph_derivation(facts), sympy_check(work), numbers(work)),
             answers=(Answer("mu", r"\mu", work.mu, part="(a)"),
-                     Answer("var", r"\sigma^2", work.var, part="(a)"),
+                     Answer("var", r"\sigma^2", work.var, part="(a)", constraints="nonnegative"),
                      Answer("x_hat", r"\hat x", Vector(work.x_hat), part="(a)"),
                      Answer("y", "y", Vector(work.y), part="(a)"),
                      Answer("dgamma", r"\frac{\partial L}{\partial \gamma}", work.dgamma,

@@ -187,9 +187,7 @@ def chain_rule(work: Work, facts: dict) -> Step:
         text=r"For one example, $\ell$ depends on $w$ and $b$ only through $z$ and "
              r"$\hat y$. SymPy differentiates $\sigma$ and the loss; the product "
              r"simplifies to $\hat y - y$. The cost averages over the examples, so the "
-             r"factor $\frac{1}{m}$ appears once, here, and not again in the update. "
-             rf"SymPy also differentiates $J$ over ${work.m}$ symbolic examples and confirms "
-             r"both gradients below.",
+             r"factor $\frac{1}{m}$ appears once, here, and not again in the update.",
         math=(r"\frac{\partial \ell}{\partial \hat y} = -\frac{y}{\hat y} + "
               r"\frac{1 - y}{1 - \hat y}",
               eq(r"\frac{d \hat y}{d z} = \frac{d}{dz}\,\frac{1}{1 + e^{-z}}", facts["d_sigma"],
@@ -198,7 +196,9 @@ def chain_rule(work: Work, facts: dict) -> Step:
               r"\cdot \frac{d \hat y}{d z} = \hat y - y",
               r"\frac{\partial J}{\partial w} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)\, "
               + x_i,
-              r"\frac{\partial J}{\partial b} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)"))
+              r"\frac{\partial J}{\partial b} = \frac{1}{m} \sum_{i=1}^{m} (\hat y_i - y_i)"),
+        substeps=(Step(text=rf"SymPy also differentiates $J$ over ${work.m}$ symbolic examples "
+                            r"and confirms both gradients.", audience="instructor"),))
 
 
 def gradients_numerically(work: Work, digits: int) -> Step:
@@ -305,8 +305,9 @@ class LogisticRegression(Problem):
                    chain_rule(work, facts), gradients_numerically(work, digits),
                    descent_step(work, digits)),
             answers=(Answer("z", "z", work.z, digits, part="(a)"),
-                     Answer("y_hat", r"\hat y", work.y_hat, digits, part="(a)"),
-                     Answer("cost", "J", work.cost, digits, part="(b)"),
+                     Answer("y_hat", r"\hat y", work.y_hat, digits, part="(a)",
+                            constraints="probability"),
+                     Answer("cost", "J", work.cost, digits, part="(b)", constraints="nonnegative"),
                      Answer("dw", r"\frac{\partial J}{\partial w}", work.shaped(work.grad_w),
                             digits, part="(c)"),
                      Answer("db", r"\frac{\partial J}{\partial b}", work.db, digits, part="(c)"),

@@ -154,6 +154,7 @@ def index_derivation(w: Work, facts: dict) -> Step:
 def sympy_check(w: Work, facts: dict) -> Step:
     return Step(
         title="(b) Checked by SymPy",
+        audience="instructor",
         text=r"SymPy's matrix calculus derives both results from $L = (Wx)^\top (Wx)$: "
              r"$\frac{\partial L}{\partial W} = @dWd$ and "
              r"$\frac{\partial L}{\partial x} = @dxd$. Differentiating the index sum with "
@@ -235,7 +236,7 @@ class MatrixBackprop(Problem):
         return Solution(
             steps=(forward_pass(work), index_derivation(work, facts), sympy_check(work, facts),
                    substituted(work)),
-            answers=(Answer("Wx", "Wx", work.Wx, part="(a)"), Answer("L", "L", work.L, part="(a)"),
+            answers=(Answer("Wx", "Wx", work.Wx, part="(a)"), Answer("L", "L", work.L, part="(a)", constraints="nonnegative"),
                      Answer("dL_dW", r"\frac{\partial L}{\partial W}", work.dW, part="(c)"),
                      Answer("dL_dx", r"\frac{\partial L}{\partial x}", work.dx, part="(c)")),
             work=work)

@@ -297,6 +297,7 @@ def sympy_check(w: Work, facts: dict) -> Step:
     n, h, k = w.shape
     return Step(
         title="(b), (c) Checked by SymPy",
+        audience="instructor",
         text=r"SymPy's matrix calculus differentiates "
              r"$L = \frac{1}{2}(W^{[2]} a^{[1]} + b^{[2]} - t)^\top "
              r"(W^{[2]} a^{[1]} + b^{[2]} - t)$: "
@@ -383,9 +384,10 @@ class MlpBackprop(Problem):
             steps=(forward_pass(work), output_rule(work, facts), output_numbers(work),
                    hidden_rule(work, facts), hidden_numbers(work), sympy_check(work, facts)),
             answers=(Answer("z1", "z^{[1]}", Vector(work.z1), part="(a)"),
-                     Answer("a1", "a^{[1]}", Vector(work.a1), part="(a)"),
+                     Answer("a1", "a^{[1]}", Vector(work.a1), part="(a)",
+                            constraints="nonnegative"),
                      Answer("y_hat", r"\hat y", Vector(work.y_hat), part="(a)"),
-                     Answer("L", "L", work.L, part="(a)"),
+                     Answer("L", "L", work.L, part="(a)", constraints="nonnegative"),
                      Answer("dW2", r"\frac{\partial L}{\partial W^{[2]}}", work.dW2_shown.value,
                             part="(b)"),
                      Answer("db2", r"\frac{\partial L}{\partial b^{[2]}}", Vector(work.d2),

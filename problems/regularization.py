@@ -205,7 +205,7 @@ class Regularization(Problem):
                    regularized_gradient(params, work, facts, digits), update(work, digits),
                    weight_decay(params, work, facts, digits)),
             answers=(Answer("penalty", r"\frac{\lambda}{2m}\lVert W \rVert_F^2", work.penalty,
-                            digits, part="(c)"),
+                            digits, part="(c)", constraints="nonnegative"),
                      Answer("dW_reg", "dW_{reg}", work.dW_reg, digits, part="(c)"),
                      Answer("W_new", "W_{new}", work.W_new, digits, part="(c)"),
                      Answer("decay", r"1 - \frac{\alpha\lambda}{m}", work.decay, digits,

@@ -209,10 +209,7 @@ def recursion(w: Work, facts: dict) -> Step:
              "next one, so the gradient flows back one step at a time. With $h_t = \\tanh(z_t)$ "
              "and SymPy's $\\tanh'(z) = @dtanh$, the chain rule gives, entry by entry "
              "($\\circ$), the recursion below. The weights are shared by all the steps, so "
-             "their gradients add up the contributions of every step. SymPy confirms the "
-             f"four gradients for $T = {w.T}$ steps (input size ${w.n}$, ${w.H}$ hidden units) "
-             "by differentiating $L$ unrolled over the steps, with symbolic entries and a "
-             "generic activation $g$ in place of $\\tanh$.",
+             "their gradients add up the contributions of every step.",
         math=(r"\frac{\partial L}{\partial h_T} = h_T - t,\qquad "
               r"\delta_t = \frac{\partial L}{\partial z_t} = \frac{\partial L}{\partial h_t}"
               r" \circ \bigl(1 - h_t \circ h_t\bigr),\qquad "
@@ -221,7 +218,11 @@ def recursion(w: Work, facts: dict) -> Step:
               r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top,"
               r"\qquad \frac{\partial L}{\partial b} = \sum_{t=1}^{T} \delta_t,\qquad "
               r"\frac{\partial L}{\partial h_0} = W_{hh}^\top \delta_1"),
-        values={"dtanh": facts["d_tanh"]})
+        values={"dtanh": facts["d_tanh"]},
+        substeps=(Step(text=f"SymPy confirms the four gradients for $T = {w.T}$ steps (input "
+                            f"size ${w.n}$, ${w.H}$ hidden units) by differentiating $L$ unrolled "
+                            "over the steps, with symbolic entries and a generic activation $g$ "
+                            "in place of $\\tanh$.", audience="instructor"),))
 
 
 def back_step(w: Work, step: int) -> Step:
@@ -346,7 +347,7 @@ class RnnStep(Problem):
                    recursion(work, facts), *(back_step(work, step) for step in range(T, 0, -1)),
                    the_gradients(work)),
             answers=(Answer("h", "h", work.h, part="(a)"),
-                     Answer("L", "L", work.L, part="(a)"),
+                     Answer("L", "L", work.L, part="(a)", constraints="nonnegative"),
                      Answer("dWxh", r"\frac{\partial L}{\partial W_{xh}}",
                             sp.ImmutableMatrix(work.dWxh), part="(c)"),
                      Answer("dWhh", r"\frac{\partial L}{\partial W_{hh}}",

@@ -247,6 +247,7 @@ def chain_step(w: Work, facts: dict) -> Step:
 def sympy_check(w: Work, facts: dict) -> Step:
     return Step(
         title="(c) Checked by SymPy",
+        audience="instructor",
         text="SymPy differentiates the explicit softmax of $%d$ symbolic logits, e.g. " % w.K
              + "$\\frac{\\partial p_1}{\\partial z_1} = @d11$ and "
              "$\\frac{\\partial p_1}{\\partial z_2} = @d12$, and confirms "
@@ -323,8 +324,9 @@ class SoftmaxCrossEntropy(Problem):
             steps=(softmax_step(work, digits), loss_step(work, digits), stable_step(work, digits),
                    jacobian_step(facts), chain_step(work, facts), sympy_check(work, facts),
                    gradient_step(work, digits)),
-            answers=(Answer("p", r"p = \mathrm{softmax}(z)", work.p, digits, part="(a)"),
-                     Answer("L", "L", work.L, digits, part="(b)"),
+            answers=(Answer("p", r"p = \mathrm{softmax}(z)", work.p, digits, part="(a)",
+                            constraints=("probability", "sums_to_one")),
+                     Answer("L", "L", work.L, digits, part="(b)", constraints="nonnegative"),
                      Answer("dL_dz", r"\frac{\partial L}{\partial z}", work.grad, digits,
                             part="(d)", points=2)),
             work=work)

@@ -156,12 +156,13 @@ def style_cost(w: Work) -> Step:
 def total_cost(w: Work) -> Step:
     return Step(
         title="(b) Total cost",
-        text="SymPy verifies every sum written out here, for symbolic activations of "
-             "this shape, against the costs' definitions as matrix products "
-             "($\\mathcal{G} = a\\, a^\\top$, $\\lVert X \\rVert_F^2 = "
-             "\\operatorname{tr}(X X^\\top)$).",
         math=(eq(r"J(G) = \alpha J_{\mathrm{content}} + \beta J_{\mathrm{style}}", w.total,
-                 approx(w.total.value)),))
+                 approx(w.total.value)),),
+        substeps=(Step(text="SymPy verifies every sum written out here, for symbolic "
+                            "activations of this shape, against the costs' definitions as "
+                            "matrix products ($\\mathcal{G} = a\\, a^\\top$, "
+                            "$\\lVert X \\rVert_F^2 = \\operatorname{tr}(X X^\\top)$).",
+                       audience="instructor"),))
 
 
 @register
@@ -226,11 +227,16 @@ class StyleTransferLoss(Problem):
                    total_cost(work)),
             answers=(Answer("formula", r"\text{cost } J(G)", CORRECT,
                             choices=params.options.options, part="(a)"),
-                     Answer("J_content", r"J_{\mathrm{content}}", work.content.value, part="(b)"),
-                     Answer("gram_S", r"\mathcal{G}^{(S)}", work.gram_S.value, part="(b)"),
-                     Answer("gram_G", r"\mathcal{G}^{(G)}", work.gram_G.value, part="(b)"),
-                     Answer("J_style", r"J_{\mathrm{style}}", work.style.value, part="(b)"),
-                     Answer("J", "J(G)", work.total.value, part="(b)")),
+                     Answer("J_content", r"J_{\mathrm{content}}", work.content.value, part="(b)",
+                            constraints="nonnegative"),
+                     # activations are drawn from [0, 1], so every dot product is too
+                     Answer("gram_S", r"\mathcal{G}^{(S)}", work.gram_S.value, part="(b)",
+                            constraints="nonnegative"),
+                     Answer("gram_G", r"\mathcal{G}^{(G)}", work.gram_G.value, part="(b)",
+                            constraints="nonnegative"),
+                     Answer("J_style", r"J_{\mathrm{style}}", work.style.value, part="(b)",
+                            constraints="nonnegative"),
+                     Answer("J", "J(G)", work.total.value, part="(b)", constraints="nonnegative")),
             work=work)
 
     def mistakes(self, params, options, solution):

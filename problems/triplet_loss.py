@@ -132,13 +132,15 @@ def the_loss(w: Work) -> Step:
                    "contributes no gradient.")
     return Step(
         title="(b) The loss",
-        text=verdict + (" SymPy verifies the sums written out here, for symbolic "
-                        f"embeddings of dimension ${w.dim}$, against the definition of $L$ "
-                        "with the squared distances as matrix products "
-                        "$\\bigl(f(A) - f(P)\\bigr)^\\top \\bigl(f(A) - f(P)\\bigr)$."),
+        text=verdict,
         math=(eq(rf"{_AP}^2 - {_AN}^2 + \alpha", w.inner, w.margin),
               eq(line(r"L = \max\left(", w.margin, r",\ 0\right)"), w.loss)),
-        values={"margin": w.margin})
+        values={"margin": w.margin},
+        substeps=(Step(text="SymPy verifies the sums written out here, for symbolic "
+                            f"embeddings of dimension ${w.dim}$, against the definition of $L$ "
+                            "with the squared distances as matrix products "
+                            "$\\bigl(f(A) - f(P)\\bigr)^\\top \\bigl(f(A) - f(P)\\bigr)$.",
+                       audience="instructor"),))
 
 
 @register
@@ -190,9 +192,10 @@ class TripletLoss(Problem):
             steps=(the_formula(), squared_distances(work), the_loss(work)),
             answers=(Answer("formula", r"\text{triplet loss}", CORRECT,
                             choices=params.options.options, part="(a)"),
-                     Answer("d_ap", rf"{_AP}^2", work.d_ap, part="(b)"),
-                     Answer("d_an", rf"{_AN}^2", work.d_an, part="(b)"),
-                     Answer("loss", "L", work.loss, part="(b)", points=2)),
+                     Answer("d_ap", rf"{_AP}^2", work.d_ap, part="(b)", constraints="nonnegative"),
+                     Answer("d_an", rf"{_AN}^2", work.d_an, part="(b)", constraints="nonnegative"),
+                     Answer("loss", "L", work.loss, part="(b)", points=2,
+                            constraints="nonnegative")),
             work=work)
 
     def mistakes(self, params, options, solution):

@@ -53,7 +53,9 @@ def problem_docs() -> str:
         params = ", ".join(f"`{f.name}`" for f in dataclasses.fields(variant.params))
         answers = ", ".join(f"`{a.name}` ({a.kind}, {a.part})" if a.part else f"`{a.name}` ({a.kind})"
                             for a in variant.solution.answers)
-        mistakes = ", ".join(f"`{m.id}` ({m.label})" for m in variant.mistakes)
+        # every declared mistake (a variant leaves out those that give its correct values)
+        declared = problem.mistakes(variant.params, variant.options, variant.solution)
+        mistakes = ", ".join(f"`{m.id}` ({m.label})" for m in declared)
         parts.append(f"\n## `{pid}`: {problem.title}\n\n- Settings: {settings}.\n"
                      f"- Params: {params}.\n- Answers: {answers}.\n- Mistakes: {mistakes}.\n")
     return "".join(parts)

@@ -72,10 +72,12 @@ def run_cli(*args):
     return status, out.getvalue(), err.getvalue()
 
 
-def one_item_sheet(variant, label="Q", points=1):
-    """A sheet holding one problem variant."""
+def one_item_sheet(variant, label="Q", points=1, key="instructor"):
+    """A sheet holding one problem variant (its key for `key`: "instructor", everything, or
+    "student")."""
     from wsgen.exam.spec import Exam, ExamItem, Sheet, SheetItem
-    exam = Exam("t", "", "", "", 0, 0, (ExamItem(label, variant.problem_id, points, variant.options),))
+    exam = Exam("t", "", "", "", 0, 0, (ExamItem(label, variant.problem_id, points, variant.options),),
+                key=key)
     return Sheet(exam, "v", 1, (SheetItem(label, points, variant),))
 
 

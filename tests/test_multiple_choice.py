@@ -56,6 +56,18 @@ def _apply(value, f):
     return f(value)
 
 
+def _per_distribution(value, f):
+    """f applied to each distribution: a vector's entries, or each row of a matrix."""
+    if isinstance(value, sp.MatrixBase):
+        return sp.ImmutableMatrix([f(list(value.row(i))) for i in range(value.rows)])
+    return Vector(f(list(value)))
+
+
+def _scaled_to_one(entries):
+    total = sum(entries)
+    return [e / total for e in entries]
+
+
 SLIP_VALUES = {
     "sign_flipped": lambda v: _apply(v, lambda e: -e),
     "times_10": lambda v: _apply(v, lambda e: 10 * e),
@@ -63,6 +75,10 @@ SLIP_VALUES = {
     "doubled": lambda v: _apply(v, lambda e: 2 * e),
     "halved": lambda v: _apply(v, lambda e: e / 2),
     "transposed": lambda v: v.T,
+    "complement": lambda v: _apply(v, lambda e: 1 - e),
+    "sharpened": lambda v: _per_distribution(v, lambda r: _scaled_to_one([e ** 2 for e in r])),
+    "flattened": lambda v: _per_distribution(v, lambda r: _scaled_to_one([sp.sqrt(e) for e in r])),
+    "reversed": lambda v: _per_distribution(v, lambda r: r[::-1]),
 }
 
 
@@ -143,7 +159,12 @@ def test_distractor_labels_match_the_declared_mistakes_and_slips(problems, mc_dr
                         assert option == plain(declared[label].values[name]), (pid, v.seed, name, label)
                         used["mistake"] += 1
                     else:
-                        assert option == SLIP_VALUES[label](correct), (pid, v.seed, name, label)
+                        expected = SLIP_VALUES[label](correct)
+                        # the same value: exactly, or (sums of closed forms) to 12 digits
+                        assert option == expected or not any(
+                            abs(x - y) > 1e-12 * max(1.0, abs(y))
+                            for x, y in zip(_floats(option), _floats(expected))), \
+                            (pid, v.seed, name, label)
                         used["slip"] += 1
                 # mistakes come first: a slip only when every mistake for this answer is shown
                 # or cannot be told apart from an option already there
@@ -278,10 +299,18 @@ def test_sheet_shows_lettered_options_and_key_explains_each_distractor(problems)
             shown = tex(option_shown(option, answer.digits))
             assert f"- **{'ABCD'[i]}.** ${shown}$" in questions
             label = form.labels[i]
+            # one sentence per wrong option (expected wording written out here)
             if label in mistakes:
-                assert f"- {'ABCD'[i]}: ${shown}$: {mistakes[label].label}: " in key
+                assert (f"- {'ABCD'[i]} comes from a common mistake, {mistakes[label].label}: "
+                        in key)
             elif label is not None:
-                assert f"- {'ABCD'[i]}: ${shown}$: " in key
+                reasons = {"sign_flipped": "has every sign flipped: a sign error.",
+                           "times_10": "is ten times too large: a slipped decimal point.",
+                           "divided_by_10": "is ten times too small: a slipped decimal point.",
+                           "transposed": "is the transpose: rows and columns swapped.",
+                           "doubled": "is twice the value: a spurious factor $2$.",
+                           "halved": r"is half the value: a spurious factor $\frac{1}{2}$."}
+                assert f"- {'ABCD'[i]} {reasons[label]}\n" in key
         letter = "ABCD"[answer.correct_index]
         assert f"Option {letter}: ${answer.label} = " in key
     assert "Option" not in questions and COMMON_MISTAKES not in questions
@@ -457,3 +486,66 @@ def test_a_size_answer_gets_only_size_options(problems):
         assert len(options) == 4
         for option in options:
             assert all(isinstance(sp.sympify(e), sp.Integer) and sp.sympify(e) >= 0 for e in option), option
+
+
+# --- plausible options --------------------------------------------------------------------
+def _size(value) -> float:
+    return max(abs(x) for x in _floats(value))
+
+
+@pytest.mark.slow
+def test_slips_keep_the_declared_constraints_and_decimal_slips_are_judged(problems, mc_draws):
+    """Every slip offered keeps its answer's constraints (checked here from the floats: a
+    non-negative answer has no negative entry among its options, a probability none outside
+    [0, 1], a distribution's entries add up to 1); a ×10 slip is offered only beside a wrong
+    option larger than the correct value, a ÷10 slip only beside a smaller one, and, with
+    four options, never both."""
+    checked = Counter()
+    for pid, variants in mc_draws.items():
+        for v in variants:
+            for name, form in v.choice_forms.items():
+                answer = v.solution.get(name)
+                wrong = [o for o, label in zip(answer.choices, form.labels) if label is not None]
+                size = _size(answer.value)
+                for option, label in zip(answer.choices, form.labels):
+                    if label not in SLIP_VALUES:
+                        continue
+                    xs = _floats(option)
+                    if "nonnegative" in answer.constraints:
+                        assert min(xs) >= 0, (pid, v.seed, name, label)
+                        checked["nonnegative"] += 1
+                    if "probability" in answer.constraints:
+                        assert all(-1e-12 <= x <= 1 + 1e-12 for x in xs), (pid, v.seed, name, label)
+                        checked["probability"] += 1
+                    if "sums_to_one" in answer.constraints and isinstance(option, Vector):
+                        assert abs(sum(xs) - 1) < 1e-9, (pid, v.seed, name, label)
+                        checked["sums_to_one"] += 1
+                    if label == "times_10":
+                        assert any(_size(o) > size for o in wrong if o is not option)
+                        checked["times_10"] += 1
+                    if label == "divided_by_10":
+                        assert any(_size(o) < size for o in wrong if o is not option)
+                        checked["divided_by_10"] += 1
+                assert not {"times_10", "divided_by_10"} <= set(form.labels), (pid, v.seed, name)
+    assert min(checked.values()) > 20 and len(checked) == 5, checked
+
+
+def test_a_negative_loss_is_never_offered(problems):
+    """L = ‖Wx‖² ≥ 0 is declared non-negative: over 60 draws none of its options is
+    negative, though "sign flipped" is a slip the engine has."""
+    p = problems["matrix_backprop"]
+    for seed in range(60):
+        v = draw_multiple_choice(p, p.Options(), seed, N)
+        answer = v.solution.get("L")
+        assert all(float(float_value(o)) >= 0 for o in answer.choices), seed
+        assert "sign_flipped" not in v.choice_forms["L"].labels
+
+
+def test_too_few_plausible_options_is_an_error_naming_the_constraints(problems):
+    """σ(z) is declared a probability and has no declared mistakes: with six options per
+    answer there are too few plausible slips (its complement, a half, a tenth and, when every
+    entry is below ½, its double), and the error says so."""
+    p = problems["activations"]
+    with pytest.raises(NoDistinctOptions, match=r"answer sigmoid: .*keep its constraints "
+                                                r"\(probability\).*declare more mistakes"):
+        with_multiple_choice(draw_variant(p, p.Options(), 0), 6)

@@ -15,6 +15,7 @@ from conftest import run_cli
 EXAM_ONE_PROBLEM = """title = "Quiz"
 id = "quiz"
 seed = 1
+key = "instructor"
 [[problems]]
 label = "Q1"
 problem = "matrix_backprop"

@@ -77,11 +77,12 @@ def test_triplet_choice_letter_is_derived_at_render_time(problems):
     assert "Option" not in " ".join(s.text for s in v.solution.steps)
 
 
-def test_canonical_and_random_keys_name_their_seed(problems):
+def test_instructor_keys_name_their_seed_and_student_keys_do_not(problems):
     for problem_id in PROBLEMS:
         problem = problems[problem_id]
         v = draw_variant(problem, problem.Options(), 12345)
         assert "seed 12345" in render_one(v, "key")
+        assert "seed 12345" not in render_one(v, "key", key="student")
         assert "seed" not in render_one(v, "questions").lower()
 
 

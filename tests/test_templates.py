@@ -79,8 +79,8 @@ def test_every_block_of_a_document_is_a_node_type(problems):
     items = tuple(ExamItem(f"Q{i}", v.problem_id, 1, v.options) for i, v in enumerate(variants))
     sheet_items = tuple(SheetItem(f"Q{i}", 1, v) for i, v in enumerate(variants))
     seen = set()
-    for cover in (True, False):
-        exam = Exam("t", "", "", "Work alone.", 0, 0, items, cover=cover)
+    for cover, key in ((True, "student"), (False, "instructor")):
+        exam = Exam("t", "", "", "Work alone.", 0, 0, items, cover=cover, key=key)
         sheet = Sheet(exam, "v", 1, sheet_items)
         for kind in document.KINDS:
             seen |= {type(b) for b in document.build_document(sheet, kind).blocks}

@@ -9,6 +9,18 @@ and N − 1 distractors.  The distractors are, in this order of preference,
 2. slips the engine makes up when the mistakes are too few (labelled with the slip's
    id, see `SLIPS`), in an order drawn from the answer's seeded stream.
 
+A slip is offered only where it is plausible (`plausible_slip`): its value keeps every
+constraint the answer declares (`Answer.constraints`: no negative loss, no probability
+above 1, no shape of (0.2, 0.2)); and a decimal slip (×10, ÷10), which moves the value a
+whole decade, is offered only when another wrong option already lies on its side of the
+correct value (larger for ×10, smaller for ÷10, by the largest entry in absolute value:
+so that it is not the one option standing apart by its size), and not together with its
+inverse (the correct value would be the middle one of three options with the same
+digits).  A decimal slip refused is tried again after the other slips; only then, when
+the options are still too few, may it join its inverse.  Some slips suit one kind of
+answer only (`Slip.requires`): the complement 1 − p a probability, a distribution's
+entries squared, square-rooted or reversed (then scaled to add up to 1) a distribution.
+
 Options are printed entry by entry: exactly where the decimal terminates, else rounded
 to the answer's digits (`ShownOption`).  Every option differs from every other one, the
 correct one included, by more than the answer's tolerance in at least one entry, and in
@@ -22,6 +34,11 @@ The multiple-choice form is the variant with each such answer replaced by an Ans
 kind "choice" (`choices` = the option values in the order shown, `value` = the correct
 one), and for each a `ChoiceForm` in `Variant.choice_forms` holding the label of every
 option (mistake id, slip id, or None for the correct one).
+
+A declared mistake whose value for an answer equals the correct one within the answer's
+tolerance in a variant (`coincides`) is neither offered nor diagnosed there:
+`honest_mistakes` leaves that value out of the mistake when the variant is drawn, and
+the variant records it (`Variant.coinciding`, counted by `wsgen stress`).
 """
 from __future__ import annotations
 
@@ -32,14 +49,15 @@ from typing import Any, Callable, Mapping
 
 import sympy as sp
 
-from .model import Answer, ChoiceForm, Variant, Vector
+from .model import Answer, ChoiceForm, Mistake, Solution, Variant, Vector
 from .printing import bmatrix, tex
-from .numeric import approx_decimal, float_value, is_terminating
+from .numeric import approx_decimal, float_value, floats, is_terminating
 from .rng import VariantRng, derive_seed
 from .values import exact, leaves, map_leaves, signature
 
 __all__ = ["MIN_OPTIONS", "MAX_OPTIONS", "NUMERIC_KINDS", "NoDistinctOptions", "SLIPS",
-           "ShownOption", "Slip", "distinct", "option_shown", "option_text", "with_multiple_choice"]
+           "ShownOption", "Slip", "coincides", "distinct", "honest_mistakes", "option_shown",
+           "option_text", "plausible_slip", "satisfies", "with_multiple_choice"]
 
 MIN_OPTIONS, MAX_OPTIONS = 3, 6
 NUMERIC_KINDS = ("number", "vector", "matrix", "list")
@@ -112,11 +130,17 @@ def distinct(a: Any, b: Any, answer: Answer) -> bool:
 # --- slips ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Slip:
-    """A slip the engine makes up when a problem declares too few mistakes for an answer."""
+    """A slip the engine makes up when a problem declares too few mistakes for an answer.
+
+    label: a few words (stress reports, answers.json readers); reason: what the option is
+    and why, written to follow its letter in a sentence ("D is ten times too large: a
+    slipped decimal point.")."""
     id: str
     label: str
-    why: str
+    reason: str
     apply: Callable[[Any], Any | None]       # the slipped value, or None where it does not apply
+    decade: int = 0                          # +1 / -1: a decimal slip up / down a decade
+    requires: str = ""                       # a constraint the answer must declare
 
 
 def _transposed(value):
@@ -125,33 +149,178 @@ def _transposed(value):
     return None
 
 
-def _same_domain(correct, slipped) -> bool:
-    """A slip keeps a list of counts or sizes (a shape: a tuple of non-negative integers)
-    one: no shape of (0.2, 0.2) or (-2, -2) among the options.  (A single number that
-    happens to be a whole number, a squared distance of 1, say, keeps every slip.)"""
-    def counts(value) -> bool:           # (arithmetic as written is never a count here)
-        return isinstance(value, tuple) and not isinstance(value, Vector) and all(
-            isinstance(e, (sp.Integer, int)) and not isinstance(e, bool) and e >= 0
-            for e in leaves(value))
-    return not counts(correct) or counts(slipped)
+def _distributions(value) -> list[list] | None:
+    """The rows of a distribution (a vector's entries, or each row of a matrix), or None."""
+    if isinstance(value, sp.MatrixBase):
+        return [list(row) for row in value.tolist()]
+    if isinstance(value, Vector):
+        return [list(value)]
+    return None
+
+
+def _rebuilt(value, rows: list[list]):
+    if isinstance(value, sp.MatrixBase):
+        return sp.ImmutableMatrix(rows)
+    return Vector(rows[0])
+
+
+def _renormalised(power):
+    """Each distribution's entries raised to `power` and scaled to add up to 1 again: the
+    softmax of the logits times `power` when the distribution is a softmax."""
+    def apply(value):
+        rows = _distributions(value)
+        if rows is None:
+            return None
+        out = []
+        for row in rows:
+            raised = [e ** power for e in row]
+            total = sp.Add(*raised)
+            out.append([r / total for r in raised])
+        return _rebuilt(value, out)
+    return apply
+
+
+def _reversed(value):
+    rows = _distributions(value)
+    if rows is None or all(row == row[::-1] for row in rows):
+        return None
+    return _rebuilt(value, [row[::-1] for row in rows])
 
 
 _TWO, _TEN = sp.Integer(2), sp.Integer(10)
 #: The engine's slips, by id.  Their order here does not matter: each answer draws its own.
 SLIPS: Mapping[str, Slip] = MappingProxyType({s.id: s for s in (
-    Slip("sign_flipped", "sign flipped", "a sign error: every entry has the opposite sign",
+    Slip("sign_flipped", "sign flipped", "has every sign flipped: a sign error",
          lambda v: map_leaves(v, lambda e: -e)),
-    Slip("times_10", "ten times too large", "a slipped decimal point: ten times the value",
-         lambda v: map_leaves(v, lambda e: e * _TEN)),
-    Slip("divided_by_10", "ten times too small", "a slipped decimal point: a tenth of the value",
-         lambda v: map_leaves(v, lambda e: e / _TEN)),
-    Slip("transposed", "transposed", "the matrix transposed: rows and columns swapped",
+    Slip("times_10", "ten times too large", "is ten times too large: a slipped decimal point",
+         lambda v: map_leaves(v, lambda e: e * _TEN), decade=1),
+    Slip("divided_by_10", "ten times too small", "is ten times too small: a slipped decimal point",
+         lambda v: map_leaves(v, lambda e: e / _TEN), decade=-1),
+    Slip("transposed", "transposed", "is the transpose: rows and columns swapped",
          _transposed),
-    Slip("doubled", "doubled", "a spurious factor $2$: twice the value",
+    Slip("doubled", "doubled", "is twice the value: a spurious factor $2$",
          lambda v: map_leaves(v, lambda e: e * _TWO)),
-    Slip("halved", "halved", "a spurious factor $\\frac{1}{2}$: half the value",
+    Slip("halved", "halved", "is half the value: a spurious factor $\\frac{1}{2}$",
          lambda v: map_leaves(v, lambda e: e / _TWO)),
+    # for probabilities only
+    Slip("complement", "complement", "is one minus the probability: the other outcome's",
+         lambda v: map_leaves(v, lambda e: 1 - e), requires="probability"),
+    # for distributions only (entries that add up to 1)
+    Slip("sharpened", "too peaked", "is too peaked: each probability squared and scaled to add "
+         "up to $1$ again, as if the logits were doubled", _renormalised(_TWO),
+         requires="sums_to_one"),
+    Slip("flattened", "too flat", "is too flat: the square root of each probability, scaled to "
+         "add up to $1$ again, as if the logits were halved", _renormalised(sp.Rational(1, 2)),
+         requires="sums_to_one"),
+    Slip("reversed", "classes reversed", "gives each probability to another class: the "
+         "entries in reverse order", _reversed, requires="sums_to_one"),
 )})
+
+
+# --- constraints ------------------------------------------------------------------------
+_SLACK = 1e-12          # float rounding allowed when an exact value is compared as a float
+
+
+def _is_whole(e) -> bool:
+    e = exact(e)
+    return isinstance(e, (int, sp.Integer)) or (isinstance(e, sp.Rational) and e.q == 1)
+
+
+def _rows(value) -> list[list[float]]:
+    """The rows whose entries must add up to 1: a matrix's rows, else all entries as one."""
+    value = exact(value)
+    if isinstance(value, sp.MatrixBase) and value.cols > 1:
+        return [floats(list(row)) for row in value.tolist()]
+    return [floats(value)]
+
+
+def _counts(value) -> bool:
+    """A list of counts or sizes (a shape): a tuple of non-negative integers."""
+    return isinstance(value, tuple) and not isinstance(value, Vector) and all(
+        isinstance(e, (sp.Integer, int)) and not isinstance(e, bool) and e >= 0
+        for e in leaves(value))
+
+
+def satisfies(value: Any, constraints) -> bool:
+    """Whether `value` keeps every constraint named (core.model.CONSTRAINTS)."""
+    for name in constraints:
+        if name == "nonnegative" and not all(x >= -_SLACK for x in floats(value)):
+            return False
+        if name == "positive" and not all(x > 0 for x in floats(value)):
+            return False
+        if name == "probability" and not all(-_SLACK <= x <= 1 + _SLACK for x in floats(value)):
+            return False
+        if name == "sums_to_one" and not all(abs(sum(row) - 1) <= 1e-9 for row in _rows(value)):
+            return False
+        if name in ("integer", "count") and not all(_is_whole(e) for e in leaves(value)):
+            return False
+        if name == "count" and not all(x >= 0 for x in floats(value)):
+            return False
+    return True
+
+
+def constraints_of(answer: Answer, correct: Any) -> tuple[str, ...]:
+    """The answer's declared constraints, and "count" for a list of non-negative integers
+    (a shape like conv2d's (3, 3): no (0.3, 0.3) or (-3, -3) among its options)."""
+    return answer.constraints + (("count",) if _counts(correct) else ())
+
+
+def _size(value: Any) -> float:
+    return max((abs(x) for x in floats(value)), default=0.0)
+
+
+def _inverse_chosen(slip: Slip, chosen: list[str | None]) -> bool:
+    return any(label in SLIPS and SLIPS[label].decade == -slip.decade for label in chosen
+               if label is not None)
+
+
+def plausible_slip(slip: Slip, value: Any, correct: Any, constraints, chosen: list[str | None],
+                   options: list[Any], last_resort: bool = False) -> bool:
+    """Whether a slip's `value` may be offered beside the options chosen so far (`options`,
+    the correct one first; `chosen`: their labels): it keeps the answer's constraints, and
+    a decimal slip is not the only option a decade away on its side of the correct value,
+    nor (unless as a `last_resort`) offered with its inverse (see the module's docstring)."""
+    if not satisfies(value, constraints):
+        return False
+    if not slip.decade:
+        return True
+    if not last_resort and _inverse_chosen(slip, chosen):
+        return False
+    size = _size(correct)
+    others = [_size(o) for label, o in zip(chosen, options) if label is not None]
+    return any(o > size for o in others) if slip.decade > 0 else any(o < size for o in others)
+
+
+# --- honest mistakes ----------------------------------------------------------------------
+def coincides(answer: Answer, value: Any) -> bool:
+    """Whether a mistake's `value` for `answer` is the correct value (within the answer's
+    tolerance, entry by entry; a formula to choose: the same option)."""
+    if answer.kind == "choice" and isinstance(answer.value, str):
+        return value == answer.value
+    got, want = floats(value), floats(answer.value)
+    if len(got) != len(want):
+        return False
+    tol = answer.tolerance
+    return all(abs(x - y) <= tol.abs + tol.rel * max(abs(x), abs(y)) for x, y in zip(got, want))
+
+
+def honest_mistakes(mistakes, solution: Solution) -> tuple[tuple[Mistake, ...], tuple]:
+    """The mistakes without the values that equal the correct answer in this variant (a
+    mistake left without any value is left out), and (mistake id, answer name) of each
+    value left out."""
+    kept, coinciding = [], []
+    for mistake in mistakes:
+        values = {}
+        for name, value in mistake.values.items():
+            if coincides(solution.get(name), value):
+                coinciding.append((mistake.id, name))
+            else:
+                values[name] = value
+        if len(values) == len(mistake.values):
+            kept.append(mistake)
+        elif values:
+            kept.append(dataclasses.replace(mistake, values=values))
+    return tuple(kept), tuple(coinciding)
 
 
 # --- the multiple-choice form -----------------------------------------------------------
@@ -160,6 +329,29 @@ def order_rng(variant: Variant, answer_name: str) -> VariantRng:
     seed for the canonical variant, and the answer's name."""
     base = CANONICAL_ORDER_SEED if variant.seed is None else variant.seed
     return VariantRng(derive_seed(base, 0, "mc:" + variant.problem_id + ":" + answer_name))
+
+
+def _offer(slip_id: str, correct, constraints, options: list, labels: list, index_of, count: int,
+           later: list | None) -> None:
+    """Add a slip's value to the options if there is room, it applies, it differs from
+    every option and it is plausible.  In the first pass (`later` given) a decimal slip
+    refused for its side or its inverse goes to `later`; in the last pass (`later` None) it
+    may join its inverse, when the options are still too few."""
+    if len(options) >= count:
+        return
+    slip = SLIPS[slip_id]
+    if slip.requires and slip.requires not in constraints:
+        return
+    value = slip.apply(correct)
+    if value is None or index_of(value) is not None:
+        return
+    if not plausible_slip(slip, value, correct, constraints, labels, options,
+                          last_resort=later is None):
+        if later is not None and slip.decade and satisfies(value, constraints):
+            later.append(slip_id)
+        return
+    options.append(value)
+    labels.append(slip_id)
 
 
 def _form(variant: Variant, answer: Answer, count: int) -> tuple[Answer, ChoiceForm]:
@@ -183,18 +375,18 @@ def _form(variant: Variant, answer: Answer, count: int) -> tuple[Answer, ChoiceF
             same = len(options) - 1
         if same is not None and same != 0:
             shown[mistake_id] = same
+    constraints = constraints_of(answer, correct)
     slip_order = [list(SLIPS)[i] for i in rng.permutation(len(SLIPS))]
+    later: list[str] = []        # decimal slips refused for now: tried again at the end
     for slip_id in slip_order:
-        if len(options) >= count:
-            break
-        value = SLIPS[slip_id].apply(correct)
-        if value is None or index_of(value) is not None or not _same_domain(correct, value):
-            continue
-        options.append(value)
-        labels.append(slip_id)
+        _offer(slip_id, correct, constraints, options, labels, index_of, count, later)
+    for slip_id in later:
+        _offer(slip_id, correct, constraints, options, labels, index_of, count, None)
     if len(options) < count:
+        kept = f" and keep its constraints ({', '.join(constraints)})" if constraints else ""
         raise NoDistinctOptions(f"answer {answer.name}: only {len(options)} options that differ "
-                                f"at the precision shown, {count} needed")
+                                f"at the precision shown{kept}, {count} needed (ask fewer "
+                                "options, or declare more mistakes for it)")
     # the correct option at a uniform position, the distractors in a seeded order around it
     position = rng.integer(0, count - 1)
     rest = [1 + i for i in rng.permutation(count - 1)]

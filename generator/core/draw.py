@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from .model import Variant
+from .model import Variant, params_problem
 from .problem import CheckFailed, Problem, Redraw
-from .distractors import NoDistinctOptions, with_multiple_choice
+from .distractors import NoDistinctOptions, honest_mistakes, with_multiple_choice
 from .rng import VariantRng, derive_seed
 
 __all__ = ["DrawFailed", "MC_REDRAWS", "draw_multiple_choice", "draw_variant"]
@@ -38,15 +38,19 @@ def draw_variant(problem: Problem, options, seed: int | None) -> Variant:
                 redraws += 1
                 if redraws >= problem.max_redraws:
                     raise DrawFailed(f"no acceptable draw after {redraws} tries") from None
+    why = params_problem(params, problem.Params)
+    if why is not None:
+        raise TypeError(why)
     solution = problem.solve(params, options)
     try:
         problem.check(params, options, solution)
     except CheckFailed as exc:
         raise CheckFailed(f"independent check failed: {exc}") from exc
-    mistakes = _checked_mistakes(problem.mistakes(params, options, solution), solution)
+    mistakes, coinciding = honest_mistakes(
+        _checked_mistakes(problem.mistakes(params, options, solution), solution), solution)
     return Variant(problem_id=problem.id, title=problem.title, seed=seed, options=options,
                    params=params, statement=tuple(problem.statement(params, options)),
-                   solution=solution, mistakes=mistakes, redraws=redraws)
+                   solution=solution, mistakes=mistakes, redraws=redraws, coinciding=coinciding)
 
 
 def _checked_mistakes(mistakes, solution) -> tuple:

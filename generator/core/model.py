@@ -17,8 +17,9 @@ import sympy as sp
 
 from .lines import compile_lines
 
-__all__ = ["ANSWER_KINDS", "Answer", "ChoiceForm", "Choices", "Mistake", "Part", "Solution", "Step", "Tex",
-           "Tolerance", "Variant", "Vector", "WithDecimal", "approx", "exact_matrix", "exact_vector"]
+__all__ = ["ANSWER_KINDS", "AUDIENCES", "Answer", "CONSTRAINTS", "ChoiceForm", "Choices", "Mistake",
+           "Part", "Solution", "Step", "Tex", "Tolerance", "Variant", "Vector", "WithDecimal", "approx",
+           "exact_matrix", "exact_vector"]
 
 
 class Vector(tuple):
@@ -66,6 +67,11 @@ class Choices:
     options: tuple[Any, ...]
 
 
+#: Who a step of a worked solution is for: "all" (every key) or "instructor" (a
+#: verification note: how the key was checked, by SymPy say; left out of student keys).
+AUDIENCES = ("all", "instructor")
+
+
 @dataclass(frozen=True)
 class Step:
     """One small step of a worked solution, or one block of a question.
@@ -74,14 +80,21 @@ class Step:
     math: display lines: `eq`/`line` (core.lines), or TeX notation with ``@name``
     placeholders;
     values: the SymPy objects the placeholders name; substeps: finer steps under this one.
+    audience: "all", or "instructor" for a verification note (how the key was checked),
+    which a student key leaves out; a note inside a step is a substep
+    ``Step(text="SymPy verifies …", audience="instructor")``.
     """
     title: str = ""
     text: str = ""
     math: tuple[str, ...] = ()
     values: Mapping[str, Any] = field(default_factory=dict)
     substeps: tuple["Step", ...] = ()
+    audience: str = "all"
 
     def __post_init__(self):
+        if self.audience not in AUDIENCES:
+            raise ValueError(f"step {self.title or self.text[:40]!r}: audience must be one of "
+                             f"{', '.join(map(repr, AUDIENCES))}, got {self.audience!r}")
         math, values = compile_lines(self.math, self.values)
         object.__setattr__(self, "values", _frozen(values))
         object.__setattr__(self, "math", math)
@@ -115,6 +128,18 @@ class Tolerance:
 
 ANSWER_KINDS = ("number", "vector", "matrix", "choice", "list")
 
+#: What a problem may declare of an answer's value (`Answer.constraints`), entry by entry
+#: unless said otherwise.  Multiple-choice slips that break one are not offered
+#: (core.distractors), and the self-test checks that the correct value keeps them.
+CONSTRAINTS = {
+    "nonnegative": "every entry is at least 0",
+    "positive": "every entry is greater than 0",
+    "probability": "every entry lies in [0, 1]",
+    "sums_to_one": "the entries add up to 1 (a matrix: each row does)",
+    "integer": "every entry is a whole number",
+    "count": "every entry is a whole number of at least 0 (a count, a size, a shape)",
+}
+
 
 def _kind_of(value: Any) -> str:
     if isinstance(value, sp.MatrixBase) or type(value).__name__ == "ShownMatrix":
@@ -137,6 +162,8 @@ class Answer:
     points: this answer's share of the problem's points, relative to the other answers'
     (default 1 each); part: the label of the question part it answers ("(a)").
     digits: significant digits of the rounded decimal shown beside a non-terminating value.
+    constraints: what the value is known to satisfy, names from `CONSTRAINTS`
+    (("nonnegative",) for a loss, ("probability", "sums_to_one") for a softmax output).
     """
     name: str
     label: str
@@ -147,8 +174,16 @@ class Answer:
     points: Fraction | int = 1
     part: str = ""
     choices: tuple[Any, ...] = ()
+    constraints: tuple[str, ...] = ()
 
     def __post_init__(self):
+        if isinstance(self.constraints, str):
+            object.__setattr__(self, "constraints", (self.constraints,))
+        object.__setattr__(self, "constraints", tuple(self.constraints))
+        unknown = [c for c in self.constraints if c not in CONSTRAINTS]
+        if unknown:
+            raise ValueError(f"answer {self.name}: unknown constraint {unknown[0]!r} "
+                             f"(known: {', '.join(CONSTRAINTS)})")
         if not self.kind:
             object.__setattr__(self, "kind", "choice" if self.choices else _kind_of(self.value))
         if self.kind not in ANSWER_KINDS:
@@ -229,7 +264,10 @@ class Variant:
     choice_forms: {answer name: ChoiceForm} for the numeric answers asked as multiple choice
     (empty when answers are written freely); choice_count: options per such answer;
     choice_redraws: how often the problem was drawn again because its options could not be
-    told apart."""
+    told apart.
+    coinciding: (mistake id, answer name) of every declared mistake whose value for that
+    answer equals the correct one within its tolerance in this variant: such a value is
+    left out of the mistake (not offered, not diagnosed) and only counted here."""
     problem_id: str
     title: str
     seed: int | None            # None for the canonical variant
@@ -242,9 +280,11 @@ class Variant:
     choice_forms: Mapping[str, ChoiceForm] = field(default_factory=dict)
     choice_count: int = 0
     choice_redraws: int = 0
+    coinciding: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "choice_forms", _frozen(self.choice_forms))
+        object.__setattr__(self, "coinciding", tuple(self.coinciding))
 
     @property
     def parts(self) -> tuple[Part, ...]:
@@ -254,3 +294,53 @@ class Variant:
         """Whether `answer` is a choice among formulas the problem wrote (not a numeric
         answer asked as multiple choice)."""
         return answer.kind == "choice" and answer.name not in self.choice_forms
+
+
+# --- checking a problem's Params --------------------------------------------------------
+_MUTABLE_FIXES = (
+    (list, "a list: Params hold immutable values; use a tuple, or exact_vector(...) for a vector"),
+    (dict, "a dict: Params hold immutable values; use a tuple of (key, value) pairs or a "
+           "frozen dataclass"),
+    (set, "a set: Params hold immutable values; use a frozenset or a sorted tuple"),
+    (sp.MutableDenseMatrix, "a mutable sp.Matrix: use sp.ImmutableMatrix, or "
+                            "exact_matrix(...)"),
+    (float, "a float, which is inexact: use an exact number, sp.Rational(\"0.1\") or a "
+            "Fraction"),
+)
+
+
+def params_problem(params: Any, params_type: type) -> str | None:
+    """Why a problem's parameters cannot stand for a variant (named field and fix), or None.
+    They must be the problem's own Params record, whose fields hold immutable, hashable,
+    exact values: SymPy numbers and immutable matrices, Vectors, tuples, strings, ints."""
+    if type(params) is not params_type:
+        return (f"expected a {params_type.__name__} record, got {type(params).__name__}: "
+                f"canonical() and generate() return {params_type.__name__}(...)")
+    import dataclasses
+
+    for f in dataclasses.fields(params):
+        why = _value_problem(getattr(params, f.name))
+        if why is not None:
+            return f"{params_type.__name__}.{f.name} is {why}"
+    return None
+
+
+def _value_problem(value: Any) -> str | None:
+    for kind, why in _MUTABLE_FIXES:
+        if isinstance(value, kind) and not isinstance(value, bool):
+            return why
+    if type(value).__module__ == "numpy":
+        return ("a NumPy value: Params hold exact values; use sp.ImmutableMatrix, a tuple or "
+                "SymPy numbers")
+    if isinstance(value, tuple):
+        for item in value:
+            why = _value_problem(item)
+            if why is not None:
+                return f"a tuple holding {why}"
+        return None
+    try:
+        hash(value)
+    except TypeError:
+        return (f"a {type(value).__name__}, which is not hashable: Params hold immutable "
+                "values (SymPy numbers, sp.ImmutableMatrix, Vector, tuples)")
+    return None

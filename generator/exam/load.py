@@ -25,6 +25,9 @@
                                            # slot's points, field weights rounded to whole
                                            # marks, default) or "shares" (fields weighted
                                            # exactly; the quiz slot's mark set by hand)
+    key = "instructor"                     # who the answer keys are for: "student"
+                                           # (default: every step, without verification
+                                           # notes and seeds) or "instructor" (everything)
 
     [[problems]]
     label = "Q3"                           # optional; default Q1, Q2, …
@@ -67,7 +70,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from .spec import MAX_SPACE_LINES, MAX_VARIANTS, Exam, ExamItem
+from .spec import KEY_AUDIENCES, MAX_SPACE_LINES, MAX_VARIANTS, Exam, ExamItem
 from ..errors import UserError, read_toml
 from ..core.settings import check_ranges
 
@@ -78,7 +81,7 @@ _TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str
         "seed": int, "variants": int, "problem_paths": list, "problems": list,
         "common_mistakes": bool, "paper": str, "cover": bool, "pledge": str,
         "paper_answers": str, "quiz_penalty": float, "quiz_shuffle": bool,
-        "quiz_marks": str}
+        "quiz_marks": str, "key": str}
 _ITEM = {"label": str, "problem": str, "points": int, "options": dict, "multiple_choice": int,
          "space": (str, int), "paper_answers": str}
 PAPERS = ("a4", "letter")
@@ -246,6 +249,10 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
     if paper_answers not in PAPER_ANSWERS:
         fail("paper_answers", f"expected one of {', '.join(map(repr, PAPER_ANSWERS))}, got "
              f"{_short(paper_answers)}", "paper_answers")
+    audience = data.get("key", "student")
+    if audience not in KEY_AUDIENCES:
+        fail("key", f"expected one of {', '.join(map(repr, KEY_AUDIENCES))}, got "
+             f"{_short(audience)}", "key")
 
     penalty = data.get("quiz_penalty", 0.0)
     if not 0 <= penalty <= 1:
@@ -340,7 +347,8 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
                 problem_paths=paths, common_mistakes=data.get("common_mistakes", True),
                 paper=paper, cover=data.get("cover", False), pledge=text["pledge"],
                 paper_answers=paper_answers, quiz_penalty=float(penalty),
-                quiz_shuffle=data.get("quiz_shuffle", False), quiz_marks=marks)
+                quiz_shuffle=data.get("quiz_shuffle", False), quiz_marks=marks,
+                key=audience)
     from ..pipeline.sheets import slot_key
     for i, it in enumerate(items):
         if it.multiple_choice:

@@ -13,7 +13,10 @@ MAX_SPACE_LINES = 45
 if TYPE_CHECKING:  # the model (SymPy) is not needed to describe an exam
     from ..core.model import Variant
 
-__all__ = ["Exam", "ExamItem", "Sheet", "SheetItem", "Student"]
+__all__ = ["KEY_AUDIENCES", "Exam", "ExamItem", "Sheet", "SheetItem", "Student"]
+
+#: The exam setting `key`: who the answer keys are written for.
+KEY_AUDIENCES = ("student", "instructor")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ class Exam:
     quiz_penalty: float = 0.0                # Moodle: mark share lost per wrong try
     quiz_shuffle: bool = False               # Moodle, QTI: shuffle a choice's options
     quiz_marks: str = "points"               # Moodle cloze: "points" or "shares"
+    key: str = "student"                     # who the keys are for: "student" (every step,
+                                             # no verification notes or seeds) or
+                                             # "instructor" (everything)
 
 
 @dataclass(frozen=True)

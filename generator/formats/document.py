@@ -5,28 +5,40 @@
 lists).  A format only says how each node looks; it never decides what a
 question sheet or a key contains, so a question sheet cannot show anything of
 its key in one format and not in another.
+
+A key is written for the exam's audience (`Exam.key`): a student key keeps every step
+but leaves out the verification notes (steps with ``audience="instructor"``) and the
+provenance line (problem id, seed, settings); an instructor key keeps everything.  Its
+solution reads in part order: each part's steps, then the options of its choice
+answers with a reason for every wrong one, under one "(a) The options" heading per
+part.  A step belongs to the part its title starts with ("(b) Derivation …"; "(b), (c)
+Checked …" belongs to the last one named); a step whose title names no part belongs
+with the step before it.
 """
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
-from ..core.distractors import SLIPS, option_shown
+from ..core.distractors import SLIPS, coincides, option_shown
 from ..core.model import Answer, Part, Step, Variant, Vector
 from ..core.printing import tex
 from ..core.records import choice_letter
-from ..core.numeric import floats
 from ..core.values import scalar_kept
 from .texbreak import visible_length
 from ..exam.spec import Sheet
 
-__all__ = ["COMMON_MISTAKES", "Cover", "Document", "build_document", "choice_letter",
-           "common_mistakes", "options_summary", "points_text", "shortened", "shown_options"]
+__all__ = ["COMMON_MISTAKES", "INSTRUCTOR", "STUDENT", "Cover", "Document", "MissingReason",
+           "build_document", "choice_letter", "common_mistakes", "for_audience", "options_step",
+           "options_summary", "points_text", "shortened", "shown_options", "solution_blocks",
+           "step_part"]
 
 KINDS = ("questions", "key")
+STUDENT, INSTRUCTOR = "student", "instructor"
 KEY_TITLE = "Answer key"
 COMMON_MISTAKES = "Common mistakes"
 
@@ -192,49 +204,120 @@ def _statement(variant: Variant, level: int) -> list:
     return blocks
 
 
-def _choice_reasons(variant: Variant, answer: Answer) -> Step:
-    """Why each other option is wrong, from the mistakes that lead to it."""
+class MissingReason(ValueError):
+    """A wrong option of a formula question that no declared mistake leads to."""
+
+
+def _formula_reasons(variant: Variant, answer: Answer, several: bool) -> str:
+    """A formula question: the correct option, and for every other option the declared
+    mistake that leads to it (every option needs one: a problem declares a Mistake per
+    wrong formula)."""
     why = {}
     for mistake in variant.mistakes:
         option = mistake.values.get(answer.name)
         if option is not None and option not in why:
             why[option] = mistake.why
-    lines = [f"- {choice_letter(i)} is wrong: {why.get(option, 'it is not the formula asked for')}."
-             for i, option in enumerate(answer.choices) if option != answer.value]
-    return Step(title=f"{answer.part} The options".strip(),
-                text=f"Option {choice_letter(answer.correct_index)} is correct.\n\n" + "\n".join(lines))
+    lines = []
+    for i, option in enumerate(answer.choices):
+        if option == answer.value:
+            continue
+        if option not in why:
+            raise MissingReason(f"answer {answer.name}: option {choice_letter(i)} has no declared "
+                                "mistake leading to it; declare a Mistake giving that option, "
+                                "so that the key can say why it is wrong")
+        lines.append(f"- {choice_letter(i)} is wrong: {_sentence_end(why[option])}")
+    head = (f"For ${answer.label}$, option" if several else "Option")
+    return f"{head} {choice_letter(answer.correct_index)} is correct.\n\n" + "\n".join(lines)
 
 
-def _distractor_reasons(variant: Variant, answer: Answer) -> Step:
+def _sentence_end(text: str) -> str:
+    """`text` ending a sentence: with a full stop unless it ends with one (or ? or !)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _distractor_reasons(variant: Variant, answer: Answer, values: dict) -> str:
     """A numeric answer asked as multiple choice: the correct option, and for every other
-    option the mistake (or slip) that produces it."""
+    option, in a sentence, the mistake (or slip) that produces it."""
     form = variant.choice_forms[answer.name]
     mistakes = {m.id: m for m in variant.mistakes}
-    shown = shown_options(variant, answer)
-    values = {f"o{i}": option for i, option in enumerate(shown)}
+    correct = answer.correct_index
+    key = f"o{len(values)}"
+    values[key] = shown_options(variant, answer)[correct]
     lines = []
     for i, label in enumerate(form.labels):
         if label is None:
             continue
-        source = mistakes.get(label) or SLIPS[label]
-        lines.append(f"- {choice_letter(i)}: $@o{i}$: {source.label}: {source.why}.")
-    correct = answer.correct_index
-    return Step(title=f"{answer.part} The options".strip(),
-                text=f"For ${answer.label}$, option {choice_letter(correct)} is correct: "
-                     f"$@o{correct}$.\n\n" + "\n".join(lines),
-                values=values)
+        letter = choice_letter(i)
+        if label in mistakes:
+            lines.append(f"- {letter} comes from a common mistake, {mistakes[label].label}: "
+                         f"{_sentence_end(mistakes[label].why)}")
+        else:
+            lines.append(f"- {letter} {_sentence_end(SLIPS[label].reason)}")
+    return (f"For ${answer.label}$, option {choice_letter(correct)} is correct: ${'@' + key}$.\n\n"
+            + "\n".join(lines))
 
 
-def _changes(answer: Answer, value: Any) -> bool:
-    """Whether a mistake's value for an answer differs from the correct one beyond the
-    answer's tolerance (a formula to choose: any other option)."""
-    if answer.kind == "choice" and isinstance(answer.value, str):
-        return value != answer.value
-    got, want = floats(value), floats(answer.value)
-    if len(got) != len(want):
-        return True
-    tol = answer.tolerance
-    return any(abs(x - y) > tol.abs + tol.rel * max(abs(x), abs(y)) for x, y in zip(got, want))
+def options_step(variant: Variant, answers: list[Answer], part: str) -> Step:
+    """The options of one part's choice answers, with a reason for every wrong option,
+    under one heading."""
+    values: dict = {}
+    several = len(answers) > 1
+    texts = [_distractor_reasons(variant, a, values) if a.name in variant.choice_forms
+             else _formula_reasons(variant, a, several) for a in answers]
+    return Step(title=f"{part} The options".strip(), text="\n\n".join(texts), values=values)
+
+
+_PART_LABELS = re.compile(r"(\([^()\s]{1,8}\))(?:\s*(?:,|and)\s*(\([^()\s]{1,8}\)))*")
+
+
+def step_part(step: Step, labels: list[str]) -> str | None:
+    """The part a step's title says it belongs to: the last of the part labels it starts
+    with ("(b), (c) Checked …" → "(c)"), or None."""
+    match = _PART_LABELS.match(step.title)
+    if not match:
+        return None
+    named = re.findall(r"\([^()\s]{1,8}\)", match.group(0))
+    named = [label for label in named if label in labels]
+    return named[-1] if named else None
+
+
+def for_audience(step: Step, audience: str) -> Step | None:
+    """The step as a key for `audience` shows it: None for a verification note in a
+    student key, else the step with such notes among its substeps left out."""
+    if audience == STUDENT and step.audience == INSTRUCTOR:
+        return None
+    if not step.substeps:
+        return step
+    kept = tuple(s for s in (for_audience(sub, audience) for sub in step.substeps) if s is not None)
+    return step if len(kept) == len(step.substeps) else dataclasses.replace(step, substeps=kept)
+
+
+def solution_blocks(variant: Variant, audience: str, level: int = 2) -> list:
+    """A key's solution in part order: each part's steps (as `audience` sees them), then
+    the options of its choice answers and why the others are wrong."""
+    labels = [p.label for p in variant.parts]
+    groups: dict[str | None, list[Step]] = {None: []}
+    groups.update({label: [] for label in labels})
+    current = None
+    for step in variant.solution.steps:
+        current = step_part(step, labels) or current
+        shown = for_audience(step, audience)
+        if shown is not None:
+            groups[current].append(shown)
+    choices: dict[str, list[Answer]] = {}
+    for answer in variant.solution.answers:
+        if answer.kind == "choice":
+            choices.setdefault(answer.part if answer.part in labels else "", []).append(answer)
+    blocks = [StepNode(step, level) for step in groups[None]]
+    for label in labels:
+        blocks += [StepNode(step, level) for step in groups[label]]
+        if label in choices:
+            blocks.append(StepNode(options_step(variant, choices[label], label), level))
+    if "" in choices:           # choice answers that name no part of the statement
+        orphans = choices[""]
+        blocks.append(StepNode(options_step(variant, orphans, orphans[0].part), level))
+    return blocks
 
 
 def common_mistakes(variant: Variant) -> Step | None:
@@ -246,12 +329,12 @@ def common_mistakes(variant: Variant) -> Step | None:
         gives = []
         for j, (name, value) in enumerate(mistake.values.items()):
             answer = variant.solution.get(name)
-            if not _changes(answer, value):
+            if coincides(answer, value):
                 continue
             key = f"m{k}v{j}"
             if answer.kind == "choice" and isinstance(answer.value, str):
                 values[key] = value
-                gives.append(f"${answer.label}$: $@{key}$")
+                gives.append(f"the formula $@{key}$")
                 continue
             shown = option_shown(scalar_kept(value), answer.digits)
             first = _first_entry_if_wide(shown)
@@ -268,7 +351,9 @@ def common_mistakes(variant: Variant) -> Step | None:
                 text += f" (option {choice_letter(option)})"
             gives.append(text)
         if gives:
-            lines.append(f"- {mistake.label}: {', '.join(gives)}. Why it is wrong: {mistake.why}.")
+            listed = ", ".join(gives[:-1]) + " and " + gives[-1] if len(gives) > 1 else gives[0]
+            lines.append(f"- {mistake.label} gives {listed}. Why it is wrong: "
+                         f"{_sentence_end(mistake.why)}")
     if not lines:
         return None
     return Step(text="\n".join(lines), values=values)
@@ -312,10 +397,12 @@ def _space(sheet: Sheet, item) -> str | int:
 
 
 def build_document(sheet: Sheet, kind: str) -> Document:
-    """The question sheet (kind "questions") or the answer key (kind "key") of a sheet."""
+    """The question sheet (kind "questions") or the answer key (kind "key") of a sheet; a key
+    is written for the exam's audience (`Exam.key`, see the module's docstring)."""
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r}")
     key = kind == "key"
+    audience = getattr(sheet.exam, "key", STUDENT)
     exam = sheet.exam
     student = "" if sheet.student is None else f"Student: {sheet.student.name} ({sheet.student.id})"
     # under a roster the variant is named by the student's id: the head names the student
@@ -339,17 +426,13 @@ def build_document(sheet: Sheet, kind: str) -> Document:
             blocks += _statement(variant, 1)
             blocks.append(AnswerSpace(_space(sheet, item)))
             continue
-        blocks.append(Note(_provenance(sheet, variant)))
+        if audience == INSTRUCTOR:
+            blocks.append(Note(_provenance(sheet, variant)))
         blocks.append(Section("Question"))
         blocks += _statement(variant, 2)
         blocks.append(Section("Solution"))
-        blocks += [StepNode(step, 2) for step in variant.solution.steps]
+        blocks += solution_blocks(variant, audience)
         forms = variant.choice_forms
-        for answer in variant.solution.answers:
-            if answer.name in forms:
-                blocks.append(StepNode(_distractor_reasons(variant, answer), 2))
-            elif answer.kind == "choice":
-                blocks.append(StepNode(_choice_reasons(variant, answer), 2))
         blocks.append(Section("Answers"))
         for a in variant.solution.answers:
             if a.kind != "choice":

@@ -46,9 +46,11 @@ def _entries(value) -> list:
     return out
 
 
-def render_one(variant, kind: str, markup: str = "md") -> str:
-    """The question sheet or key of a one-problem sheet."""
-    exam = Exam("t", "", "", "", 0, 0, (ExamItem("Q", variant.problem_id, 1, variant.options),))
+def render_one(variant, kind: str, markup: str = "md", key: str = "instructor") -> str:
+    """The question sheet or key (for `key`: the instructor, everything; or the student) of a
+    one-problem sheet."""
+    exam = Exam("t", "", "", "", 0, 0, (ExamItem("Q", variant.problem_id, 1, variant.options),),
+                key=key)
     sheet = Sheet(exam, "v", 1, (SheetItem("Q", 1, variant),))
     return render_document(build_document(sheet, kind), markup, anchor="v1")
 

@@ -1,8 +1,10 @@
 """`wsgen stress`: draw one problem many times and report what a reviewer should see.
 
 Ranges of parameters and answers, repeated parameter sets, the redraw
-(rejection) rate, independent-check failures, and for multiple choice how often
-each position holds the correct option (with a chi-square test of uniformity).
+(rejection) rate, independent-check failures, how often each declared mistake gives the
+correct value of an answer (such a value is neither offered nor diagnosed in that
+variant: core.distractors.honest_mistakes), and for multiple choice how often each
+position holds the correct option (with a chi-square test of uniformity).
 
 With `multiple_choice` (N options per numeric answer, core.distractors) it also
 reports, per answer, how many distractors came from declared mistakes and how many
@@ -66,6 +68,7 @@ class StressReport:
     choice_positions: dict[str, Counter] = field(default_factory=dict)   # answer -> Counter
     distractor_sources: dict[str, Counter] = field(default_factory=dict)  # answer -> source
     collisions: list[str] = field(default_factory=list)
+    coinciding: Counter = field(default_factory=Counter)   # (mistake id, answer) -> variants
 
     def _widen(self, table, name, values):
         if values:
@@ -112,6 +115,12 @@ class StressReport:
         for title, table in (("parameters", self.params), ("answers", self.answers)):
             out.append(f"  {title}:")
             out += [f"    {name:<14} {lo:>12.6g} .. {hi:<12.6g}" for name, (lo, hi) in table.items()]
+        if self.coinciding:
+            out.append("  declared mistakes giving the correct value (left out of those variants):")
+            out += [f"    {mistake} for {answer}: {count} ({count / max(1, self.draws):.1%} of draws)"
+                    for (mistake, answer), count in sorted(self.coinciding.items())]
+        else:
+            out.append("  declared mistakes giving the correct value: none")
         if self.positions:
             k = 1 + max(self.positions)
             counts = ", ".join(f"{choice_letter(i)} {self.positions.get(i, 0)}" for i in range(k))
@@ -166,6 +175,7 @@ def stress(problem: Problem, options, count: int, first_seed: int = 0,
             report.check_failures.append(f"seed {seed}: {type(exc).__name__}: {exc}")
             continue
         report.redraws += variant.redraws
+        report.coinciding.update(variant.coinciding)
         if multiple_choice:
             report._add_choices(seed, variant)
         signature = repr(variant.params)
