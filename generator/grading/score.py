@@ -260,7 +260,7 @@ def _score_numeric(result: AnswerResult, answer: dict, given: Mapping[str, Any],
         result.mistakes = _diagnosed(found, mistakes)
         credit = _mistake_credit(policy, result.mistakes) or Fraction(0)
         result.outcome, result.points = Outcome.MISTAKE, result.max_points * credit
-        result.detail = "wrong: the value of a declared mistake" + (
+        result.detail = "wrong: what a declared mistake gives" + (
             f" (credit {_share_text(credit)} of the answer)" if credit else "")
         return
     if scalar:
