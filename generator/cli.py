@@ -395,28 +395,95 @@ def list_formats():
               type=click.Path(path_type=Path, dir_okay=False),
               help="Read the responses from a Canvas quiz's Student Analysis (CSV; repeat "
                    "for each quiz).")
-def grade(responses, answers_path, out_dir, amc_project, moodle_exports, canvas_exports):
+@click.option("--manual", "manual_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Points graded by hand: a CSV with student (or variant), label, points, and "
+                   "optionally part and comment.")
+@click.option("--sigfigs", type=int, metavar="N",
+              help="Grade every number to N significant digits (overrides answers.json).")
+@click.option("--decimals", type=int, metavar="N",
+              help="Grade every number to N decimal places (overrides answers.json).")
+@click.option("--rel", type=float, help="Grade every number within this relative tolerance.")
+@click.option("--abs", "abs_", type=float, help="Grade every number within this absolute tolerance.")
+@click.option("--rounded-credit", type=float, metavar="SHARE",
+              help="The share of an answer a right value rounded more coarsely than asked earns.")
+@click.option("--rounded-digits", type=int, metavar="N",
+              help="How many digits fewer than asked still count as rounded (0: none).")
+@click.option("--credit", type=click.Choice(["entries", "all-or-nothing"]),
+              help="Partial credit entry by entry, or all or nothing, for vectors, matrices "
+                   "and lists.")
+@click.option("--mistake-credit", multiple=True, metavar="ID=SHARE",
+              help="The share of an answer a diagnosed mistake earns (repeatable).")
+@click.option("--choice-penalty", metavar="SHARE|guessing",
+              help="The share of a choice answer a wrong option costs (guessing: 1/(options-1)).")
+@click.option("--decimal-comma", is_flag=True, default=None,
+              help="Read a comma as the decimal separator (1,5 is 1.5).")
+def grade(responses, answers_path, out_dir, amc_project, moodle_exports, canvas_exports,
+          manual_path, sigfigs, decimals, rel, abs_, rounded_credit, rounded_digits, credit,
+          mistake_credit, choice_penalty, decimal_comma):
     """Score RESPONSES (a CSV shaped like answers.csv with a response column), or the
     scanned answer sheets of --amc PROJECT, against answers.json: grades.csv, one feedback
-    file per paper, and the class's most frequent mistakes on stdout.  See docs/grading.md
-    and docs/amc.md."""
+    file per paper, and the class's most frequent mistakes on stdout.  The grading policy
+    is answers.json's (the exam's [grading]); the options override it for every slot.  See
+    docs/grading.md and docs/amc.md."""
+    from .grading.grade import GradeOptions
+    options = GradeOptions(_grade_settings(sigfigs, decimals, rel, abs_, rounded_credit,
+                                           rounded_digits, credit, mistake_credit,
+                                           choice_penalty, decimal_comma), manual_path)
     if moodle_exports or canvas_exports:
         if responses is not None or amc_project is not None or (moodle_exports and canvas_exports):
             raise click.UsageError("give one source of responses: RESPONSES, --amc, --moodle "
                                    "or --canvas")
         from .grading.lms import run_lms_grade
         lines = run_lms_grade("moodle" if moodle_exports else "canvas",
-                              list(moodle_exports or canvas_exports), answers_path, out_dir)
+                              list(moodle_exports or canvas_exports), answers_path, out_dir,
+                              options)
     elif amc_project is not None:
         from .grading.amc import run_amc_grade
-        lines = run_amc_grade(amc_project, answers_path, out_dir, responses)
+        lines = run_amc_grade(amc_project, answers_path, out_dir, responses, options)
     elif responses is None:
         raise click.UsageError("give RESPONSES (a CSV file) or --amc PROJECT")
     else:
         from .grading.grade import run_grade
-        lines = run_grade(responses, answers_path, out_dir)
+        lines = run_grade(responses, answers_path, out_dir, options)
     for line in lines:
         click.echo(line)
+
+
+def _grade_settings(sigfigs, decimals, rel, abs_, rounded_credit, rounded_digits, credit,
+                    mistake_credit, choice_penalty, decimal_comma):
+    """The policy settings `wsgen grade`'s options give (UsageError naming the option)."""
+    from .grading.policy import parse_settings
+    table: dict = {}
+    for name, value in (("sigfigs", sigfigs), ("decimals", decimals), ("rel", rel), ("abs", abs_),
+                        ("rounded_credit", rounded_credit), ("rounded_digits", rounded_digits),
+                        ("credit", credit), ("decimal_comma", decimal_comma)):
+        if value is not None:
+            table[name] = value
+    if choice_penalty is not None:
+        try:
+            table["choice_penalty"] = choice_penalty if choice_penalty == "guessing" \
+                else float(choice_penalty)
+        except ValueError:
+            raise click.BadParameter("expected a share from 0 to 1 or guessing",
+                                     param_hint="--choice-penalty") from None
+    credits = {}
+    for item in mistake_credit:
+        mistake, sep, share = item.partition("=")
+        try:
+            credits[mistake.strip()] = float(share)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise click.BadParameter(f"expected ID=SHARE (missing_factor_2=0.5), got {item!r}",
+                                     param_hint="--mistake-credit")
+    if credits:
+        table["mistake_credit"] = credits
+    try:
+        return parse_settings(table, "")
+    except ValueError as exc:
+        option, _, why = str(exc).partition(":")
+        option = "--" + option.split(".")[0].replace("_", "-")
+        raise click.BadParameter(why.strip(), param_hint=option) from None
 
 
 @cli.command()

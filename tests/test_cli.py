@@ -16,7 +16,7 @@ def test_show_json_contract():
     status, out, _ = run_cli("show", "matrix_backprop", "--canonical", "--format", "json")
     assert status == 0
     record = json.loads(out)
-    assert list(record) == ["problem", "seed", "params", "answers", "mistakes"]
+    assert list(record) == ["problem", "seed", "params", "answers", "mistakes", "grading"]
     assert record["problem"] == "matrix_backprop" and record["seed"] is None
     assert record["params"] == {"W": [[0.1, 0.5], [-0.3, 0.8]], "x": [0.2, 0.4]}
     assert set(record["answers"]) == {"Wx", "L", "dL_dW", "dL_dx"}
@@ -32,6 +32,10 @@ def test_show_json_contract():
     assert record["answers"]["dL_dW"]["kind"] == "matrix"
     assert record["answers"]["dL_dx"]["kind"] == "vector" and record["answers"]["L"]["kind"] == "number"
     assert record["answers"]["L"]["tolerance"] == {"abs": 1e-6, "rel": 1e-3}
+    # and the rule wsgen grade applies (no exam: the answer's tolerance), its credit mode
+    assert record["answers"]["L"]["rule"] == {"abs": 1e-6, "rel": 1e-3}
+    assert record["answers"]["dL_dW"]["credit"] == "entries"
+    assert record["grading"]["rounded_credit"] == 0.9 and record["grading"]["manual"] == []
     assert sum(a["points"] for a in record["answers"].values()) == pytest.approx(1)
     assert {m["id"] for m in record["mistakes"]} >= {"missing_factor_2", "norm_not_squared"}
 

@@ -4,6 +4,7 @@ exact strings for the random ones), and every kind of bad input."""
 import csv
 import io
 import json
+import math
 import random
 import re
 from fractions import Fraction
@@ -171,7 +172,7 @@ def test_canonical_papers_hand_checked(build, tmp_path):
             + paper("unreadable", Wx=["abc", "0.26"], L=["0.1l6"])
             + paper("partial", dL_dW=["0.088", "0.176", "0.1", "0.208"], dL_dx=["-0.112", None])
             + paper("tolerance_in", L=["0.1161"])    # |0.0001| <= 1e-6 + 1e-3 * 0.116
-            + paper("tolerance_out", L=["0.1162"])   # |0.0002| >  1.17e-4
+            + paper("tolerance_out", L=["0.1162"])   # |0.0002| >  1.17e-4, < 0.51e-3 (3 digits)
             + paper("choices", formula=["c"], loss=["0.37"])   # anchor-positive/negative swapped
             + paper("no_margin", formula=["(A)"], loss=["0"]))
     responses = write_csv(tmp_path / "r.csv", rows)
@@ -182,12 +183,15 @@ def test_canonical_papers_hand_checked(build, tmp_path):
         "all_right": (10, 5),
         "factor2": (Fraction(5), 5),                       # dL_dW and dL_dx: 0 of 2.5 each
         "transpose": (Fraction(15, 2), 5),
-        "outer": (Fraction(15, 2) + Fraction(5, 2) * Fraction(2, 4), 5),   # 2 of 4 entries right
+        # 2 of 4 entries right by coincidence, but the whole is transposed_outer: its
+        # credit (0 by default), not entry credit
+        "outer": (Fraction(15, 2), 5),
         "norm": (Fraction(15, 2), 5),
         "unreadable": (Fraction(5, 2) * Fraction(1, 2) + 5, 5),            # Wx 1 of 2; L 0
         "partial": (5 + Fraction(5, 2) * Fraction(3, 4) + Fraction(5, 2) * Fraction(1, 2), 5),
         "tolerance_in": (10, 5),
-        "tolerance_out": (Fraction(15, 2), 5),
+        # right to 3 significant digits, 4 asked: 0.9 of L's 2.5
+        "tolerance_out": (Fraction(15, 2) + Fraction(5, 2) * Fraction(9, 10), 5),
         "choices": (10, Fraction(2)),                      # formula 0 of 1, loss 0 of 2
         "no_margin": (10, Fraction(2)),
     }
@@ -196,7 +200,8 @@ def test_canonical_papers_hand_checked(build, tmp_path):
         row = grades[("canonical", student)]
         assert (row["Q1"], row["Q2"], row["total"], row["max"]) == \
             (points(Fraction(q1)), points(Fraction(q2)), points(Fraction(q1) + q2), "15"), student
-    assert grades[("canonical", "outer")]["Q1"] == "8.75" and grades[("canonical", "partial")]["Q1"] == "8.125"
+    assert grades[("canonical", "outer")]["Q1"] == "7.5" and grades[("canonical", "partial")]["Q1"] == "8.125"
+    assert grades[("canonical", "tolerance_out")]["Q1"] == "9.75"
 
     feedback = {s: feedback_of((tmp_path / "g" / "feedback" / f"{s}.md").read_text(encoding="utf-8"))
                 for s in expected}
@@ -204,7 +209,7 @@ def test_canonical_papers_hand_checked(build, tmp_path):
     assert feedback["factor2"][("Q1", "dL_dx")]["diagnoses"] == {"missing_factor_2"}
     assert feedback["transpose"][("Q1", "dL_dx")]["diagnoses"] == {"no_transpose"}
     assert feedback["outer"][("Q1", "dL_dW")]["diagnoses"] == {"transposed_outer"}
-    assert feedback["outer"][("Q1", "dL_dW")]["points"] == "1.25 / 2.5"
+    assert feedback["outer"][("Q1", "dL_dW")]["points"] == "0 / 2.5"
     assert feedback["norm"][("Q1", "L")]["diagnoses"] == {"norm_not_squared"}
     assert feedback["choices"][("Q2", "formula")]["diagnoses"] == {"swapped_positive_negative"}
     assert feedback["choices"][("Q2", "loss")]["diagnoses"] == {"swapped_positive_negative"}
@@ -216,6 +221,9 @@ def test_canonical_papers_hand_checked(build, tmp_path):
     assert any("no declared mistake" in line for line in partial["lines"])
     assert any("3 of 4 entries right" in line and "(2,1)" in line for line in partial["lines"])
     assert feedback["tolerance_out"][("Q1", "L")]["diagnoses"] == set()
+    assert "result: right to 3 significant digits only; 4 asked" in \
+        feedback["tolerance_out"][("Q1", "L")]["lines"]
+    assert not any("no declared mistake" in line for line in feedback["tolerance_out"][("Q1", "L")]["lines"])
     # the pointer to the key's step
     assert "see the key, Q1, part (c)" in feedback["outer"][("Q1", "dL_dW")]["lines"]
     unreadable = feedback["unreadable"][("Q1", "L")]
@@ -246,6 +254,12 @@ def _close(a: float, b: float, tol: dict) -> bool:
     return abs(a - b) <= tol["abs"] + tol["rel"] * abs(b)
 
 
+def _within_sigfigs(a: float, b: float, digits: int) -> bool:
+    """PrairieLearn's significant-figure rule, in floats: |a − b| < 0.51·10^(e − digits + 1)."""
+    e = 0 if b == 0 else math.floor(math.log10(abs(b)))
+    return abs(a - b) < 0.51 * 10 ** (e - digits + 1)
+
+
 def test_every_declared_mistake_is_diagnosed_in_every_variant(build, tmp_path):
     answers, manifest = build
     rows, expected, diagnoses = [], {}, {}
@@ -263,7 +277,9 @@ def test_every_declared_mistake_is_diagnosed_in_every_variant(build, tmp_path):
                     for entry, exact in entry_list(wrong["exact"]):
                         paper.append([variant["variant"], student, problem["label"], name, entry, exact])
                 rows += paper
-                # expected: per answer, share × entries within tolerance / entries
+                # expected: per answer, the share when every entry is within tolerance;
+                # a declared mistake's value earns its credit (0 by default), not entry
+                # credit; one within 3 significant digits of the right value is a rounding
                 totals = {"Q1": Fraction(0), "Q2": Fraction(0)}
                 for slot in variant["problems"]:
                     for name, answer in slot["answers"].items():
@@ -277,11 +293,16 @@ def test_every_declared_mistake_is_diagnosed_in_every_variant(build, tmp_path):
                             else:
                                 diagnoses[(student, slot["label"], name)] = mistake["id"]
                         else:
-                            pairs = list(zip(entry_list(wrong["exact"]), entry_list(answer["exact"])))
-                            good = sum(_close(_value(w), _value(e), answer["tolerance"])
-                                       for (_, w), (_, e) in pairs)
-                            totals[slot["label"]] += share * Fraction(good, len(pairs))
-                            if good < len(pairs):
+                            pairs = [(_value(w), _value(e)) for (_, w), (_, e) in
+                                     zip(entry_list(wrong["exact"]), entry_list(answer["exact"]))]
+                            good = [_close(w, e, answer["tolerance"]) for w, e in pairs]
+                            rounded = [g or _within_sigfigs(w, e, 3) for g, (w, e) in zip(good, pairs)]
+                            if all(good):
+                                totals[slot["label"]] += share
+                            elif all(rounded):
+                                totals[slot["label"]] += share * sum(
+                                    Fraction(1) if g else Fraction(9, 10) for g in good) / len(good)
+                            else:
                                 diagnoses[(student, slot["label"], name)] = mistake["id"]
                 expected[student] = totals
     assert len(expected) >= 3 * 6
@@ -592,8 +613,19 @@ READABLE = [
     ("-2^2", Fraction(-4)), ("(1+2)*3/4", Fraction(9, 4)), ("1/(1+exp(-0.5))", 0.6224593312018546),
     ("sqrt(2)", 2 ** 0.5), ("log(e)", 1.0), ("ln(1)", 0.0), ("pi/2", 1.5707963267948966),
     ("exp(1) - E", 0.0), ("tanh(0)", 0.0), ("4^(1/2)", 2.0), ("--1", Fraction(1)),
+    # lenient forms (issue 21), values by hand: e^-1 = 0.36787944117144233
+    ("≈0.21", Fraction(21, 100)), ("~ 0.21", Fraction(21, 100)), ("0.21 (approx)", Fraction(21, 100)),
+    ("0.21 approx.", Fraction(21, 100)), ("0.21 APPROX", Fraction(21, 100)),
+    ("2e^-1", 2 * 0.36787944117144233), ("e^-1", 0.36787944117144233), ("exp(-1)", 0.36787944117144233),
+    ("-2e^(-1)", -2 * 0.36787944117144233), ("2pi", 2 * 3.141592653589793),
+    ("3exp(0)", 3.0), ("2sqrt(4)", 4.0),
+    ("2.5×10^-3", Fraction(1, 400)), ("2.5x10^-3", Fraction(1, 400)), ("2.5 X 10^(-3)", Fraction(1, 400)),
+    ("2.5·10^-3", Fraction(1, 400)), ("2.5 × 10⁻³", Fraction(1, 400)), ("10⁻³", Fraction(1, 1000)),
+    ("0.22²", Fraction(121, 2500)), ("2⁺²", Fraction(4)), ("− 0.5", Fraction(-1, 2)),
+    ("−2.5×10⁻³", Fraction(-1, 400)), ("≈ −0.21 (approx.)", Fraction(-21, 100)),
 ]
-UNREADABLE = ["", "abc", "0.1l6", "1,5", "2pi", "2e", "1/0", "log(-1)", "sqrt(-1)", "(1", "1)",
+UNREADABLE = ["", "abc", "0.1l6", "1,5", "2e", "2 pi pi", "2(3)", "(1)(2)", "2^2pi", "x10^3",
+              "2.5 x 10", "≈≈1", "1 approx approx", "(approx) 1", "1.2.3", "½", "2 ^ ⁻", "10⁻", "1/0", "log(-1)", "sqrt(-1)", "(1", "1)",
               "__import__('os')", "exp(1000)", "10^10^10", "1e999", "x+1", "(" * 40 + "1" + ")" * 40,
               "1" * 300, "0^-1", "(-8)^(1/3)", "sin(1)", "3 4", "=1+1", "1e300*1e300"]
 
@@ -613,14 +645,29 @@ def test_unreadable_responses(text):
         read_number(text)
 
 
+def test_decimal_comma_only_when_asked():
+    """1,5 is 3/2 with decimal_comma, and refused without it, with a hint: never guessed."""
+    from wsgen.grading.parse import Unreadable, read_number
+    assert read_number("1,5", decimal_comma=True) == Fraction(3, 2)
+    assert read_number("-0,25", decimal_comma=True) == Fraction(-1, 4)
+    assert read_number("≈ 2,5×10⁻³", decimal_comma=True) == Fraction(1, 400)
+    assert read_number("1.5", decimal_comma=True) == Fraction(3, 2)
+    for text in ("1,5", "1, 5", "-1,25"):
+        with pytest.raises(Unreadable, match="decimal comma"):
+            read_number(text)
+    for text in ("1.234,5", "1,2,3"):            # a thousands separator is never read
+        with pytest.raises(Unreadable):
+            read_number(text, decimal_comma=True)
+
+
 def test_the_parser_never_raises_anything_else():
     from wsgen.grading.parse import Unreadable, read_number
     rng = random.Random(5)
-    alphabet = "0123456789.+-*/^()eEpi sqrtlogxn,'\"_[]"
-    for _ in range(5000):
+    alphabet = "0123456789.+-*/^()eEpi sqrtlogxn,'\"_[]≈~×·⁻³²−approx"
+    for _ in range(8000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
         try:
-            value = read_number(text)
+            value = read_number(text, decimal_comma=rng.random() < 0.5)
         except Unreadable:
             continue
         assert isinstance(value, (Fraction, float))

@@ -29,6 +29,20 @@
                                            # (default: every step, without verification
                                            # notes and seeds) or "instructor" (everything)
 
+    [grading]                              # optional: how responses are graded (wsgen grade;
+                                           # docs/grading.md), the sheets' instruction too
+    sigfigs = 4                            # the rule: sigfigs = N, decimals = N, or a
+                                           # tolerance rel = 1e-3, abs = 1e-6 (default: each
+                                           # answer's own, 4 significant digits)
+    rounded_credit = 0.9                   # a right value rounded more coarsely than asked
+    rounded_digits = 1                     # … by at most this many digits (0: not credited)
+    credit = "entries"                     # vectors, matrices, lists: "entries" (partial
+                                           # credit) or "all-or-nothing"; or a table by kind
+    mistake_credit = { missing_factor_2 = 0.5 }   # credit of a diagnosed mistake (default 0)
+    choice_penalty = 0                     # a wrong option costs this share (or "guessing":
+                                           # 1/(options − 1)); a blank never costs
+    decimal_comma = false                  # read 1,5 as 1.5 (never guessed)
+
     [[problems]]
     label = "Q3"                           # optional; default Q1, Q2, …
     problem = "matrix_backprop"            # a registered problem id
@@ -41,6 +55,13 @@
                                            # (the rest of the page; the next question
                                            # starts a page) or a number of lines (0 to 45)
     paper_answers = "written"              # optional: this slot's, instead of the exam's
+    grading = { decimals = 2 }             # optional: this slot's grading settings, over
+                                           # the exam's (any key of [grading] but
+                                           # decimal_comma)
+    manual = { points = 4, rubric = "…" }  # optional: points graded by hand, out of the
+                                           # slot's points (the answers share the rest);
+                                           # a number, a table, or one table per part:
+                                           # [{ part = "(b)", points = 2, rubric = "…" }]
 
 Every error names the file, the line where it can be found, and the field.
 
@@ -73,6 +94,7 @@ from typing import Any
 from .spec import KEY_AUDIENCES, MAX_SPACE_LINES, MAX_VARIANTS, Exam, ExamItem
 from ..errors import UserError, read_toml
 from ..core.settings import check_ranges
+from ..grading.policy import Settings, parse_manual, parse_settings
 
 __all__ = ["DEFAULT_EXAM", "MAX_VARIANTS", "load_exam", "make_options", "peek_problem_paths"]
 
@@ -81,9 +103,9 @@ _TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str
         "seed": int, "variants": int, "problem_paths": list, "problems": list,
         "common_mistakes": bool, "paper": str, "cover": bool, "pledge": str,
         "paper_answers": str, "quiz_penalty": float, "quiz_shuffle": bool,
-        "quiz_marks": str, "key": str}
+        "quiz_marks": str, "key": str, "grading": dict}
 _ITEM = {"label": str, "problem": str, "points": int, "options": dict, "multiple_choice": int,
-         "space": (str, int), "paper_answers": str}
+         "space": (str, int), "paper_answers": str, "grading": dict, "manual": (float, dict, list)}
 PAPERS = ("a4", "letter")
 SPACES = ("none", "third", "half", "full")
 PAPER_ANSWERS = ("bubbles", "written")
@@ -128,6 +150,20 @@ class _Locator:
 
     def _items(self) -> list[int]:
         return [i for i, ln in enumerate(self.lines) if re.match(r"\s*\[\[\s*problems\s*\]\]", ln)]
+
+    def table_line(self, table: str, key: str) -> int | None:
+        """The line of `key = …` inside the top-level [table], else of its header."""
+        header = re.compile(rf"\s*\[\s*{re.escape(table)}\s*\]")
+        start = next((i for i, ln in enumerate(self.lines) if header.match(ln)), None)
+        if start is None:
+            return self.line(table)
+        pattern = re.compile(rf"(^|[\s{{,]){re.escape(key)}\s*=")
+        for i in range(start + 1, len(self.lines)):
+            if re.match(r"\s*\[", self.lines[i]):
+                break
+            if pattern.search(self.lines[i].split("#", 1)[0]):
+                return i + 1
+        return start + 1
 
     def line(self, key: str, item: int | None = None) -> int | None:
         start, end = 0, len(self.lines)
@@ -262,6 +298,13 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
         fail("quiz_marks", f"expected one of {', '.join(map(repr, QUIZ_MARKS))}, got "
              f"{_short(marks)}", "quiz_marks")
 
+    try:
+        grading = parse_settings(data.get("grading", {}), "grading")
+    except ValueError as exc:
+        field_name = str(exc).split(":", 1)[0]
+        line = where.table_line("grading", field_name.split(".")[1] if "." in field_name else "grading")
+        raise UserError(f"{path}{':' + str(line) if line else ''}: {exc}") from None
+
     paths = []
     for i, folder in enumerate(data.get("problem_paths", [])):
         if not isinstance(folder, str) or not folder:
@@ -324,9 +367,18 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
         label = clean_label(entry.get("label", f"Q{i + 1}"))
         if not label:
             fail(f"{field}.label", "must not be blank", "label", i)
+        try:
+            slot_grading = parse_settings(entry.get("grading", {}), f"{field}.grading",
+                                          exam_wide=False)
+            manual = parse_manual(entry["manual"], f"{field}.manual", points) \
+                if "manual" in entry else ()
+        except ValueError as exc:
+            _fail_inside(path, where, exc, i)
+        _check_declared(path, where, registry[problem_id], options, slot_grading, manual, field, i)
         items.append(ExamItem(label=label, problem_id=problem_id,
                               points=points, options=options, multiple_choice=choices,
-                              space=space, paper_answers=mode))
+                              space=space, paper_answers=mode, grading=slot_grading,
+                              manual=manual))
     first: dict[str, int] = {}
     for i, it in enumerate(items):
         same = first.get(it.label.casefold())
@@ -340,6 +392,7 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
                     "category and one grades column" if other != it.label else "") + ")",
                  "label", i)
         first[it.label.casefold()] = i
+    _check_exam_mistakes(path, where, registry, items, grading)
     text = {name: nfc(data.get(name, "")) for name in NFC_FIELDS}
     exam = Exam(title=text["title"], course=text["course"], date=text["date"],
                 instructions=text["instructions"], master_seed=seed, variants=variants,
@@ -348,7 +401,7 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
                 paper=paper, cover=data.get("cover", False), pledge=text["pledge"],
                 paper_answers=paper_answers, quiz_penalty=float(penalty),
                 quiz_shuffle=data.get("quiz_shuffle", False), quiz_marks=marks,
-                key=audience)
+                key=audience, grading=grading)
     from ..pipeline.sheets import slot_key
     for i, it in enumerate(items):
         if it.multiple_choice:
@@ -363,6 +416,66 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
                         f"not even {MIN_OPTIONS}: remove multiple_choice (free answers)"),
                      "multiple_choice", i)
     return exam
+
+
+def _fail_inside(path, where: _Locator, exc: ValueError, item: int):
+    """A ValueError "problems[i].grading.sigfigs: …" as a UserError at the field's line."""
+    field_name = str(exc).split(":", 1)[0]
+    keys = [k.split("[")[0] for k in field_name.split(".")[1:]]
+    line = None
+    for key in reversed(keys):
+        line = where.line(key, item)
+        if line is not None and line != where.line("__no_such_key__", item):
+            break
+    raise UserError(f"{path}{':' + str(line) if line else ''}: {exc}") from None
+
+
+def _declared(problem, options) -> tuple[list[str], set[str]]:
+    """The part labels and mistake ids of a slot's problem under its options (its canonical
+    variant, or its first random one)."""
+    from ..core.draw import draw_variant
+    from ..core.problem import NoCanonical
+    from ..pipeline.sheets import problem_output
+    with problem_output():
+        try:
+            variant = draw_variant(problem, options, None)
+        except NoCanonical:
+            variant = draw_variant(problem, options, 0)
+    return [p.label for p in variant.parts], {m.id for m in variant.mistakes}
+
+
+def _check_declared(path, where: _Locator, problem, options, grading: Settings, manual,
+                    field: str, item: int) -> None:
+    """A slot's manual parts are parts of its problem, and its mistake credits name
+    mistakes the problem declares."""
+    if not grading.mistake_credit and not any(m.part for m in manual):
+        return
+    parts, mistakes = _declared(problem, options)
+    for k, m in enumerate(manual):
+        if m.part and m.part not in parts:
+            at = f"{field}.manual" + (f"[{k + 1}]" if len(manual) > 1 else "") + ".part"
+            raise UserError(f"{path}:{where.line('part', item) or where.line('manual', item)}: "
+                            f"{at}: {problem.id} has no part {m.part!r} (its parts: "
+                            f"{', '.join(parts) or 'none'})")
+    for mistake, _ in grading.mistake_credit:
+        if mistake not in mistakes:
+            raise UserError(f"{path}:{where.line(mistake, item) or where.line('grading', item)}: "
+                            f"{field}.grading.mistake_credit.{mistake}: {problem.id} declares no "
+                            f"mistake {mistake!r} (its mistakes: {', '.join(sorted(mistakes)) or 'none'})")
+
+
+def _check_exam_mistakes(path, where: _Locator, registry, items, grading: Settings) -> None:
+    """The exam-wide mistake credits name mistakes some slot's problem declares."""
+    if not grading.mistake_credit:
+        return
+    known: set[str] = set()
+    for it in items:
+        known |= _declared(registry[it.problem_id], it.options)[1]
+    for mistake, _ in grading.mistake_credit:
+        if mistake not in known:
+            raise UserError(f"{path}:{where.table_line('grading', mistake)}: grading.mistake_credit."
+                            f"{mistake}: no problem of the exam declares this mistake (they "
+                            f"declare: {', '.join(sorted(known)) or 'none'})")
 
 
 def _choice_limit(problem, options, count: int, master_seed: int, key: str):

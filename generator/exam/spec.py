@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..grading.policy import Manual, Policy, Rule, Settings
+
 #: The most random variants one build draws (exam file `variants`, `--variants`).
 MAX_VARIANTS = 100_000
 #: The most lines of room to answer after a question (`space`): a page of A4 or letter
@@ -32,6 +34,8 @@ class ExamItem:
     multiple_choice: int = 0
     space: str | int = "third"
     paper_answers: str = ""                  # "bubbles" or "written"; "": the exam's
+    grading: Settings = Settings()           # this slot's grading settings (grading = {…})
+    manual: tuple[Manual, ...] = ()          # points graded by hand (manual = …)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,36 @@ class Exam:
     key: str = "student"                     # who the keys are for: "student" (every step,
                                              # no verification notes or seeds) or
                                              # "instructor" (everything)
+    grading: Settings = Settings()           # the exam-wide grading settings ([grading])
+
+    def slot(self, label: str) -> ExamItem | None:
+        """The exam slot with this label."""
+        return next((item for item in self.items if item.label == label), None)
+
+    def slot_grading(self, label: str) -> tuple[Settings, Policy]:
+        """A slot's grading: its settings over the exam's (the answers' rule and credit
+        mode), and its policy (credits, manual points) as answers.json records it."""
+        item = self.slot(label)
+        settings = item.grading.over(self.grading) if item is not None else self.grading
+        return settings, Policy.of(settings, item.manual if item is not None else ())
+
+    @property
+    def rule(self) -> Rule:
+        """The exam-wide rule (the default tolerance when the exam sets none)."""
+        return self.grading.rule_for()
+
+    def rounding_instruction(self) -> str:
+        """The sentence the question sheets print: how to round, from the exam's rule, and
+        the slots whose rule asks for another rounding."""
+        sentence = self.rule.instruction()
+        others = []
+        for item in self.items:
+            rule = item.grading.rule
+            if rule is not None and rule.asked() != self.rule.asked():
+                others.append(f"{item.label}: {rule.describe()}")
+        if others:
+            sentence = sentence[:-1] + " (" + "; ".join(others) + ")."
+        return sentence
 
 
 @dataclass(frozen=True)

@@ -102,22 +102,18 @@ def _integer_digits(number: Decimal) -> int:
     return max(1, len(str(int(number.copy_abs()))))
 
 
-def _tolerance(record: dict, value: float) -> float:
-    tolerance = record.get("tolerance", {})
-    return float(tolerance.get("abs", 0)) + float(tolerance.get("rel", 0)) * abs(value)
-
-
 def entry_decimals(record: dict, value: float) -> int:
     """The decimals a grid needs for `value`, one value of the answer `record` (as in
     answers.json): the fewest with which the value, rounded, is still right under the
-    record's rule.  Today's rule is the tolerance |a − b| ≤ abs + rel·|b|: a value that
-    terminates within those decimals is bubbled exactly; any other, rounded to d
-    decimals, is off by at most half a unit of the last column, 0.5·10^−d, so d is the
-    fewest decimals with 0.5·10^−d ≤ abs + rel·|b| (at most MAX_DECIMALS).  An exam-wide
-    rounding rule (significant digits or decimals) would be read here, from the record."""
+    record's rule (grading/policy.py: its "rule", or its "tolerance" in a manifest written
+    before rules).  A value that terminates within those decimals is bubbled exactly; any
+    other, rounded to d decimals, is off by at most half a unit of the last column,
+    0.5·10^−d, so d is the fewest decimals with 0.5·10^−d within the rule's width around
+    the value (at most MAX_DECIMALS)."""
+    from ..grading.policy import rule_of_record
     value = float(value)
     places = max(0, -Decimal(repr(value)).normalize().as_tuple().exponent)
-    width = _tolerance(record, value)
+    width = rule_of_record(record).width(value)
     needed = 0
     while needed < MAX_DECIMALS and 0.5 * 10.0 ** -needed > width:
         needed += 1

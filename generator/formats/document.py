@@ -165,6 +165,23 @@ def _facts(sheet: Sheet) -> tuple[str, ...]:
     return tuple(f for f in facts if f)
 
 
+def _instructions(exam) -> str:
+    """The exam's instructions, then how to round: the sentence its grading rule gives."""
+    return " ".join(t for t in (exam.instructions.rstrip(), exam.rounding_instruction()) if t)
+
+
+def _manual_text(slot) -> str:
+    """The points an exam slot grades by hand, with their rubrics (plain text), or ""."""
+    lines = []
+    for m in slot.manual if slot is not None else ():
+        points = points_text(int(m.points)) if m.points.denominator == 1 \
+            else f"{float(m.points):g} points"
+        rubric = " ".join(m.rubric.split())
+        lines.append((f"Part {m.part}, {points}" if m.part else points.capitalize())
+                     + (f": {rubric}" if rubric else "."))
+    return " ".join(lines)
+
+
 def _provenance(sheet: Sheet, variant: Variant) -> str:
     origin = "canonical numbers" if variant.seed is None else f"seed {variant.seed}"
     changed = options_summary(variant.options)
@@ -414,11 +431,11 @@ def build_document(sheet: Sheet, kind: str) -> Document:
                            sheet.variant_id, running, build_id=sheet.build_id)]
     if not key and exam.cover:
         blocks.append(Cover(sheet.variant_id, sheet.student.name if sheet.student else "",
-                            sheet.student.id if sheet.student else "", exam.instructions,
+                            sheet.student.id if sheet.student else "", _instructions(exam),
                             tuple((i.label, i.points) for i in sheet.items), sheet.total_points,
                             exam.pledge))
-    elif not key and exam.instructions:
-        blocks.append(Instructions(exam.instructions))
+    elif not key:
+        blocks.append(Instructions(_instructions(exam)))
     for item in sheet.items:
         variant = item.variant
         blocks.append(ItemHeading(item.label, variant.title, item.points))
@@ -442,6 +459,10 @@ def build_document(sheet: Sheet, kind: str) -> Document:
                                          shown_options(variant, a)[a.correct_index]))
             else:
                 blocks.append(AnswerLine(a, choice_letter(a.correct_index)))
+        manual = _manual_text(exam.slot(item.label))
+        if manual:
+            blocks.append(Section("Graded by hand"))
+            blocks.append(Instructions(manual))
         if exam.common_mistakes:
             mistakes = common_mistakes(variant)
             if mistakes is not None:

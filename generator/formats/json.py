@@ -13,9 +13,14 @@ One object per problem variant:
                         "kind": "number" | "vector" | "matrix" | "list" | "choice",
                         "tolerance": {"abs": float, "rel": float},
                         "points": number, "part": "(a)" or "",
+                        "rule": {"sigfigs": N} | {"decimals": N} | {"abs", "rel"},
+                        "credit": "entries" | "all-or-nothing"      (not for choices)
                         "options": [TeX, …] or [{"exact", "value"}, …]   (choice answers)
                         "distractors": [ID or null, …]                   (choice answers)}},
-     "mistakes": [{"id", "label", "why", "answers": {NAME: {"value", "exact"}}}]}
+     "mistakes": [{"id", "label", "why", "answers": {NAME: {"value", "exact"}}}],
+     "grading": {"rounded_credit", "rounded_digits", "mistake_credit": {ID: share},
+                 "choice_penalty": share or "guessing", "decimal_comma",
+                 "manual": [{"part", "points", "rubric"}]}}
 
 "exact" strings parse with sympy.sympify back to the exact value; "value" is the
 float64 nearest to it.  Matrices are lists of rows, vectors flat lists.  A choice
@@ -29,7 +34,12 @@ correct option (and for a formula option no declared mistake leads to).  A mista
 entry for a formula question is the option it leads to ({"value": index, "exact":
 letter}); for a numeric answer asked as multiple choice it is the value it gives
 ({"value", "exact"}), with "option": the letter of the option it leads to, or null
-when no option shows it.  "points" is the answer's share of the slot's points.
+when no option shows it.  "points" is the answer's share of the slot's points (less its
+manual points, "grading"."manual").  "rule" is how `wsgen grade` compares a number with the
+answer (grading/policy.py: the exam's [grading] rule, else the answer's own tolerance);
+"tolerance" is a tolerance that accepts every correct rounding the rule asks for, for
+readers that know only tolerances (the same numbers when the rule is a tolerance).
+"grading" is the slot's grading policy.
 """
 from __future__ import annotations
 
@@ -45,6 +55,7 @@ from ..core.values import exact
 from . import Format, Rendered
 from .csv import CsvWriter
 from ..core.records import choice_letter
+from ..grading.policy import Policy, Rule, Settings
 
 __all__ = ["JsonFormat", "dumps", "param_value", "variant_record"]
 
@@ -88,10 +99,13 @@ def _distractors(variant: Variant, answer: Answer) -> list:
     return [leads.get(option) for option in answer.choices]
 
 
-def _answer(variant: Variant, answer: Answer, share: Fraction) -> dict:
+def _answer(variant: Variant, answer: Answer, share: Fraction, settings: Settings) -> dict:
     record = _value(answer, answer.value)
-    record.update(kind=answer.kind, tolerance={"abs": answer.tolerance.abs, "rel": answer.tolerance.rel},
+    rule = settings.rule_for(Rule(rel=answer.tolerance.rel, abs=answer.tolerance.abs))
+    record.update(kind=answer.kind, tolerance=rule.tolerance(),
                   points=float(share) if share.denominator != 1 else int(share), part=answer.part)
+    if answer.kind != "choice":
+        record.update(rule=rule.to_json(), credit=settings.credit_mode(answer.kind))
     if answer.kind == "choice":
         if answer.name in variant.choice_forms:
             record["options"] = [{"exact": exact_str(o), "value": float_value(o)}
@@ -102,19 +116,24 @@ def _answer(variant: Variant, answer: Answer, share: Fraction) -> dict:
     return record
 
 
-def variant_record(variant: Variant, points: int = 1) -> dict[str, Any]:
-    """The JSON record of one problem variant; `points` are the exam slot's points."""
+def variant_record(variant: Variant, points: int = 1,
+                   grading: tuple[Settings, Policy] | None = None) -> dict[str, Any]:
+    """The JSON record of one problem variant; `points` are the exam slot's points and
+    `grading` its settings and policy (exam.spec.Exam.slot_grading; default: none set)."""
+    settings, policy = grading or (Settings(), Policy())
     params = {f.name: param_value(getattr(variant.params, f.name))
               for f in dataclasses.fields(variant.params)}
     answers = variant.solution.answers
     total = sum(Fraction(a.points) for a in answers) or Fraction(1)
-    records = {a.name: _answer(variant, a, Fraction(a.points) / total * points) for a in answers}
+    automatic = Fraction(points) - policy.manual_points
+    records = {a.name: _answer(variant, a, Fraction(a.points) / total * automatic, settings)
+               for a in answers}
     mistakes = [{"id": m.id, "label": m.label, "why": m.why,
                  "answers": {name: _mistake_value(variant, m, variant.solution.get(name), value)
                              for name, value in m.values.items()}}
                 for m in variant.mistakes]
     return {"problem": variant.problem_id, "seed": variant.seed, "params": params,
-            "answers": records, "mistakes": mistakes}
+            "answers": records, "mistakes": mistakes, "grading": policy.to_json()}
 
 
 def dumps(obj: Any, compact: bool = False) -> str:

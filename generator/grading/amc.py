@@ -472,7 +472,7 @@ def reading_lines(project: Path, reading: AmcReading) -> list[str]:
 
 
 def run_amc_grade(project: Path, answers_path: Path, out_dir: Path,
-                  typed: Path | None = None) -> list[str]:
+                  typed: Path | None = None, options=None) -> list[str]:
     """Read the scans of PROJECT, write PROJECT/wsgen-responses.csv, grade it as
     `wsgen grade` grades a typed file; the lines for stdout."""
     from .grade import run_grade
@@ -488,4 +488,4 @@ def run_amc_grade(project: Path, answers_path: Path, out_dir: Path,
     rows = reading.rows + (_typed_rows(Path(typed), build, roster) if typed is not None else [])
     responses = project / RESPONSES_NAME
     _write(responses, responses_csv(rows, build))
-    return reading_lines(project, reading) + run_grade(responses, answers_path, out_dir)
+    return reading_lines(project, reading) + run_grade(responses, answers_path, out_dir, options)

@@ -10,11 +10,15 @@ to it).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 from ..core.records import choice_letter as letter, entries, record_entries
 
-__all__ = ["choice_mistakes", "close", "entry_mistakes", "whole_mistakes"]
+__all__ = ["Match", "choice_mistakes", "close", "entry_mistakes", "whole_mistakes"]
+
+#: Whether a given number matches a mistake's entry: match(given, exact, value), the entry's
+#: exact string and float as answers.json gives them (grading applies the answer's rule).
+Match = Callable[[float, Any, float], bool]
 
 
 def close(given: float, expected: float, tolerance: dict) -> bool:
@@ -25,34 +29,48 @@ def close(given: float, expected: float, tolerance: dict) -> bool:
     return abs(a - b) <= float(tolerance.get("abs", 0)) + float(tolerance.get("rel", 0)) * abs(b)
 
 
-def _entry_values(record: dict) -> dict[str, Any]:
+def _entry_values(record: dict) -> dict[str, tuple[Any, Any]]:
     try:
-        return {entry: value for entry, _, value in record_entries(record)}
+        return {entry: (exact, value) for entry, exact, value in record_entries(record)}
     except ValueError:
         return {}
 
 
-def entry_mistakes(answer_name: str, entry: str, given: float, tolerance: dict,
-                   mistakes: list[dict]) -> list[dict]:
-    """The declared mistakes whose value of this one entry matches `given`."""
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _matcher(tolerance: dict | None, match: Match | None) -> Match:
+    if match is not None:
+        return match
+    return lambda given, exact, value: close(given, value, tolerance or {})
+
+
+def entry_mistakes(answer_name: str, entry: str, given: float, tolerance: dict | None,
+                   mistakes: list[dict], match: Match | None = None) -> list[dict]:
+    """The declared mistakes whose value of this one entry matches `given` (within the
+    tolerance, or as `match` decides)."""
+    matches = _matcher(tolerance, match)
     out = []
     for mistake in mistakes:
         record = mistake.get("answers", {}).get(answer_name)
         if record is None:
             continue
-        value = _entry_values(record).get(entry)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) \
-                and close(given, value, tolerance):
+        exact, value = _entry_values(record).get(entry, (None, None))
+        if _is_number(value) and matches(given, exact, value):
             out.append(mistake)
     return out
 
 
 def whole_mistakes(answer_name: str, expected_entries: list[str], given: dict[str, float],
-                   tolerance: dict, mistakes: list[dict]) -> list[dict]:
+                   tolerance: dict | None, mistakes: list[dict],
+                   match: Match | None = None) -> list[dict]:
     """The declared mistakes whose value matches `given` (entry -> number) entry by entry,
-    over every entry of the answer (the same shape)."""
+    over every entry of the answer (the same shape), within the tolerance or as `match`
+    decides."""
     if set(given) != set(expected_entries):
         return []
+    matches = _matcher(tolerance, match)
     out = []
     for mistake in mistakes:
         record = mistake.get("answers", {}).get(answer_name)
@@ -61,8 +79,7 @@ def whole_mistakes(answer_name: str, expected_entries: list[str], given: dict[st
         values = _entry_values(record)
         if set(values) != set(expected_entries):
             continue
-        if all(isinstance(values[e], (int, float)) and not isinstance(values[e], bool)
-               and close(given[e], values[e], tolerance) for e in expected_entries):
+        if all(_is_number(values[e][1]) and matches(given[e], *values[e]) for e in expected_entries):
             out.append(mistake)
     return out
 

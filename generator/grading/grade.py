@@ -54,17 +54,19 @@ from typing import Any
 
 from ..errors import UserError, read_input
 from ..core.records import choice_letter as letter, entries
-from .compare import choice_mistakes, close, whole_mistakes
-from .parse import Unreadable, read_letter, read_number
+from .parse import Unreadable, read_number
+from .policy import ANSWER_CREDIT, CREDIT_MODES, Policy, Settings, parse_rule, policy_of_record
+from .score import SCORERS, AnswerResult, EntryResult, Outcome, score_answer
 
-__all__ = ["AnswerResult", "Manifest", "Paper", "Response", "fmt_points", "grade_papers",
-           "load_manifest", "read_responses", "render_feedback", "render_grades",
+__all__ = ["AnswerResult", "GradeOptions", "Manifest", "ManualResult", "Outcome", "Paper",
+           "Response", "SlotResult", "fmt_points", "grade_papers", "load_manifest", "read_manual",
+           "read_responses", "render_feedback", "render_grades", "score_slot", "slot_policy",
            "summary_lines", "write_outputs"]
 
 MANIFEST_LIMIT = 1024 ** 3          # answers.json of a very large build
 RESPONSES_LIMIT = 256 * 1024 ** 2
 REQUIRED = ("variant", "label", "answer", "entry", "response")
-_KINDS = ("number", "vector", "matrix", "list", "choice")
+_KINDS = SCORERS          # the answer kinds grading scores (score.SCORERS)
 
 
 def fmt_points(points: Fraction) -> str:
@@ -156,6 +158,17 @@ def _check_answer(path, where: str, name: str, answer: Any) -> None:
         raise _bad(path, where, f"points must be a number from 0 to {MAX_POINTS}")
     if not isinstance(answer.get("part", ""), str):
         raise _bad(path, where, "part must be a string")
+    if "rule" in answer:
+        rule = answer["rule"]
+        if not isinstance(rule, dict) or not rule or set(rule) - {"sigfigs", "decimals", "rel", "abs"}:
+            raise _bad(path, where, "rule must be {\"sigfigs\": N}, {\"decimals\": N} or "
+                       "{\"abs\": number, \"rel\": number}")
+        try:
+            parse_rule(rule, "rule")
+        except ValueError as exc:
+            raise _bad(path, where, str(exc)) from None
+    if answer.get("credit", "entries") not in CREDIT_MODES:
+        raise _bad(path, where, f"credit must be one of {', '.join(CREDIT_MODES)}")
     if answer["kind"] == "choice":
         options = answer.get("options")
         if not (isinstance(options, list) and 0 < len(options) <= 26
@@ -259,6 +272,12 @@ def _manifest(path: Path, data: Any) -> Manifest:
                 raise _bad(path, pwhere, "seed must be an integer or null")
             for name, answer in problem["answers"].items():
                 _check_answer(path, f"{pwhere}.answers.{name}", name, answer)
+            try:
+                manual = policy_of_record(problem.get("grading")).manual_points
+            except ValueError as exc:
+                raise _bad(path, pwhere, str(exc)) from None
+            if manual > _as_points(problem["points"]):
+                raise _bad(path, pwhere, "its manual points are more than its points")
             for mistake in problem.get("mistakes", []):
                 _check_mistake(path, pwhere, mistake)
             label = clean_text(problem["label"])
@@ -457,116 +476,124 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
 
 # ---------------------------------------------------------------------------- scoring
 
+@dataclass(frozen=True)
+class GradeOptions:
+    """What `wsgen grade` is told besides the responses: policy overrides (they replace
+    answers.json's for every slot) and a file of manual points."""
+    settings: Settings = Settings()
+    manual: Path | None = None
+
+
 @dataclass
-class EntryResult:
-    entry: str
-    exact: str
-    value: float
-    given: str | None = None            # the response as written; None: unanswered
-    number: float | None = None         # its value (choices: the option index)
-    right: bool = False
-    unreadable: str = ""                # why it could not be read
+class ManualResult:
+    """Points graded by hand for a slot or a part (its maximum from answers.json)."""
+    part: str
+    max_points: Fraction
+    rubric: str
+    points: Fraction | None = None       # None: not graded (yet)
+    comment: str = ""
     line: int = 0
 
 
 @dataclass
-class AnswerResult:
+class SlotResult:
     label: str
     problem: str
-    name: str
-    kind: str
-    part: str
-    points: Fraction
     max_points: Fraction
-    entries: list[EntryResult]
-    mistakes: list[dict] = field(default_factory=list)     # diagnosed ({"id", "label", "why"})
-    options: list = field(default_factory=list)            # a choice answer's options
+    answers: list[AnswerResult]
+    manual: list[ManualResult] = field(default_factory=list)
 
     @property
-    def right(self) -> bool:
-        return all(e.right for e in self.entries)
+    def automatic(self) -> Fraction:
+        return sum((a.points for a in self.answers), Fraction(0))
 
     @property
-    def answered(self) -> bool:
-        return any(e.given is not None for e in self.entries)
+    def by_hand(self) -> Fraction:
+        return sum((m.points or Fraction(0) for m in self.manual), Fraction(0))
+
+    @property
+    def points(self) -> Fraction:
+        return self.automatic + self.by_hand
 
 
 @dataclass
 class Paper:
     variant: str
     student: str
-    slots: list[tuple[str, str, Fraction, list[AnswerResult]]]   # label, problem, max, answers
+    slots: list[SlotResult]
 
     @property
     def name(self) -> str:
         return self.student or self.variant
 
     def slot_points(self, label: str) -> Fraction:
-        return sum((a.points for lbl, _, _, answers in self.slots if lbl == label for a in answers),
-                   Fraction(0))
+        return sum((slot.points for slot in self.slots if slot.label == label), Fraction(0))
+
+    @property
+    def automatic(self) -> Fraction:
+        return sum((slot.automatic for slot in self.slots), Fraction(0))
+
+    @property
+    def by_hand(self) -> Fraction:
+        return sum((slot.by_hand for slot in self.slots), Fraction(0))
 
     @property
     def total(self) -> Fraction:
-        return sum((a.points for _, _, _, answers in self.slots for a in answers), Fraction(0))
+        return self.automatic + self.by_hand
 
     @property
     def max_points(self) -> Fraction:
-        return sum((points for _, _, points, _ in self.slots), Fraction(0))
+        return sum((slot.max_points for slot in self.slots), Fraction(0))
 
 
-def _score(label: str, problem: dict, name: str, answer: dict,
-           given: dict[str, Response]) -> AnswerResult:
-    tolerance = answer["tolerance"]
+def slot_policy(problem: dict, settings: Settings) -> Policy:
+    """A slot's policy: answers.json's "grading" (defaults for a manifest without one), with
+    the command line's settings over it."""
+    return policy_of_record(problem.get("grading")).overridden(settings)
+
+
+def answer_record(answer: dict, settings: Settings) -> dict:
+    """An answer's record with the command line's rule and credit mode over its own."""
+    if answer["kind"] == "choice" or (settings.rule is None and settings.credit is None):
+        return answer
+    record = dict(answer)
+    if settings.rule is not None:
+        record["rule"] = settings.rule.to_json()
+    if settings.credit is not None:
+        record["credit"] = settings.credit_mode(answer["kind"])
+    return record
+
+
+def score_slot(problem: dict, given: dict[tuple[str, str], Response], policy: Policy,
+               settings: Settings) -> SlotResult:
+    """Every answer of one slot of one paper (`given`: (answer, entry) -> response)."""
+    label = clean_text(problem["label"])
     mistakes = problem.get("mistakes", [])
-    max_points = _as_points(answer["points"])
-    result = AnswerResult(label, str(problem["problem"]), name, answer["kind"],
-                          str(answer.get("part", "")), Fraction(0), max_points, [])
-    if answer["kind"] == "choice":
-        count = len(answer["options"])
-        item = EntryResult("", answer["exact"], answer["value"])
-        response = given.get("")
-        if response is not None:
-            item.given, item.line = response.text.strip(), response.line
-            try:
-                index = read_letter(response.text, count)
-                item.number = index
-                item.right = letter(index) == answer["exact"]
-                if not item.right:
-                    ids = choice_mistakes(name, answer, index, mistakes)
-                    known = {m["id"]: m for m in mistakes}
-                    result.mistakes = [known.get(i, {"id": i, "label": "",
-                                                     "why": "the slip this option was made with"})
-                                       for i in ids]
-            except Unreadable as exc:
-                item.unreadable = str(exc)
-        result.entries = [item]
-        result.options = list(answer["options"])
-        result.points = max_points if item.right else Fraction(0)
-        return result
-    numbers: dict[str, float] = {}
-    for entry, exact, value in entries(answer["exact"], answer["value"]):
-        item = EntryResult(entry, exact, value)
-        response = given.get(entry)
-        if response is not None:
-            item.given, item.line = response.text.strip(), response.line
-            try:
-                number = read_number(response.text)
-                item.number = float(number)
-                item.right = close(item.number, value, tolerance)
-                numbers[entry] = item.number
-            except (Unreadable, OverflowError) as exc:
-                item.unreadable = str(exc) if isinstance(exc, Unreadable) else "number too large"
-        result.entries.append(item)
-    right = sum(1 for e in result.entries if e.right)
-    result.points = max_points * Fraction(right, len(result.entries))
-    if right < len(result.entries):
-        result.mistakes = whole_mistakes(name, [e.entry for e in result.entries], numbers,
-                                         tolerance, mistakes)
-    return result
+    answers = []
+    for name, answer in problem["answers"].items():
+        mine = {entry: r for (nm, entry), r in given.items() if nm == name}
+        answers.append(score_answer(name, answer_record(answer, settings), mine, policy, mistakes,
+                                    label=label, problem=str(problem["problem"])))
+    manual = [ManualResult(m.part, m.points, m.rubric) for m in policy.manual]
+    return SlotResult(label, str(problem["problem"]), _as_points(problem["points"]), answers, manual)
 
 
-def grade_papers(manifest: Manifest, responses: list[Response]) -> list[Paper]:
-    """One Paper per (variant, student) in the responses, in the manifest's variant order."""
+def _check_mistake_ids(manifest: Manifest, settings: Settings) -> None:
+    known = sorted({str(m.get("id")) for record in manifest.variants.values()
+                    for problem in record["problems"] for m in problem.get("mistakes", [])})
+    for mistake, _ in settings.mistake_credit:
+        if mistake not in known:
+            raise UserError(f"--mistake-credit: no mistake {mistake!r} in {manifest.path} "
+                            f"(its mistakes: {_choose(known, 12) or 'none'})")
+
+
+def grade_papers(manifest: Manifest, responses: list[Response],
+                 options: GradeOptions | None = None) -> list[Paper]:
+    """One Paper per (variant, student) in the responses (and in the manual points), in the
+    manifest's variant order."""
+    options = options or GradeOptions()
+    settings = options.settings
+    _check_mistake_ids(manifest, settings)
     by_paper: dict[tuple[str, str], dict[tuple[str, str, str], Response]] = {}
     for response in responses:
         if response.text.strip() in ("", "'"):
@@ -574,6 +601,10 @@ def grade_papers(manifest: Manifest, responses: list[Response]) -> list[Paper]:
             continue
         by_paper.setdefault((response.variant, response.student), {})[
             (response.label, response.answer, response.entry)] = response
+    manual_rows = read_manual(options.manual, manifest, list(by_paper), settings) \
+        if options.manual is not None else []
+    for row in manual_rows:
+        by_paper.setdefault((row.variant, row.student), {})
     order = {variant: i for i, variant in enumerate(manifest.variants)}
     papers = []
     for (variant, student) in sorted(by_paper, key=lambda k: (order[k[0]], k[1])):
@@ -582,26 +613,183 @@ def grade_papers(manifest: Manifest, responses: list[Response]) -> list[Paper]:
         slots = []
         for problem in record["problems"]:
             label = clean_text(problem["label"])
-            answers = []
-            for name, answer in problem["answers"].items():
-                mine = {entry: r for (lbl, nm, entry), r in given.items() if lbl == label and nm == name}
-                answers.append(_score(label, problem, name, answer, mine))
-            slots.append((label, str(problem["problem"]), _as_points(problem["points"]), answers))
+            mine = {(nm, entry): r for (lbl, nm, entry), r in given.items() if lbl == label}
+            slots.append(score_slot(problem, mine, slot_policy(problem, settings), settings))
         papers.append(Paper(variant, student, slots))
+    _merge_manual(papers, manual_rows)
     return papers
+
+
+# ---------------------------------------------------------------------------- manual points
+
+@dataclass(frozen=True)
+class ManualRow:
+    line: int
+    variant: str
+    student: str
+    label: str
+    part: str
+    points: Fraction
+    comment: str
+
+
+MANUAL_REQUIRED = ("label", "points")
+
+
+def read_manual(path: Path, manifest: Manifest, papers: list[tuple[str, str]],
+                settings: Settings = Settings()) -> list[ManualRow]:
+    """The rows of a manual-points file: student and/or variant, label, part (optional when
+    the slot has one manual item), points, comment (optional).  A row for a slot or part
+    without manual points, points above its maximum or below 0, a paper that cannot be
+    told, or a second row for the same points is a UserError naming file:line."""
+    text = _decode_csv(path, read_input(path, "manual points file", limit=RESPONSES_LIMIT))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise UserError(f"{path}:1: not a readable CSV file: {exc}") from None
+    columns = [cell.strip().lower() for cell in header or []]
+    _check_cells(path, 1, ["header"] * len(columns), columns)
+    missing = [c for c in MANUAL_REQUIRED if c not in columns]
+    if not any(columns) or missing or not ({"student", "student_id", "variant"} & set(columns)):
+        raise UserError(f"{path}:1: a manual points file has the columns student (or variant, "
+                        "or both), label, points, and optionally part and comment"
+                        + (f"; missing: {', '.join(missing)}" if missing and any(columns) else ""))
+    repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+    if repeated:
+        raise UserError(f"{path}:1: column {repeated[0]} appears twice")
+    if "student" in columns and "student_id" in columns:
+        raise UserError(f"{path}:1: give student or student_id, not both")
+    at = {c: i for i, c in enumerate(columns)}
+    student_col = at.get("student", at.get("student_id"))
+    by_student: dict[str, list[tuple[str, str]]] = {}
+    for variant, student in papers:
+        by_student.setdefault(_student_key(student), []).append((variant, student))
+    owners = {_student_key(r["student"]): v for v, r in manifest.variants.items()
+              if r.get("student") is not None}
+    rows: list[ManualRow] = []
+    seen: dict[tuple, int] = {}
+    decimal_comma = bool(settings.decimal_comma)
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise UserError(f"{path}:{line}: not a readable CSV row: {exc}") from None
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(columns):
+            raise UserError(f"{path}:{line}: expected {len(columns)} fields (as in the header), "
+                            f"got {len(row)}")
+        _check_cells(path, line, columns, [c.replace("\n", " ") for c in row])
+        cell = lambda name: _unescape(row[at[name]]) if name in at else ""
+        variant = cell("variant")
+        student = clean_text(_unescape(row[student_col])) if student_col is not None else ""
+        if variant:
+            record = manifest.variants.get(variant)
+            if record is None:
+                raise UserError(f"{path}:{line}: variant {variant!r} is not in {manifest.path} "
+                                f"(its variants: {_choose(list(manifest.variants))})")
+            owner = record.get("student")
+            if owner is not None:
+                if student and _student_key(student) != _student_key(owner):
+                    raise UserError(f"{path}:{line}: student {student!r}, but {manifest.path} "
+                                    f"gives variant {variant!r} to {owner!r}")
+                student = owner
+            elif not student:
+                named = [s for v, s in papers if v == variant and s]
+                if named:
+                    raise UserError(f"{path}:{line}: variant {variant!r} is written by "
+                                    f"{_choose(sorted(named))} in the responses: name the student")
+            else:
+                known = [v for v, _ in by_student.get(_student_key(student), [])]
+                if known and known[0] != variant:
+                    raise UserError(f"{path}:{line}: student {student!r} with variant "
+                                    f"{variant!r}, but the responses give them variant {known[0]!r}")
+                student = next((s for v, s in by_student.get(_student_key(student), [])), student)
+        elif student:
+            found = by_student.get(_student_key(student))
+            if found:
+                variant, student = found[0]
+            elif _student_key(student) in owners:
+                variant = owners[_student_key(student)]
+                student = manifest.variants[variant]["student"]
+            else:
+                raise UserError(f"{path}:{line}: student {student!r} has no responses: give "
+                                "the variant of their paper in a variant column")
+        else:
+            raise UserError(f"{path}:{line}: no student and no variant: whose points are these?")
+        label = clean_text(cell("label"))
+        problem = next((p for p in manifest.variants[variant]["problems"]
+                        if clean_text(p["label"]) == label), None)
+        if problem is None:
+            raise UserError(f"{path}:{line}: label {label!r} is not an exam slot (slots: "
+                            f"{_choose([lbl for lbl, _ in manifest.slots])})")
+        items = policy_of_record(problem.get("grading")).manual
+        if not items:
+            raise UserError(f"{path}:{line}: {label} has no manual points in {manifest.path} "
+                            "(declare them in the exam file: manual = …)")
+        part = " ".join(cell("part").split())
+        item = next((m for m in items if m.part == part), None)
+        if item is None and not part and len(items) == 1:
+            item = items[0]
+        if item is None:
+            parts = ", ".join(m.part or "(the whole slot)" for m in items)
+            raise UserError(f"{path}:{line}: {label}" + (f" part {part}" if part else "")
+                            + f": no manual points there (manual points of {label}: {parts})"
+                            + ("" if part else ": give the part in a part column"))
+        text = cell("points")
+        try:
+            points = read_number(text, decimal_comma)
+        except Unreadable as exc:
+            raise UserError(f"{path}:{line}: points {text.strip()[:40]!r}: not a number ({exc})") from None
+        points = Fraction(points) if isinstance(points, Fraction) else Fraction(repr(float(points)))
+        where = f"{label}" + (f" part {item.part}" if item.part else "")
+        if not 0 <= points <= item.points:
+            raise UserError(f"{path}:{line}: {fmt_points(points)} points for {where}: expected 0 "
+                            f"to {fmt_points(item.points)}")
+        key = (variant, _student_key(student), label, item.part)
+        if key in seen:
+            raise UserError(f"{path}:{line}: {where} of {student or variant!r} has points on "
+                            f"line {seen[key]} too")
+        seen[key] = line
+        rows.append(ManualRow(line, variant, student, label, item.part, points,
+                              " ".join(cell("comment").split())))
+    return rows
+
+
+def _merge_manual(papers: list[Paper], rows: list[ManualRow]) -> None:
+    where = {(p.variant, _student_key(p.student)): p for p in papers}
+    for row in rows:
+        paper = where[(row.variant, _student_key(row.student))]
+        slot = next(s for s in paper.slots if s.label == row.label)
+        item = next(m for m in slot.manual if m.part == row.part)
+        item.points, item.comment, item.line = row.points, row.comment, row.line
 
 
 # ---------------------------------------------------------------------------- outputs
 
+def _has_manual(papers: list[Paper]) -> bool:
+    return any(slot.manual for paper in papers for slot in paper.slots)
+
+
 def render_grades(manifest: Manifest, papers: list[Paper]) -> str:
+    """One row per paper: each slot's points (automatic and by hand), the total and the
+    maximum; columns automatic and manual before the total when the exam has manual
+    points."""
     from ..formats.csv import safe_cell
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     labels = [label for label, _ in manifest.slots]
-    writer.writerow(["variant", "student", *[safe_cell(label) for label in labels], "total", "max"])
+    manual = _has_manual(papers)
+    writer.writerow(["variant", "student", *[safe_cell(label) for label in labels],
+                     *(["automatic", "manual"] if manual else []), "total", "max"])
     for paper in papers:
         writer.writerow([safe_cell(paper.variant), safe_cell(paper.student),
                          *[fmt_points(paper.slot_points(label)) for label in labels],
+                         *([fmt_points(paper.automatic), fmt_points(paper.by_hand)] if manual else []),
                          fmt_points(paper.total), fmt_points(paper.max_points)])
     return buffer.getvalue()
 
@@ -654,62 +842,75 @@ def _prose(text: str) -> str:
         return _plain(text)
 
 
+def _expected_line(a: AnswerResult) -> str:
+    if a.kind == "choice":
+        shown = a.options[ord(a.entries[0].exact) - ord("A")] if a.options else None
+        detail = (f" ({_md(_nested(shown['exact']), 400)})"
+                  if isinstance(shown, dict) and "exact" in shown else "")
+        return f"  - expected: option {a.entries[0].exact}{detail}"
+    exact = _nest(a, lambda e: e.exact)
+    decimal = _nest(a, lambda e: _decimal(e.value))
+    return (f"  - expected: {_md(exact, 400)}"
+            + (f" ≈ {_md(decimal, 400)}" if decimal != exact else ""))
+
+
+def _answer_lines(label: str, a: AnswerResult) -> list[str]:
+    part = f", part {_plain(a.part)}" if a.part else ""
+    lines = [f"- **{_plain(a.name)}**{part}: {fmt_points(a.points)} / "
+             f"{fmt_points(a.max_points)} points"]
+    if not a.answered:
+        lines.append("  - given: no answer")
+    else:
+        lines.append("  - given: " + _md(_nest(a, lambda e: "?" if e.given is None else e.given)))
+    lines.append(_expected_line(a))
+    lines.append(f"  - result: {a.detail or a.outcome.value}")
+    for m in a.mistakes:
+        label_, why = str(m.get("label", "")), str(m.get("why", ""))
+        text = why if why.startswith(label_) else f"{label_}: {why}".strip(": ")
+        lines.append(f"  - diagnosis: {_md(m['id'])}" + (f": {_prose(text)}" if text else ""))
+    if not a.mistakes and a.outcome in (Outcome.WRONG, Outcome.PARTLY):
+        lines.append("  - diagnosis: no declared mistake gives this answer")
+    lines.append(f"  - see the key, {_plain(label)}{part}")
+    return lines
+
+
+def _manual_lines(slot: SlotResult) -> list[str]:
+    lines = []
+    for m in slot.manual:
+        part = f", part {_plain(m.part)}" if m.part else ""
+        if m.points is None:
+            lines.append(f"- **graded by hand**{part}: not graded yet (0 / {fmt_points(m.max_points)} "
+                         "points)")
+        else:
+            lines.append(f"- **graded by hand**{part}: {fmt_points(m.points)} / "
+                         f"{fmt_points(m.max_points)} points")
+        if m.comment:
+            lines.append(f"  - comment: {_plain(m.comment)}")
+        if m.rubric:
+            lines.append(f"  - rubric: {_plain(m.rubric)}")
+    return lines
+
+
 def render_feedback(manifest: Manifest, paper: Paper) -> str:
     title = _plain(manifest.exam or "Exam")
     who = (f"variant {_plain(paper.variant)}"
            + (f", student {_plain(paper.student)}" if paper.student else "")
            + (f", build {_plain(manifest.build)}" if manifest.build else ""))
-    lines = [f"# Feedback: {title}", "", f"{who}", "",
-             f"**Total: {fmt_points(paper.total)} / {fmt_points(paper.max_points)} points**", ""]
-    for label, problem, max_points, answers in paper.slots:
-        got = sum((a.points for a in answers), Fraction(0))
-        lines += [f"## {_plain(label)} ({_plain(problem)}): {fmt_points(got)} / "
-                  f"{fmt_points(max_points)}", ""]
-        for a in answers:
-            part = f", part {_plain(a.part)}" if a.part else ""
-            lines.append(f"- **{_plain(a.name)}**{part}: {fmt_points(a.points)} / "
-                         f"{fmt_points(a.max_points)} points")
-            if not a.answered:
-                lines.append("  - given: no answer")
-            else:
-                lines.append("  - given: " + _md(_nest(a, lambda e: "?" if e.given is None else e.given)))
-            if a.kind == "choice":
-                shown = a.options[ord(a.entries[0].exact) - ord("A")] if a.options else None
-                detail = (f" ({_md(_nested(shown['exact']), 400)})"
-                          if isinstance(shown, dict) and "exact" in shown else "")
-                lines.append(f"  - expected: option {a.entries[0].exact}{detail}")
-            else:
-                exact = _nest(a, lambda e: e.exact)
-                decimal = _nest(a, lambda e: _decimal(e.value))
-                lines.append(f"  - expected: {_md(exact, 400)}"
-                             + (f" ≈ {_md(decimal, 400)}" if decimal != exact else ""))
-            total = len(a.entries)
-            right = sum(1 for e in a.entries if e.right)
-            if a.right:
-                verdict = "right"
-            elif not a.answered:
-                verdict = "no answer"
-            elif a.kind in ("vector", "matrix", "list"):
-                wrong = [e.entry for e in a.entries if not e.right]
-                verdict = (f"{right} of {total} entries right; not right: "
-                           + ", ".join(f"({w})" for w in wrong))
-            elif a.entries[0].unreadable:
-                verdict = f"unreadable: {_md(a.entries[0].given)} ({a.entries[0].unreadable})"
-            else:
-                verdict = "wrong"
-            for e in a.entries:
-                if e.unreadable and a.kind in ("vector", "matrix", "list"):
-                    where = f"entry ({e.entry}) " if e.entry else ""
-                    verdict += f"; {where}unreadable: {_md(e.given)} ({e.unreadable})"
-            lines.append(f"  - result: {verdict}")
-            if a.mistakes:
-                for m in a.mistakes:
-                    label_, why = str(m.get("label", "")), str(m.get("why", ""))
-                    text = why if why.startswith(label_) else f"{label_}: {why}".strip(": ")
-                    lines.append(f"  - diagnosis: {_md(m['id'])}" + (f": {_prose(text)}" if text else ""))
-            elif not a.right and a.answered and not all(e.unreadable for e in a.entries if e.given is not None):
-                lines.append("  - diagnosis: no declared mistake gives this answer")
-            lines.append(f"  - see the key, {_plain(label)}{part}")
+    total = f"**Total: {fmt_points(paper.total)} / {fmt_points(paper.max_points)} points**"
+    if any(slot.manual for slot in paper.slots):
+        total += (f" (automatic {fmt_points(paper.automatic)}, by hand "
+                  f"{fmt_points(paper.by_hand)})")
+    lines = [f"# Feedback: {title}", "", f"{who}", "", total, ""]
+    for slot in paper.slots:
+        heading = (f"## {_plain(slot.label)} ({_plain(slot.problem)}): {fmt_points(slot.points)} / "
+                   f"{fmt_points(slot.max_points)}")
+        if slot.manual:
+            heading += (f" (automatic {fmt_points(slot.automatic)}, by hand "
+                        f"{fmt_points(slot.by_hand)})")
+        lines += [heading, ""]
+        for a in slot.answers:
+            lines += _answer_lines(slot.label, a)
+        lines += _manual_lines(slot)
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -741,14 +942,17 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
         mean = sum((p.total for p in papers), Fraction(0)) / count
         lines.append(f"mean {fmt_points(mean)} / {fmt_points(papers[0].max_points)} points")
     counts: dict[tuple[str, str], list] = {}
+    rounded: list[tuple[Paper, AnswerResult]] = []
     for paper in papers:
-        for label, problem, _, answers in paper.slots:
-            for a in answers:
+        for slot in paper.slots:
+            for a in slot.answers:
+                if a.outcome is Outcome.ROUNDED:
+                    rounded.append((paper, a))
                 for m in a.mistakes:
-                    entry = counts.setdefault((problem, m["id"]), [0, set(), m.get("label", ""), set()])
+                    entry = counts.setdefault((slot.problem, m["id"]), [0, set(), m.get("label", ""), set()])
                     entry[0] += 1
                     entry[1].add((paper.variant, paper.student))
-                    entry[3].add(label)
+                    entry[3].add(slot.label)
     if counts:
         lines.append("most frequent mistakes (answers; papers):")
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1][0], -len(kv[1][1]), kv[0]))
@@ -757,8 +961,23 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
                          + (f" ({', '.join(sorted(slots))}: {label})" if label else f" ({', '.join(sorted(slots))})"))
     else:
         lines.append("no declared mistake found")
-    unreadable = [(e.line, a, e) for p in papers for _, _, _, answers in p.slots
-                  for a in answers for e in a.entries if e.unreadable]
+    if rounded:
+        who = {(p.variant, p.student) for p, _ in rounded}
+        lines.append(f"right values rounded more coarsely than asked: {len(rounded)} answer"
+                     f"{'' if len(rounded) == 1 else 's'} on {len(who)} paper"
+                     f"{'' if len(who) == 1 else 's'}")
+    pending: dict[str, int] = {}
+    for paper in papers:
+        for slot in paper.slots:
+            for m in slot.manual:
+                if m.points is None:
+                    where = slot.label + (f" {m.part}" if m.part else "")
+                    pending[where] = pending.get(where, 0) + 1
+    if pending:
+        lines.append("manual points not given (counted 0): " + ", ".join(
+            f"{where} on {n} paper{'' if n == 1 else 's'}" for where, n in pending.items()))
+    unreadable = [(e.line, a, e) for p in papers for slot in p.slots
+                  for a in slot.answers for e in a.entries if e.unreadable]
     if unreadable:
         lines.append(f"unreadable responses (scored 0): {len(unreadable)}")
         for line, a, e in sorted(unreadable, key=lambda t: t[0]):
@@ -795,13 +1014,14 @@ def write_outputs(out_dir: Path, files: dict[str, str]) -> None:
             raise
 
 
-def run_grade(responses_path: Path, answers_path: Path, out_dir: Path) -> list[str]:
+def run_grade(responses_path: Path, answers_path: Path, out_dir: Path,
+              options: GradeOptions | None = None) -> list[str]:
     """Read, grade, write; the summary lines for stdout."""
     manifest = load_manifest(answers_path)
     responses = read_responses(responses_path, manifest)
     if not responses:
         raise UserError(f"{responses_path}: no responses: expected a row per answered entry "
                         "under the header")
-    papers = grade_papers(manifest, responses)
+    papers = grade_papers(manifest, responses, options)
     write_outputs(out_dir, grade_files(manifest, papers))
     return summary_lines(manifest, papers, responses_path, out_dir)

@@ -318,7 +318,8 @@ def read_canvas(path: Path, manifest: Manifest, reader: _Reader | None = None) -
     return reader.reading
 
 
-def run_lms_grade(source: str, exports: list[Path], answers_path: Path, out_dir: Path) -> list[str]:
+def run_lms_grade(source: str, exports: list[Path], answers_path: Path, out_dir: Path,
+                  options=None) -> list[str]:
     """Read the exports of `source` ("moodle" or "canvas"), grade them as `wsgen grade`
     grades a typed responses file, write grades.csv and the feedback; the lines for stdout."""
     if source not in SOURCES:
@@ -333,7 +334,7 @@ def run_lms_grade(source: str, exports: list[Path], answers_path: Path, out_dir:
         raise UserError(f"{', '.join(map(str, exports))}: no response of this build's questions "
                         f"({len(reading.findings)} finding{'s' if len(reading.findings) != 1 else ''}"
                         + (f"; first: {reading.findings[0]}" if reading.findings else "") + ")")
-    papers = grade_papers(reading.manifest, reading.responses)
+    papers = grade_papers(reading.manifest, reading.responses, options)
     write_outputs(out_dir, grade_files(reading.manifest, papers))
     lines = [f"wsgen grade: read {reading.papers} attempt{'' if reading.papers == 1 else 's'} "
              f"from {len(exports)} {source.capitalize()} export{'' if len(exports) == 1 else 's'}"]

@@ -61,7 +61,8 @@ def sheet_record(sheet) -> dict:
     return {"variant": sheet.variant_id,
             "student": None if sheet.student is None else sheet.student.id,
             "problems": [dict(label=item.label, points=item.points,
-                              **variant_record(item.variant, item.points))
+                              **variant_record(item.variant, item.points,
+                                               sheet.exam.slot_grading(item.label)))
                          for item in sheet.items]}
 
 
