@@ -228,7 +228,7 @@ def _distractor_reasons(variant: Variant, answer: Answer) -> Step:
 def _changes(answer: Answer, value: Any) -> bool:
     """Whether a mistake's value for an answer differs from the correct one beyond the
     answer's tolerance (a formula to choose: any other option)."""
-    if answer.kind == "choice" and isinstance(answer.value, str):
+    if answer.kind == "choice" and isinstance(answer.value, str) or answer.kind == "formula":
         return value != answer.value
     got, want = floats(value), floats(answer.value)
     if len(got) != len(want):
@@ -252,6 +252,10 @@ def common_mistakes(variant: Variant) -> Step | None:
             if answer.kind == "choice" and isinstance(answer.value, str):
                 values[key] = value
                 gives.append(f"${answer.label}$: $@{key}$")
+                continue
+            if answer.kind == "formula":
+                values[key] = value
+                gives.append(f"${answer.label} = @{key}$")
                 continue
             shown = option_shown(scalar_kept(value), answer.digits)
             first = _first_entry_if_wide(shown)
