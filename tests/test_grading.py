@@ -35,8 +35,8 @@ options = { dim = 2 }
 # The answers' shares of the slot points, from the problems' Answer weights: matrix_backprop's
 # four answers weigh 1 each (10/4 = 2.5 points); triplet_loss's formula, d_ap and d_an 1
 # each and loss 2 (of 5 in all), so 1, 1, 1 and 2 points.
-SHARES = {"Q1": {"Wx": Fraction(5, 2), "L": Fraction(5, 2), "dL_dW": Fraction(5, 2),
-                 "dL_dx": Fraction(5, 2)},
+SHARES = {"Q1": {"Wx": Fraction(5, 3), "L": Fraction(5, 3), "dL_dW_formula": Fraction(5, 3),
+                 "dL_dx_formula": Fraction(5, 3), "dL_dW": Fraction(5, 3), "dL_dx": Fraction(5, 3)},
           "Q2": {"formula": Fraction(1), "d_ap": Fraction(1), "d_an": Fraction(1), "loss": Fraction(2)}}
 HEADER = ["variant", "student", "label", "answer", "entry", "response"]
 
@@ -107,7 +107,7 @@ def correct_rows(variant: dict, student: str = "", use="exact"):
     rows = []
     for problem in variant["problems"]:
         for name, answer in problem["answers"].items():
-            if answer["kind"] == "choice":
+            if answer["kind"] in ("choice", "formula"):
                 rows.append([variant["variant"], student, problem["label"], name, "", answer["exact"]])
                 continue
             values = dict(entry_list(answer["value"])) if use == "value" else None

@@ -50,7 +50,7 @@ from . import Format, Rendered
 from .htmlmarkup import html_escape, inert, isolated, text_html
 from .quiz import (Field, SlotCollector, answer_fields, field_label_html, letters, number_text,
                    slot_questions, width_text)
-from .quizref import FieldKey, answer_whole_shares, asked_points, build_tag, reference
+from .quizref import FieldKey, answer_whole_shares, build_tag, reference
 
 __all__ = ["MoodleFormat", "category_path", "cloze_choice", "cloze_feedback", "cloze_number",
            "field_weights", "question_element"]
@@ -137,8 +137,7 @@ def user_html(text: str) -> str:
 
 def _cloze_html(fields: list[Field], slot, shuffle: bool, marks: str) -> str:
     items = []
-    points = asked_points([f.points for f in fields], slot.points)
-    for field, weight in zip(fields, field_weights(fields, points, marks)):
+    for field, weight in zip(fields, field_weights(fields, slot.points, marks)):
         blank = (cloze_number(field, weight, slot) if field.kind == "number"
                  else cloze_choice(field, weight, slot, shuffle))
         items.append(f"<li>{field_label_html(field, MODE)} {blank}</li>")

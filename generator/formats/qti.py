@@ -44,7 +44,7 @@ from . import Format, Rendered
 from .htmlmarkup import html_math, text_html
 from .quiz import (Field, answer_fields, field_label_html, included, letters, number_text,
                    slot_questions)
-from .quizref import FieldKey, answer_whole_shares, asked_points, build_tag, reference
+from .quizref import FieldKey, answer_whole_shares, build_tag, reference
 
 __all__ = ["QtiFormat", "QTI_NS", "CP_NS", "ZIP_NAME", "assessment_path", "item_element",
            "item_points"]
@@ -265,8 +265,7 @@ class _QtiCollector:
                 fields = answer_fields(problem, slot)
                 section = etree.Element("section", ident=_ident(exam.exam_id, variant_id, slot.label),
                                         title=slot.label)
-                asked = asked_points([f.points for f in fields], slot.points, CENT)
-                for field, points in zip(fields, item_points(fields, asked)):
+                for field, points in zip(fields, item_points(fields, slot.points)):
                     section.append(item_element(self.tag, variant_id, slot, field, len(fields),
                                                 points, exam.quiz_shuffle))
                 handle.write(_serialize(section))

@@ -21,7 +21,10 @@ question numbers them part 1, part 2, … in that order; a QTI item is one of th
 `field_points` gives each field its exact share of the slot's points (an answer's points
 shared equally among its entries, as `wsgen grade` scores them) and `whole_shares` rounds
 shares to whole units summing exactly to a total (largest remainders).  A formula answer
-(kind "formula") is no field: a quiz question is worth the rest (`asked_points`).
+(kind "formula") is no field: an LMS compares typed text, not what a formula means, so a
+quiz asks the numbers only and shares the slot's points among them in their proportions
+(their shares scaled by points / (points − the formula answers' shares)); `wsgen grade`
+grades formula answers from typed responses.
 
 Nothing heavy is imported here: grading reads exports without SymPy.
 """
@@ -35,7 +38,7 @@ from typing import Sequence
 
 from ..core.records import record_entries
 
-__all__ = ["FieldKey", "REFERENCE", "Reference", "answer_whole_shares", "asked_points", "build_tag", "field_points", "find_reference",
+__all__ = ["FieldKey", "REFERENCE", "Reference", "answer_whole_shares", "build_tag", "field_points", "find_reference",
            "reference", "slot_fields", "whole_shares"]
 
 #: A reference in a question's text (the variant: a variant or student id, see exam/roster.py).
@@ -84,7 +87,7 @@ def slot_fields(problem: dict) -> list[FieldKey]:
     """The fields of one slot of one variant, from its answers.json record, in order."""
     fields = []
     for name, answer in problem["answers"].items():
-        if answer["kind"] == "formula":          # not asked in a quiz: see `asked_points`
+        if answer["kind"] == "formula":          # not asked in a quiz: see field_points
             continue
         if answer["kind"] == "choice":
             fields.append(FieldKey(name, "", "choice"))
@@ -99,26 +102,20 @@ def _points(value) -> Fraction:
 
 
 def field_points(problem: dict) -> list[Fraction]:
-    """Each field's exact share of the slot's points, in `slot_fields` order."""
+    """Each field's exact share of the slot's points, in `slot_fields` order (formula
+    answers left out, the other answers' shares scaled to the slot's points)."""
     out = []
+    formulas = sum((_points(a["points"]) for a in problem["answers"].values()
+                    if a["kind"] == "formula"), Fraction(0))
+    total = _points(problem.get("points", 0))
+    scale = total / (total - formulas) if formulas and total > formulas else Fraction(1)
     for answer in problem["answers"].values():
         if answer["kind"] == "formula":
             continue
-        share = _points(answer["points"])
+        share = _points(answer["points"]) * scale
         count = 1 if answer["kind"] == "choice" else len(record_entries(answer))
         out += [share / count] * count
     return out
-
-
-def asked_points(shares: Sequence[Fraction], points: int, unit: Fraction = Fraction(1)):
-    """What a quiz question is worth: the slot's points, less the shares of its formula
-    answers, which a quiz does not ask (an LMS cannot tell equivalent formulas apart;
-    `wsgen grade` grades them from typed responses), to the nearest `unit`."""
-    asked = sum(shares, Fraction(0))
-    if asked == points:
-        return points
-    units = int(asked / unit + Fraction(1, 2))
-    return units if unit == 1 else units * unit
 
 
 def answer_whole_shares(fields: Sequence[FieldKey], shares: Sequence[Fraction],

@@ -57,9 +57,9 @@ from typing import Any, Iterable, Mapping
 
 import sympy as sp
 
-__all__ = ["DIGITS", "FormulaError", "MAX_DEPTH", "MAX_LENGTH", "MAX_TOKENS", "Names", "POINTS",
-           "Parsed", "ShapeError", "Verdict", "judge", "names_of", "parse", "same", "shape_text",
-           "to_text", "to_tex"]
+__all__ = ["DIGITS", "FormulaError", "Judgement", "MAX_DEPTH", "MAX_LENGTH", "MAX_TOKENS", "Names",
+           "POINTS", "Parsed", "ShapeError", "Verdict", "check_record", "judge", "names_of", "parse",
+           "record_names", "same", "shape_of", "shape_text", "to_text", "to_tex"]
 
 MAX_LENGTH = 400         # characters of a response
 MAX_TOKENS = 200
@@ -908,6 +908,14 @@ def record_names(record: Mapping[str, Any]) -> Names:
                      definitions)
     _definition_trees(names)
     return names
+
+
+def check_record(record: Mapping[str, Any]) -> None:
+    """FormulaError unless an answers.json formula record reads: its names, and its
+    "exact" text defined at their shapes."""
+    if not isinstance(record.get("exact"), str):
+        raise FormulaError("\"exact\" must be the formula's text")
+    shape_of(parse(record["exact"], record_names(record)))
 
 
 def judge(text: str, record: Mapping[str, Any], mistakes: Iterable[Mapping[str, Any]] = (),

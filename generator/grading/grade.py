@@ -64,7 +64,7 @@ __all__ = ["AnswerResult", "Manifest", "Paper", "Response", "fmt_points", "grade
 MANIFEST_LIMIT = 1024 ** 3          # answers.json of a very large build
 RESPONSES_LIMIT = 256 * 1024 ** 2
 REQUIRED = ("variant", "label", "answer", "entry", "response")
-_KINDS = ("number", "vector", "matrix", "list", "choice")
+_KINDS = ("number", "vector", "matrix", "list", "choice", "formula")
 
 
 def fmt_points(points: Fraction) -> str:
@@ -156,6 +156,13 @@ def _check_answer(path, where: str, name: str, answer: Any) -> None:
         raise _bad(path, where, f"points must be a number from 0 to {MAX_POINTS}")
     if not isinstance(answer.get("part", ""), str):
         raise _bad(path, where, "part must be a string")
+    if answer["kind"] == "formula":
+        from .formula import FormulaError, check_record
+        try:
+            check_record(answer)
+        except (FormulaError, RecursionError) as exc:
+            raise _bad(path, where, f"formula: {exc}"[:300]) from None
+        return
     if answer["kind"] == "choice":
         options = answer.get("options")
         if not (isinstance(options, list) and 0 < len(options) <= 26
@@ -190,6 +197,8 @@ def _check_mistake(path, where: str, mistake: Any) -> None:
     for name, record in mistake.get("answers", {}).items():
         if not isinstance(record, dict):
             raise _bad(path, where, f"mistake {mistake['id']!r}: answers.{name} must be an object")
+        if record.get("value") is None and isinstance(record.get("exact"), str):
+            continue                      # a formula: read when a response is graded
         try:
             values = [value for _, _, value in entries(record.get("exact"), record.get("value"))]
         except (ValueError, RecursionError):
@@ -429,7 +438,7 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
         if answer is None:
             raise UserError(f"{path}:{line}: {label} ({problem['problem']}) has no answer {name!r} "
                             f"(answers: {_choose(list(problem['answers']))})")
-        if answer["kind"] == "choice":
+        if answer["kind"] in ("choice", "formula"):
             known = {"": answer["exact"]}
         else:
             known = {e: exact for e, exact, _ in entries(answer["exact"], answer["value"])}
@@ -481,6 +490,7 @@ class AnswerResult:
     entries: list[EntryResult]
     mistakes: list[dict] = field(default_factory=list)     # diagnosed ({"id", "label", "why"})
     options: list = field(default_factory=list)            # a choice answer's options
+    verdict: str = ""                                      # a formula's result, in words
 
     @property
     def right(self) -> bool:
@@ -543,6 +553,8 @@ def _score(label: str, problem: dict, name: str, answer: dict,
         result.options = list(answer["options"])
         result.points = max_points if item.right else Fraction(0)
         return result
+    if answer["kind"] == "formula":
+        return _score_formula(result, answer, given, mistakes)
     numbers: dict[str, float] = {}
     for entry, exact, value in entries(answer["exact"], answer["value"]):
         item = EntryResult(entry, exact, value)
@@ -562,6 +574,27 @@ def _score(label: str, problem: dict, name: str, answer: dict,
     if right < len(result.entries):
         result.mistakes = whole_mistakes(name, [e.entry for e in result.entries], numbers,
                                          tolerance, mistakes)
+    return result
+
+
+def _score_formula(result: AnswerResult, answer: dict, given: dict[str, Response],
+                   mistakes: list[dict]) -> AnswerResult:
+    """A typed formula, graded by what it means (grading/formula.py)."""
+    from .formula import judge
+    item = EntryResult("", answer["exact"], 0.0)
+    result.entries = [item]
+    response = given.get("")
+    if response is None:
+        return result
+    item.given, item.line = response.text.strip(), response.line
+    judged = judge(response.text, answer, mistakes, result.name)
+    item.right = judged.outcome == "right"
+    if judged.outcome == "unreadable":
+        item.unreadable = judged.detail
+    known = {m["id"]: m for m in mistakes}
+    result.mistakes = [known[i] for i in judged.mistakes if i in known]
+    result.verdict = judged.outcome + (f": {judged.detail}" if judged.detail else "")
+    result.points = result.max_points if item.right else Fraction(0)
     return result
 
 
@@ -616,7 +649,7 @@ def _md(text: str, limit: int = 80) -> str:
 
 def _nest(answer: AnswerResult, pick) -> str:
     """The entries of an answer as a scalar, [a, b] or [[a, b], [c, d]]."""
-    if answer.kind in ("number", "choice"):
+    if answer.kind in ("number", "choice", "formula"):
         return pick(answer.entries[0])
     if answer.kind == "matrix":
         rows: dict[str, list[str]] = {}
@@ -678,6 +711,8 @@ def render_feedback(manifest: Manifest, paper: Paper) -> str:
                 detail = (f" ({_md(_nested(shown['exact']), 400)})"
                           if isinstance(shown, dict) and "exact" in shown else "")
                 lines.append(f"  - expected: option {a.entries[0].exact}{detail}")
+            elif a.kind == "formula":
+                lines.append(f"  - expected: {_md(a.entries[0].exact, 400)}")
             else:
                 exact = _nest(a, lambda e: e.exact)
                 decimal = _nest(a, lambda e: _decimal(e.value))
@@ -695,6 +730,8 @@ def render_feedback(manifest: Manifest, paper: Paper) -> str:
                            + ", ".join(f"({w})" for w in wrong))
             elif a.entries[0].unreadable:
                 verdict = f"unreadable: {_md(a.entries[0].given)} ({a.entries[0].unreadable})"
+            elif a.kind == "formula":
+                verdict = a.verdict
             else:
                 verdict = "wrong"
             for e in a.entries:
