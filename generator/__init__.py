@@ -24,6 +24,7 @@ _EXPORTS = {
     "Tex": "core.model", "Tolerance": "core.model", "Variant": "core.model",
     "Vector": "core.model", "WithDecimal": "core.model", "exact_matrix": "core.model",
     "exact_vector": "core.model", "approx": "core.model", "ChoiceForm": "core.model",
+    "Expression": "core.model",
     "Line": "core.lines", "eq": "core.lines", "line": "core.lines",
     "Surd": "core.exact", "fraction": "core.exact", "inverse_root": "core.exact",
     "matmul": "core.exact", "rational": "core.exact", "rows": "core.exact",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+from wsgen import (Answer, CheckFailed, Expression, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Vector, approx, as_float, assert_close, derive_once, derived, eq,
                    exact_vector, line, option, register, verified)
 
@@ -166,6 +166,11 @@ def function_step(name: str, w: Work, facts: dict, digits: int) -> Step:
     return Step(title=title, text=text, math=(derivative_line(name, facts, w.c), *points))
 
 
+def in_terms_of_a(name: str, text: str) -> Expression:
+    """A formula (core/formula.py) in z and a = σ(z) or tanh(z)."""
+    return Expression(text, {"z": ()}, {"a": {"sigmoid": "sigma(z)", "tanh": "tanh(z)"}[name]})
+
+
 @register
 class Activations(Problem):
     id = "activations"
@@ -194,7 +199,8 @@ class Activations(Problem):
             Part("(a)", "Give its definition and its range."),
             Part("(b)", "Say in one line what it is good for and what its weakness is."),
             Part("(c)", "Give its derivative, expressed through the activation $a(z)$ itself "
-                        "where possible."),
+                        "where possible (a third of the points, for the sigmoid's and tanh's "
+                        "as formulas in $a$)."),
             Part("(d)", "Evaluate the function and its derivative at $z \\in @z$.",
                  values={"z": tuple(params.z)}),
         )
@@ -205,12 +211,23 @@ class Activations(Problem):
         work = compute(params)
         return Solution(
             steps=tuple(function_step(name, work, facts, digits) for name in PROSE),
-            answers=(*(Answer(name, f"{a}(z)", Vector(work.values[name]), digits, part="(d)",
+            answers=(Answer("d_sigmoid_formula", r"\sigma'(z)", in_terms_of_a("sigmoid", "a*(1 - a)"),
+                            part="(c)", points=2),
+                     Answer("d_tanh_formula", r"\tanh'(z)", in_terms_of_a("tanh", "1 - a^2"),
+                            part="(c)", points=2),
+                     *(Answer(name, f"{a}(z)", Vector(work.values[name]), digits, part="(d)",
                               constraints=RANGE[name]) for name, a in SYMBOL.items()),
                      *(Answer("d_" + name, f"{a}'(z)", Vector(work.slopes[name]), digits,
                               part="(d)", constraints=SLOPE_RANGE[name])
                        for name, a in SYMBOL.items())),
             work=work)
+
+    follows = {"d_sigmoid": ("sigmoid",), "d_tanh": ("tanh",)}
+
+    def follow_through(self, params, given):
+        """σ′ = σ(1 − σ) and tanh′ = 1 − tanh² from the student's values of σ and tanh."""
+        return {"d_sigmoid": given["sigmoid"] * (1 - given["sigmoid"]),
+                "d_tanh": 1 - given["tanh"] ** 2}
 
     def mistakes(self, params, options, solution):
         z, c = params.z, params.slope
@@ -220,11 +237,13 @@ class Activations(Problem):
             Mistake("tanh_no_square", "tanh′ without the square",
                     "$\\tanh'(z) = 1 - \\tanh(z)$ without the square: the derivative is "
                     "$1 - \\tanh^2(z)$, which is even in $z$ and never negative",
-                    {"d_tanh": Vector(1 - sp.tanh(v) for v in z)}),
+                    {"d_tanh": Vector(1 - sp.tanh(v) for v in z),
+                     "d_tanh_formula": in_terms_of_a("tanh", "1 - a")}),
             Mistake("sigmoid_derivative_plus", "σ′ = σ(1 + σ)",
                     "$\\sigma'(z) = \\sigma(z)\\bigl(1 + \\sigma(z)\\bigr)$: the derivative "
                     "is $\\sigma(z)\\bigl(1 - \\sigma(z)\\bigr)$, at most $0.25$",
-                    {"d_sigmoid": Vector(s * (1 + s) for s in sig)}),
+                    {"d_sigmoid": Vector(s * (1 + s) for s in sig),
+                     "d_sigmoid_formula": in_terms_of_a("sigmoid", "a*(1 + a)")}),
             Mistake("relu_negative_slope_one", "ReLU′ = 1 for z < 0",
                     "slope $1$ for $z < 0$ as well (so $1$ at $z = 0$ too): ReLU is the constant "
                     "$0$ for $z < 0$, so its derivative there is $0$",

@@ -414,6 +414,17 @@ class Attention(Problem):
                             points=2)),
             work=work)
 
+    follows = {"A": ("S",), "O": ("A",), "dL_dV": ("A",), "dL_dS": ("A", "dL_dA")}
+
+    def follow_through(self, params, given):
+        """A from the student's S (a softmax per row), O and ∂L/∂V from their A, ∂L/∂S from
+        their A and ∂L/∂A: row by row a ∘ (g − a·g)."""
+        S, A, dA = given["S"], given["A"], given["dL_dA"]
+        w = np.exp(S - S.max(axis=1, keepdims=True))
+        return {"A": w / w.sum(axis=1, keepdims=True), "O": A @ params.V,
+                "dL_dV": A.T @ params.G,
+                "dL_dS": A * (dA - np.sum(A * dA, axis=1, keepdims=True))}
+
     def mistakes(self, params, options, solution):
         w = solution.work
         found = (missing_sqrt_d(w), softmax_over_columns(w), jacobian_ignored(w),

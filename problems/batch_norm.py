@@ -391,6 +391,20 @@ class BatchNorm(Problem):
                             points=2)),
             work=work)
 
+    follows = {"var": ("mu",), "x_hat": ("mu", "var"), "y": ("x_hat",), "dgamma": ("x_hat",),
+               "dx": ("x_hat", "var")}
+
+    def follow_through(self, params, given):
+        """Each step of the forward pass from the student's previous ones, and the gradients
+        from their x̂ and σ²: ∂L/∂x = γ/√(σ² + ε) · (dy − mean(dy) − x̂ · mean(dy x̂))."""
+        x, dy, gamma = params.x, params.dy, params.gamma
+        mu, var, x_hat = given["mu"], given["var"], given["x_hat"]
+        return {"var": float(np.mean((x - mu) ** 2)),
+                "x_hat": (x - mu) / np.sqrt(var + params.eps),
+                "y": gamma * x_hat + params.beta, "dgamma": float(dy @ x_hat),
+                "dx": gamma / np.sqrt(var + params.eps)
+                * (dy - np.mean(dy) - x_hat * np.mean(dy * x_hat))}
+
     def mistakes(self, params, options, solution):
         # Plain Fractions, and c·√k written as the product (SymPy's arithmetic and printing of
         # such products is far slower; the values are the same exact numbers).

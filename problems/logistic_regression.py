@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+from wsgen import (Answer, Expression, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Tex, Vector, approx, as_float, assert_close, derive_once, derived, eq,
                    exact_vector, line, numeric_gradient, option, register, rows,
                    shown_difference, shown_dot, shown_product, shown_quotient, shown_rounded,
@@ -248,6 +248,26 @@ def _descent(work: Work, residuals, scale, sign=-1) -> dict:
             "b_new": shown_sum([work.b, shown_product(sign * work.alpha, db)])}
 
 
+#: Part (c)'s formulas (core/formula.py): ∂ℓ/∂z for one example, ∂J/∂w in matrix form.
+DL_DZ, DJ_DW = "yhat - y", "1/m*x^T*(yhat - y)"
+
+
+def example_formula(text: str) -> Expression:
+    """A formula of one example's z, y and ŷ = σ(z)."""
+    return Expression(text, {"z": (), "y": ()}, {"yhat": "sigma(z)"})
+
+
+def cost_formula(w: Work, text: str) -> Expression:
+    """A formula over the whole training set: x the inputs (m × 1 when d = 1; the m × d
+    matrix X otherwise, typed X), y the labels, ŷ = σ(xw + b), and m the number given."""
+    if w.d == 1:
+        return Expression(text, {"x": (w.m, 1), "y": (w.m, 1), "w": (), "b": ()},
+                          {"m": str(w.m), "yhat": "sigma(w*x + b)"})
+    return Expression(text.replace("x^T", "X^T"), {"X": (w.m, w.d), "y": (w.m, 1),
+                                                  "w": (w.d, 1), "b": ()},
+                      {"m": str(w.m), "yhat": "sigma(X*w + b)"})
+
+
 @register
 class LogisticRegression(Problem):
     id = "logistic_regression"
@@ -290,8 +310,10 @@ class LogisticRegression(Problem):
             Part("(a)", r"Compute $z_i$ and $\hat y_i$ for every example."),
             Part("(b)", r"Write the cross-entropy loss $\ell(\hat y, y)$ of one example and the "
                         r"cost $J(w, b)$ over the $m$ examples; evaluate $J$."),
-            Part("(c)", r"Derive $\partial J / \partial w$ and $\partial J / \partial b$ with the "
-                        r"chain rule, and evaluate them."),
+            Part("(c)", r"Derive $\partial \ell / \partial z$ for one example, then "
+                        r"$\partial J / \partial w$ (in matrix form) and "
+                        r"$\partial J / \partial b$ with the chain rule, and evaluate them "
+                        r"(half of the points, three tenths for the two formulas)."),
             Part("(d)", r"Take one gradient-descent step with learning rate $\alpha = @alpha$.",
                  values={"alpha": params.alpha}),
         )
@@ -305,15 +327,34 @@ class LogisticRegression(Problem):
                    chain_rule(work, facts), gradients_numerically(work, digits),
                    descent_step(work, digits)),
             answers=(Answer("z", "z", work.z, digits, part="(a)"),
-                     Answer("y_hat", r"\hat y", work.y_hat, digits, part="(a)",
+                      Answer("y_hat", r"\hat y", work.y_hat, digits, part="(a)",
                             constraints="probability"),
                      Answer("cost", "J", work.cost, digits, part="(b)", constraints="nonnegative"),
+                     Answer("dl_dz", r"\frac{\partial \ell}{\partial z}",
+                            example_formula(DL_DZ), part="(c)"),
+                     Answer("dJ_dw_formula", r"\frac{\partial J}{\partial w}",
+                            cost_formula(work, DJ_DW), part="(c)", points=2),
                      Answer("dw", r"\frac{\partial J}{\partial w}", work.shaped(work.grad_w),
                             digits, part="(c)"),
                      Answer("db", r"\frac{\partial J}{\partial b}", work.db, digits, part="(c)"),
                      Answer("w_new", r"w_{new}", work.shaped(work.w_new), digits, part="(d)"),
                      Answer("b_new", r"b_{new}", work.b_new, digits, part="(d)")),
             work=work)
+
+    follows = {"y_hat": ("z",), "cost": ("y_hat",), "dw": ("y_hat",), "db": ("y_hat",),
+               "w_new": ("dw",), "b_new": ("db",)}
+
+    def follow_through(self, params, given):
+        """ŷ from the student's z, J and the gradients from their ŷ, the step from their
+        gradients."""
+        y, p = params.y, given["y_hat"]
+        X = np.asarray(params.x).reshape(len(y), -1)
+        dw = X.T @ (p - y) / len(y)
+        return {"y_hat": 1.0 / (1.0 + np.exp(-given["z"])),
+                "cost": float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))),
+                "dw": float(dw[0]) if X.shape[1] == 1 else dw, "db": float(np.mean(p - y)),
+                "w_new": params.w - params.alpha * given["dw"],
+                "b_new": params.b - params.alpha * given["db"]}
 
     def mistakes(self, params, options, solution):
         work = solution.work
@@ -328,11 +369,13 @@ class LogisticRegression(Problem):
                     "the gradients divided by $m$ again: $J$ is already a mean, so "
                     "$\\frac{1}{m}$ appears once, in $\\partial J/\\partial w$ and "
                     "$\\partial J/\\partial b$, and not again in the update",
-                    _descent(work, work.residuals, mean / work.m)),
+                    {**_descent(work, work.residuals, mean / work.m),
+                     "dJ_dw_formula": cost_formula(work, "1/m^2*" + DJ_DW[4:])}),
             Mistake("missing_mean", "sums instead of means",
                     "the gradients without $\\frac{1}{m}$: sums over the examples, not the "
                     "gradient of the mean cost $J$",
-                    _descent(work, work.residuals, sp.Integer(1))),
+                    {**_descent(work, work.residuals, sp.Integer(1)),
+                     "dJ_dw_formula": cost_formula(work, DJ_DW[4:])}),
             Mistake("gradient_ascent", "step uphill",
                     "$w + \\alpha\\,\\partial J/\\partial w$: that climbs the cost; descent "
                     "steps against the gradient",
@@ -341,7 +384,8 @@ class LogisticRegression(Problem):
                     "$d\\hat y/dz = \\hat y(1 + \\hat y)$ instead of $\\hat y(1 - \\hat y)$: "
                     "then $\\partial \\ell/\\partial z = (\\hat y - y)(1 + \\hat y)/(1 - \\hat y)$ "
                     "instead of $\\hat y - y$",
-                    _descent(work, plus, mean)),
+                    {**_descent(work, plus, mean),
+                     "dl_dz": example_formula("(yhat - y)*(1 + yhat)/(1 - yhat)")}),
         )
 
     def check(self, params, options, solution):

@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
+from wsgen import (Answer, CheckFailed, Expression, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
                    Vector, approx, as_float, assert_close_scaled, derive_once, derived, eq,
                    exact_matrix, exact_vector, line, option, register, require_decimals,
                    shown_dot, shown_matrix, shown_product, shown_square, shown_sum, verified)
@@ -191,6 +191,16 @@ def substituted(w: Work) -> Step:
         math=tuple(lines))
 
 
+#: Part (b)'s answers as typed formulas (core/formula.py), checked against `formulas`
+#: in tests/test_formula.py; the mistakes' formulas beside them.
+DW_FORMULA, DX_FORMULA = "2*(W*x)*x^T", "2*W^T*(W*x)"
+
+
+def gradient_formula(w: Work, text: str) -> Expression:
+    """A formula over W (m × n) and x (n × 1) at this variant's shape."""
+    return Expression(text, {"W": (w.m, w.n), "x": (w.n, 1)})
+
+
 @register
 class MatrixBackprop(Problem):
     id = "matrix_backprop"
@@ -226,7 +236,8 @@ class MatrixBackprop(Problem):
                  values={"W": params.W, "x": params.x}),
             Part("(a)", r"Compute $Wx$ and $L$."),
             Part("(b)", r"Derive $\dfrac{\partial L}{\partial W}$ and "
-                        r"$\dfrac{\partial L}{\partial x}$ in matrix form, stating the shapes."),
+                        r"$\dfrac{\partial L}{\partial x}$ in matrix form, stating the shapes "
+                        r"(a third of the points)."),
             Part("(c)", r"Evaluate both gradients for the given $W$ and $x$."),
         )
 
@@ -237,9 +248,21 @@ class MatrixBackprop(Problem):
             steps=(forward_pass(work), index_derivation(work, facts), sympy_check(work, facts),
                    substituted(work)),
             answers=(Answer("Wx", "Wx", work.Wx, part="(a)"), Answer("L", "L", work.L, part="(a)", constraints="nonnegative"),
+                     Answer("dL_dW_formula", r"\frac{\partial L}{\partial W}",
+                            gradient_formula(work, DW_FORMULA), part="(b)"),
+                     Answer("dL_dx_formula", r"\frac{\partial L}{\partial x}",
+                            gradient_formula(work, DX_FORMULA), part="(b)"),
                      Answer("dL_dW", r"\frac{\partial L}{\partial W}", work.dW, part="(c)"),
                      Answer("dL_dx", r"\frac{\partial L}{\partial x}", work.dx, part="(c)")),
             work=work)
+
+    follows = {"L": ("Wx",), "dL_dW": ("Wx",), "dL_dx": ("Wx",)}
+
+    def follow_through(self, params, given):
+        """L, ∂L/∂W and ∂L/∂x from the student's Wx."""
+        Wx = given["Wx"]
+        return {"L": float(Wx @ Wx), "dL_dW": 2 * np.outer(Wx, params.x),
+                "dL_dx": 2 * params.W.T @ Wx}
 
     def mistakes(self, params, options, solution):
         work = solution.work
@@ -252,19 +275,23 @@ class MatrixBackprop(Problem):
                 "$W$ instead of $W^\\top$ in $\\partial L/\\partial x$: the gradient sends "
                 "$\\partial L/\\partial (Wx)$ back through $W^\\top$, which the shapes "
                 "$(n \\times m)(m \\times 1)$ demand",
-                {"dL_dx": Vector(2 * sum(W[i][k] * Wx[k] for k in range(m)) for i in range(m))}))
+                {"dL_dx": Vector(2 * sum(W[i][k] * Wx[k] for k in range(m)) for i in range(m)),
+                 "dL_dx_formula": gradient_formula(work, "2*W*(W*x)")}))
         out.append(Mistake(
             "missing_factor_2", "factor 2 missing",
             "the factor $2$ of $\\frac{d}{du} u^2 = 2u$ is dropped in both gradients",
             {"dL_dW": sp.ImmutableMatrix([[Wx[k] * x[l] for l in range(n)] for k in range(m)]),
-             "dL_dx": Vector(sum(W[k][l] * Wx[k] for k in range(m)) for l in range(n))}))
+             "dL_dx": Vector(sum(W[k][l] * Wx[k] for k in range(m)) for l in range(n)),
+             "dL_dW_formula": gradient_formula(work, "(W*x)*x^T"),
+             "dL_dx_formula": gradient_formula(work, "W^T*(W*x)")}))
         if square:
             out.append(Mistake(
                 "transposed_outer", "outer product transposed",
                 "$2\\,x\\,(Wx)^\\top$ instead of $2\\,(Wx)\\,x^\\top$: entry $(k, l)$ of "
                 "$\\partial L/\\partial W$ is $2\\,(Wx)_k\\,x_l$, so it has the shape of $W$",
                 {"dL_dW": sp.ImmutableMatrix([[2 * x[k] * Wx[l] for l in range(m)]
-                                              for k in range(n)])}))
+                                              for k in range(n)]),
+                 "dL_dW_formula": gradient_formula(work, "2*x*(W*x)^T")}))
         out.append(Mistake(
             "norm_not_squared", "norm not squared",
             "$L$ is the squared norm $\\lVert Wx \\rVert_2^2$, not the norm "

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+from wsgen import (Answer, CheckFailed, Expression, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Vector, as_float, assert_close_scaled, derive_once, derived, eq,
                    exact_matrix, exact_vector, line, option, register, require_decimals, rows,
                    shown_column, shown_difference, shown_dot, shown_matrix, shown_product, shown_square,
@@ -373,7 +373,8 @@ class MlpBackprop(Problem):
                         r"matrix form with their shapes, and evaluate them."),
             Part("(c)", r"Hidden layer: give $\delta^{[1]} = \partial L / \partial z^{[1]}$, "
                         r"$\partial L / \partial W^{[1]}$ and $\partial L / \partial b^{[1]}$ in "
-                        r"matrix form with their shapes, and evaluate them."),
+                        r"matrix form with their shapes, and evaluate them (40% of the points, "
+                        r"half of them for $\delta^{[1]}$ as a formula)."),
         )
 
     def solve(self, params, options):
@@ -392,11 +393,24 @@ class MlpBackprop(Problem):
                             part="(b)"),
                      Answer("db2", r"\frac{\partial L}{\partial b^{[2]}}", Vector(work.d2),
                             part="(b)"),
+                     Answer("delta1", r"\delta^{[1]}", delta1_formula(work, DELTA1), part="(c)",
+                            points=2),
                      Answer("dW1", r"\frac{\partial L}{\partial W^{[1]}}", work.dW1_shown.value,
                             part="(c)"),
                      Answer("db1", r"\frac{\partial L}{\partial b^{[1]}}", Vector(work.d1),
                             part="(c)")),
             work=work)
+
+    follows = {"a1": ("z1",), "y_hat": ("a1",), "L": ("y_hat",), "db2": ("y_hat",),
+               "dW2": ("db2", "a1"), "db1": ("db2", "z1"), "dW1": ("db1",)}
+
+    def follow_through(self, params, given):
+        """Each step of the forward and backward pass from the student's previous one."""
+        z1, a1, y_hat, d2, d1 = (given[n] for n in ("z1", "a1", "y_hat", "db2", "db1"))
+        return {"a1": np.maximum(z1, 0.0), "y_hat": params.W2 @ a1 + params.b2,
+                "L": 0.5 * float(np.sum((y_hat - params.t) ** 2)), "db2": y_hat - params.t,
+                "dW2": np.outer(d2, a1), "db1": (params.W2.T @ d2) * (z1 > 0),
+                "dW1": np.outer(d1, params.x)}
 
     def mistakes(self, params, options, solution):
         work = solution.work
@@ -442,14 +456,33 @@ class MlpBackprop(Problem):
         directional_checks(solution, x, t, {"W1": W1, "b1": b1, "W2": W2, "b2": b2}, z1, T)
 
 
-# The mistakes, each from the key's exact work (None where it gives the key's values).
+#: δ¹ as a typed formula (core/formula.py) over the names of the statement.
+DELTA1 = "(W2^T*delta2) .* relu'(z1)"
+
+
+def delta1_formula(w: Work, text: str) -> Expression:
+    """A formula for δ¹ at this variant's shape: W² (k × h), z¹ (h × 1), ŷ and t (k × 1),
+    with δ² = ŷ − t and a¹ = ReLU(z¹)."""
+    _, h, k = w.shape
+    return Expression(text, {"W2": (k, h), "z1": (h, 1), "yhat": (k, 1), "t": (k, 1)},
+                      {"delta2": "yhat - t", "a1": "relu(z1)"},
+                      {"W2": "W^{[2]}", "z1": "z^{[1]}", "delta2": r"\delta^{[2]}",
+                       "a1": "a^{[1]}"})
+
+
+# The mistakes, each from the key's exact work (None where it gives the key's values, unless
+# its formula for δ¹ still differs from the key's).
 def _outer(u, v):
     return sp.ImmutableMatrix([[a * b for b in v] for a in u])
 
 
-def _hidden(w: Work, d1_wrong):
-    """The hidden layer's gradients from a wrong δ¹, or None if it is the right one."""
-    return {"dW1": _outer(d1_wrong, w.x), "db1": Vector(d1_wrong)} if d1_wrong != w.d1 else None
+def _hidden(w: Work, d1_wrong, formula: str):
+    """The hidden layer's gradients from a wrong δ¹ (only its formula for δ¹ where the
+    numbers are the key's)."""
+    values = {"delta1": delta1_formula(w, formula)}
+    if d1_wrong != w.d1:
+        values.update(dW1=_outer(d1_wrong, w.x), db1=Vector(d1_wrong))
+    return values
 
 
 def _back(w: Work) -> list:
@@ -459,8 +492,8 @@ def _back(w: Work) -> list:
 
 
 def missing_relu_mask(w: Work):
-    wrong = _hidden(w, _back(w))
-    return None if wrong is None else Mistake(
+    wrong = _hidden(w, _back(w), "W2^T*delta2")
+    return Mistake(
         "missing_relu_mask", "ReLU′ left out",
         "$\\delta^{[1]} = W^{[2]\\top} \\delta^{[2]}$ without "
         "$\\circ\\, \\mathrm{ReLU}'(z^{[1]})$: an inactive unit ($z^{[1]}_j < 0$) has "
@@ -474,7 +507,8 @@ def missing_half(w: Work):
         "$L$ taken as $\\lVert \\hat y - t \\rVert_2^2$ without the $\\frac{1}{2}$, so "
         "$\\delta^{[2]} = 2(\\hat y - t)$ and every gradient is doubled",
         {"L": two * w.L, "dW2": two * w.dW2_shown.value, "db2": Vector(two * v for v in w.d2),
-         "dW1": two * w.dW1_shown.value, "db1": Vector(two * v for v in w.d1)})
+         "dW1": two * w.dW1_shown.value, "db1": Vector(two * v for v in w.d1),
+         "delta1": delta1_formula(w, "2*(W2^T*delta2) .* relu'(z1)")})
 
 
 def no_transpose_W2(w: Work):
@@ -482,8 +516,8 @@ def no_transpose_W2(w: Work):
     if h != k:
         return None
     wrong = _hidden(w, [sum(w.W2[j][i] * w.d2[i] for i in range(k)) * w.slope[j]
-                        for j in range(h)])
-    return None if wrong is None else Mistake(
+                        for j in range(h)], "(W2*delta2) .* relu'(z1)")
+    return Mistake(
         "no_transpose_W2", "W2 instead of its transpose",
         "$W^{[2]} \\delta^{[2]}$ instead of $W^{[2]\\top} \\delta^{[2]}$: hidden "
         "unit $j$ collects $\\sum_k W^{[2]}_{kj} \\delta^{[2]}_k$, column $j$ of "
@@ -491,8 +525,8 @@ def no_transpose_W2(w: Work):
 
 
 def relu_value_not_slope(w: Work):
-    wrong = _hidden(w, [b * a for b, a in zip(_back(w), w.a1)])
-    return None if wrong is None else Mistake(
+    wrong = _hidden(w, [b * a for b, a in zip(_back(w), w.a1)], "(W2^T*delta2) .* a1")
+    return Mistake(
         "relu_value_not_slope", "ReLU(z) for ReLU′(z)",
         "$\\delta^{[1]} = (W^{[2]\\top} \\delta^{[2]}) \\circ a^{[1]}$: the chain rule "
         "multiplies by the slope $\\mathrm{ReLU}'(z^{[1]})$ (1 or 0), not by the "

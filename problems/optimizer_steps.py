@@ -350,6 +350,21 @@ class OptimizerSteps(Problem):
                      Answer("adam", r"\text{Adam: } [w_1; \dots; w_T]", work.adam.w, part="(d)")),
             work=work)
 
+    follows = {"sgd": ("sgd",), "momentum": ("momentum",), "rmsprop": ("rmsprop",),
+               "adam": ("adam",)}
+
+    def follow_through(self, params, given):
+        """Each optimiser's w_t from the student's own w_{t−1} (the steps depend on the
+        gradients only): w_1 = w_0 − Δ_1, w_t = (their w_{t−1}) − Δ_t."""
+        G, w0 = params.grads, params.w0
+        out = {}
+        for name, update in float_rules(params).items():
+            state = {"v": np.zeros_like(w0), "s": np.zeros_like(w0)}
+            steps = np.array([update(state, G[t - 1], t) for t in range(1, G.shape[0] + 1)])
+            before = np.vstack([w0[None, :], given[name][:-1]])
+            out[name] = before - steps
+        return out
+
     def mistakes(self, params, options, solution):
         grads, w0 = solution.work.grads, solution.work.w0
         alpha, beta, b1, b2, eps = (params.alpha, params.beta, params.beta1, params.beta2,

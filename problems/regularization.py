@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+from wsgen import (Answer, CheckFailed, Expression, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, approx, as_float, assert_close, derive_once, derived, eq, exact_matrix,
                    line, numeric_gradient, option, register, rows, shown_difference,
                    shown_matrix, shown_product, shown_square, shown_sum, verified)
@@ -159,6 +159,14 @@ def weight_decay(p: Params, w: Work, facts: dict, digits: int) -> Step:
         values={"decay": decay})
 
 
+def gradient_formula(params, text: str) -> Expression:
+    """A formula (core/formula.py) in dW and W (the layer's shape), with λ and m the
+    numbers given."""
+    shape = (params.W.rows, params.W.cols)
+    return Expression(text, {"dW": shape, "W": shape},
+                      {"lambda": str(params.lambd), "m": str(params.m)}, {"dW": "dW"})
+
+
 @register
 class Regularization(Problem):
     id = "regularization"
@@ -191,7 +199,9 @@ class Regularization(Problem):
                       "training examples and learning rate $\\alpha = @alpha$, compute the "
                       "penalty $\\frac{\\lambda}{2m}\\lVert W \\rVert_F^2$, the regularized "
                       "gradient, and the updated weights. Show that the update multiplies $W$ by "
-                      "a constant factor before the usual step (\"weight decay\"), and give it.",
+                      "a constant factor before the usual step (\"weight decay\"), and give it. "
+                      "Give the regularized gradient as a formula in $dW$, $W$, $\\lambda$ and "
+                      "$m$ too (a third of the points).",
                  values={"W": params.W, "dW": params.dW, "lambd": params.lambd, "m": params.m,
                          "alpha": params.alpha}),
         )
@@ -206,11 +216,19 @@ class Regularization(Problem):
                    weight_decay(params, work, facts, digits)),
             answers=(Answer("penalty", r"\frac{\lambda}{2m}\lVert W \rVert_F^2", work.penalty,
                             digits, part="(c)", constraints="nonnegative"),
+                     Answer("dW_reg_formula", "dW_{reg}",
+                            gradient_formula(params, "dW + lambda/m*W"), part="(c)", points=2),
                      Answer("dW_reg", "dW_{reg}", work.dW_reg, digits, part="(c)"),
                      Answer("W_new", "W_{new}", work.W_new, digits, part="(c)"),
                      Answer("decay", r"1 - \frac{\alpha\lambda}{m}", work.decay, digits,
                             part="(c)")),
             work=work)
+
+    follows = {"W_new": ("dW_reg",)}
+
+    def follow_through(self, params, given):
+        """The step from the student's regularized gradient."""
+        return {"W_new": params.W - params.alpha * given["dW_reg"]}
 
     def mistakes(self, params, options, solution):
         W, dW, lam, m, alpha = params.W, params.dW, params.lambd, params.m, params.alpha
@@ -233,11 +251,12 @@ class Regularization(Problem):
                     "$\\frac{\\lambda}{2m} W$ added to the gradient: differentiating "
                     "$\\frac{\\lambda}{2m}\\lVert W \\rVert_F^2$ brings down a factor $2$, "
                     "so the term is $\\frac{\\lambda}{m} W$",
-                    with_term(lam / (2 * m))),
+                    {**with_term(lam / (2 * m)),
+                     "dW_reg_formula": gradient_formula(params, "dW + lambda/(2*m)*W")}),
             Mistake("missing_lambda_over_m", "penalty left out of the gradient",
                     "the gradient of the data loss alone: the penalty is part of the cost, so "
                     "its gradient $\\frac{\\lambda}{m} W$ must be added to $dW$",
-                    with_term(sp.Integer(0))),
+                    {**with_term(sp.Integer(0)), "dW_reg_formula": gradient_formula(params, "dW")}),
             Mistake("decay_sign", "decay factor above 1",
                     "$W$ multiplied by $1 + \\frac{\\alpha\\lambda}{m}$: the step subtracts "
                     "$\\alpha\\frac{\\lambda}{m} W$, so the weights shrink by "

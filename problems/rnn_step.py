@@ -357,6 +357,20 @@ class RnnStep(Problem):
                             part="(c)")),
             work=work)
 
+    follows = {"h": ("h",), "L": ("h",), "dWxh": ("h",), "dWhh": ("h",), "db": ("h",),
+               "dh0": ("h",)}
+
+    def follow_through(self, params, given):
+        """Each state from the student's previous one; L and every gradient from their
+        states (backpropagation through time on them)."""
+        X = np.asarray(params.x).reshape(len(given["h"]), -1)
+        h0, Whh = params.h0, params.Whh
+        states = [h0, *given["h"]]
+        h = [np.tanh(params.Wxh @ x + Whh @ prev + params.b) for x, prev in zip(X, states)]
+        gWxh, gWhh, gb, dz1 = unrolled_gradients(X, states, Whh, states[-1] - params.t)
+        return {"h": np.array(h), "L": 0.5 * float(np.sum((states[-1] - params.t) ** 2)),
+                "dWxh": gWxh, "dWhh": gWhh, "db": gb, "dh0": Whh.T @ dz1}
+
     def mistakes(self, params, options, solution):
         w = solution.work
         tanh_prime = lambda s, k: tanh_slope(w.hs[s][k])

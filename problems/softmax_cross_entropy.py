@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+from wsgen import (Answer, CheckFailed, Expression, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Vector, approx, as_float, assert_close, assert_close_scaled, derive_once,
                    derived, eq, exact_vector, numeric_gradient, option, register,
                    require_decimals, shown_difference, shown_quotient, shown_rounded, shown_sum,
@@ -274,6 +274,12 @@ def gradient_step(w: Work, digits: int) -> Step:
         values={"inv": approx(shown_quotient(w.total, w.exps[w.c]), digits)})
 
 
+def gradient_formula(K: int, text: str) -> Expression:
+    """A formula (core/formula.py) in the logits z and the label y (K × 1), with
+    p = softmax(z)."""
+    return Expression(text, {"z": (K, 1), "y": (K, 1)}, {"p": "softmax(z)"})
+
+
 @register
 class SoftmaxCrossEntropy(Problem):
     id = "softmax_cross_entropy"
@@ -312,7 +318,8 @@ class SoftmaxCrossEntropy(Problem):
                         "$m + \\log \\sum_j e^{z_j - m} - z_c$ with $m = \\max_j z_j$?"),
             Part("(c)", "Derive $\\partial L / \\partial z$ with the chain rule: the Jacobian "
                         "$\\partial p / \\partial z$ of the softmax, then its product with "
-                        "$\\partial L / \\partial p$. State the shapes."),
+                        "$\\partial L / \\partial p$. State the shapes (a third of the points, "
+                        "for $\\partial L / \\partial z$ as a formula)."),
             Part("(d)", "Evaluate $\\partial L / \\partial z$ for the given $z$ and $y$."),
         )
 
@@ -327,24 +334,35 @@ class SoftmaxCrossEntropy(Problem):
             answers=(Answer("p", r"p = \mathrm{softmax}(z)", work.p, digits, part="(a)",
                             constraints=("probability", "sums_to_one")),
                      Answer("L", "L", work.L, digits, part="(b)", constraints="nonnegative"),
+                     Answer("dL_dz_formula", r"\frac{\partial L}{\partial z}",
+                            gradient_formula(K, "p - y"), part="(c)", points=2),
                      Answer("dL_dz", r"\frac{\partial L}{\partial z}", work.grad, digits,
                             part="(d)", points=2)),
             work=work)
+
+    follows = {"L": ("p",), "dL_dz": ("p",)}
+
+    def follow_through(self, params, given):
+        """L = −log p_c and ∂L/∂z = p − y from the student's p."""
+        p = given["p"]
+        return {"L": float(-np.log(p[int(np.argmax(params.y))])), "dL_dz": p - params.y}
 
     def mistakes(self, params, options, solution):
         z, y, c = params.z, params.y, solution.work.c
         p = [q.value for q in solution.work.p]          # exact SymPy values
         zero = sp.Integer(0)
+        formula = lambda text: gradient_formula(len(z), text)
         return (
             Mistake("gradient_without_y", "∂L/∂z = p",
                     "the label left out of the gradient: $\\partial L/\\partial z = p - y$, so "
                     "the true class's entry is $p_c - 1$, and the entries add up to $0$",
-                    {"dL_dz": Vector(p)}),
+                    {"dL_dz": Vector(p), "dL_dz_formula": formula("p")}),
             Mistake("jacobian_diagonal_only", "only the diagonal of the Jacobian",
                     "$\\partial p_k/\\partial z_k = p_k(1 - p_k)$ used as if $p_k$ depended on "
                     "$z_k$ alone: then $\\partial L/\\partial z_k = -y_k(1 - p_k)$, zero for "
                     "$k \\ne c$; the off-diagonal entries $-p_i p_j$ of $J$ give those $p_k$",
-                    {"dL_dz": Vector(p[k] - 1 if k == c else zero for k in range(len(z)))}),
+                    {"dL_dz": Vector(p[k] - 1 if k == c else zero for k in range(len(z))),
+                     "dL_dz_formula": formula("-y .* (1 - p)")}),
             Mistake("log_of_logit", "L = −z_c",
                     "$L = -z_c$, the logit in place of $\\log p_c$: the log-probability is "
                     "$z_c - \\log \\sum_j e^{z_j}$, so the normaliser is missing",
@@ -352,7 +370,8 @@ class SoftmaxCrossEntropy(Problem):
             Mistake("gradient_sign", "∂L/∂z = y − p",
                     "$y - p$ is the gradient of the log-likelihood $\\log p_c = -L$, which is "
                     "maximised; the loss $L$ has gradient $p - y$",
-                    {"dL_dz": Vector(yk - pk for yk, pk in zip(y, p))}),
+                    {"dL_dz": Vector(yk - pk for yk, pk in zip(y, p)),
+                     "dL_dz_formula": formula("y - p")}),
         )
 
     def check(self, params, options, solution):

@@ -239,6 +239,15 @@ class StyleTransferLoss(Problem):
                      Answer("J", "J(G)", work.total.value, part="(b)", constraints="nonnegative")),
             work=work)
 
+    follows = {"J_style": ("gram_S", "gram_G"), "J": ("J_content", "J_style")}
+
+    def follow_through(self, params, given):
+        """The style cost from the student's Gram matrices, J from their two costs."""
+        n_C, n_HW = np.shape(params.a_S)
+        style = float(np.sum((given["gram_S"] - given["gram_G"]) ** 2)) / (4 * n_C ** 2 * n_HW ** 2)
+        return {"J_style": style,
+                "J": params.alpha * given["J_content"] + params.beta * given["J_style"]}
+
     def mistakes(self, params, options, solution):
         work = solution.work
         c_norm = content_norm(work.n_C, work.n_H, work.n_W)

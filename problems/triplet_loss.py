@@ -198,6 +198,12 @@ class TripletLoss(Problem):
                             constraints="nonnegative")),
             work=work)
 
+    follows = {"loss": ("d_ap", "d_an")}
+
+    def follow_through(self, params, given):
+        """The loss from the student's two distances."""
+        return {"loss": max(given["d_ap"] - given["d_an"] + params.alpha, 0.0)}
+
     def mistakes(self, params, options, solution):
         d_ap, d_an, alpha = solution.work.d_ap, solution.work.d_an, params.alpha
         unsquared = _unsquared_hinge(d_ap, d_an, alpha)

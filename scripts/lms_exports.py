@@ -53,6 +53,8 @@ def fields(problem: dict) -> list[tuple[str, int, str]]:
     """(answer name, entry position, kind) of every field of a slot, in answers.json order."""
     out = []
     for name, answer in problem["answers"].items():
+        if answer["kind"] == "formula":                # not asked in a quiz
+            continue
         if answer["kind"] == "choice":
             out.append((name, 0, "choice"))
         else:

@@ -7,11 +7,12 @@ way (BEHAVIOURS):
 
     exact          every number as its exact string (11/50, 1/(1 + exp(-1/2)); the float's
                    17 digits when the string is longer than a response may be), every
-                   choice its correct letter
+                   choice its correct letter, every formula as the key writes it (as in
+                   every behaviour but garbage and blanks)
     sig4, sig3     every number rounded to 4 (3) significant digits (0.2143, 0.214)
     mistake        one paper per declared mistake of each slot: the answers the mistake
                    changes as it gives them (to 4 significant digits; a choice the option
-                   it leads to), every other answer exact
+                   it leads to; a formula the mistaken formula), every other answer exact
     lenient        4 significant digits written loosely: ≈0.2143, 0.2143 (approx),
                    2.143×10⁻¹, in turn
     decimal_comma  4 significant digits with a decimal comma (0,2143)
@@ -70,7 +71,7 @@ LONGEST = 200
 
 
 def _exact(problem, name, answer, _k) -> Iterator[Row]:
-    if answer["kind"] == "choice":
+    if answer["kind"] in ("choice", "formula"):
         yield problem["label"], name, "", answer["exact"]
         return
     for entry, exact, value in numbered(answer["exact"], answer["value"]):
@@ -79,7 +80,7 @@ def _exact(problem, name, answer, _k) -> Iterator[Row]:
 
 def _rounded(digits: int, dress: Callable[[str, int], str] = lambda text, k: text):
     def write(problem, name, answer, k) -> Iterator[Row]:
-        if answer["kind"] == "choice":
+        if answer["kind"] in ("choice", "formula"):
             yield problem["label"], name, "", answer["exact"]
             return
         for i, (entry, _, value) in enumerate(numbered(answer["exact"], answer["value"])):
@@ -121,7 +122,7 @@ def garbage(variant: dict, index: int) -> list[Row]:
     junk = ("n/a", "?", "2x+1")
 
     def write(problem, name, answer, k):
-        entries = [("", None, None)] if answer["kind"] == "choice" else \
+        entries = [("", None, None)] if answer["kind"] in ("choice", "formula") else \
             list(numbered(answer["exact"], answer["value"]))
         for i, (entry, _, _) in enumerate(entries):
             yield problem["label"], name, entry, junk[(k + i) % len(junk)]
@@ -146,6 +147,9 @@ def mistake_answers(problem: dict, mistake: dict) -> dict[str, list[tuple[str, s
             chosen = record.get("option") if "option" in record else record.get("exact")
             if chosen is not None:
                 out[name] = [("", chosen)]
+            continue
+        if answer["kind"] == "formula":
+            out[name] = [("", record["exact"])]
             continue
         out[name] = [(entry, significant(v, 4)) for entry, _, v in numbered(record["exact"], record["value"])]
     return out

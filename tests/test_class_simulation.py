@@ -124,6 +124,15 @@ def expected_points(answer: dict, name: str, given: dict, mistakes: list, policy
         if text == answer["exact"]:
             return share
         return -share / (len(answer["options"]) - 1) if policy["penalty"] else Fraction(0)
+    if answer["kind"] == "formula":
+        # the simulator writes a formula as the key or a mistake writes it, or junk that
+        # no formula reads as ("n/a", "?", "2x+1")
+        text = given.get("")
+        if text == answer["exact"]:
+            return share
+        credits = [policy["mistakes"].get(m["id"], Fraction(0)) for m in mistakes
+                   if m["answers"].get(name, {}).get("exact") == text]
+        return share * max(credits) if text is not None and credits else Fraction(0)
     entries = list(_simulator().numbered(answer["exact"], answer["value"]))
     if not any(entry in given for entry, _, _ in entries):
         return Fraction(0)

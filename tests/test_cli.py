@@ -19,8 +19,11 @@ def test_show_json_contract():
     assert list(record) == ["problem", "seed", "params", "answers", "mistakes", "grading"]
     assert record["problem"] == "matrix_backprop" and record["seed"] is None
     assert record["params"] == {"W": [[0.1, 0.5], [-0.3, 0.8]], "x": [0.2, 0.4]}
-    assert set(record["answers"]) == {"Wx", "L", "dL_dW", "dL_dx"}
-    for answer in record["answers"].values():
+    assert set(record["answers"]) == {"Wx", "L", "dL_dW", "dL_dx", "dL_dW_formula", "dL_dx_formula"}
+    # part (b)'s formulas: 2(Wx)xᵀ and 2Wᵀ(Wx), in the formula grammar, no number to compare
+    assert (record["answers"]["dL_dW_formula"]["exact"], record["answers"]["dL_dx_formula"]["exact"]) \
+        == ("2*(W*x)*x^T", "2*W^T*(W*x)")
+    for answer in (a for a in record["answers"].values() if a["kind"] != "formula"):
         flat_exact = sp.flatten([answer["exact"]])
         flat_value = sp.flatten([answer["value"]])
         assert len(flat_exact) == len(flat_value)

@@ -34,10 +34,10 @@ points = 5
 options = { dim = 2 }
 """
 # The answers' shares of the slot points, from the problems' Answer weights: matrix_backprop's
-# four answers weigh 1 each (10/4 = 2.5 points); triplet_loss's formula, d_ap and d_an 1
+# six answers (four numbers, two formulas) weigh 1 each (10/6 points); triplet_loss's formula, d_ap and d_an 1
 # each and loss 2 (of 5 in all), so 1, 1, 1 and 2 points.
-SHARES = {"Q1": {"Wx": Fraction(5, 2), "L": Fraction(5, 2), "dL_dW": Fraction(5, 2),
-                 "dL_dx": Fraction(5, 2)},
+SHARES = {"Q1": {"Wx": Fraction(5, 3), "L": Fraction(5, 3), "dL_dW_formula": Fraction(5, 3),
+                 "dL_dx_formula": Fraction(5, 3), "dL_dW": Fraction(5, 3), "dL_dx": Fraction(5, 3)},
           "Q2": {"formula": Fraction(1), "d_ap": Fraction(1), "d_an": Fraction(1), "loss": Fraction(2)}}
 HEADER = ["variant", "student", "label", "answer", "entry", "response"]
 
@@ -108,7 +108,7 @@ def correct_rows(variant: dict, student: str = "", use="exact"):
     rows = []
     for problem in variant["problems"]:
         for name, answer in problem["answers"].items():
-            if answer["kind"] == "choice":
+            if answer["kind"] in ("choice", "formula"):
                 rows.append([variant["variant"], student, problem["label"], name, "", answer["exact"]])
                 continue
             values = dict(entry_list(answer["value"])) if use == "value" else None
@@ -150,9 +150,10 @@ def test_canonical_papers_hand_checked(build, tmp_path):
     answers, _ = build
     right = {"Wx": ["0.22", "0.26"], "L": ["0.116"], "dL_dW": ["0.088", "0.176", "0.104", "0.208"],
              "dL_dx": ["-0.112", "0.636"], "formula": ["B"], "d_ap": ["0.08"], "d_an": ["0.25"],
-             "loss": ["0.03"]}
+             "loss": ["0.03"], "dL_dW_formula": ["2*(W*x)*x^T"], "dL_dx_formula": ["2 W^T (W x)"]}
     entries = {"Wx": ["1", "2"], "L": [""], "dL_dW": ["1,1", "1,2", "2,1", "2,2"],
-               "dL_dx": ["1", "2"], "formula": [""], "d_ap": [""], "d_an": [""], "loss": [""]}
+               "dL_dx": ["1", "2"], "formula": [""], "d_ap": [""], "d_an": [""], "loss": [""],
+               "dL_dW_formula": [""], "dL_dx_formula": [""]}
     slot = {name: ("Q1" if name in SHARES["Q1"] else "Q2") for name in right}
 
     def paper(student, **changes):
@@ -179,19 +180,20 @@ def test_canonical_papers_hand_checked(build, tmp_path):
     status, out, err = run_grade(responses, answers, tmp_path / "g")
     assert status == 0, err
     grades = grades_of(tmp_path / "g")
+    share = Fraction(10, 6)       # Q1's six answers weigh 1 each: 10/6 points
     expected = {   # (Q1, Q2) points
         "all_right": (10, 5),
-        "factor2": (Fraction(5), 5),                       # dL_dW and dL_dx: 0 of 2.5 each
-        "transpose": (Fraction(15, 2), 5),
+        "factor2": (10 - 2 * share, 5),                    # dL_dW and dL_dx: 0 each
+        "transpose": (10 - share, 5),
         # 2 of 4 entries right by coincidence, but the whole is transposed_outer: its
         # credit (0 by default), not entry credit
-        "outer": (Fraction(15, 2), 5),
-        "norm": (Fraction(15, 2), 5),
-        "unreadable": (Fraction(5, 2) * Fraction(1, 2) + 5, 5),            # Wx 1 of 2; L 0
-        "partial": (5 + Fraction(5, 2) * Fraction(3, 4) + Fraction(5, 2) * Fraction(1, 2), 5),
+        "outer": (10 - share, 5),
+        "norm": (10 - share, 5),
+        "unreadable": (10 - share * Fraction(1, 2) - share, 5),            # Wx 1 of 2; L 0
+        "partial": (4 * share + share * Fraction(3, 4) + share * Fraction(1, 2), 5),
         "tolerance_in": (10, 5),
-        # right to 3 significant digits, 4 asked: 0.9 of L's 2.5
-        "tolerance_out": (Fraction(15, 2) + Fraction(5, 2) * Fraction(9, 10), 5),
+        # right to 3 significant digits, 4 asked: 0.9 of L's share
+        "tolerance_out": (5 * share + share * Fraction(9, 10), 5),
         "choices": (10, Fraction(2)),                      # formula 0 of 1, loss 0 of 2
         "no_margin": (10, Fraction(2)),
     }
@@ -200,8 +202,9 @@ def test_canonical_papers_hand_checked(build, tmp_path):
         row = grades[("canonical", student)]
         assert (row["Q1"], row["Q2"], row["total"], row["max"]) == \
             (points(Fraction(q1)), points(Fraction(q2)), points(Fraction(q1) + q2), "15"), student
-    assert grades[("canonical", "outer")]["Q1"] == "7.5" and grades[("canonical", "partial")]["Q1"] == "8.125"
-    assert grades[("canonical", "tolerance_out")]["Q1"] == "9.75"
+    # 10 - 10/6 = 8.3333; 40/6 + 10/6 * 5/4 = 8.75; 10 - 1/6 = 9.8333
+    assert grades[("canonical", "outer")]["Q1"] == "8.3333" and grades[("canonical", "partial")]["Q1"] == "8.75"
+    assert grades[("canonical", "tolerance_out")]["Q1"] == "9.8333"
 
     feedback = {s: feedback_of((tmp_path / "g" / "feedback" / f"{s}.md").read_text(encoding="utf-8"))
                 for s in expected}
@@ -209,7 +212,7 @@ def test_canonical_papers_hand_checked(build, tmp_path):
     assert feedback["factor2"][("Q1", "dL_dx")]["diagnoses"] == {"missing_factor_2"}
     assert feedback["transpose"][("Q1", "dL_dx")]["diagnoses"] == {"no_transpose"}
     assert feedback["outer"][("Q1", "dL_dW")]["diagnoses"] == {"transposed_outer"}
-    assert feedback["outer"][("Q1", "dL_dW")]["points"] == "0 / 2.5"
+    assert feedback["outer"][("Q1", "dL_dW")]["points"] == "0 / 1.6667"
     assert feedback["norm"][("Q1", "L")]["diagnoses"] == {"norm_not_squared"}
     assert feedback["choices"][("Q2", "formula")]["diagnoses"] == {"swapped_positive_negative"}
     assert feedback["choices"][("Q2", "loss")]["diagnoses"] == {"swapped_positive_negative"}
@@ -217,7 +220,7 @@ def test_canonical_papers_hand_checked(build, tmp_path):
     assert feedback["no_margin"][("Q2", "loss")]["diagnoses"] == {"no_margin", "norms_not_squared"}
     assert feedback["no_margin"][("Q2", "formula")]["diagnoses"] == {"no_margin"}
     partial = feedback["partial"][("Q1", "dL_dW")]
-    assert partial["diagnoses"] == set() and partial["points"] == "1.875 / 2.5"
+    assert partial["diagnoses"] == set() and partial["points"] == "1.25 / 1.6667"    # 10/6 * 3/4
     assert any("no declared mistake" in line for line in partial["lines"])
     assert any("3 of 4 entries right" in line and "(2,1)" in line for line in partial["lines"])
     assert feedback["tolerance_out"][("Q1", "L")]["diagnoses"] == set()
@@ -271,7 +274,7 @@ def test_every_declared_mistake_is_diagnosed_in_every_variant(build, tmp_path):
                 for name, wrong in mistake["answers"].items():
                     paper = [r for r in paper if not (r[2] == problem["label"] and r[3] == name)]
                     answer = problem["answers"][name]
-                    if answer["kind"] == "choice":
+                    if answer["kind"] in ("choice", "formula"):
                         paper.append([variant["variant"], student, problem["label"], name, "", wrong["exact"]])
                         continue
                     for entry, exact in entry_list(wrong["exact"]):
@@ -287,7 +290,9 @@ def test_every_declared_mistake_is_diagnosed_in_every_variant(build, tmp_path):
                         wrong = mistake["answers"].get(name) if slot is problem else None
                         if wrong is None:
                             totals[slot["label"]] += share
-                        elif answer["kind"] == "choice":
+                        elif answer["kind"] in ("choice", "formula"):
+                            # a mistaken formula is another formula (tests/test_formula.py
+                            # checks that none is equivalent to the right one)
                             if wrong["exact"] == answer["exact"]:
                                 totals[slot["label"]] += share
                             else:
@@ -328,13 +333,13 @@ def test_roster_manifest_names_the_papers_by_student(tmp_path):
     assert status == 0, err
     manifest = json.loads((tmp_path / "out" / "answers.json").read_text(encoding="utf-8"))
     s02 = next(v for v in manifest["variants"] if v["student"] == "s02")
-    rows = [r for r in correct_rows(s02, "") if r[3] != "L"]       # L left out: 2.5 points
+    rows = [r for r in correct_rows(s02, "") if r[3] != "L"]       # L left out: 10/6 points
     # a roster build's responses carry the build id printed on the papers
     responses = write_csv(tmp_path / "r.csv", [[manifest["build"], r[0], *r[2:]] for r in rows],
                           header=["build", "variant", "label", "answer", "entry", "response"])
     status, out, err = run_grade(responses, tmp_path / "out" / "answers.json", tmp_path / "g")
     assert status == 0, err
-    assert grades_of(tmp_path / "g")[(s02["variant"], "s02")]["total"] == "12.5"
+    assert grades_of(tmp_path / "g")[(s02["variant"], "s02")]["total"] == "13.3333"    # 15 - 10/6
     text = (tmp_path / "g" / "feedback" / "s02.md").read_text(encoding="utf-8")
     assert "given: no answer" in text
     # a row naming another student than the manifest's is refused
@@ -376,7 +381,9 @@ def test_numeric_answers_asked_as_multiple_choice(tmp_path):
     manifest = json.loads((tmp_path / "b" / "answers.json").read_text(encoding="utf-8"))
     problem = manifest["variants"][0]["problems"][0]
     choices = problem["answers"]
-    assert all(a["kind"] == "choice" for a in choices.values())
+    # the numbers are asked as choices; the formulas of part (b) stay typed formulas
+    assert {n for n, a in choices.items() if a["kind"] == "choice"} == {"Wx", "L", "dL_dW", "dL_dx"}
+    assert {n for n, a in choices.items() if a["kind"] != "choice"} == {"dL_dW_formula", "dL_dx_formula"}
     # the option missing_factor_2 leads to for dL_dW: the one showing the halved gradient,
     # [[0.044, 0.088], [0.052, 0.104]] by hand (see test_canonical_papers_hand_checked)
     halved = next(i for i, o in enumerate(choices["dL_dW"]["options"])
@@ -390,7 +397,7 @@ def test_numeric_answers_asked_as_multiple_choice(tmp_path):
     status, out, err = run_grade(write_csv(tmp_path / "r.csv", rows), tmp_path / "b" / "answers.json",
                                  tmp_path / "g")
     assert status == 0, err
-    assert grades_of(tmp_path / "g")[("canonical", "")]["total"] == "2.5"     # Wx only: 10 / 4
+    assert grades_of(tmp_path / "g")[("canonical", "")]["total"] == "1.6667"     # Wx only: 10 / 6
     feedback = feedback_of((tmp_path / "g" / "feedback" / "canonical.md").read_text(encoding="utf-8"))
     assert feedback[("Q1", "dL_dW")]["diagnoses"] == {"missing_factor_2"}
     slip = choices["L"]["distractors"][wrong_L]

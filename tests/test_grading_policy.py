@@ -241,13 +241,16 @@ def policy_build(tmp_path_factory):
 
 
 def test_the_exam_file_sets_the_rules_and_answers_json_carries_them(policy_build):
-    """Q1: 10 points, 4 by hand, so its four answers share 6: 1.5 each; its rule decimals 2
-    (the slot's), all or nothing; Q2's rule sigfigs 3 (the exam's)."""
+    """Q1: 10 points, 4 by hand, so its six answers (four numbers, two formulas) share 6:
+    1 each; its rule decimals 2 (the slot's), all or nothing; Q2's rule sigfigs 3 (the
+    exam's).  A formula answer is graded by what it means: no rule."""
     folder, _, manifest = policy_build
     q1, q2 = manifest["variants"][0]["problems"]
-    assert {n: a["points"] for n, a in q1["answers"].items()} == {"Wx": 1.5, "L": 1.5, "dL_dW": 1.5, "dL_dx": 1.5}
-    assert {a["rule"]["decimals"] for a in q1["answers"].values()} == {2}
-    assert {a["credit"] for a in q1["answers"].values()} == {"all-or-nothing"}
+    assert {n: a["points"] for n, a in q1["answers"].items()} == {
+        "Wx": 1, "L": 1, "dL_dW": 1, "dL_dx": 1, "dL_dW_formula": 1, "dL_dx_formula": 1}
+    numbers = [a for a in q1["answers"].values() if a["kind"] != "formula"]
+    assert {a["rule"]["decimals"] for a in numbers} == {2}
+    assert {a["credit"] for a in numbers} == {"all-or-nothing"}
     assert {json.dumps(a.get("rule")) for a in q2["answers"].values() if a["kind"] != "choice"} == {'{"sigfigs": 3}'}
     assert q1["grading"]["mistake_credit"] == {"missing_factor_2": 0.5}
     assert [m["part"] for m in q1["grading"]["manual"]] == ["(b)", "(c)"]
@@ -294,10 +297,10 @@ HEADER = ["variant", "student", "label", "answer", "entry", "response"]
 
 
 def test_rules_credits_and_manual_points_from_the_exam(policy_build, tmp_path):
-    """ann, Q1 (decimals 2, all or nothing, 1.5 points each): Wx right 1.5; L 0.12 right
-    (|0.004| < 0.0051) 1.5; dL/dW is missing_factor_2, credit 0.5: 0.75; dL/dx: −0.11 right,
-    0.6 right only to 1 decimal (|0.036| < 0.051): rounded, 0.9 × 1.5 = 1.35.  Automatic
-    5.1; by hand (b) 1.5 + (c) 2 = 3.5; Q1 8.6.  Q2 (sigfigs 3, penalty 1/(k − 1) for k
+    """ann, Q1 (decimals 2, all or nothing, 1 point each): Wx right 1; L 0.12 right
+    (|0.004| < 0.0051) 1; dL/dW is missing_factor_2, credit 0.5: 0.5; dL/dx: −0.11 right,
+    0.6 right only to 1 decimal (|0.036| < 0.051): rounded, 0.9 × 1 = 0.9; the two formulas
+    not answered: 0.  Automatic 3.4; by hand (b) 1.5 + (c) 2 = 3.5; Q1 6.9.  Q2 (sigfigs 3, penalty 1/(k − 1) for k
     options): formula C wrong: −1/(k − 1) of its 1 point; the rest right, 1 + 1 + 2.
     ben: 0,22 is unreadable without a decimal comma; no manual points: 0."""
     folder, answers, manifest = policy_build
@@ -313,12 +316,12 @@ def test_rules_credits_and_manual_points_from_the_exam(policy_build, tmp_path):
         grades = {row["student"]: row for row in csv.DictReader(handle)}
     q2 = 4 - Fraction(1, options - 1)
     ann = grades["ann"]
-    assert (ann["Q1"], ann["Q2"], ann["max"]) == ("8.6", shown(q2), "15")
-    assert (ann["automatic"], ann["manual"]) == (shown(Fraction(51, 10) + q2), "3.5")
-    assert ann["total"] == shown(Fraction(86, 10) + q2)
+    assert (ann["Q1"], ann["Q2"], ann["max"]) == ("6.9", shown(q2), "15")
+    assert (ann["automatic"], ann["manual"]) == (shown(Fraction(34, 10) + q2), "3.5")
+    assert ann["total"] == shown(Fraction(69, 10) + q2)
     assert (grades["ben"]["total"], grades["ben"]["manual"]) == ("0", "0")
     feedback = (tmp_path / "g" / "feedback" / "ann.md").read_text(encoding="utf-8")
-    assert "## Q1 (matrix\\_backprop): 8.6 / 10 (automatic 5.1, by hand 3.5)" in feedback
+    assert "## Q1 (matrix\\_backprop): 6.9 / 10 (automatic 3.4, by hand 3.5)" in feedback
     assert "right values; (2) rounded to 1 decimal place; 2 asked" in feedback
     assert "- **graded by hand**, part (b): 1.5 / 2 points" in feedback
     assert "  - comment: dL/dW right; dL/dx not transposed" in feedback
@@ -333,12 +336,12 @@ def test_rules_credits_and_manual_points_from_the_exam(policy_build, tmp_path):
                              "--manual", manual)
     assert status == 0, err
     assert {p.name: p.read_bytes() for p in (tmp_path / "g").rglob("*") if p.is_file()} == first
-    # the exam's decimal comma, given on the command line: ben's Wx is right (1.5)
+    # the exam's decimal comma, given on the command line: ben's Wx is right (1)
     status, _, err = run_cli("grade", responses, "--answers", answers, "--out", tmp_path / "g2",
                              "--decimal-comma")
     assert status == 0, err
     with open(tmp_path / "g2" / "grades.csv", newline="", encoding="utf-8") as handle:
-        assert {r["student"]: r for r in csv.DictReader(handle)}["ben"]["Q1"] == "1.5"
+        assert {r["student"]: r for r in csv.DictReader(handle)}["ben"]["Q1"] == "1"
 
 
 @pytest.mark.parametrize("rows, line, needle", [
@@ -366,8 +369,8 @@ def test_bad_manual_points_are_one_line_naming_the_line(policy_build, tmp_path, 
 def test_command_line_overrides(policy_build, tmp_path):
     """--sigfigs 2 --credit entries over the exam's: ann's L 0.12 is right; dL/dx [−0.11,
     0.6]: −0.11 right (2 digits allow 0.0051), 0.6 right to 1 digit only: rounded, entry
-    credit 1.5 × (1 + 0.9)/2 = 1.425; --mistake-credit missing_factor_2=0: dL/dW 0.
-    Q1 automatic: 1.5 + 1.5 + 0 + 1.425 = 4.425."""
+    credit 1 × (1 + 0.9)/2 = 0.95; --mistake-credit missing_factor_2=0: dL/dW 0.
+    Q1 automatic: 1 + 1 + 0 + 0.95 = 2.95."""
     _, answers, _ = policy_build
     responses = write(tmp_path / "r.csv", HEADER, RESPONSES)
     status, _, err = run_cli("grade", responses, "--answers", answers, "--out", tmp_path / "g",
@@ -375,7 +378,7 @@ def test_command_line_overrides(policy_build, tmp_path):
                              "--mistake-credit", "missing_factor_2=0")
     assert status == 0, err
     with open(tmp_path / "g" / "grades.csv", newline="", encoding="utf-8") as handle:
-        assert {r["student"]: r for r in csv.DictReader(handle)}["ann"]["Q1"] == "4.425"
+        assert {r["student"]: r for r in csv.DictReader(handle)}["ann"]["Q1"] == "2.95"
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -396,8 +399,8 @@ def test_bad_overrides_exit_2(policy_build, tmp_path, args, needle):
 
 def test_a_manifest_from_before_policies_is_graded_by_its_tolerances(policy_build, tmp_path):
     """answers.json without "rule", "credit" and "grading": each answer's tolerance,
-    entry credit, no manual points (the edited manifest keeps the answers' 1.5 points).
-    ann's Wx is right, 1.5; L 0.12 for 0.116 is neither within 1e-6 + 1e-3·0.116 = 1.17e-4
+    entry credit, no manual points (the edited manifest keeps the answers' 1 point).
+    ann's Wx is right, 1; L 0.12 for 0.116 is neither within 1e-6 + 1e-3·0.116 = 1.17e-4
     nor right to 3 digits (0.51e-3): 0."""
     _, answers, manifest = policy_build
     for variant in manifest["variants"]:
@@ -414,7 +417,7 @@ def test_a_manifest_from_before_policies_is_graded_by_its_tolerances(policy_buil
     assert status == 0, err
     with open(tmp_path / "g" / "grades.csv", newline="", encoding="utf-8") as handle:
         row = next(csv.DictReader(handle))
-    assert "automatic" not in row and row["Q1"] == "1.5"      # Wx only: 1.5 as written
+    assert "automatic" not in row and row["Q1"] == "1"      # Wx only: 1 as written
 
 
 EXAM_ERRORS = [

@@ -3,7 +3,7 @@ every registered problem's mistakes checked for shape and plausibility over many
 import pytest
 import sympy as sp
 
-from wsgen import Vector
+from wsgen import Expression, Vector
 from wsgen.core.draw import draw_variant
 from wsgen.core.numeric import float_value
 
@@ -56,12 +56,17 @@ def test_matrix_backprop_canonical(problems):
     """
     ms = mistakes_of(canonical(problems, "matrix_backprop"))
     assert set(ms) >= {"no_transpose", "missing_factor_2", "transposed_outer", "norm_not_squared"}
-    assert set(ms["no_transpose"].values) == {"dL_dx"}
+    # each also gives its formula for part (b): the key's 2(Wx)xᵀ and 2Wᵀ(Wx), mistaken
+    assert set(ms["no_transpose"].values) == {"dL_dx", "dL_dx_formula"}
+    assert ms["no_transpose"].values["dL_dx_formula"].text == "2*W*(W*x)"
     assert_vector(ms["no_transpose"].values["dL_dx"], [R("0.304"), R("0.284")])
-    assert set(ms["missing_factor_2"].values) == {"dL_dW", "dL_dx"}
+    assert set(ms["missing_factor_2"].values) == {"dL_dW", "dL_dx", "dL_dW_formula", "dL_dx_formula"}
+    assert ms["missing_factor_2"].values["dL_dW_formula"].text == "(W*x)*x^T"
+    assert ms["missing_factor_2"].values["dL_dx_formula"].text == "W^T*(W*x)"
     assert_matrix(ms["missing_factor_2"].values["dL_dW"], [[R("0.044"), R("0.088")], [R("0.052"), R("0.104")]])
     assert_vector(ms["missing_factor_2"].values["dL_dx"], [R("-0.056"), R("0.318")])
-    assert set(ms["transposed_outer"].values) == {"dL_dW"}
+    assert set(ms["transposed_outer"].values) == {"dL_dW", "dL_dW_formula"}
+    assert ms["transposed_outer"].values["dL_dW_formula"].text == "2*x*(W*x)^T"
     assert_matrix(ms["transposed_outer"].values["dL_dW"], [[R("0.088"), R("0.104")], [R("0.176"), R("0.208")]])
     assert set(ms["norm_not_squared"].values) == {"L"}
     assert ms["norm_not_squared"].values["L"] == sp.sqrt(R("0.116"))
@@ -97,7 +102,13 @@ def test_logistic_regression_canonical(problems):
 
     def expect(mistake, dw_, db_):
         values = ms[mistake].values
-        assert set(values) == {"dw", "db", "w_new", "b_new"}
+        # with the formulas they change: ∂J/∂w = (1/m) xᵀ(ŷ − y) over m², or without 1/m;
+        # ∂ℓ/∂z = (ŷ − y)(1 + ŷ)/(1 − ŷ)
+        formulas = {"double_mean": {"dJ_dw_formula": "1/m^2*x^T*(yhat - y)"},
+                    "missing_mean": {"dJ_dw_formula": "x^T*(yhat - y)"},
+                    "sigmoid_derivative_plus": {"dl_dz": "(yhat - y)*(1 + yhat)/(1 - yhat)"}}[mistake]
+        assert set(values) == {"dw", "db", "w_new", "b_new", *formulas}
+        assert {name: values[name].text for name in formulas} == formulas
         assert same(values["dw"], dw_) and same(values["db"], db_)
         assert same(values["w_new"], w - alpha * dw_) and same(values["b_new"], b - alpha * db_)
 
@@ -123,8 +134,12 @@ def test_activations_canonical(problems):
     ms = mistakes_of(canonical(problems, "activations"))
     assert {m: set(ms[m].values) for m in ("tanh_no_square", "sigmoid_derivative_plus",
                                              "relu_negative_slope_one", "leaky_slope_swapped")} == {
-        "tanh_no_square": {"d_tanh"}, "sigmoid_derivative_plus": {"d_sigmoid"},
+        "tanh_no_square": {"d_tanh", "d_tanh_formula"},
+        "sigmoid_derivative_plus": {"d_sigmoid", "d_sigmoid_formula"},
         "relu_negative_slope_one": {"d_relu"}, "leaky_slope_swapped": {"d_leaky_relu"}}
+    # in terms of a: 1 − a for 1 − a², a(1 + a) for a(1 − a)
+    assert ms["tanh_no_square"].values["d_tanh_formula"].text == "1 - a"
+    assert ms["sigmoid_derivative_plus"].values["d_sigmoid_formula"].text == "a*(1 + a)"
     assert_vector(ms["tanh_no_square"].values["d_tanh"], [1 + sp.tanh(2), 1 - sp.tanh(R(1, 2)), 1 - sp.tanh(1)])
     assert_vector(ms["sigmoid_derivative_plus"].values["d_sigmoid"], [s(t) * (1 + s(t)) for t in zs])
     assert_vector(ms["relu_negative_slope_one"].values["d_relu"], [1, 1, 1])
@@ -146,10 +161,12 @@ def test_regularization_canonical(problems):
     assert_matrix(half["dW_reg"], [[R("0.1125"), R("0.175")], [R("-0.25"), R("0.4")]])
     assert_matrix(half["W_new"], [[R("0.48875"), R("-1.0175")], [R("2.025"), R("-0.04")]])
     assert half["decay"] == R("0.9975")
+    assert half["dW_reg_formula"].text == "dW + lambda/(2*m)*W"
     none = ms["missing_lambda_over_m"].values
     assert_matrix(none["dW_reg"], [[R("0.1"), R("0.2")], [R("-0.3"), R("0.4")]])
     assert_matrix(none["W_new"], [[R("0.49"), R("-1.02")], [R("2.03"), R("-0.04")]])
     assert none["decay"] == 1
+    assert none["dW_reg_formula"].text == "dW"
     sign = ms["decay_sign"].values
     assert set(sign) == {"decay", "W_new"} and sign["decay"] == R("1.005")
     assert_matrix(sign["W_new"], [[R("0.4925"), R("-1.025")], [R("2.04"), R("-0.04")]])
@@ -209,7 +226,7 @@ def test_style_transfer_loss_canonical(problems):
 # --- every registered problem, many seeds ----------------------------------------------------
 
 def _differs(mistaken, correct) -> bool:
-    if isinstance(correct, str):                       # a choice option (TeX)
+    if isinstance(correct, (str, Expression)):         # a choice option (TeX), a formula
         return mistaken != correct
     a = sp.flatten([float_value(mistaken)])
     b = sp.flatten([float_value(correct)])
@@ -217,6 +234,8 @@ def _differs(mistaken, correct) -> bool:
 
 
 def _same_kind(answer, value) -> bool:
+    if answer.kind == "formula":
+        return isinstance(value, Expression) and value.symbols == answer.value.symbols
     if answer.kind == "choice":
         return value in answer.choices
     if answer.kind == "vector":
@@ -229,7 +248,7 @@ def _same_kind(answer, value) -> bool:
 
 
 def _exact(value) -> bool:
-    if isinstance(value, str):
+    if isinstance(value, (str, Expression)):
         return True
     items = value if isinstance(value, (tuple, sp.MatrixBase)) else [value]
     return all(not sp.sympify(_plain(v)).atoms(sp.Float) for v in items)

@@ -53,7 +53,9 @@ def test_canonical_values_by_hand():
     kinds = {a.name: (a.kind, a.part) for a in s.answers}
     assert kinds == {"z1": ("vector", "(a)"), "a1": ("vector", "(a)"), "y_hat": ("vector", "(a)"),
                      "L": ("number", "(a)"), "dW2": ("matrix", "(b)"), "db2": ("vector", "(b)"),
-                     "dW1": ("matrix", "(c)"), "db1": ("vector", "(c)")}
+                     "dW1": ("matrix", "(c)"), "db1": ("vector", "(c)"), "delta1": ("formula", "(c)")}
+    # δ¹ = (W²ᵀ δ²) ∘ ReLU′(z¹), as typed in the formula grammar
+    assert s.answer("delta1").text == "(W2^T*delta2) .* relu'(z1)"
 
 
 def test_canonical_key_writes_the_working():
@@ -85,7 +87,15 @@ def test_canonical_mistakes_by_hand():
     transposed_outer: a1 δ2ᵀ = [[0.4·(-0.28), 0.4·0.02], [0, 0]] = [[-0.112, 0.008], [0, 0]];
         x δ1ᵀ = [[1·(-0.068), 1·0], [0.5·(-0.068), 0.5·0]] = [[-0.068, 0], [-0.034, 0]]
     """
-    ms = {m.id: m.values for m in canonical().mistakes}
+    mistakes = canonical().mistakes
+    # each mistake's δ¹ formula, by hand: the mask left out, δ² doubled, W² untransposed,
+    # the activation for its slope
+    formulas = {m.id: m.values["delta1"].text for m in mistakes if "delta1" in m.values}
+    assert formulas == {"missing_relu_mask": "W2^T*delta2",
+                        "missing_half": "2*(W2^T*delta2) .* relu'(z1)",
+                        "no_transpose_W2": "(W2*delta2) .* relu'(z1)",
+                        "relu_value_not_slope": "(W2^T*delta2) .* a1"}
+    ms = {m.id: {k: v for k, v in m.values.items() if k != "delta1"} for m in mistakes}
     assert set(ms) == {"missing_relu_mask", "missing_half", "no_transpose_W2",
                        "relu_value_not_slope", "transposed_outer"}
     assert ms["missing_relu_mask"] == {"dW1": matrix([["-0.068", "-0.034"], ["0.144", "0.072"]]),

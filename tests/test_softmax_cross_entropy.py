@@ -71,7 +71,9 @@ def test_canonical_answers():
     assert same(s.answer("L"), sp.log(S) - 1)
     assert same(s.answer("L"), -sp.log(sp.E / S))
     assert all(same(a, b) for a, b in zip(s.answer("dL_dz"), (sp.exp(2) / S, sp.E / S - 1, sp.exp(R(1, 10)) / S)))
-    assert {a.name: a.part for a in s.answers} == {"p": "(a)", "L": "(b)", "dL_dz": "(d)"}
+    assert {a.name: a.part for a in s.answers} == {"p": "(a)", "L": "(b)", "dL_dz_formula": "(c)",
+                                                   "dL_dz": "(d)"}
+    assert s.answer("dL_dz_formula").text == "p - y"         # ∂L/∂z = p − y for one-hot y
 
 
 def test_canonical_mistakes():
@@ -81,8 +83,12 @@ def test_canonical_mistakes():
                 "jacobian_diagonal_only": ("dL_dz", (0, -0.757567, 0)),
                 "log_of_logit": ("L", -1),
                 "gradient_sign": ("dL_dz", (-0.659001, 0.757567, -0.098566))}
+    # the gradient's formula as each mistake writes it (by hand: y dropped, only the
+    # diagonal of the Jacobian, the sign flipped); log_of_logit changes only L
+    assert {mid: m.values["dL_dz_formula"].text for mid, m in ms.items() if "dL_dz_formula" in m.values} \
+        == {"gradient_without_y": "p", "jacobian_diagonal_only": "-y .* (1 - p)", "gradient_sign": "y - p"}
     for mid, (name, values) in expected.items():
-        assert set(ms[mid].values) == {name}, mid
+        assert set(ms[mid].values) - {"dL_dz_formula"} == {name}, mid
         got = ms[mid].values[name]
         if name == "L":
             assert got == -1

@@ -142,6 +142,12 @@ class Slip:
     decade: int = 0                          # +1 / -1: a decimal slip up / down a decade
     requires: str = ""                       # a constraint the answer must declare
 
+    @property
+    def why(self) -> str:
+        """The reason as a sentence of its own (quiz feedback): "The option is ten times
+        too large: a slipped decimal point"."""
+        return "The option " + self.reason
+
 
 def _transposed(value):
     if isinstance(value, sp.MatrixBase) and value.rows == value.cols and value != value.T:
@@ -294,8 +300,8 @@ def plausible_slip(slip: Slip, value: Any, correct: Any, constraints, chosen: li
 # --- honest mistakes ----------------------------------------------------------------------
 def coincides(answer: Answer, value: Any) -> bool:
     """Whether a mistake's `value` for `answer` is the correct value (within the answer's
-    tolerance, entry by entry; a formula to choose: the same option)."""
-    if answer.kind == "choice" and isinstance(answer.value, str):
+    tolerance, entry by entry; a formula to choose, or a formula answer: the same text)."""
+    if answer.kind == "choice" and isinstance(answer.value, str) or answer.kind == "formula":
         return value == answer.value
     got, want = floats(value), floats(answer.value)
     if len(got) != len(want):

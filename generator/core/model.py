@@ -17,9 +17,9 @@ import sympy as sp
 
 from .lines import compile_lines
 
-__all__ = ["ANSWER_KINDS", "AUDIENCES", "Answer", "CONSTRAINTS", "ChoiceForm", "Choices", "Mistake",
-           "Part", "Solution", "Step", "Tex", "Tolerance", "Variant", "Vector", "WithDecimal", "approx",
-           "exact_matrix", "exact_vector"]
+__all__ = ["ANSWER_KINDS", "AUDIENCES", "Answer", "CONSTRAINTS", "ChoiceForm", "Choices", "Expression",
+           "Mistake", "Part", "Solution", "Step", "Tex", "Tolerance", "Variant", "Vector", "WithDecimal",
+           "approx", "exact_matrix", "exact_vector"]
 
 
 class Vector(tuple):
@@ -126,7 +126,47 @@ class Tolerance:
     rel: float = 1e-3
 
 
-ANSWER_KINDS = ("number", "vector", "matrix", "choice", "list")
+@dataclass(frozen=True)
+class Expression:
+    """The value of a formula answer (kind "formula"): `text` in the formula grammar
+    (core/formula.py: `2*(W*x)*x^T`), graded by what it means, not by how it is written.
+
+    symbols: the names a formula may use and their shapes at this variant, (rows, cols),
+    () for a number; definitions: names that stand for an expression of the symbols (or a
+    number the question gives), in order (`{"yhat": "sigma(z)", "m": "4"}`); tex: how a
+    name prints when the default (Greek names as letters, trailing digits as a subscript)
+    does not fit (`{"W2": "W^{[2]}"}`).  A mistake's value for a formula answer is
+    `answer_value.instead(text)`: the same names, the mistaken formula."""
+    text: str
+    symbols: tuple[tuple[str, tuple[int, ...]], ...]
+    definitions: tuple[tuple[str, str], ...] = ()
+    tex: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self):
+        for name in ("symbols", "definitions", "tex"):
+            value = getattr(self, name)
+            pairs = value.items() if isinstance(value, Mapping) else value
+            object.__setattr__(self, name, tuple((k, tuple(v) if name == "symbols" else str(v))
+                                                 for k, v in pairs))
+
+    def instead(self, text: str) -> "Expression":
+        """Another formula over the same names (a mistake's)."""
+        return Expression(text, self.symbols, self.definitions, self.tex)
+
+    def parsed(self):
+        """The formula read (core.formula.Parsed); FormulaError naming the problem when
+        the author's text is not in the grammar."""
+        from .formula import names_of, parse
+        return parse(self.text, names_of(dict(self.symbols), dict(self.definitions),
+                                         dict(self.tex)))
+
+    def _wsgen_latex(self, printer) -> str:
+        # the printing point's hook (core.printing): TeX from the formula's own tree
+        from .formula import to_tex
+        return to_tex(self.parsed(), printer.doprint)
+
+
+ANSWER_KINDS = ("number", "vector", "matrix", "choice", "list", "formula")
 
 #: What a problem may declare of an answer's value (`Answer.constraints`), entry by entry
 #: unless said otherwise.  Multiple-choice slips that break one are not offered
@@ -142,6 +182,8 @@ CONSTRAINTS = {
 
 
 def _kind_of(value: Any) -> str:
+    if isinstance(value, Expression):
+        return "formula"
     if isinstance(value, sp.MatrixBase) or type(value).__name__ == "ShownMatrix":
         return "matrix"
     if isinstance(value, Vector):
@@ -156,9 +198,10 @@ class Answer:
     """A named final result.  `label` is TeX notation; `value` is exact.
 
     value: a SymPy number or expression, arithmetic as written (Shown), a Matrix, a
-    Vector, a tuple (a list of values over points), or, for kind "choice", the correct
-    option itself (one of `choices`).
-    kind: "number", "vector", "matrix", "list" (inferred from the value) or "choice".
+    Vector, a tuple (a list of values over points), an Expression (a formula, graded by
+    what it means), or, for kind "choice", the correct option itself (one of `choices`).
+    kind: "number", "vector", "matrix", "list", "formula" (inferred from the value) or
+    "choice".
     points: this answer's share of the problem's points, relative to the other answers'
     (default 1 each); part: the label of the question part it answers ("(a)").
     digits: significant digits of the rounded decimal shown beside a non-terminating value.
@@ -189,6 +232,15 @@ class Answer:
         if self.kind not in ANSWER_KINDS:
             raise ValueError(f"answer {self.name}: unknown kind {self.kind!r} "
                              f"(known: {', '.join(ANSWER_KINDS)})")
+        if (self.kind == "formula") != isinstance(self.value, Expression):
+            raise ValueError(f"answer {self.name}: a formula answer's value is an Expression, "
+                             "and an Expression is the value of a formula answer")
+        if self.kind == "formula":
+            from .formula import FormulaError, shape_of
+            try:
+                shape_of(self.value.parsed())
+            except FormulaError as exc:
+                raise ValueError(f"answer {self.name}: formula {self.value.text!r}: {exc}") from None
         if self.kind == "choice":
             object.__setattr__(self, "choices", tuple(self.choices))
             if self.value not in self.choices:

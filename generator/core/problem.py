@@ -5,7 +5,7 @@ engine (wsgen.registry) finds the module, validates the class and self-tests it.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 from .model import Mistake, Solution, Step
 
@@ -38,6 +38,8 @@ class Problem:
     check(params, options, solution): an independent float64 recomputation;
     raise CheckFailed on disagreement.
     mistakes(params, options, solution) -> tuple[Mistake, ...]: what common mistakes give.
+    follows, follow_through(params, given): how later answers follow from earlier ones, for
+    grading's follow-through (optional; see `follow_through`).
     """
 
     id: ClassVar[str]
@@ -45,6 +47,9 @@ class Problem:
     Options: ClassVar[type]
     Params: ClassVar[type]
     max_redraws: ClassVar[int] = 100
+    #: Follow-through: {later answer: the answers it is computed from}, its direct inputs
+    #: (an answer may name itself: row t of an iteration from its row t − 1).
+    follows: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     def canonical(self, options) -> Any:
         raise NoCanonical(f"{self.id} has no canonical variant")
@@ -63,6 +68,21 @@ class Problem:
 
     def mistakes(self, params, options, solution: Solution) -> tuple[Mistake, ...]:
         return ()
+
+    def follow_through(self, params, given: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The answers named in `follows`, recomputed in float64 from the parameters and
+        from `given`, so that grading can tell a later answer that is right for a student's
+        own wrong earlier answer (error carried forward; grading/follow.py).
+
+        params: the variant's parameters as answers.json holds them, by attribute
+        (params.W): a matrix a 2-D float array, a vector a 1-D array, a number a float,
+        anything else as the JSON has it.  given: every numeric answer by name, as the
+        student wrote it where they did (the key's value elsewhere), in its shape (a
+        number a float, a vector or list a 1-D array, a matrix a 2-D array).  Each
+        answer returned must be computed from the parameters and `given[input]` for its
+        inputs in `follows`, never from your own recomputation of an input, and in the
+        answer's shape.  Runs on numbers students typed: a value may be anything finite."""
+        return {}
 
     def validate_options(self, options) -> None:
         """Raise ValueError naming the options when they do not fit together.  (Each

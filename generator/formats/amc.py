@@ -300,7 +300,7 @@ class _AmcCollector:
         record = summary.record
         for problem in record["problems"]:
             for name, answer in problem["answers"].items():
-                if answer["kind"] == "choice":
+                if answer["kind"] in ("choice", "formula"):     # a formula is written
                     continue
                 self.ranges.setdefault((str(problem["label"]), name), _Range()).add(
                     answer, _mistake_values(problem, name))

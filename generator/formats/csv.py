@@ -7,6 +7,10 @@ reading a cell back (`read_cell`) gives exactly the text written (`'=A` and `=A`
 two labels).  The computed columns (entry, exact, value) are left as they are.  The last
 column, build, is the build id (answers.json's "build"): a copy of answers.csv carries it,
 so `wsgen grade` can tell another build's responses.
+
+A formula answer (answers.json's kind "formula") is one row with an empty entry: exact is
+its canonical text (escaped like a text cell: `-W*x` must not run as a formula) and value
+the shapes of its symbols at this variant, "W: 2×2; x: 2×1".
 """
 from __future__ import annotations
 
@@ -15,12 +19,18 @@ import io
 
 from ..core.records import record_entries
 
-__all__ = ["COLUMNS", "CsvWriter", "read_cell", "safe_cell"]
+__all__ = ["COLUMNS", "CsvWriter", "formula_shapes", "read_cell", "safe_cell"]
 
 COLUMNS = ("variant", "student_id", "label", "problem", "seed", "answer", "entry", "exact", "value",
            "build")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ESCAPED = _FORMULA_START + ("'",)
+
+
+def formula_shapes(answer: dict) -> str:
+    """The value cell of a formula answer's row: its symbols' shapes, "W: 2×2; x: 2×1; z: 1×1"."""
+    return "; ".join(f"{name}: {shape[0]}×{shape[1]}" if shape else f"{name}: 1×1"
+                     for name, shape in answer.get("symbols", {}).items())
 
 
 def safe_cell(text: str) -> str:
@@ -55,6 +65,11 @@ class CsvWriter:
                     safe_cell(problem["label"]), safe_cell(problem["problem"])]
             seed = "" if problem["seed"] is None else problem["seed"]
             for name, answer in problem["answers"].items():
+                if answer["kind"] == "formula":
+                    self.writer.writerow([*text, seed, safe_cell(name), "",
+                                          safe_cell(answer["exact"]),
+                                          safe_cell(formula_shapes(answer)), self.build_id])
+                    continue
                 for entry, exact, value in record_entries(answer):
                     self.writer.writerow([*text, seed, safe_cell(name), entry, exact,
                                           repr(float(value)), self.build_id])

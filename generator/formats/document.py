@@ -353,6 +353,10 @@ def common_mistakes(variant: Variant) -> Step | None:
                 values[key] = value
                 gives.append(f"the formula $@{key}$")
                 continue
+            if answer.kind == "formula":
+                values[key] = value
+                gives.append(f"${answer.label} = @{key}$")
+                continue
             shown = option_shown(scalar_kept(value), answer.digits)
             first = _first_entry_if_wide(shown)
             if first is not None:          # a matrix too wide for a line of prose

@@ -30,7 +30,7 @@ __all__ = ["HtmlFormat", "html_environment", "render_html", "render_blocks"]
 
 
 def _answer(answer) -> str:
-    if answer.kind == "choice":
+    if answer.kind in ("choice", "formula"):
         return tex(answer.value)
     return answer_tex(answer.value, answer.digits)
 

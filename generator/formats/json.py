@@ -9,8 +9,8 @@ One object per problem variant:
 
     {"problem": ID, "seed": INT or null,
      "params": {NAME: number | nested list of numbers | list of strings},
-     "answers": {NAME: {"value": number | nested list, "exact": string | nested list,
-                        "kind": "number" | "vector" | "matrix" | "list" | "choice",
+     "answers": {NAME: {"value": number | nested list | null, "exact": string | nested list,
+                        "kind": "number" | "vector" | "matrix" | "list" | "choice" | "formula",
                         "tolerance": {"abs": float, "rel": float},
                         "points": number, "part": "(a)" or "",
                         "rule": {"sigfigs": N} | {"decimals": N} | {"abs", "rel"},
@@ -22,8 +22,16 @@ One object per problem variant:
                  "choice_penalty": share or "guessing", "decimal_comma",
                  "manual": [{"part", "points", "rubric"}]}}
 
-"exact" strings parse with sympy.sympify back to the exact value; "value" is the
-float64 nearest to it.  Matrices are lists of rows, vectors flat lists.  A choice
+A formula answer (kind "formula") has "value": null, "exact": its canonical text in the
+formula grammar (core/formula.py: `2*(W*x)*x^T`), "tex": the formula as the key prints
+it, "symbols": {NAME: [rows, cols], or [] for a number} (the shapes at this variant) and
+"definitions": {NAME: text} (names standing for an expression of the symbols, or for a
+number the question gives, in order); a mistake's entry for it is {"value": null, "exact":
+text, "tex": TeX}.  Grading reads these with the same grammar and decides equivalence at
+the variant's shapes.
+
+"exact" strings (but a formula's) parse with sympy.sympify back to the exact value;
+"value" is the float64 nearest to it.  Matrices are lists of rows, vectors flat lists.  A choice
 answer's "value" is the 0-based index of the correct option among "options" (listed
 in the order shown) and its "exact" the option's letter.  The options of a formula
 question are TeX strings; those of a numeric answer asked as multiple choice (an exam
@@ -70,10 +78,20 @@ def param_value(value: Any) -> Any:
     return float_value(value)
 
 
+def _formula(value) -> dict:
+    """A formula (an Expression) as answers.json states it: its canonical text and TeX."""
+    from ..core.formula import shape_of, to_tex, to_text
+    parsed = value.parsed()
+    shape_of(parsed)                     # a mistake's formula must be defined at these shapes
+    return {"value": None, "exact": to_text(parsed), "tex": to_tex(parsed, tex)}
+
+
 def _value(answer: Answer, value: Any) -> dict:
     if answer.kind == "choice":
         index = answer.choices.index(value)
         return {"value": index, "exact": choice_letter(index)}
+    if answer.kind == "formula":
+        return _formula(value)
     return {"value": float_value(value), "exact": exact_str(value)}
 
 
@@ -113,6 +131,9 @@ def _answer(variant: Variant, answer: Answer, share: Fraction, settings: Setting
         else:
             record["options"] = [tex(option) for option in answer.choices]
         record["distractors"] = _distractors(variant, answer)
+    if answer.kind == "formula":
+        record["symbols"] = {name: list(shape) for name, shape in answer.value.symbols}
+        record["definitions"] = dict(answer.value.definitions)
     return record
 
 

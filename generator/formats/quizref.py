@@ -20,7 +20,11 @@ question numbers them part 1, part 2, … in that order; a QTI item is one of th
 
 `field_points` gives each field its exact share of the slot's points (an answer's points
 shared equally among its entries, as `wsgen grade` scores them) and `whole_shares` rounds
-shares to whole units summing exactly to a total (largest remainders).
+shares to whole units summing exactly to a total (largest remainders).  A formula answer
+(kind "formula") is no field: an LMS compares typed text, not what a formula means, so a
+quiz asks the numbers only and shares the slot's points among them in their proportions
+(their shares scaled by points / (points − the formula answers' shares)); `wsgen grade`
+grades formula answers from typed responses.
 
 Nothing heavy is imported here: grading reads exports without SymPy.
 """
@@ -35,7 +39,7 @@ from typing import Sequence
 from ..core.records import record_entries
 
 __all__ = ["FieldKey", "REFERENCE", "Reference", "answer_whole_shares", "build_tag", "field_points", "find_reference",
-           "reference", "slot_fields", "whole_shares"]
+           "quiz_record", "reference", "slot_fields", "whole_shares"]
 
 #: A reference in a question's text (the variant: a variant or student id, see exam/roster.py).
 REFERENCE = re.compile(r"Ref\. ([a-z]{6})/(canonical|[A-Za-z0-9][A-Za-z0-9._-]{0,63})/"
@@ -83,6 +87,8 @@ def slot_fields(problem: dict) -> list[FieldKey]:
     """The fields of one slot of one variant, from its answers.json record, in order."""
     fields = []
     for name, answer in problem["answers"].items():
+        if answer["kind"] == "formula":          # not asked in a quiz: see field_points
+            continue
         if answer["kind"] == "choice":
             fields.append(FieldKey(name, "", "choice"))
         else:
@@ -95,10 +101,26 @@ def _points(value) -> Fraction:
     return Fraction(value).limit_denominator(10 ** 6)
 
 
+def quiz_record(problem: dict) -> dict:
+    """A slot's answers.json record as a quiz asks it: formula answers left out, the other
+    answers' shares scaled to the slot's points (so that an LMS's marks and `wsgen grade
+    --moodle/--canvas` weigh each field alike)."""
+    formulas = sum((_points(a["points"]) for a in problem["answers"].values()
+                    if a["kind"] == "formula"), Fraction(0))
+    if not formulas:
+        return problem
+    total = _points(problem.get("points", 0))
+    scale = total / (total - formulas) if total > formulas else Fraction(1)
+    answers = {name: dict(answer, points=float(_points(answer["points"]) * scale))
+               for name, answer in problem["answers"].items() if answer["kind"] != "formula"}
+    return dict(problem, answers=answers)
+
+
 def field_points(problem: dict) -> list[Fraction]:
-    """Each field's exact share of the slot's points, in `slot_fields` order."""
+    """Each field's exact share of the slot's points, in `slot_fields` order (quiz_record:
+    formula answers left out, the other answers' shares scaled to the slot's points)."""
     out = []
-    for answer in problem["answers"].values():
+    for answer in quiz_record(problem)["answers"].values():
         share = _points(answer["points"])
         count = 1 if answer["kind"] == "choice" else len(record_entries(answer))
         out += [share / count] * count

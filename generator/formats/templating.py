@@ -41,7 +41,7 @@ _ESCAPE = {"md": escape_markdown, "tex": escape_tex}
 
 
 def _answer(answer) -> str:
-    if answer.kind == "choice":
+    if answer.kind in ("choice", "formula"):
         return tex(answer.value)
     return answer_tex(answer.value, answer.digits)
 

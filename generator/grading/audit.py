@@ -411,6 +411,15 @@ def check_claims(claims: Claims) -> AuditReport:
                                     for i in choice_mistakes(name, answer, index, mistakes)]
             items.append(Claim(name, "", value, right, right, f"option {answer['exact']}", None, ids))
             continue
+        if answer["kind"] == "formula":
+            from ..core.formula import judge
+            if not isinstance(value, str):
+                raise UserError(f"{where}: expected a formula such as \"{answer['exact']}\"")
+            verdict = judge(value, answer, mistakes, name)
+            right = verdict.outcome == "right"
+            ids = [_mistake(labels.get(i, {"id": i})) for i in verdict.mistakes]
+            items.append(Claim(name, "", value, right, right, answer["exact"], None, ids))
+            continue
         expected = list(entries(answer["exact"], answer["value"]))
         try:
             flat = _flat_claim(answer["kind"], [e for e, _, _ in expected], value, where)

@@ -158,6 +158,13 @@ def _check_answer(path, where: str, name: str, answer: Any) -> None:
         raise _bad(path, where, f"points must be a number from 0 to {MAX_POINTS}")
     if not isinstance(answer.get("part", ""), str):
         raise _bad(path, where, "part must be a string")
+    if answer["kind"] == "formula":
+        from ..core.formula import FormulaError, check_record
+        try:
+            check_record(answer)
+        except (FormulaError, RecursionError) as exc:
+            raise _bad(path, where, f"formula: {exc}"[:300]) from None
+        return
     if "rule" in answer:
         rule = answer["rule"]
         if not isinstance(rule, dict) or not rule or set(rule) - {"sigfigs", "decimals", "rel", "abs"}:
@@ -203,6 +210,8 @@ def _check_mistake(path, where: str, mistake: Any) -> None:
     for name, record in mistake.get("answers", {}).items():
         if not isinstance(record, dict):
             raise _bad(path, where, f"mistake {mistake['id']!r}: answers.{name} must be an object")
+        if record.get("value") is None and isinstance(record.get("exact"), str):
+            continue                      # a formula: read when a response is graded
         try:
             values = [value for _, _, value in entries(record.get("exact"), record.get("value"))]
         except (ValueError, RecursionError):
@@ -448,7 +457,7 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
         if answer is None:
             raise UserError(f"{path}:{line}: {label} ({problem['problem']}) has no answer {name!r} "
                             f"(answers: {_choose(list(problem['answers']))})")
-        if answer["kind"] == "choice":
+        if answer["kind"] in ("choice", "formula"):
             known = {"": answer["exact"]}
         else:
             known = {e: exact for e, exact, _ in entries(answer["exact"], answer["value"])}
@@ -554,7 +563,7 @@ def slot_policy(problem: dict, settings: Settings) -> Policy:
 
 def answer_record(answer: dict, settings: Settings) -> dict:
     """An answer's record with the command line's rule and credit mode over its own."""
-    if answer["kind"] == "choice" or (settings.rule is None and settings.credit is None):
+    if answer["kind"] in ("choice", "formula") or (settings.rule is None and settings.credit is None):
         return answer
     record = dict(answer)
     if settings.rule is not None:
@@ -804,7 +813,7 @@ def _md(text: str, limit: int = 80) -> str:
 
 def _nest(answer: AnswerResult, pick) -> str:
     """The entries of an answer as a scalar, [a, b] or [[a, b], [c, d]]."""
-    if answer.kind in ("number", "choice"):
+    if answer.kind in ("number", "choice", "formula"):
         return pick(answer.entries[0])
     if answer.kind == "matrix":
         rows: dict[str, list[str]] = {}
@@ -848,6 +857,8 @@ def _expected_line(a: AnswerResult) -> str:
         detail = (f" ({_md(_nested(shown['exact']), 400)})"
                   if isinstance(shown, dict) and "exact" in shown else "")
         return f"  - expected: option {a.entries[0].exact}{detail}"
+    if a.kind == "formula":
+        return f"  - expected: {_md(a.entries[0].exact, 400)}"
     exact = _nest(a, lambda e: e.exact)
     decimal = _nest(a, lambda e: _decimal(e.value))
     return (f"  - expected: {_md(exact, 400)}"

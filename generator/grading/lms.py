@@ -44,13 +44,14 @@ A student who appears on several rows (several attempts) gives several papers, n
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError, read_input
-from ..formats.quizref import Reference, build_tag, find_reference, slot_fields
+from ..formats.quizref import Reference, build_tag, find_reference, quiz_record, slot_fields
 from .grade import (RESPONSES_LIMIT, Manifest, Response, grade_files, grade_papers, load_manifest,
                     summary_lines, write_outputs)
 
@@ -318,6 +319,14 @@ def read_canvas(path: Path, manifest: Manifest, reader: _Reader | None = None) -
     return reader.reading
 
 
+def _as_quizzed(manifest: Manifest) -> Manifest:
+    """The manifest as the quizzes asked it (formats.quizref.quiz_record): a formula answer
+    is no quiz field, and the fields' shares are the quiz's."""
+    variants = {name: dict(record, problems=[quiz_record(p) for p in record["problems"]])
+                for name, record in manifest.variants.items()}
+    return dataclasses.replace(manifest, variants=variants)
+
+
 def run_lms_grade(source: str, exports: list[Path], answers_path: Path, out_dir: Path,
                   options=None) -> list[str]:
     """Read the exports of `source` ("moodle" or "canvas"), grade them as `wsgen grade`
@@ -334,15 +343,16 @@ def run_lms_grade(source: str, exports: list[Path], answers_path: Path, out_dir:
         raise UserError(f"{', '.join(map(str, exports))}: no response of this build's questions "
                         f"({len(reading.findings)} finding{'s' if len(reading.findings) != 1 else ''}"
                         + (f"; first: {reading.findings[0]}" if reading.findings else "") + ")")
-    papers = grade_papers(reading.manifest, reading.responses, options)
-    write_outputs(out_dir, grade_files(reading.manifest, papers))
+    quizzed = _as_quizzed(reading.manifest)
+    papers = grade_papers(quizzed, reading.responses, options)
+    write_outputs(out_dir, grade_files(quizzed, papers))
     lines = [f"wsgen grade: read {reading.papers} attempt{'' if reading.papers == 1 else 's'} "
              f"from {len(exports)} {source.capitalize()} export{'' if len(exports) == 1 else 's'}"]
     if reading.findings:
         lines.append(f"left out ({len(reading.findings)}):")
         lines += [f"  {finding}" for finding in reading.findings]
     marker = "\0lms"
-    for line in summary_lines(reading.manifest, papers, marker, out_dir):
+    for line in summary_lines(quizzed, papers, marker, out_dir):
         # grade.py names a response by file:line: an attempt's row in its export
         lines.append(re.sub(re.escape(marker) + r":([0-9]+):",
                             lambda m: reader.line_of.get(int(m.group(1)), "?") + ":", line))

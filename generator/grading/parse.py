@@ -37,11 +37,13 @@ import math
 import re
 from fractions import Fraction
 
+from ..core.formula import MAX_DEPTH
+
 __all__ = ["MAX_LENGTH", "Unreadable", "normalise", "read_number", "read_letter"]
 
-#: The longest response read, in characters; the deepest nesting of parentheses and signs.
+#: The longest response read, in characters.  The deepest nesting of parentheses and signs
+#: is the formula grammar's (core.formula.MAX_DEPTH): one limit for what a student types.
 MAX_LENGTH = 200
-MAX_DEPTH = 30
 #: The largest |exponent| kept exact; beyond it the power is computed in floats.
 _EXACT_POWER = 64
 

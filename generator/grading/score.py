@@ -331,6 +331,34 @@ def _score_choice(result: AnswerResult, answer: dict, given: Mapping[str, Any],
                                if credit is None and penalty else "")
 
 
+def _score_formula(result: AnswerResult, answer: dict, given: Mapping[str, Any],
+                   policy: Policy, mistakes: Sequence[dict]) -> None:
+    """A typed formula, graded by what it means (core/formula.py): right, a declared
+    mistake (its credit), a shape error, wrong, or unreadable."""
+    from ..core.formula import judge
+    item = EntryResult("", answer["exact"], 0.0)
+    result.entries = [item]
+    response = given.get("")
+    if response is None:
+        result.outcome, result.detail = Outcome.NO_ANSWER, "no answer"
+        return
+    item.given, item.line = response.text.strip(), response.line
+    judged = judge(response.text, answer, list(mistakes), result.name)
+    outcome = {"right": Outcome.RIGHT, "mistake": Outcome.MISTAKE, "shape error": Outcome.SHAPE,
+               "unreadable": Outcome.UNREADABLE}.get(judged.outcome, Outcome.WRONG)
+    item.outcome = result.outcome = outcome
+    if outcome is Outcome.UNREADABLE:
+        item.unreadable = judged.detail
+    result.mistakes = _diagnosed(list(judged.mistakes), mistakes)
+    credit = _mistake_credit(policy, result.mistakes) if outcome is Outcome.MISTAKE else None
+    if outcome is Outcome.RIGHT:
+        result.points = result.max_points
+    elif credit:
+        result.points = result.max_points * credit
+    result.detail = judged.outcome + (f": {judged.detail}" if judged.detail else "") + (
+        f" (credit {_share_text(credit)} of the answer)" if credit else "")
+
+
 def _share_text(share: Fraction) -> str:
     if share.denominator == 1:
         return str(share.numerator)
@@ -349,7 +377,7 @@ def _code(text: str | None, limit: int = 80) -> str:
 #: The scorer of each answer kind: fills in an AnswerResult (entries, outcome, points, …).
 SCORERS: dict[str, Callable[[AnswerResult, dict, Mapping[str, Any], Policy, Sequence[dict]], None]] = {
     "number": _score_numeric, "vector": _score_numeric, "matrix": _score_numeric,
-    "list": _score_numeric, "choice": _score_choice}
+    "list": _score_numeric, "choice": _score_choice, "formula": _score_formula}
 
 
 def score_answer(name: str, answer: dict, given: Mapping[str, Any], policy: Policy,
@@ -357,6 +385,7 @@ def score_answer(name: str, answer: dict, given: Mapping[str, Any], policy: Poli
     """The result of one answer (module docstring)."""
     result = AnswerResult(label, problem, name, answer["kind"], str(answer.get("part", "")),
                           Fraction(0), _points(answer["points"]), [],
-                          rule=None if answer["kind"] == "choice" else rule_of_record(answer))
+                          rule=None if answer["kind"] in ("choice", "formula")
+                          else rule_of_record(answer))
     SCORERS[answer["kind"]](result, answer, given, policy, mistakes)
     return result

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import mpmath
 
 from ..core.distractors import SLIPS, distinct
-from ..core.model import Choices
+from ..core.model import Choices, Expression
 from ..core.records import choice_letter
 from ..core.numeric import floats
 from ..core.problem import Problem
@@ -46,7 +46,7 @@ def _uniformity_p(positions: Counter, k: int | None = None) -> float | None:
 
 
 def _numbers(value) -> list[float]:
-    if isinstance(value, (Choices, str)):
+    if isinstance(value, (Choices, Expression, str)):
         return []
     return floats(value)
 

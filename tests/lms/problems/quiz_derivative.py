@@ -49,7 +49,10 @@ class QuizDerivative(Problem):
                         "sigmoid is at most $\\frac{1}{4}$", {"derivative": PLUS}),
                 Mistake("tanh_derivative", "the derivative of tanh",
                         "$1 - \\tanh^2$ is the derivative of $\\tanh$, not of $\\sigma$",
-                        {"derivative": TANH}))
+                        {"derivative": TANH}),
+                Mistake("squared", "the sigmoid squared",
+                        "$\\sigma^2$ forgets the minus: $\\sigma(1 - \\sigma) = \\sigma - \\sigma^2$",
+                        {"derivative": SQUARE}))
 
     def check(self, params, options, solution):
         if solution.answer("derivative") != CORRECT:
