@@ -25,6 +25,8 @@
                                            # slot's points, field weights rounded to whole
                                            # marks, default) or "shares" (fields weighted
                                            # exactly; the quiz slot's mark set by hand)
+    figures = false                        # optional: no figures (graphs, plots, grids)
+                                           # in the documents (default true)
 
     [[problems]]
     label = "Q3"                           # optional; default Q1, Q2, …
@@ -78,7 +80,7 @@ _TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str
         "seed": int, "variants": int, "problem_paths": list, "problems": list,
         "common_mistakes": bool, "paper": str, "cover": bool, "pledge": str,
         "paper_answers": str, "quiz_penalty": float, "quiz_shuffle": bool,
-        "quiz_marks": str}
+        "quiz_marks": str, "figures": bool}
 _ITEM = {"label": str, "problem": str, "points": int, "options": dict, "multiple_choice": int,
          "space": (str, int), "paper_answers": str}
 PAPERS = ("a4", "letter")
@@ -340,7 +342,8 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
                 problem_paths=paths, common_mistakes=data.get("common_mistakes", True),
                 paper=paper, cover=data.get("cover", False), pledge=text["pledge"],
                 paper_answers=paper_answers, quiz_penalty=float(penalty),
-                quiz_shuffle=data.get("quiz_shuffle", False), quiz_marks=marks)
+                quiz_shuffle=data.get("quiz_shuffle", False), quiz_marks=marks,
+                figures=data.get("figures", True))
     from ..pipeline.sheets import slot_key
     for i, it in enumerate(items):
         if it.multiple_choice:

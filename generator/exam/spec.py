@@ -54,6 +54,7 @@ class Exam:
     quiz_penalty: float = 0.0                # Moodle: mark share lost per wrong try
     quiz_shuffle: bool = False               # Moodle, QTI: shuffle a choice's options
     quiz_marks: str = "points"               # Moodle cloze: "points" or "shares"
+    figures: bool = True                     # the problems' figures (core.figures) drawn
 
 
 @dataclass(frozen=True)

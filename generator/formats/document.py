@@ -15,6 +15,7 @@ from typing import Any
 import sympy as sp
 
 from ..core.distractors import SLIPS, option_shown
+from ..core.figures import Figure
 from ..core.model import Answer, Part, Step, Variant, Vector
 from ..core.printing import tex
 from ..core.records import choice_letter
@@ -23,7 +24,7 @@ from ..core.values import scalar_kept
 from .texbreak import visible_length
 from ..exam.spec import Sheet
 
-__all__ = ["COMMON_MISTAKES", "Cover", "Document", "build_document", "choice_letter",
+__all__ = ["COMMON_MISTAKES", "Cover", "Document", "FigureNode", "build_document", "choice_letter",
            "common_mistakes", "options_summary", "points_text", "shortened", "shown_options"]
 
 KINDS = ("questions", "key")
@@ -135,6 +136,17 @@ class AnswerSpace:
 
 
 @dataclass(frozen=True)
+class FigureNode:
+    """A figure (core.figures) of a problem's statement or solution, as a question sheet
+    (`question`: only what the question gives) or a key shows it.  name: unique in the
+    document ("key-figure-1"), for formats that write a figure to a file of its own."""
+    figure: Figure
+    name: str
+    question: bool
+    node: str = "figure"
+
+
+@dataclass(frozen=True)
 class Document:
     kind: str                  # "questions" or "key"
     sheet: Sheet
@@ -185,6 +197,8 @@ def _statement(variant: Variant, level: int) -> list:
             if block.label == labels[-1]:
                 mine += orphans
             blocks.append(PartNode(block, groups(mine)))
+        elif isinstance(block, Figure):
+            blocks.append(FigureNode(block, "", False))
         else:
             blocks.append(StepNode(block, level))
     if orphans and not labels:
@@ -343,7 +357,8 @@ def build_document(sheet: Sheet, kind: str) -> Document:
         blocks.append(Section("Question"))
         blocks += _statement(variant, 2)
         blocks.append(Section("Solution"))
-        blocks += [StepNode(step, 2) for step in variant.solution.steps]
+        blocks += [FigureNode(step, "", False) if isinstance(step, Figure) else StepNode(step, 2)
+                   for step in variant.solution.steps]
         forms = variant.choice_forms
         for answer in variant.solution.answers:
             if answer.name in forms:
@@ -364,4 +379,20 @@ def build_document(sheet: Sheet, kind: str) -> Document:
             if mistakes is not None:
                 blocks.append(Section(COMMON_MISTAKES))
                 blocks.append(StepNode(mistakes, 2))
-    return Document(kind, sheet, tuple(blocks))
+    return Document(kind, sheet, _figures(blocks, kind, exam.figures))
+
+
+def _figures(blocks: list, kind: str, shown: bool) -> tuple:
+    """The blocks with their figures named in order and, on a question sheet, as the question
+    gives them (a figure of which it shows nothing left out); none when the exam turns
+    figures off."""
+    out, count = [], 0
+    for block in blocks:
+        if isinstance(block, FigureNode):
+            question = kind == "questions"
+            if not shown or (question and block.figure.question_view() is None):
+                continue
+            count += 1
+            block = FigureNode(block.figure, f"{kind}-figure-{count}", question)
+        out.append(block)
+    return tuple(out)
