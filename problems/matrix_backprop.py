@@ -135,7 +135,7 @@ def graph(w: Work) -> Graph:
         edges=(GraphEdge("W", "Wx", w.dW), GraphEdge("x", "Wx", w.dx),
                GraphEdge("Wx", "L", Vector(2 * v for v in w.Wx))),
         caption=r"The computational graph of $L = \lVert Wx \rVert_2^2$: forward values in "
-                r"the boxes; in the key, the gradient of $L$ flowing back along each edge "
+                r"the boxes; in the answer key, the gradient of $L$ flowing back along each edge "
                 r"(red).")
 
 

@@ -51,7 +51,7 @@ def _size(blocks) -> tuple[float, float]:
 def _dot_source(graph: Graph) -> str:
     index = {n.id: i for i, n in enumerate(graph.nodes)}
     lines = ["digraph G {", "graph [rankdir=LR, nodesep=0.2, ranksep=0.32, margin=0, "
-             "splines=true];", 'node [shape=box, fixedsize=true, label=""];',
+             "splines=true, ordering=out];", 'node [shape=box, fixedsize=true, label=""];',
              "edge [arrowsize=0.5];"]
     for n in graph.nodes:
         w, h = _size(_node_blocks(graph, n))
