@@ -4,10 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: solutions test check bench setup tex browser amc php clean readme-image readme-html-image
+.PHONY: solutions test check bench setup tex graphviz browser amc php clean readme-image readme-html-image
 
-# The default exam into output/: needs the virtual environment and TeX (for the PDFs).
-solutions: $(STAMP) tex
+# The default exam into output/: needs the virtual environment, TeX (for the PDFs) and
+# Graphviz (for the figures' computational graphs).
+solutions: $(STAMP) tex graphviz
 	$(BIN)/wsgen build --out output
 
 # The whole suite, as CI runs it: every tier, and a tier whose program is missing fails.
@@ -21,7 +22,7 @@ check: $(STAMP)
 bench: setup
 	$(BIN)/python tests/bench.py
 
-setup: $(STAMP) tex browser amc php
+setup: $(STAMP) tex graphviz browser amc php
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +32,10 @@ $(STAMP): pyproject.toml constraints.txt
 # TeX Live (Debian's packages) for PDF output, installed when missing.
 tex:
 	@sh scripts/ensure-tex
+
+# Graphviz (Debian's package): dot lays out the figures' computational graphs.
+graphviz:
+	@sh scripts/ensure-graphviz
 
 # Headless Chromium (Debian's package) for the HTML format's browser test, installed when missing.
 browser:
