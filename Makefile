@@ -16,7 +16,7 @@ test: setup
 	$(BIN)/python -m pytest --require-tools
 
 # The fast tier for an edit-run cycle: no TeX, browser, packaging or slow sweeps.
-check: $(STAMP)
+check: $(STAMP) graphviz
 	$(BIN)/python -m pytest -q -m "not (tex or browser or packaging or slow or amc or lms)"
 
 bench: setup

@@ -361,7 +361,7 @@ def input_grid(params) -> Grid:
                Link("K", ((0, w.k - 1),), "Y", ((0, 0),))),
         caption=r"The input" + (r" with its padding (grey)" if w.p else "") + r" and the "
                 r"receptive field of the first output (blue), which the kernel covers; in the "
-                r"answer key, the output map $Y$ with that entry, $Y_{11}$.")
+                r"answer key, the output map $Y$ with that entry.")
 
 
 def scatter_grid(w: Work) -> Grid:
