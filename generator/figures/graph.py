@@ -107,10 +107,11 @@ def graph_scene(graph: Graph, shown: Graph) -> Scene:
         items.append(Rect(round(cx - w / 2, 2), round(cy - h / 2, 2), round(w, 2), round(h, 2),
                           "node", "ink", 3.0, 0.5))
         y = cy - h / 2 + PAD_Y
+        # the key's blocks (label, value, gradient), each drawn if the shown node has it
         shows = [True, node.value is not None, node.grad is not None]
-        wanted = [True, full.value is not None, full.grad is not None]
+        present = [True, full.value is not None, full.grad is not None]
         for (block, colour), show in zip(_node_blocks(graph, full),
-                                         [s for s, w in zip(shows, wanted) if w]):
+                                         [s for s, p in zip(shows, present) if p]):
             if show:
                 items += block.draw(cx, y, colour)
             y += block.height + GAP

@@ -90,10 +90,11 @@ def _item(item) -> list[str]:
 
 
 def scene_svg(scene: Scene, standalone: bool = False) -> str:
-    """The scene as an <svg> element (with the XML namespace, so that it stands alone as a
-    file too); `standalone` adds the XML declaration of a file."""
+    """The scene as an <svg> element of an HTML page, or (`standalone`) as an SVG file: with
+    the XML declaration and the SVG namespace, which HTML does without."""
     width, height = _n(scene.width * SVG_SCALE), _n(scene.height * SVG_SCALE)
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    namespace = 'xmlns="http://www.w3.org/2000/svg" ' if standalone else ""
+    head = (f'<svg {namespace}width="{width}" height="{height}" '
             f'viewBox="0 0 {_n(scene.width)} {_n(scene.height)}" role="img" '
             f'font-family="{FONT_FAMILY}" font-size="{_n(FONT_SIZE)}" '
             'style="max-width:100%;height:auto">')

@@ -45,8 +45,7 @@ def _item(item) -> list[str]:
             options.append(f"fill={_colour(item.fill)}")
         if item.stroke is not None:
             options += [f"draw={_colour(item.stroke)}", f"line width={_n(item.width)}pt"]
-        command = "\\path" if item.stroke is None and item.fill is None else "\\path"
-        return [f"{command}[{','.join(options)}] {corners};"]
+        return [f"\\path[{','.join(options)}] {corners};"]
     if isinstance(item, Line):
         options = [f"draw={_colour(item.stroke)}", f"line width={_n(item.width)}pt"]
         if item.dashed:
