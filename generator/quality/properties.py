@@ -67,6 +67,9 @@ def _without_options(variant, questions: str) -> str:
     return questions
 
 
+_INLINE_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+
+
 def _question_figures(variant) -> str:
     """The text of the figures a question sheet shows (their own files in Markdown)."""
     from ..figures import figure_text
@@ -106,7 +109,8 @@ def leaked(variant) -> list[tuple[str, str]]:
     question sheet, its text or its figures (outside the printed options of a
     multiple-choice answer), and what a statement's graph shows of the key."""
     questions = _without_options(variant, render_one(variant, "questions"))
-    questions += "\n" + _question_figures(variant)
+    # a figure drawn inline (HTML quiz text) is searched by its labels, not its coordinates
+    questions = _INLINE_SVG.sub(" ", questions) + "\n" + _question_figures(variant)
     # numbers given in the question (and their negatives) may coincide with an answer
     given = {abs(e) for block in variant.statement for v in getattr(block, "values", {}).values()
              for e in _entries(v) if e.is_number}
