@@ -312,7 +312,8 @@ variants = 2
 
 
 def _build(tmp_path, name, formats, extra=""):
-    exam = tmp_path / f"{name}.toml"
+    exam = tmp_path / f"{name}-exam" / "figures.toml"      # one stem: one exam id, build id
+    exam.parent.mkdir()
     exam.write_text(EXAM.format(extra=extra))
     out = tmp_path / name
     status, _, err = run_cli("build", "--exam", exam, "--out", out, "--formats", formats, "-q",
