@@ -3,12 +3,13 @@ file, no ids; the same bytes for the same scene.  Inline in HTML pages, and as f
 beside Markdown keys and in quiz packages."""
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape, unescape
 
 from .labels import SCRIPT
 from .scene import COLOURS, FONT_SIZE, Curve, Dot, Line, Rect, Scene, Text, arrowhead
 
-__all__ = ["FONT_FAMILY", "SVG_SCALE", "scene_svg"]
+__all__ = ["FONT_FAMILY", "SVG_SCALE", "externalized", "scene_svg"]
 
 #: CSS pixels per scene point: the figures' 9 pt text at about 0.8 of the pages' 17 px.
 SVG_SCALE = 1.5
@@ -103,3 +104,28 @@ def scene_svg(scene: Scene, standalone: bool = False) -> str:
         body += _item(item)
     svg = head + "\n" + "\n".join(body) + "\n</svg>"
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n") if standalone else svg
+
+
+_INLINE = re.compile(r'<svg width="([\d.]+)" height="([\d.]+)"(.*?)</svg>', re.S)
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+
+
+def externalized(html: str, url: str) -> tuple[str, dict[str, bytes]]:
+    """HTML whose inline figures (as `scene_svg` writes them) become <img> elements
+    referring to SVG files, for a platform that strips inline SVG (Moodle): the HTML, and
+    {file name: the SVG file's bytes}.  `url` is what the files' names are joined to
+    ("@@PLUGINFILE@@/")."""
+    files: dict[str, bytes] = {}
+
+    def replace(match) -> str:
+        name = f"figure-{len(files) + 1}.svg"
+        width, height, rest = match.groups()
+        svg = ('<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+               f'width="{width}" height="{height}"{rest}</svg>\n')
+        files[name] = svg.encode("utf-8")
+        title = _TITLE.search(rest)
+        alt = escape(unescape(title.group(1)), quote=True) if title else "Figure"
+        return (f'<img src="{url}{name}" alt="{alt}" width="{width}" height="{height}" '
+                'style="max-width:100%;height:auto">')
+
+    return _INLINE.sub(replace, html), files
