@@ -1,5 +1,5 @@
 """Figures drawn: a figure record (core.figures) laid out once as a scene, then written as
-TikZ (PDF) or SVG (HTML, Markdown, quiz packages).
+PDF operators and TeX text in a LaTeX picture (PDF) or as SVG (HTML, Markdown, quizzes).
 
 `figure_scene(figure, question)` is the one entry point of layout: the figure as the key
 shows it, or (question=True) as a question sheet shows it.  Scenes are cached per
@@ -12,7 +12,7 @@ from functools import lru_cache
 from ..core.figures import Figure, Graph, Grid, Plot
 from .scene import Scene
 
-__all__ = ["figure_scene", "figure_svg", "figure_text", "figure_tikz"]
+__all__ = ["figure_latex", "figure_scene", "figure_svg", "figure_text"]
 
 
 @lru_cache(maxsize=256)
@@ -33,10 +33,10 @@ def figure_scene(figure: Figure, question: bool = False) -> Scene | None:
     raise TypeError(f"not a figure: {type(figure).__name__}")
 
 
-def figure_tikz(figure: Figure, question: bool = False) -> str:
-    from .tikz import scene_tikz
+def figure_latex(figure: Figure, question: bool = False) -> str:
+    from .pdftex import scene_latex
     scene = figure_scene(figure, question)
-    return "" if scene is None else scene_tikz(scene)
+    return "" if scene is None else scene_latex(scene)
 
 
 def figure_svg(figure: Figure, question: bool = False, standalone: bool = False) -> str:

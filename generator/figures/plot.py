@@ -2,7 +2,7 @@
 numbers, each curve sampled in float64 (SymPy's lambdify) and clipped to the box, marks as
 dots at their exact coordinates, a legend above.  Axes sit side by side, in rows when they
 do not fit the text width.  (matplotlib would draw its own text in its own fonts; the
-geometry of a plot is simple enough to compute, and TikZ and SVG then set every label in
+geometry of a plot is simple enough to compute, and the PDF and SVG then set every label in
 the document's own fonts.)"""
 from __future__ import annotations
 

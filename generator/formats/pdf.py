@@ -41,8 +41,6 @@ from .templating import render_document
 
 __all__ = ["PdfFormat", "TexError", "booklet_source", "tex_available"]
 
-#: What a figure's LaTeX begins with: a booklet whose sheets hold one loads TikZ.
-FIGURE_MARK = "\\begin{tikzpicture}"
 BOOKLET_NAMES = {"questions": "questions-booklet.pdf", "key": "keys-booklet.pdf"}
 TITLES = {"questions": "question sheet", "key": "answer key"}
 TEX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f",
@@ -201,8 +199,6 @@ def booklet_source(exam: Exam, bodies: Sequence[str]) -> str:
                    geometry_options={"margin": "2.2cm", "headheight": "14pt"})
     for package in ("amsmath", "amssymb", "array", "longtable", "graphicx", "textcomp", "fancyhdr"):
         doc.packages.append(Package(package))
-    if any(FIGURE_MARK in body for body in bodies):       # figures (formats/figures): TikZ
-        doc.packages.append(Package("tikz"))
     for char, replacement in TEX_UNICODE.items():
         doc.preamble.append(NoEscape(rf"\DeclareUnicodeCharacter{{{ord(char):04X}}}{{{replacement}}}"))
     doc.preamble.append(NoEscape(_MACROS))

@@ -54,9 +54,9 @@ def _display(math: str) -> str:
                      for lhs, rest in display_lines(math))
 
 
-def _figure_tikz(block) -> str:
-    from ..figures import figure_tikz
-    return figure_tikz(block.figure, block.question)
+def _figure_latex(block) -> str:
+    from ..figures import figure_latex
+    return figure_latex(block.figure, block.question)
 
 
 def _figure_alt(block) -> str:
@@ -64,9 +64,10 @@ def _figure_alt(block) -> str:
     return figure_scene(block.figure, block.question).description
 
 
-#: How a figure node (formats/document.py) is drawn: TikZ in the LaTeX; in Markdown a
-#: link to its SVG file, with its description as the alternative text.
-_FIGURES = {"tex": {"figure": _figure_tikz}, "md": {"figure_alt": _figure_alt}}
+#: How a figure node (formats/document.py) is drawn: a picture in the LaTeX
+#: (figures/pdftex.py); in Markdown a link to its SVG file, its description the alternative
+#: text.
+_FIGURES = {"tex": {"figure": _figure_latex}, "md": {"figure_alt": _figure_alt}}
 
 
 @jinja2.pass_context
