@@ -4,10 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: solutions test check bench setup tex fonts browser amc php clean readme-image readme-html-image
+.PHONY: solutions test check bench setup tex fonts graphviz browser amc php clean readme-image readme-html-image
 
-# The default exam into output/: needs the virtual environment and TeX (for the PDFs).
-solutions: $(STAMP) tex
+# The default exam into output/: needs the virtual environment, TeX (for the PDFs) and
+# Graphviz (for the figures' computational graphs).
+solutions: $(STAMP) tex graphviz
 	$(BIN)/wsgen build --out output
 
 # The whole suite, as CI runs it: every tier, and a tier whose program is missing fails.
@@ -15,13 +16,13 @@ test: setup
 	$(BIN)/python -m pytest --require-tools
 
 # The fast tier for an edit-run cycle: no TeX, browser, packaging or slow sweeps.
-check: $(STAMP)
+check: $(STAMP) graphviz
 	$(BIN)/python -m pytest -q -m "not (tex or browser or packaging or slow or amc or lms)"
 
 bench: setup
 	$(BIN)/python tests/bench.py
 
-setup: $(STAMP) tex fonts browser amc php
+setup: $(STAMP) tex fonts graphviz browser amc php
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,10 @@ tex:
 # fonts lack (Vietnamese, CJK, Arabic, Hebrew, …), installed when missing.
 fonts:
 	@sh scripts/ensure-fonts
+
+# Graphviz (Debian's package): dot lays out the figures' computational graphs.
+graphviz:
+	@sh scripts/ensure-graphviz
 
 # Headless Chromium (Debian's package) for the HTML format's browser test, installed when missing.
 browser:

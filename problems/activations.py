@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Expression, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, Vector, approx, as_float, assert_close, derive_once, derived, eq,
+from wsgen import (Answer, Axes, CheckFailed, Curve, Expression, Mark, Mistake, NoCanonical, Part, Plot,
+                   Problem, Redraw, Solution, Step, Vector, approx, as_float, assert_close, derive_once, derived, eq,
                    exact_vector, line, option, register, verified)
 
 #: The formulas SymPy derives or verifies for every slope (see `formulas`).
@@ -171,6 +171,36 @@ def in_terms_of_a(name: str, text: str) -> Expression:
     return Expression(text, {"z": ()}, {"a": {"sigmoid": "sigma(z)", "tanh": "tanh(z)"}[name]})
 
 
+def curves(c) -> dict:
+    """Each function and its derivative as SymPy expressions in z, with the x values where
+    they jump (the derivatives of ReLU and leaky ReLU at 0, by the key's convention)."""
+    z = sp.Symbol("z", real=True)
+    step = lambda low: sp.Piecewise((1, z > 0), (low, True))
+    return {"sigmoid": (z, sigmoid(z), sigmoid(z) * (1 - sigmoid(z)), ()),
+            "tanh": (z, sp.tanh(z), 1 - sp.tanh(z) ** 2, ()),
+            "relu": (z, sp.Max(0, z), step(0), (0,)),
+            "leaky_relu": (z, sp.Piecewise((z, z > 0), (c * z, True)), step(c), (0,))}
+
+
+def plot(w: Work, digits: int) -> Plot:
+    """Each function (solid) and its derivative (dashed) over the points asked, which are
+    marked on both."""
+    low = min(-3, *w.z) - sp.Rational(1, 2)
+    high = max(3, *w.z) + sp.Rational(1, 2)
+    axes = []
+    for name, (z, f, df, jumps) in curves(w.c).items():
+        a = SYMBOL[name]
+        marks = tuple(Mark(v, y) for v, y in zip(w.z, w.values[name])) + \
+            tuple(Mark(v, y) for v, y in zip(w.z, w.slopes[name]))
+        axes.append(Axes(curves=(Curve(f"{a}(z)", f, z), Curve(f"{a}'(z)", df, z, dashed=True,
+                                                                 breaks=jumps)),
+                         x_range=(low, high), marks=marks, x_label="z",
+                         title=rf"\text{{{PROSE[name][0]}}}"))
+    return Plot(tuple(axes), digits=digits,
+                caption="Each function (solid) and its derivative (dashed), with the points "
+                        "of (d) marked on both.")
+
+
 @register
 class Activations(Problem):
     id = "activations"
@@ -210,7 +240,8 @@ class Activations(Problem):
         facts = derive_once((self.id, c), lambda: formulas(c))
         work = compute(params)
         return Solution(
-            steps=tuple(function_step(name, work, facts, digits) for name in PROSE),
+            steps=(*(function_step(name, work, facts, digits) for name in PROSE),
+                   plot(work, min(digits, 6))),
             answers=(Answer("d_sigmoid_formula", r"\sigma'(z)", in_terms_of_a("sigmoid", "a*(1 - a)"),
                             part="(c)", points=2),
                      Answer("d_tanh_formula", r"\tanh'(z)", in_terms_of_a("tanh", "1 - a^2"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step, approx,
+from wsgen import (Answer, Grid, Link, Mistake, NoCanonical, Panel, Part, Problem, Redraw, Solution, Step, approx,
                    as_float, assert_close, defined, derive_once, derived, eq, exact_matrix, matmul,
                    numeric_gradient, option, register, rows, shown_dot, shown_matrix, verified)
 
@@ -180,6 +180,21 @@ def compute(params) -> Work:
     return Work(Q=Q, K=K, V=V, G=G, qk=dots(Q, K), S=S, E=E, sums=sums, A=A, O=O,
                 dV=sp.ImmutableMatrix(grad_V(A, G)), dA_shown=dots(G, V), dA=dA, r=r,
                 dS=sp.ImmutableMatrix(grad_S(A, dA, rowsum=r)))
+
+
+def heat_map(w: Work, digits: int = 4) -> Grid:
+    """The scores and the attention weights A as a heat map, each row of A summing to 1."""
+    n = w.A.rows
+    sums = tuple(sp.Add(*[w.E[i, k] for k in range(n)]) / w.sums[i].args[0] for i in range(n))
+    return Grid(panels=(Panel("S", "S", w.S, heat=True),
+                        Panel("A", r"A = \mathrm{softmax}(S)", w.A, heat=True, notes=sums,
+                              notes_label=r"\sum_k A_{ik}")),
+                links=(Link("S", tuple((0, k) for k in range(n)), "A",
+                            tuple((0, k) for k in range(n))),),
+                digits=digits,
+                caption=r"The scores and the attention weights as heat maps (darker: larger). "
+                        r"The softmax of each row of $S$ gives the row of $A$; every row of $A$ "
+                        r"sums to 1.")
 
 
 def scaled_scores(w: Work) -> Step:
@@ -401,7 +416,8 @@ class Attention(Problem):
         soft = derive_once((self.id, "softmax", n), lambda: softmax_formulas(n))
         work = compute(params)
         return Solution(
-            steps=(scaled_scores(work), softmax_of_each_row(work), weighted_output(work),
+            steps=(scaled_scores(work), softmax_of_each_row(work), heat_map(work),
+                   weighted_output(work),
                    back_through_product(work, facts), product_numbers(work),
                    through_softmax(work, soft), softmax_numbers(work)),
             answers=(Answer("S", "S", work.S, part="(a)"),

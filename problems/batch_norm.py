@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+from wsgen import (Answer, CheckFailed, Graph, GraphEdge, GraphNode, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Surd, Vector, approx, as_float, assert_close, assert_close_scaled,
                    derive_once, derived, eq, exact_vector, fraction, inverse_root, line, option,
                    rational, register, require_decimals, shown_difference, shown_dot,
@@ -221,6 +221,33 @@ def compute(params) -> Work:
                 dx=[exact(v) for v in dx_f])
 
 
+def graph(w: Work) -> Graph:
+    """The layer's computational graph x → μ → σ² → x̂ → y, with x feeding μ, σ² and x̂:
+    each node's value and gradient, and the part of each gradient that flows back along
+    each edge (x's three parts add up to ∂L/∂x; μ gets nothing through σ², since the
+    deviations sum to 0)."""
+    p, m = w.params, len(w.dev)
+    mu_via_xhat = -sp.Add(*w.g) / w.sd
+    dvar_dmu = w.dvar * sp.Rational(-2, m) * sp.Add(*w.dev)
+    return Graph(
+        nodes=(GraphNode("x", "x", p.x, Vector(w.dx)), GraphNode("mu", r"\mu", w.mu, w.dmu),
+               GraphNode("var", r"\sigma^2", w.var, w.dvar),
+               GraphNode("xhat", r"\hat x", Vector(w.x_hat), Vector(w.g)),
+               GraphNode("gamma", r"\gamma", p.gamma, w.dgamma),
+               GraphNode("beta", r"\beta", p.beta, w.dbeta_shown.value),
+               GraphNode("y", "y", Vector(w.y), p.dy)),
+        edges=(GraphEdge("x", "mu", Vector(w.dmu / m for _ in w.dev)),
+               GraphEdge("x", "var", Vector(w.dvar * 2 * d / m for d in w.dev)),
+               GraphEdge("x", "xhat", Vector(g / w.sd for g in w.g)),
+               GraphEdge("mu", "var", dvar_dmu), GraphEdge("mu", "xhat", mu_via_xhat),
+               GraphEdge("var", "xhat", w.dvar),
+               GraphEdge("xhat", "y", Vector(w.g)), GraphEdge("gamma", "y", w.dgamma),
+               GraphEdge("beta", "y", w.dbeta_shown.value)),
+        caption=r"The computational graph: each value, the gradient of $L$ under it (red), and "
+                r"the part of it flowing back along each edge. The three parts that reach $x$ "
+                r"add up to $\partial L / \partial x$.")
+
+
 def forward_pass(w: Work) -> Step:
     p = w.params
     return Step(
@@ -378,7 +405,8 @@ class BatchNorm(Problem):
         facts = derive_once((self.id, m), lambda: formulas(m))
         work = compute(params)
         return Solution(
-            steps=(forward_pass(work), graph_derivation(facts), sympy_check(work), numbers(work)),
+            steps=(forward_pass(work), graph_derivation(facts), sympy_check(work), numbers(work),
+                   graph(work)),
             answers=(Answer("mu", r"\mu", work.mu, part="(a)"),
                      Answer("var", r"\sigma^2", work.var, part="(a)", constraints="nonnegative"),
                      Answer("x_hat", r"\hat x", Vector(work.x_hat), part="(a)"),

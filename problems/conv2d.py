@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Line, Mistake, NoCanonical, Part, Problem, Redraw,
+from wsgen import (Answer, CheckFailed, Grid, Highlight, Line, Link, Mistake, Panel, NoCanonical, Part, Problem, Redraw,
                    Solution, Step, as_float, assert_close, derive_once, derived, eq, exact_matrix,
                    line, numeric_gradient, option, register, rows, shown_product, shown_sum,
                    verified)
@@ -331,6 +331,62 @@ def input_gradient(w: Work, general: dict) -> Step:
               eq(r"\frac{\partial L}{\partial X}", sp.ImmutableMatrix(w.dX))))
 
 
+def field(w: Work, i: int, j: int) -> tuple:
+    """The cells of the padded input under output (i, j)'s kernel (0-based)."""
+    return tuple((w.s * i + u, w.s * j + v) for u in range(w.k) for v in range(w.k))
+
+
+def border(w: Work) -> tuple:
+    """The padding cells of a padded grid (0-based)."""
+    n_rows, n_cols = w.H + 2 * w.p, w.W + 2 * w.p
+    return tuple((a, c) for a in range(n_rows) for c in range(n_cols)
+                 if not (w.p <= a < w.p + w.H and w.p <= c < w.p + w.W))
+
+
+def input_grid(params) -> Grid:
+    """The padded input with the receptive field of output (1, 1), and the kernel; in the
+    key, the output map with that entry."""
+    w = compute(params)
+    padding = (Highlight(border(w), 2, given=True),) if w.p else ()
+    first = field(w, 0, 0)
+    return Grid(
+        panels=(Panel("Xp", "X^{p}" if w.p else "X", sp.ImmutableMatrix(w.Xp),
+                      (*padding, Highlight(first, 0, given=True)), given=True),
+                Panel("K", "K", sp.ImmutableMatrix(w.K), (Highlight(
+                    tuple((u, v) for u in range(w.k) for v in range(w.k)), 0, given=True),),
+                    given=True),
+                Panel("Y", "Y", sp.ImmutableMatrix(w.Y), (Highlight(((0, 0),), 0),))),
+        links=(Link("Xp", first, "K", tuple((u, v) for u in range(w.k) for v in range(w.k)),
+                    given=True),
+               Link("K", ((0, w.k - 1),), "Y", ((0, 0),))),
+        caption=r"The input" + (r" with its padding (grey)" if w.p else "") + r" and the "
+                r"receptive field of the first output (blue), which the kernel covers; in the "
+                r"answer key, the output map $Y$ with that entry.")
+
+
+def scatter_grid(w: Work) -> Grid:
+    """∂L/∂X as accumulation: each G_ij adds G_ij K onto its receptive field of the padded
+    input; where fields overlap the contributions add; the padding is cropped."""
+    second = (0, 1) if w.Wo > 1 else ((1, 0) if w.Ho > 1 else None)
+    g_cells = (Highlight(((0, 0),), 0),) + ((Highlight((second,), 1),) if second else ())
+    fields = (Highlight(field(w, 0, 0), 0),) + \
+        ((Highlight(field(w, *second), 1),) if second else ())
+    padding = (Highlight(border(w), 2),) if w.p else ()
+    links = (Link("G", ((0, 0),), "dXp", field(w, 0, 0)),) + \
+        ((Link("G", (second,), "dXp", field(w, *second)),) if second else ())
+    return Grid(
+        panels=(Panel("G", r"G = \partial L / \partial Y", sp.ImmutableMatrix(w.G), g_cells),
+                Panel("K", "K", sp.ImmutableMatrix(w.K)),
+                Panel("dXp", r"\partial L / \partial X^{p}", sp.ImmutableMatrix(w.dXp),
+                      (*padding, *fields)),
+                Panel("dX", r"\partial L / \partial X", sp.ImmutableMatrix(w.dX))),
+        links=links,
+        caption=r"Each $G_{ij}$ adds $G_{ij} K$ onto the receptive field of output $(i, j)$ "
+                r"(two shown, blue and orange); where fields overlap the contributions add "
+                r"up. " + (r"The padding (grey) is not an input: cropping it leaves "
+                           r"$\partial L / \partial X$." if w.p else ""))
+
+
 # --- the mistakes: each returns a Mistake, or None where it would give the right answer ----
 
 def flipped_kernel(w: Work) -> Mistake | None:
@@ -450,6 +506,7 @@ class Conv2d(Problem):
                  values={"X": params.X, "K": params.K, "b": params.b, "s": params.stride,
                          "p": params.padding, "H": sp.Integer(H), "W": sp.Integer(W),
                          "k": sp.Integer(k)}),
+            input_grid(params),
             Step(text=r"Backpropagation brings the upstream gradient "
                       r"$G = \partial L / \partial Y = @G$, of the output's shape: the loss is "
                       r"$L = \sum_{i,j} G_{ij} Y_{ij}$.",
@@ -467,7 +524,8 @@ class Conv2d(Problem):
         general = derive_once((self.id, "general"), general_formulas)
         return Solution(
             steps=(output_size(work), output_map(work, general),
-                   kernel_gradients(work, general), input_gradient(work, general)),
+                   kernel_gradients(work, general), input_gradient(work, general),
+                   scatter_grid(work)),
             answers=(Answer("out_shape", r"(H_{\mathrm{out}}, W_{\mathrm{out}})",
                             (sp.Integer(work.Ho), sp.Integer(work.Wo)), part="(a)",
                             constraints="count"),

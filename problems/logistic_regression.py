@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, Expression, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
-                   Step, Tex, Vector, approx, as_float, assert_close, derive_once, derived, eq,
+from wsgen import (Answer, Expression, Graph, GraphEdge, GraphNode, Mistake, NoCanonical, Part, Problem,
+                   Redraw, Solution, Step, Tex, Vector, approx, as_float, assert_close, derive_once, derived, eq,
                    exact_vector, line, numeric_gradient, option, register, rows,
                    shown_difference, shown_dot, shown_product, shown_quotient, shown_rounded,
                    shown_sum, verified)
@@ -220,6 +220,35 @@ def gradients_numerically(work: Work, digits: int) -> Step:
                  + r"\Bigr)", approx(work.db, digits))))
 
 
+def graph(work: Work, digits: int) -> Graph:
+    """The cost as a computational graph, one path w, b → z_i → ŷ_i → ℓ_i → J per example,
+    with the gradient of J flowing back: 1/m into each ℓ_i, (1/m)∂ℓ/∂ŷ into ŷ_i, then
+    (ŷ_i − y_i)/m into z_i, which w (times x_i) and b collect over the examples."""
+    m, inv_m = work.m, sp.Rational(1, work.m)
+    nodes = [GraphNode("w", "w", work.shaped(list(work.weights)), work.shaped(work.grad_w)),
+             GraphNode("b", "b", work.b, work.db)]
+    edges = []
+    for i in range(m):
+        k, y, y_hat = i + 1, work.y[i], work.y_hat[i]
+        nodes += [GraphNode(f"z{k}", f"z_{{{k}}}", work.z[i]),
+                  GraphNode(f"y{k}", rf"\hat y_{{{k}}}", y_hat),
+                  GraphNode(f"l{k}", rf"\ell_{{{k}}}", work.losses[i])]
+        d_y_hat = inv_m * (-y / y_hat + (1 - y) / (1 - y_hat))
+        residual = shown_product(inv_m, work.residuals[i])
+        edges += [GraphEdge("w", f"z{k}", work.shaped([shown_product(residual, xj)
+                                                       for xj in work.X[i]])),
+                  GraphEdge("b", f"z{k}", residual),
+                  GraphEdge(f"z{k}", f"y{k}", residual),
+                  GraphEdge(f"y{k}", f"l{k}", d_y_hat),
+                  GraphEdge(f"l{k}", "J", inv_m)]
+    nodes.append(GraphNode("J", "J", work.cost))
+    return Graph(tuple(nodes), tuple(edges), digits=min(digits, 6),
+                 caption=r"The cost as a computational graph: forward values in the boxes, the "
+                         r"gradient of $J$ flowing back along each edge in red ($\frac{1}{m}"
+                         r"(\hat y_i - y_i)$ into $z_i$), and the gradients of $w$ and $b$, the "
+                         r"sums of their edges, under their values.")
+
+
 def descent_step(work: Work, digits: int) -> Step:
     """The step taken with the gradients' rounded values (the answers use the exact ones)."""
     step = lambda value, g: shown_difference(value, shown_product(work.alpha,
@@ -325,6 +354,7 @@ class LogisticRegression(Problem):
         return Solution(
             steps=(forward_pass(work, digits), loss_and_cost(work, digits),
                    chain_rule(work, facts), gradients_numerically(work, digits),
+                   graph(work, digits),
                    descent_step(work, digits)),
             answers=(Answer("z", "z", work.z, digits, part="(a)"),
                       Answer("y_hat", r"\hat y", work.y_hat, digits, part="(a)",

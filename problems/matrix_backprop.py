@@ -7,8 +7,8 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Expression, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step,
-                   Vector, approx, as_float, assert_close_scaled, derive_once, derived, eq,
+from wsgen import (Answer, CheckFailed, Expression, Graph, GraphEdge, GraphNode, Mistake, NoCanonical, Part,
+                   Problem, Redraw, Solution, Step, Vector, approx, as_float, assert_close_scaled, derive_once, derived, eq,
                    exact_matrix, exact_vector, line, option, register, require_decimals,
                    shown_dot, shown_matrix, shown_product, shown_square, shown_sum, verified)
 
@@ -126,6 +126,19 @@ def compute(params) -> Work:
                 dW=dW_shown.value, dx_entries=dx_entries, dx=Vector(e.value for e in dx_entries))
 
 
+def graph(w: Work) -> Graph:
+    """L = ‖Wx‖² as a computational graph: the forward values, and the gradient flowing back
+    along each edge (∂L/∂(Wx) = 2Wx, then ∂L/∂W and ∂L/∂x)."""
+    return Graph(
+        nodes=(GraphNode("W", "W", sp.ImmutableMatrix(w.W)), GraphNode("x", "x", w.x),
+               GraphNode("Wx", "Wx", w.Wx), GraphNode("L", "L", w.L)),
+        edges=(GraphEdge("W", "Wx", w.dW), GraphEdge("x", "Wx", w.dx),
+               GraphEdge("Wx", "L", Vector(2 * v for v in w.Wx))),
+        caption=r"The computational graph of $L = \lVert Wx \rVert_2^2$: forward values in "
+                r"the boxes; in the answer key, the gradient of $L$ flowing back along each edge "
+                r"(red).")
+
+
 def forward_pass(w: Work) -> Step:
     return Step(
         title="(a) Forward pass",
@@ -234,6 +247,7 @@ class MatrixBackprop(Problem):
         return (
             Step(text=r"Let $L = \lVert Wx \rVert_2^2$ with $W = @W$ and $x = @x$.",
                  values={"W": params.W, "x": params.x}),
+            graph(compute(params)),
             Part("(a)", r"Compute $Wx$ and $L$."),
             Part("(b)", r"Derive $\dfrac{\partial L}{\partial W}$ and "
                         r"$\dfrac{\partial L}{\partial x}$ in matrix form, stating the shapes "

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Line, Mistake, NoCanonical, Part, Problem, Redraw,
+from wsgen import (Answer, CheckFailed, Grid, Highlight, Line, Link, Mistake, Panel, NoCanonical, Part, Problem, Redraw,
                    Solution, Step, as_float, assert_close, derive_once, derived, eq, exact_matrix,
                    line, numeric_gradient, option, register, rows, shown_matrix, shown_sum,
                    verified)
@@ -145,6 +145,42 @@ def route(w: Work, i: int, j: int) -> str:
     return rf"Y_{{{i + 1}{j + 1}}} \leftarrow X_{{{a + 1},\,{b + 1}}}"
 
 
+def window_grid(params) -> Grid:
+    """The input with its first two windows (the stride between them); in the key, the
+    output map."""
+    w = compute(params)
+    (first, cells), *rest = w.cells
+    shown = [Highlight(tuple(cells), 0, given=True)]
+    links = [Link("X", tuple(cells), "Y", (first,))]
+    if rest:
+        second, cells2 = rest[0]
+        shown.append(Highlight(tuple(c for c in cells2 if c not in cells), 1, given=True))
+        links.append(Link("X", tuple(cells2), "Y", (second,)))
+    return Grid(panels=(Panel("X", "X", sp.ImmutableMatrix(w.X), tuple(shown), given=True),
+                        Panel("Y", "Y", sp.ImmutableMatrix(w.Y),
+                              (Highlight(((0, 0),), 0),) + ((Highlight((rest[0][0],), 1),)
+                                                             if rest else ()))),
+                links=tuple(links),
+                caption=r"The input and its first " + ("two windows (blue; orange where "
+                        r"the second does not overlap the first), $s$ apart" if rest else
+                        "window (blue)") + r"; in the answer key, the output map.")
+
+
+def routing_grid(w: Work) -> Grid:
+    """Each window's maximum, and the gradient routed back to it: dX is G's entries at the
+    maxima, added where windows share their maximum."""
+    tops = tuple(dict.fromkeys(w.top.values()))
+    return Grid(panels=(Panel("X", "X", sp.ImmutableMatrix(w.X), (Highlight(tops, 1),)),
+                        Panel("G", r"G = \partial L / \partial Y", sp.ImmutableMatrix(w.G),
+                              (Highlight(((0, 0),), 0),)),
+                        Panel("dX", r"\partial L / \partial X", sp.ImmutableMatrix(w.dX),
+                              (Highlight(tops, 1), Highlight((w.top[(0, 0)],), 0)))),
+                links=(Link("G", ((0, 0),), "dX", (w.top[(0, 0)],)),),
+                caption=r"The maximum of each window (orange) receives the window's entry of "
+                        r"$G$, and every other entry nothing; a maximum shared by overlapping "
+                        r"windows receives the sum. The arrow routes $G_{11}$.")
+
+
 def output_map(w: Work) -> Step:
     routes = [r",\quad ".join(route(w, i, j) for j in range(w.Wo)) for i in range(w.Ho)]
     return Step(
@@ -271,6 +307,7 @@ class MaxPool(Problem):
                       r"stride $s = @s$.",
                  values={"X": params.X, "f": params.size, "s": params.stride,
                          "H": sp.Integer(H), "W": sp.Integer(W)}),
+            window_grid(params),
             Step(text=r"Backpropagation brings the upstream gradient "
                       r"$G = \partial L / \partial Y = @G$, of the output's shape: the loss is "
                       r"$L = \sum_{i,j} G_{ij} Y_{ij}$.",
@@ -285,7 +322,7 @@ class MaxPool(Problem):
         facts = derive_once((self.id, work.H, work.W, work.f, work.s),
                             lambda: formulas(work.H, work.W, work.f, work.s))
         return Solution(
-            steps=(output_map(work), routed_gradient(work, facts)),
+            steps=(output_map(work), routed_gradient(work, facts), routing_grid(work)),
             answers=(Answer("Y", "Y", sp.ImmutableMatrix(work.Y), part="(a)"),
                      Answer("dL_dX", r"\frac{\partial L}{\partial X}",
                             sp.ImmutableMatrix(work.dX), part="(b)", points=2)),

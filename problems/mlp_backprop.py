@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, CheckFailed, Expression, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
+from wsgen import (Answer, CheckFailed, Expression, Graph, GraphEdge, GraphNode, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Vector, as_float, assert_close_scaled, derive_once, derived, eq,
                    exact_matrix, exact_vector, line, option, register, require_decimals, rows,
                    shown_column, shown_difference, shown_dot, shown_matrix, shown_product, shown_square,
@@ -216,6 +216,28 @@ def compute(params) -> Work:
                 dW1_shown=dW1_shown)
 
 
+def graph(params, w: Work) -> Graph:
+    """The network as a computational graph: the forward values, and the gradient of L
+    flowing back along each edge: δ² = ŷ − t, ∂L/∂a¹ = W²ᵀδ², δ¹ through the ReLU, and
+    each parameter's gradient."""
+    column = lambda entries: Vector(entries)
+    dx = Vector(sp.Add(*[params.W1[j, l] * w.d1[j] for j in range(len(w.d1))])
+                for l in range(len(w.x)))
+    return Graph(
+        nodes=(GraphNode("x", "x", params.x), GraphNode("W1", "W^{[1]}", params.W1),
+               GraphNode("b1", "b^{[1]}", params.b1), GraphNode("z1", "z^{[1]}", column(w.z1)),
+               GraphNode("a1", "a^{[1]}", column(w.a1)), GraphNode("W2", "W^{[2]}", params.W2),
+               GraphNode("b2", "b^{[2]}", params.b2), GraphNode("y", r"\hat y", column(w.y_hat)),
+               GraphNode("t", "t", params.t), GraphNode("L", "L", w.L)),
+        edges=(GraphEdge("x", "z1", dx), GraphEdge("W1", "z1", w.dW1_shown.value),
+               GraphEdge("b1", "z1", column(w.d1)), GraphEdge("z1", "a1", column(w.d1)),
+               GraphEdge("a1", "y", column(w.g)), GraphEdge("W2", "y", w.dW2_shown.value),
+               GraphEdge("b2", "y", column(w.d2)), GraphEdge("y", "L", column(w.d2)),
+               GraphEdge("t", "L")),
+        caption=r"The network as a computational graph: forward values in the boxes; in the "
+                r"answer key, the gradient of $L$ flowing back along each edge in red.")
+
+
 def forward_pass(w: Work) -> Step:
     return Step(
         title="(a) Forward pass",
@@ -366,6 +388,7 @@ class MlpBackprop(Problem):
                  values={"n": sp.Integer(n), "h": sp.Integer(h), "k": sp.Integer(k),
                          "x": params.x, "W1": params.W1, "b1": params.b1, "W2": params.W2,
                          "b2": params.b2, "t": params.t}),
+            graph(params, compute(params)),
             Part("(a)", r"Forward pass: compute $z^{[1]}$, $a^{[1]}$, $\hat y$ and $L$, entry by "
                         r"entry."),
             Part("(b)", r"Output layer: with $\delta^{[2]} = \partial L / \partial \hat y$, give "

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, Defined, Mistake, NoCanonical, Part, Problem, Solution, Step,
+from wsgen import (Answer, Defined, Graph, GraphEdge, GraphNode, Mistake, NoCanonical, Part, Problem, Solution, Step,
                    Vector, approx, as_float, assert_close, defined, derive_once, derived, eq,
                    exact_matrix, exact_vector, numeric_gradient, option, register, shown_dot,
                    shown_sum, verified)
@@ -177,6 +177,30 @@ def exact(v):
     return v.args[0] if isinstance(v, Defined) else v
 
 
+def graph(w: Work) -> Graph:
+    """The network unrolled over T steps, h_0 → h_1 → … → h_T → L with x_t into h_t: the
+    states' values, and ∂L/∂h_{t−1} = W_hhᵀ δ_t flowing back along the chain (∂L/∂x_t =
+    W_xhᵀ δ_t along the inputs)."""
+    vector = lambda entries: Vector(exact(v) for v in entries)
+    nodes = [GraphNode("h0", "h_0", vector(w.hs[0]))]
+    edges = []
+    for t in range(1, w.T + 1):
+        nodes += [GraphNode(f"x{t}", f"x_{{{t}}}", Vector(w.xs[t - 1])),
+                  GraphNode(f"h{t}", f"h_{{{t}}}", vector(w.hs[t]))]
+        dx = Vector(sp.Add(*[w.Wxh[k][l] * w.deltas[t][k] for k in range(w.H)])
+                    for l in range(w.n))
+        edges += [GraphEdge(f"h{t - 1}", f"h{t}", Vector(w.grads[t - 1])),
+                  GraphEdge(f"x{t}", f"h{t}", dx)]
+    nodes.append(GraphNode("L", "L", w.L))
+    edges.append(GraphEdge(f"h{w.T}", "L", Vector(w.grads[w.T])))
+    return Graph(tuple(nodes), tuple(edges),
+                 caption=r"The network unrolled over the $T$ steps: each state's value, and in "
+                         r"red the gradient flowing back, $\partial L / \partial h_{t-1} = "
+                         r"W_{hh}^\top \delta_t$ along the chain and $W_{xh}^\top \delta_t$ "
+                         r"into each input. The shared weights collect $\delta_t x_t^\top$, "
+                         r"$\delta_t h_{t-1}^\top$ and $\delta_t$ from every step.")
+
+
 def forward_step(w: Work, step: int) -> Step:
     lines = []
     for k in range(w.H):
@@ -344,7 +368,8 @@ class RnnStep(Problem):
         work = compute(params)
         return Solution(
             steps=(*(forward_step(work, step) for step in range(1, T + 1)), the_loss(work),
-                   recursion(work, facts), *(back_step(work, step) for step in range(T, 0, -1)),
+                   recursion(work, facts), graph(work),
+                   *(back_step(work, step) for step in range(T, 0, -1)),
                    the_gradients(work)),
             answers=(Answer("h", "h", work.h, part="(a)"),
                      Answer("L", "L", work.L, part="(a)", constraints="nonnegative"),

@@ -208,7 +208,9 @@ def test_dropping_a_format_removes_that_builds_files_and_says_so(tmp_path):
     out = tmp_path / "out"
     assert run_cli("build", "--variants", 1, "--formats", "md,json", "--out", out)[0] == 0
     status, _, err = run_cli("build", "--variants", 1, "--seed", 9, "--formats", "json", "--out", out)
-    assert status == 0 and "removed 4 files of the previous build" in err
+    # per sheet: key.md, questions.md and the figures' SVG files (the default exam's key
+    # draws 3 figures, its question sheet 1)
+    assert status == 0 and "removed 12 files of the previous build" in err
     assert not (out / "canonical" / "key.md").exists() and (out / "answers.json").exists()
     own = out / "notes.txt"
     own.write_text("keep me")

@@ -107,6 +107,7 @@ def test_every_character_of_the_problems_prose_typesets():
     character becomes the "?" of a glyph the PDF fonts lack."""
     from wsgen import discover
     from wsgen.core.draw import draw_variant
+    from wsgen.core.figures import Figure
     registry = discover()
     texts = []
     for pid, problem in registry.problems.items():
@@ -114,8 +115,10 @@ def test_every_character_of_the_problems_prose_typesets():
             continue
         v = draw_variant(problem, problem.Options(), 0)
         texts.append(v.title)
-        texts += [getattr(b, "text", "") + getattr(b, "title", "") for b in v.statement]
-        texts += [s.title + s.text for s in v.solution.steps]
+        texts += [getattr(b, "text", "") + getattr(b, "title", "") + getattr(b, "caption", "")
+                  for b in v.statement]
+        texts += [s.caption if isinstance(s, Figure) else s.title + s.text
+                  for s in v.solution.steps]
         texts += [m.label + m.why for m in v.mistakes]
     prose = "".join(piece for text in texts for i, piece in enumerate(text.split("$")) if i % 2 == 0)
     # (nor needs LuaLaTeX: the shipped problems' sheets keep pdfTeX's speed)

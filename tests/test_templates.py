@@ -39,11 +39,11 @@ def macros(fmt: str) -> set[str]:
     return {macro.name for macro in tree.find_all(jinja2.nodes.Macro)}
 
 
-def test_the_node_types_are_the_ten_of_a_document():
+def test_the_node_types_are_the_eleven_of_a_document():
     # read off formats/document.py: header, cover, instructions, problem heading, note,
-    # section heading, step, part, answer line, room to write
+    # section heading, step, part, answer line, room to write, figure
     assert set(node_types()) == {"header", "cover", "instructions", "item_heading", "note",
-                                 "section", "step", "part", "answer", "answer_space"}
+                                 "section", "step", "part", "answer", "answer_space", "figure"}
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))

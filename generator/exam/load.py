@@ -42,6 +42,8 @@
     choice_penalty = 0                     # a wrong option costs this share (or "guessing":
                                            # 1/(options − 1)); a blank never costs
     decimal_comma = false                  # read 1,5 as 1.5 (never guessed)
+    figures = false                        # optional: no figures (graphs, plots, grids)
+                                           # in the documents (default true)
 
     [[problems]]
     label = "Q3"                           # optional; default Q1, Q2, …
@@ -103,7 +105,7 @@ _TOP = {"title": str, "course": str, "date": str, "instructions": str, "id": str
         "seed": int, "variants": int, "problem_paths": list, "problems": list,
         "common_mistakes": bool, "paper": str, "cover": bool, "pledge": str,
         "paper_answers": str, "quiz_penalty": float, "quiz_shuffle": bool,
-        "quiz_marks": str, "key": str, "grading": dict}
+        "quiz_marks": str, "key": str, "grading": dict, "figures": bool}
 _ITEM = {"label": str, "problem": str, "points": int, "options": dict, "multiple_choice": int,
          "space": (str, int), "paper_answers": str, "grading": dict, "manual": (float, dict, list)}
 PAPERS = ("a4", "letter")
@@ -401,7 +403,7 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
                 paper=paper, cover=data.get("cover", False), pledge=text["pledge"],
                 paper_answers=paper_answers, quiz_penalty=float(penalty),
                 quiz_shuffle=data.get("quiz_shuffle", False), quiz_marks=marks,
-                key=audience, grading=grading)
+                key=audience, grading=grading, figures=data.get("figures", True))
     from ..pipeline.sheets import slot_key
     for i, it in enumerate(items):
         if it.multiple_choice:

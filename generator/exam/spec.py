@@ -61,6 +61,7 @@ class Exam:
     quiz_penalty: float = 0.0                # Moodle: mark share lost per wrong try
     quiz_shuffle: bool = False               # Moodle, QTI: shuffle a choice's options
     quiz_marks: str = "points"               # Moodle cloze: "points" or "shares"
+    figures: bool = True                     # the problems' figures (core.figures) drawn
     key: str = "student"                     # who the keys are for: "student" (every step,
                                              # no verification notes or seeds) or
                                              # "instructor" (everything)

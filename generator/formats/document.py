@@ -25,6 +25,7 @@ from typing import Any
 import sympy as sp
 
 from ..core.distractors import SLIPS, coincides, option_shown
+from ..core.figures import Figure
 from ..core.model import Answer, Part, Step, Variant, Vector
 from ..core.printing import tex
 from ..core.records import choice_letter
@@ -32,7 +33,7 @@ from ..core.values import scalar_kept
 from .texbreak import visible_length
 from ..exam.spec import Sheet
 
-__all__ = ["COMMON_MISTAKES", "INSTRUCTOR", "STUDENT", "Cover", "Document", "MissingReason",
+__all__ = ["COMMON_MISTAKES", "INSTRUCTOR", "STUDENT", "Cover", "Document", "FigureNode", "MissingReason",
            "build_document", "choice_letter", "common_mistakes", "for_audience", "options_step",
            "options_summary", "points_text", "shortened", "shown_options", "solution_blocks",
            "step_part"]
@@ -147,6 +148,17 @@ class AnswerSpace:
 
 
 @dataclass(frozen=True)
+class FigureNode:
+    """A figure (core.figures) of a problem's statement or solution, as a question sheet
+    (`question`: only what the question gives) or a key shows it.  name: unique in the
+    document ("key-figure-1"), for formats that write a figure to a file of its own."""
+    figure: Figure
+    name: str
+    question: bool
+    node: str = "figure"
+
+
+@dataclass(frozen=True)
 class Document:
     kind: str                  # "questions" or "key"
     sheet: Sheet
@@ -214,6 +226,8 @@ def _statement(variant: Variant, level: int) -> list:
             if block.label == labels[-1]:
                 mine += orphans
             blocks.append(PartNode(block, groups(mine)))
+        elif isinstance(block, Figure):
+            blocks.append(FigureNode(block, "", False))
         else:
             blocks.append(StepNode(block, level))
     if orphans and not labels:
@@ -318,6 +332,9 @@ def solution_blocks(variant: Variant, audience: str, level: int = 2) -> list:
     groups.update({label: [] for label in labels})
     current = None
     for step in variant.solution.steps:
+        if isinstance(step, Figure):         # a figure stays with the part before it
+            groups[current].append(step)
+            continue
         current = step_part(step, labels) or current
         shown = for_audience(step, audience)
         if shown is not None:
@@ -326,9 +343,10 @@ def solution_blocks(variant: Variant, audience: str, level: int = 2) -> list:
     for answer in variant.solution.answers:
         if answer.kind == "choice":
             choices.setdefault(answer.part if answer.part in labels else "", []).append(answer)
-    blocks = [StepNode(step, level) for step in groups[None]]
+    node = lambda step: FigureNode(step, "", False) if isinstance(step, Figure) else StepNode(step, level)
+    blocks = [node(step) for step in groups[None]]
     for label in labels:
-        blocks += [StepNode(step, level) for step in groups[label]]
+        blocks += [node(step) for step in groups[label]]
         if label in choices:
             blocks.append(StepNode(options_step(variant, choices[label], label), level))
     if "" in choices:           # choice answers that name no part of the statement
@@ -472,4 +490,20 @@ def build_document(sheet: Sheet, kind: str) -> Document:
             if mistakes is not None:
                 blocks.append(Section(COMMON_MISTAKES))
                 blocks.append(StepNode(mistakes, 2))
-    return Document(kind, sheet, tuple(blocks))
+    return Document(kind, sheet, _figures(blocks, kind, exam.figures))
+
+
+def _figures(blocks: list, kind: str, shown: bool) -> tuple:
+    """The blocks with their figures named in order and, on a question sheet, as the question
+    gives them (a figure of which it shows nothing left out); none when the exam turns
+    figures off."""
+    out, count = [], 0
+    for block in blocks:
+        if isinstance(block, FigureNode):
+            question = kind == "questions"
+            if not shown or (question and block.figure.question_view() is None):
+                continue
+            count += 1
+            block = FigureNode(block.figure, f"{kind}-figure-{count}", question)
+        out.append(block)
+    return tuple(out)

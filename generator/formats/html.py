@@ -79,6 +79,12 @@ def _display(line: str, values, mode: str) -> Markup:
     return display_html(fill_math(line, values), mode)
 
 
+def _figure_svg(block) -> Markup:
+    """A figure node as inline SVG (formats/figures)."""
+    from ..figures import figure_svg
+    return Markup(figure_svg(block.figure, block.question))
+
+
 @lru_cache(maxsize=None)
 def html_environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("wsgen.templates", "html"),
@@ -93,7 +99,8 @@ def html_environment() -> jinja2.Environment:
         part_text=_part_text, plain=plain_html, short_options=_short_options, plain_title=isolated_plain, answer=_answer,
         tex=tex,
         urlpath=lambda folder: quote(str(folder), safe="/"),
-        paragraphs=lambda text: [p.strip() for p in re.split(r"\n\s*\n", str(text)) if p.strip()])
+        paragraphs=lambda text: [p.strip() for p in re.split(r"\n\s*\n", str(text)) if p.strip()],
+        figure=_figure_svg)
     env.globals.update(points_text=points_text, choice_letter=choice_letter, node=node)
     return env
 

@@ -33,7 +33,9 @@ turns "\\}" and "\\#" into "}" and "#": a TeX "\\}" in a note is written "\\&#12
 Every question's text ends with its reference (quizref: "Ref. TAG/VARIANT/SLOT"), which
 Moodle's Responses report shows with the question and `wsgen grade --moodle` reads.  The
 exam's `quiz_penalty` is each question's penalty and `quiz_shuffle` whether a choice's
-options are shuffled (default: not, they are lettered in the text).
+options are shuffled (default: not, they are lettered in the text).  A figure is an SVG
+file of the question's text or feedback (<file encoding="base64">, named by
+@@PLUGINFILE@@ in an <img>): Moodle's HTML cleaning drops inline SVG.
 
 The canonical sheet is left out when the build has random variants (its numbers are
 the published original).  The questions are written to one scratch file per slot as
@@ -41,11 +43,13 @@ the sheets arrive and joined in finish(): memory does not grow with the variants
 """
 from __future__ import annotations
 
+import base64
 import html
 import math
 
 from lxml import etree
 
+from ..figures.svg import externalized
 from . import Format, Rendered
 from .htmlmarkup import html_escape, inert, isolated, text_html
 from .quiz import (Field, SlotCollector, answer_fields, field_label_html, letters, number_text,
@@ -66,6 +70,13 @@ def _text(parent, tag: str, text: str, format: str | None = None):
         element.set("format", format)
     etree.SubElement(element, "text").text = text
     return element
+
+
+def _files(element, files: dict[str, bytes]) -> None:
+    """Files of a text, base64 in the XML, which its HTML names as @@PLUGINFILE@@/name."""
+    for name, data in files.items():
+        etree.SubElement(element, "file", name=name, path="/",
+                         encoding="base64").text = base64.b64encode(data).decode("ascii")
 
 
 def category_path(exam_title: str, label: str) -> str:
@@ -166,8 +177,11 @@ def question_element(exam, variant_id: str, slot, record: dict, tag: str = "") -
     if kind == "cloze":
         text += _cloze_html(fields, slot, shuffle, getattr(exam, "quiz_marks", "points"))
     text += _reference_html(tag, variant_id, slot)
-    _text(question, "questiontext", text, "html")
-    _text(question, "generalfeedback", slot.feedback, "html")
+    # figures as SVG files of the question (Moodle's HTML cleaning drops inline SVG)
+    text, files = externalized(text, "@@PLUGINFILE@@/")
+    _files(_text(question, "questiontext", text, "html"), files)
+    feedback, files = externalized(slot.feedback, "@@PLUGINFILE@@/")
+    _files(_text(question, "generalfeedback", feedback, "html"), files)
     etree.SubElement(question, "defaultgrade").text = str(slot.points)
     etree.SubElement(question, "penalty").text = number_text(penalty)
     etree.SubElement(question, "hidden").text = "0"

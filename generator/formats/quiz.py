@@ -113,10 +113,13 @@ def _split(blocks) -> list[list]:
 
 
 def _after_question(blocks: list) -> list:
-    """A slot's key without its heading, provenance and question: from "Solution" on."""
+    """A slot's key without its heading, provenance and question: from "Solution" on, after
+    the question's figures as the key draws them (the question's text shows them as a
+    question sheet does)."""
     for i, block in enumerate(blocks):
         if getattr(block, "node", "") == "section" and block.title == "Solution":
-            return blocks[i:]
+            figures = [b for b in blocks[:i] if getattr(b, "node", "") == "figure"]
+            return figures + blocks[i:]
     return blocks
 
 

@@ -54,6 +54,22 @@ def _display(math: str) -> str:
                      for lhs, rest in display_lines(math))
 
 
+def _figure_latex(block) -> str:
+    from ..figures import figure_latex
+    return figure_latex(block.figure, block.question)
+
+
+def _figure_alt(block) -> str:
+    from ..figures import figure_scene
+    return figure_scene(block.figure, block.question).description
+
+
+#: How a figure node (formats/document.py) is drawn: a picture in the LaTeX
+#: (figures/pdftex.py); in Markdown a link to its SVG file, its description the alternative
+#: text.
+_FIGURES = {"tex": {"figure": _figure_latex}, "md": {"figure_alt": _figure_alt}}
+
+
 @jinja2.pass_context
 def node(context, block, **arguments):
     """A document node (formats/document.py) through the macro named after its tag, from
@@ -78,6 +94,7 @@ def environment(markup: str) -> jinja2.Environment:
                        math=fill_math, answer=_answer, tex=tex, esc=_ESCAPE[markup])
     if markup == "tex":
         env.filters.update(display=_display, breakable=breakable)
+    env.filters.update(_FIGURES.get(markup, {}))
     env.globals.update(points_text=points_text, choice_letter=choice_letter, node=node)
     return env
 

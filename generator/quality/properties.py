@@ -5,8 +5,9 @@
   their float "value";
 * the question sheet shows nothing of the key: no answer value and no declared
   mistake's value (nor their rounded decimals) that is not already given in the
-  question; with multiple choice (`multiple_choice`), such values appear only as the
-  printed options (core.distractors), nowhere else on the sheet;
+  question, in its text or in its figures; with multiple choice (`multiple_choice`), such
+  values appear only as the printed options (core.distractors), nowhere else on the
+  sheet; and a graph on a question sheet shows no gradient and no value but its inputs';
 * the independent check passes (drawing a variant runs it).
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import mpmath
 import sympy as sp
 
 from ..core.draw import draw_variant
+from ..core.figures import Figure, Graph
 from ..core.model import Choices, Expression
 from ..core.printing import tex
 from ..core.numeric import _mp_value, approx_decimal, is_terminating
@@ -67,10 +69,50 @@ def _without_options(variant, questions: str) -> str:
     return questions
 
 
+_INLINE_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+
+
+def _question_figures(variant) -> str:
+    """The text of the figures a question sheet shows (their own files in Markdown)."""
+    from ..figures import figure_text
+    return "\n".join(figure_text(block, question=True) for block in variant.statement
+                     if isinstance(block, Figure))
+
+
+def _graph_leaks(variant) -> list[tuple[str, str]]:
+    """Gradients, and values of nodes that are not inputs, of the statement's graphs that
+    their question view shows (what the key alone may show), as the figure prints them."""
+    from ..figures.blocks import value_block
+    from ..figures import figure_text
+    found = []
+    for block in variant.statement:
+        if not isinstance(block, Graph):
+            continue
+        shown = set(figure_text(block, question=True).split("\n"))
+        allowed = {label.tex for n in block.nodes if n.id in block.inputs and n.value is not None
+                   for row in value_block(n.value, block.digits).rows for label in row}
+        allowed |= {n.label for n in block.nodes}
+        hidden = [(f"graph node {n.id} value", n.value) for n in block.nodes
+                  if n.id not in block.inputs and n.value is not None]
+        hidden += [(f"graph node {n.id} gradient", n.grad) for n in block.nodes
+                   if n.grad is not None]
+        hidden += [(f"graph edge {e.source}->{e.target} gradient", e.grad) for e in block.edges
+                   if e.grad is not None]
+        for name, value in hidden:
+            for row in value_block(value, block.digits).rows:
+                for label in row:
+                    if label.tex in shown and label.tex not in allowed:
+                        found.append((name, label.tex))
+    return found
+
+
 def leaked(variant) -> list[tuple[str, str]]:
     """Answer values and mistakes' values (or their rounded decimals) that appear in the
-    question sheet (outside the printed options of a multiple-choice answer)."""
+    question sheet, its text or its figures (outside the printed options of a
+    multiple-choice answer), and what a statement's graph shows of the key."""
     questions = _without_options(variant, render_one(variant, "questions"))
+    # a figure drawn inline (HTML quiz text) is searched by its labels, not its coordinates
+    questions = _INLINE_SVG.sub(" ", questions) + "\n" + _question_figures(variant)
     # numbers given in the question (and their negatives) may coincide with an answer
     given = {abs(e) for block in variant.statement for v in getattr(block, "values", {}).values()
              for e in _entries(v) if e.is_number}
@@ -94,7 +136,7 @@ def leaked(variant) -> list[tuple[str, str]]:
                     continue
                 if re.search(rf"(?<![\d.]){re.escape(t)}(?![\d])", questions):
                     found.append((name, t))
-    return found
+    return found + _graph_leaks(variant)
 
 
 def _round_trip(record: dict) -> list[str]:

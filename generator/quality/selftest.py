@@ -1,6 +1,7 @@
 r"""The load-time self-test of a problem: its canonical variant (when it has one) and seed 0
 at the default settings drawn, solved, checked, their prose and display lines checked,
-and both documents rendered in every registered format.
+every figure laid out as the key and as a question sheet show it, and both documents
+(figures included) rendered in every registered format.
 
 Authoring mistakes it names: a Params field that is not an immutable exact value (a
 list, a dict, a float: core.model.params_problem, checked when a variant is drawn); an
@@ -23,7 +24,7 @@ from ..core.distractors import satisfies
 from ..core.draw import draw_variant
 from ..core.printing import tex
 from ..core.problem import NoCanonical, Problem
-from ..errors import ProblemError
+from ..errors import ProblemError, UserError
 from ..exam.spec import Exam, ExamItem, Sheet, SheetItem
 from ..formats import FormatError, available_formats, get_format
 from ..formats.document import INSTRUCTOR, KINDS, build_document
@@ -59,6 +60,7 @@ def selftest(problem: Problem, where: str) -> None:
             check_variant_markup(variant)
             _check_parts(variant)
             check_constraints(variant)
+            _check_figures(variant)
             exam = Exam(title=problem.title, course="", date="", instructions="", master_seed=0,
                         variants=0, items=(ExamItem("Q1", problem.id, 1, options),),
                         key=INSTRUCTOR)
@@ -67,6 +69,8 @@ def selftest(problem: Problem, where: str) -> None:
             check_tex(documents.values())
             for fmt in formats:
                 fmt.selftest(sheet, documents)
+        except UserError:
+            raise
         except Exception as exc:  # noqa: BLE001
             raise ProblemError(f"{where}: {problem.id}: self-test failed ({stage}): "
                                f"{_reason(exc)}") from None
@@ -165,3 +169,27 @@ def check_tex(documents) -> None:
             if why is not None:
                 shown = formula if len(formula) <= 80 else formula[:77] + "..."
                 raise ValueError(f"{where}: {why} in ${shown}$")
+
+
+def _check_figures(variant) -> None:
+    """Every figure of the statement and the solution: its caption's markup, its layout as
+    the key and as a question sheet show it, and an SVG with no TeX left in it."""
+    from ..core.figures import Figure
+    from ..figures import figure_scene, figure_svg
+    from ..formats.prose import check_markup
+    blocks = [("statement block", i, b) for i, b in enumerate(variant.statement)]
+    blocks += [("solution step", i, b) for i, b in enumerate(variant.solution.steps)]
+    for kind, i, block in blocks:
+        if not isinstance(block, Figure):
+            continue
+        where = f"{kind} {i + 1} ({type(block).__name__.lower()})"
+        try:
+            check_markup(block.caption, {})
+            for question in (False, True):
+                figure_scene(block, question)
+                if "\\" in figure_svg(block, question):
+                    raise ValueError("TeX left in its SVG")
+        except UserError:                  # Graphviz missing: the machine's, not the problem's
+            raise
+        except Exception as exc:  # noqa: BLE001 - named with the figure's place
+            raise ValueError(f"{where}: {type(exc).__name__}: {exc}") from None

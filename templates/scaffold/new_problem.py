@@ -7,6 +7,8 @@ the prose and the computation, and keep the shape (docs/authoring.md):
 * statement             the question: Steps and Parts, nothing of the key;
 * compute               the exact results, once, with their working (`Work`);
 * solve                 a table of contents: one small function per step, then the answers;
+* graph                 a figure: the computational graph with the forward values and the
+                        gradients, drawn in every format (keep it, change it or drop it);
 * check                 an independent float64 recomputation with NumPy;
 * mistakes              what common mistakes give, from the same exact work.
 
@@ -19,10 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from wsgen import (Answer, Mistake, NoCanonical, Part, Problem, Redraw, Solution, Step, Vector, as_float,
-                   assert_close, assert_close_scaled, eq, exact_matrix, exact_vector, numeric_gradient,
-                   option, register, rows, shown_column, shown_difference, shown_dot, shown_product,
-                   shown_quotient, shown_square, shown_sum)
+from wsgen import (Answer, Graph, GraphEdge, GraphNode, Mistake, NoCanonical, Part, Problem,
+                   Redraw, Solution, Step, Vector, as_float, assert_close, assert_close_scaled, eq,
+                   exact_matrix, exact_vector, numeric_gradient, option, register, rows,
+                   shown_column, shown_difference, shown_dot, shown_product, shown_quotient,
+                   shown_square, shown_sum)
 
 LEARNING_RATES = ("0.1", "0.05", "0.01")
 
@@ -104,6 +107,22 @@ def update_step(work: Work) -> Step:
                 math=[eq(r"w - \eta\, \nabla_w L", shown_column(work.update), work.w_new)])
 
 
+def graph(params, work: Work) -> Graph:
+    """The loss as a computational graph: values in the boxes, and the gradient flowing
+    back along each edge (∂L/∂ŷ = (2/m)(ŷ − y), then ∇_w L).  A figure is data: the engine
+    lays it out and draws it; a question sheet shows only the inputs' values."""
+    m = len(params.y)
+    return Graph(
+        nodes=(GraphNode("X", "X", params.X), GraphNode("w", "w", params.w),
+               GraphNode("yhat", r"\hat y", work.yhat), GraphNode("y", "y", params.y),
+               GraphNode("L", "L", work.loss)),
+        edges=(GraphEdge("X", "yhat"), GraphEdge("w", "yhat", work.grad),
+               GraphEdge("yhat", "L", Vector(sp.Rational(2, m) * r for r in work.r)),
+               GraphEdge("y", "L")),
+        caption="The loss as a computational graph: forward values in the boxes, and in the "
+                "answer key the gradient flowing back along each edge (red).")
+
+
 @register
 class NewProblem(Problem):
     id = "new_problem"
@@ -145,7 +164,7 @@ class NewProblem(Problem):
         work = compute(params)
         return Solution(
             steps=(predictions_step(work), loss_step(work), gradient_step(work),
-                   update_step(work)),
+                   graph(params, work), update_step(work)),
             answers=(Answer("yhat", r"\hat y", work.yhat, part="(a)"),
                      Answer("loss", "L", work.loss, part="(b)"),
                      Answer("grad", r"\nabla_w L", work.grad, part="(c)", points=2),
