@@ -70,7 +70,7 @@ def test_every_shipped_key_for_students_has_no_verification_note(problems):
         student = key_md(v, "student")
         assert "Checked by SymPy" not in student, pid
         assert "seed 1" not in student, pid
-        notes = [s for s in v.solution.steps if s.audience == "instructor"]
+        notes = [s for s in v.solution.steps if getattr(s, "audience", None) == "instructor"]   # figures have none
         for note in notes:
             assert note.title not in headings(student), pid
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..core.figures import Grid, Panel
 from ..core.numeric import floats
 from .labels import math_label, number_label, plain_text
-from .scene import FONT_SIZE, Curve, Line, Rect, Scene, Text, mix
+from .scene import FONT_SIZE, MAX_WIDTH, Curve, Line, Rect, Scene, Text, mix
 
 __all__ = ["grid_scene"]
 
@@ -17,7 +17,6 @@ LABEL_H = 1.8 * FONT_SIZE          # the panel's label below its cells
 ARC = 2.4 * FONT_SIZE              # room above the panels for the arrows' arcs
 GAP = 2.6 * FONT_SIZE              # between panels (room for an arrow)
 ROW_GAP = 1.2 * FONT_SIZE
-MAX_WIDTH = 460.0
 HEAT_MAX = 0.75                    # the share of blue of the largest value
 TONES = ("tone0", "tone1", "tone2")
 

@@ -15,7 +15,7 @@ import sympy as sp
 from ..core.figures import Axes, Plot
 from ..core.numeric import floats
 from .labels import math_label, number_label, plain_text
-from .scene import FONT_SIZE, Dot, Line, Rect, Scene, Text
+from .scene import FONT_SIZE, MAX_WIDTH, Dot, Line, Rect, Scene, Text
 
 __all__ = ["plot_scene", "sample"]
 
@@ -24,7 +24,6 @@ LEFT, RIGHT = 26.0, 8.0           # room for the y tick labels, and after the bo
 TOP, BOTTOM = 14.0, 26.0          # room for the title, and for x ticks and label
 LEGEND = 13.0                     # one legend line
 GAP = 14.0                        # between axes
-MAX_WIDTH = 460.0
 SAMPLES = 160
 TICK_STEPS = (1, 2, 2.5, 5)
 

@@ -15,6 +15,8 @@ __all__ = ["COLOURS", "FONT_SIZE", "Curve", "Dot", "Line", "Rect", "Scene", "Tex
 
 #: The text size of every figure, in points.
 FONT_SIZE = 9.0
+#: The widest a figure is laid out, in points (the text width of the narrowest page).
+MAX_WIDTH = 460.0
 
 #: Colour roles → RGB.
 COLOURS = {
