@@ -415,11 +415,14 @@ def list_formats():
               help="The share of an answer a diagnosed mistake earns (repeatable).")
 @click.option("--choice-penalty", metavar="SHARE|guessing",
               help="The share of a choice answer a wrong option costs (guessing: 1/(options-1)).")
+@click.option("--follow-credit", type=float, metavar="SHARE",
+              help="The share of an answer that is wrong only because an earlier answer was, "
+                   "computed right from the student's own values (default 1; 0: none).")
 @click.option("--decimal-comma", is_flag=True, default=None,
               help="Read a comma as the decimal separator (1,5 is 1.5).")
 def grade(responses, answers_path, out_dir, amc_project, moodle_exports, canvas_exports,
           manual_path, sigfigs, decimals, rel, abs_, rounded_credit, rounded_digits, credit,
-          mistake_credit, choice_penalty, decimal_comma):
+          mistake_credit, choice_penalty, follow_credit, decimal_comma):
     """Score RESPONSES (a CSV shaped like answers.csv with a response column), or the
     scanned answer sheets of --amc PROJECT, against answers.json: grades.csv, one feedback
     file per paper, and the class's most frequent mistakes on stdout.  The grading policy
@@ -428,7 +431,8 @@ def grade(responses, answers_path, out_dir, amc_project, moodle_exports, canvas_
     from .grading.grade import GradeOptions
     options = GradeOptions(_grade_settings(sigfigs, decimals, rel, abs_, rounded_credit,
                                            rounded_digits, credit, mistake_credit,
-                                           choice_penalty, decimal_comma), manual_path)
+                                           choice_penalty, decimal_comma, follow_credit),
+                           manual_path)
     if moodle_exports or canvas_exports:
         if responses is not None or amc_project is not None or (moodle_exports and canvas_exports):
             raise click.UsageError("give one source of responses: RESPONSES, --amc, --moodle "
@@ -450,13 +454,14 @@ def grade(responses, answers_path, out_dir, amc_project, moodle_exports, canvas_
 
 
 def _grade_settings(sigfigs, decimals, rel, abs_, rounded_credit, rounded_digits, credit,
-                    mistake_credit, choice_penalty, decimal_comma):
+                    mistake_credit, choice_penalty, decimal_comma, follow_credit=None):
     """The policy settings `wsgen grade`'s options give (UsageError naming the option)."""
     from .grading.policy import parse_settings
     table: dict = {}
     for name, value in (("sigfigs", sigfigs), ("decimals", decimals), ("rel", rel), ("abs", abs_),
                         ("rounded_credit", rounded_credit), ("rounded_digits", rounded_digits),
-                        ("credit", credit), ("decimal_comma", decimal_comma)):
+                        ("credit", credit), ("decimal_comma", decimal_comma),
+                        ("follow_credit", follow_credit)):
         if value is not None:
             table[name] = value
     if choice_penalty is not None:

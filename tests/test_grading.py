@@ -263,6 +263,41 @@ def _within_sigfigs(a: float, b: float, digits: int) -> bool:
     return abs(a - b) < 0.51 * 10 ** (e - digits + 1)
 
 
+def test_a_slip_carried_forward_by_hand(build, tmp_path):
+    """Follow-through on the canonical Q1 (W = [[0.1, 0.5], [-0.3, 0.8]], x = [0.2, 0.4]):
+    a student writes Wx = [0.32, 0.26] (0.22 slipped) and then works on right from it, by
+    hand: L = 0.32² + 0.26² = 0.17; dL/dW = 2(Wx)xᵀ = [[0.128, 0.256], [0.104, 0.208]];
+    dL/dx = 2Wᵀ(Wx) = 2·[0.1·0.32 − 0.3·0.26, 0.5·0.32 + 0.8·0.26] = [−0.092, 0.736].
+    Six answers of 10/6 points: Wx earns half (1 of 2 entries); L, dL/dW and dL/dx are
+    carried forward (full credit by default); the two formulas right: Q1 = 5/6 + 3·10/6 +
+    2·10/6 = 55/6.  With --follow-credit 0.5 they earn half: 5/6 + 3·5/6 + 20/6 = 40/6.
+    With --follow-credit 0: L 0, dL/dW 2 of 4 entries (its second row is right), dL/dx 0:
+    5/6 + 5/6 + 20/6 = 5."""
+    answers, _ = build
+    given = {"Wx": [("1", "0.32"), ("2", "0.26")], "L": [("", "0.17")],
+             "dL_dW": [("1,1", "0.128"), ("1,2", "0.256"), ("2,1", "0.104"), ("2,2", "0.208")],
+             "dL_dx": [("1", "-0.092"), ("2", "0.736")],
+             "dL_dW_formula": [("", "2 (W x) x^T")], "dL_dx_formula": [("", "2 W^T W x")]}
+    rows = [["canonical", "carry", "Q1", name, entry, text]
+            for name, pairs in given.items() for entry, text in pairs]
+    responses = write_csv(tmp_path / "r.csv", rows)
+    expected = {None: Fraction(55, 6), "0.5": Fraction(40, 6), "0": Fraction(5)}
+    for credit, q1 in expected.items():
+        out = tmp_path / f"g{credit}"
+        extra = [] if credit is None else ["--follow-credit", credit]
+        status, stdout, err = run_cli("grade", responses, "--answers", answers, "--out", out, *extra)
+        assert status == 0, err
+        assert grades_of(out)[("canonical", "carry")]["Q1"] == points(q1), credit
+        feedback = feedback_of((out / "feedback" / "carry.md").read_text(encoding="utf-8"))
+        if credit != "0":
+            assert "answers carried forward" in stdout and "3 on 1 paper" in stdout
+            for name in ("L", "dL_dW", "dL_dx"):
+                assert any(line.startswith("result: carried forward: right for your own Wx")
+                           for line in feedback[("Q1", name)]["lines"]), (credit, name)
+        else:
+            assert "carried forward" not in stdout
+
+
 def test_every_declared_mistake_is_diagnosed_in_every_variant(build, tmp_path):
     answers, manifest = build
     rows, expected, diagnoses = [], {}, {}

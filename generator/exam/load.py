@@ -41,6 +41,8 @@
     mistake_credit = { missing_factor_2 = 0.5 }   # credit of a diagnosed mistake (default 0)
     choice_penalty = 0                     # a wrong option costs this share (or "guessing":
                                            # 1/(options − 1)); a blank never costs
+    follow_credit = 1                      # an answer right for the student's own earlier
+                                           # (wrong) values: carried forward (0: none)
     decimal_comma = false                  # read 1,5 as 1.5 (never guessed)
     figures = false                        # optional: no figures (graphs, plots, grids)
                                            # in the documents (default true)

@@ -56,7 +56,7 @@ from ..errors import UserError, read_input
 from ..core.records import choice_letter as letter, entries
 from .parse import Unreadable, read_number
 from .policy import ANSWER_CREDIT, CREDIT_MODES, Policy, Settings, parse_rule, policy_of_record
-from .score import SCORERS, AnswerResult, EntryResult, Outcome, score_answer
+from .score import SCORERS, AnswerResult, EntryResult, Outcome, carry_forward, score_answer
 
 __all__ = ["AnswerResult", "GradeOptions", "Manifest", "ManualResult", "Outcome", "Paper",
            "Response", "SlotResult", "fmt_points", "grade_papers", "load_manifest", "read_manual",
@@ -99,6 +99,7 @@ class Manifest:
     variants: dict[str, dict]                 # variant id -> record
     slots: list[tuple[str, Fraction]]         # (label, points), in the exam's order
     build: str = ""                           # the build id ("" from a wsgen before build ids)
+    notes: list[str] = field(default_factory=list)   # said once on stdout (follow-through off)
 
     @property
     def roster(self) -> bool:
@@ -574,8 +575,9 @@ def answer_record(answer: dict, settings: Settings) -> dict:
 
 
 def score_slot(problem: dict, given: dict[tuple[str, str], Response], policy: Policy,
-               settings: Settings) -> SlotResult:
-    """Every answer of one slot of one paper (`given`: (answer, entry) -> response)."""
+               settings: Settings, hook=None) -> SlotResult:
+    """Every answer of one slot of one paper (`given`: (answer, entry) -> response); `hook`:
+    the slot's problem, whose follow-through carries a slip forward (None: none)."""
     label = clean_text(problem["label"])
     mistakes = problem.get("mistakes", [])
     answers = []
@@ -583,6 +585,8 @@ def score_slot(problem: dict, given: dict[tuple[str, str], Response], policy: Po
         mine = {entry: r for (nm, entry), r in given.items() if nm == name}
         answers.append(score_answer(name, answer_record(answer, settings), mine, policy, mistakes,
                                     label=label, problem=str(problem["problem"])))
+    if hook is not None:
+        carry_forward(answers, problem, hook, policy)
     manual = [ManualResult(m.part, m.points, m.rubric) for m in policy.manual]
     return SlotResult(label, str(problem["problem"]), _as_points(problem["points"]), answers, manual)
 
@@ -594,6 +598,40 @@ def _check_mistake_ids(manifest: Manifest, settings: Settings) -> None:
         if mistake not in known:
             raise UserError(f"--mistake-credit: no mistake {mistake!r} in {manifest.path} "
                             f"(its mistakes: {_choose(known, 12) or 'none'})")
+
+
+def follow_hooks(manifest: Manifest) -> dict[tuple[str, str], Any]:
+    """(variant, slot label) -> the slot's problem when its follow-through can be trusted
+    there: the problem is registered here (built in or an installed plugin) and its hook
+    gives back the key from the key's own values (follow.hook_disagrees).  Where it cannot,
+    follow-through is off and manifest.notes says why, once per problem."""
+    from .follow import hook_disagrees
+    wanted = {str(p["problem"]) for record in manifest.variants.values() for p in record["problems"]}
+    try:
+        from ..registry import discover
+        problems = discover().problems
+    except Exception as exc:  # noqa: BLE001 - grading goes on without follow-through
+        manifest.notes.append(f"follow-through off: the problems could not be loaded ({exc})"[:300])
+        return {}
+    hooks, told = {}, set()
+    for variant, record in manifest.variants.items():
+        for p in record["problems"]:
+            pid = str(p["problem"])
+            problem = problems.get(pid)
+            if problem is None or not problem.follows:
+                if problem is None and pid not in told and pid in wanted:
+                    told.add(pid)
+                    manifest.notes.append(f"follow-through off for {pid}: not a problem of this "
+                                          "installation")
+                continue
+            why = hook_disagrees(problem, p)
+            if why:
+                if pid not in told:
+                    told.add(pid)
+                    manifest.notes.append(f"follow-through off for {pid} (variant {variant}): {why}"[:300])
+                continue
+            hooks[(variant, clean_text(p["label"]))] = problem
+    return hooks
 
 
 def grade_papers(manifest: Manifest, responses: list[Response],
@@ -615,6 +653,9 @@ def grade_papers(manifest: Manifest, responses: list[Response],
     for row in manual_rows:
         by_paper.setdefault((row.variant, row.student), {})
     order = {variant: i for i, variant in enumerate(manifest.variants)}
+    hooks = follow_hooks(manifest) if any(
+        slot_policy(p, settings).follow_credit for v in {k[0] for k in by_paper}
+        for p in manifest.variants[v]["problems"]) else {}
     papers = []
     for (variant, student) in sorted(by_paper, key=lambda k: (order[k[0]], k[1])):
         given = by_paper[(variant, student)]
@@ -623,7 +664,8 @@ def grade_papers(manifest: Manifest, responses: list[Response],
         for problem in record["problems"]:
             label = clean_text(problem["label"])
             mine = {(nm, entry): r for (lbl, nm, entry), r in given.items() if lbl == label}
-            slots.append(score_slot(problem, mine, slot_policy(problem, settings), settings))
+            slots.append(score_slot(problem, mine, slot_policy(problem, settings), settings,
+                                    hooks.get((variant, label))))
         papers.append(Paper(variant, student, slots))
     _merge_manual(papers, manual_rows)
     return papers
@@ -977,6 +1019,13 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
         lines.append(f"right values rounded more coarsely than asked: {len(rounded)} answer"
                      f"{'' if len(rounded) == 1 else 's'} on {len(who)} paper"
                      f"{'' if len(who) == 1 else 's'}")
+    carried = [(p, a) for p in papers for slot in p.slots for a in slot.answers
+               if a.outcome is Outcome.CARRIED]
+    if carried:
+        who = {(p.variant, p.student) for p, _ in carried}
+        lines.append(f"answers carried forward (right for the student's own earlier values): "
+                     f"{len(carried)} on {len(who)} paper{'' if len(who) == 1 else 's'}")
+    lines += manifest.notes
     pending: dict[str, int] = {}
     for paper in papers:
         for slot in paper.slots:

@@ -214,6 +214,7 @@ class Settings:
     mistake_credit: tuple[tuple[str, Fraction], ...] = ()
     choice_penalty: Fraction | str | None = None          # a share, or "guessing"
     decimal_comma: bool | None = None
+    follow_credit: Fraction | None = None                 # an answer carried forward
 
     def over(self, base: "Settings") -> "Settings":
         """These settings where set, `base`'s elsewhere (mistake credits merged by id)."""
@@ -228,7 +229,8 @@ class Settings:
             credit=credit,
             mistake_credit=tuple(dict(base.mistake_credit + self.mistake_credit).items()),
             choice_penalty=_first(self.choice_penalty, base.choice_penalty),
-            decimal_comma=_first(self.decimal_comma, base.decimal_comma))
+            decimal_comma=_first(self.decimal_comma, base.decimal_comma),
+            follow_credit=_first(self.follow_credit, base.follow_credit))
 
     def credit_mode(self, kind: str) -> str:
         modes = dict(self.credit or ())
@@ -256,6 +258,7 @@ class Policy:
     choice_penalty: Fraction | str = Fraction(0)
     decimal_comma: bool = False
     manual: tuple[Manual, ...] = ()
+    follow_credit: Fraction = Fraction(1)       # an answer right for the student's own inputs
 
     @classmethod
     def of(cls, settings: Settings, manual: tuple[Manual, ...] = ()) -> "Policy":
@@ -264,7 +267,8 @@ class Policy:
                    rounded_digits=_first(settings.rounded_digits, default.rounded_digits),
                    mistake_credit=settings.mistakes,
                    choice_penalty=_first(settings.choice_penalty, default.choice_penalty),
-                   decimal_comma=bool(settings.decimal_comma), manual=tuple(manual))
+                   decimal_comma=bool(settings.decimal_comma), manual=tuple(manual),
+                   follow_credit=_first(settings.follow_credit, default.follow_credit))
 
     def penalty(self, options: int) -> Fraction:
         """The share of a choice answer's points a wrong option costs."""
@@ -279,16 +283,20 @@ class Policy:
                        rounded_digits=_first(settings.rounded_digits, self.rounded_digits),
                        mistake_credit={**self.mistake_credit, **settings.mistakes},
                        choice_penalty=_first(settings.choice_penalty, self.choice_penalty),
-                       decimal_comma=_first(settings.decimal_comma, self.decimal_comma))
+                       decimal_comma=_first(settings.decimal_comma, self.decimal_comma),
+                       follow_credit=_first(settings.follow_credit, self.follow_credit))
 
     def to_json(self) -> dict:
-        return {"rounded_credit": _number(self.rounded_credit),
-                "rounded_digits": self.rounded_digits,
-                "mistake_credit": {k: _number(v) for k, v in self.mistake_credit.items()},
-                "choice_penalty": (self.choice_penalty if isinstance(self.choice_penalty, str)
-                                   else _number(self.choice_penalty)),
-                "decimal_comma": self.decimal_comma,
-                "manual": [m.to_json() for m in self.manual]}
+        record = {"rounded_credit": _number(self.rounded_credit),
+                  "rounded_digits": self.rounded_digits,
+                  "mistake_credit": {k: _number(v) for k, v in self.mistake_credit.items()},
+                  "choice_penalty": (self.choice_penalty if isinstance(self.choice_penalty, str)
+                                     else _number(self.choice_penalty)),
+                  "decimal_comma": self.decimal_comma,
+                  "manual": [m.to_json() for m in self.manual]}
+        if self.follow_credit != 1:       # the default (full credit) is left unwritten
+            record["follow_credit"] = _number(self.follow_credit)
+        return record
 
     @property
     def manual_points(self) -> Fraction:
@@ -336,7 +344,7 @@ def parse_rule(table: Mapping, where: str) -> tuple[Rule | None, set[str]]:
 
 #: The keys of a [grading] table (exam-wide); a slot's grading table takes all but the last.
 SETTING_KEYS = ("sigfigs", "decimals", "rel", "abs", "rounded_credit", "rounded_digits",
-                "credit", "mistake_credit", "choice_penalty", "decimal_comma")
+                "credit", "mistake_credit", "choice_penalty", "follow_credit", "decimal_comma")
 
 
 def parse_settings(table: Any, where: str, exam_wide: bool = True) -> Settings:
@@ -379,6 +387,9 @@ def parse_settings(table: Any, where: str, exam_wide: bool = True) -> Settings:
                                  f"\"guessing\", got {penalty[:60]!r}")
             penalty = _share(penalty, prefix + "choice_penalty")
         settings = replace(settings, choice_penalty=penalty)
+    if "follow_credit" in table:
+        settings = replace(settings, follow_credit=_share(table["follow_credit"],
+                                                          prefix + "follow_credit"))
     if "decimal_comma" in table:
         if not isinstance(table["decimal_comma"], bool):
             raise ValueError(f"{prefix}decimal_comma: expected true or false")
@@ -462,7 +473,7 @@ def policy_of_record(record: Any) -> Policy:
     if not isinstance(record, Mapping):
         raise ValueError("grading: expected an object")
     keys = {"rounded_credit", "rounded_digits", "mistake_credit", "choice_penalty",
-            "decimal_comma", "manual"}
+            "follow_credit", "decimal_comma", "manual"}
     unknown = sorted(set(record) - keys)
     if unknown:
         raise ValueError(f"grading.{unknown[0][:40]}: unknown field")

@@ -24,9 +24,9 @@ Outcomes (Outcome):
   choice penalty, `policy.penalty`);
 * unreadable — every response given unreadable (scored 0, reported);
 * no answer — nothing given (0; never a penalty).
-
-"carried forward" and "shape error" are reserved for follow-through credit and formula
-answers.
+* carried forward — wrong, but right for the student's own values of the answers it is
+  computed from (follow-through, `carry_forward`): `policy.follow_credit` (default 1);
+* shape error — a formula whose shapes do not fit (formula answers).
 """
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ from .compare import choice_mistakes, whole_mistakes
 from .parse import Unreadable, normalise, read_letter, read_number
 from .policy import Policy, Rule, exact_fraction, rule_of_record
 
-__all__ = ["AnswerResult", "EntryResult", "Outcome", "SCORERS", "expected_number", "score_answer"]
+__all__ = ["AnswerResult", "EntryResult", "Outcome", "SCORERS", "carry_forward", "expected_number",
+           "score_answer"]
 
 
 class Outcome(str, Enum):
@@ -372,6 +373,45 @@ def _code(text: str | None, limit: int = 80) -> str:
     if len(text) > limit:
         text = text[:limit] + "…"
     return f"`{text}`" if text else "(empty)"
+
+
+def carry_forward(results: Sequence[AnswerResult], record: Mapping[str, Any], problem,
+                  policy: Policy) -> None:
+    """Follow-through (grading/follow.py): every numeric answer of one slot that is not
+    right, but is right (under its rule, or rounded as a right value may be) for the values
+    the student gave its inputs (`problem.follows`, recomputed by `problem.follow_through`),
+    is "carried forward" and earns `policy.follow_credit` of its points (when that is more
+    than it earned).  An input given rounded as the rule allows is the key's, not a slip."""
+    from .follow import carried_values
+    if not problem.follows or not policy.follow_credit:
+        return
+    by_name = {r.name: r for r in results}
+    numbers = {r.name: {e.entry: float(e.number) for e in r.entries
+                        if e.number is not None and e.outcome is not Outcome.UNREADABLE}
+               for r in results if r.kind in ("number", "vector", "matrix", "list")}
+
+    def close(given: float, expected: float, answer: Mapping[str, Any]) -> bool:
+        rule = rule_of_record(answer)
+        want = Fraction(expected)
+        return rule.right(given, want) or rule.coarser(given, want, policy.rounded_digits) is not None
+
+    carried = carried_values(problem, record, numbers, close)
+    for name, values in carried.items():
+        result = by_name.get(name)
+        if result is None or result.outcome in (Outcome.RIGHT, Outcome.NO_ANSWER):
+            continue
+        answer = record["answers"][name]
+        if not all(e.number is not None and e.entry in values and close(float(e.number), values[e.entry], answer)
+                   for e in result.entries):
+            continue
+        credit = result.max_points * policy.follow_credit
+        if credit < result.points:          # entry credit already earns more
+            continue
+        inputs = [i for i in problem.follows.get(name, ()) if i in numbers]
+        result.outcome, result.points, result.mistakes = Outcome.CARRIED, credit, []
+        result.detail = ("carried forward: right for your own " + ", ".join(inputs)
+                         + (f" (credit {_share_text(policy.follow_credit)} of the answer)"
+                            if policy.follow_credit != 1 else ""))
 
 
 #: The scorer of each answer kind: fills in an AnswerResult (entries, outcome, points, …).
