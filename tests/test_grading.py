@@ -292,7 +292,7 @@ def test_a_slip_carried_forward_by_hand(build, tmp_path):
         if credit != "0":
             assert "answers carried forward" in stdout and "3 on 1 paper" in stdout
             for name in ("L", "dL_dW", "dL_dx"):
-                assert any(line.startswith("result: carried forward: right for your own Wx")
+                assert any(line.startswith("result: carried forward from your Wx (a): right method")
                            for line in feedback[("Q1", name)]["lines"]), (credit, name)
         else:
             assert "carried forward" not in stdout

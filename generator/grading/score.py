@@ -407,11 +407,17 @@ def carry_forward(results: Sequence[AnswerResult], record: Mapping[str, Any], pr
         credit = result.max_points * policy.follow_credit
         if credit < result.points:          # entry credit already earns more
             continue
-        inputs = [i for i in problem.follows.get(name, ()) if i in numbers]
+        inputs = [_named(i, record["answers"][i]) for i in problem.follows.get(name, ())
+                  if i in numbers]
         result.outcome, result.points, result.mistakes = Outcome.CARRIED, credit, []
-        result.detail = ("carried forward: right for your own " + ", ".join(inputs)
+        result.detail = ("carried forward from your " + ", ".join(inputs) + ": right method"
                          + (f" (credit {_share_text(policy.follow_credit)} of the answer)"
                             if policy.follow_credit != 1 else ""))
+
+
+def _named(name: str, answer: Mapping[str, Any]) -> str:
+    part = answer.get("part")
+    return f"{name} {part}" if part else name
 
 
 #: The scorer of each answer kind: fills in an AnswerResult (entries, outcome, points, …).
