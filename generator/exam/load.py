@@ -248,96 +248,122 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
     entry point, from the exam's `problem_paths` or from `extra_paths`)."""
     path = Path(path) if path is not None else DEFAULT_EXAM
     text, data = read_toml(path, "exam file")
-    where = _Locator(text)
-
-    def fail(field: str, message: str, key: str, item: int | None = None):
-        line = where.line(key, item)
-        raise UserError(f"{path}{':' + str(line) if line else ''}: {field}: {message}")
-
-    for key, value in data.items():
-        if key not in _TOP:
-            fail(key, f"unknown field (expected one of: {', '.join(_TOP)})", key)
-        if key == "problems" and isinstance(value, dict):
-            fail(key, "expected an array of tables: write [[problems]] (two brackets) above "
-                 "each problem, not [problems]", key)
-        if not _is_type(value, _TOP[key]):
-            fail(key, f"expected {_type_name(_TOP[key])}, got {_short(value)}", key)
-        if isinstance(value, str) and key in TEXT_LIMITS:
-            why = text_problem(value, TEXT_LIMITS[key], multiline=key in ("instructions", "pledge"))
-            if why:
-                fail(key, why, key)
-    for required in ("title", "problems"):
-        if required not in data:
-            raise UserError(f"{path}: {required}: missing required field")
-    seed = data.get("seed", 0)
-    if seed < 0 or seed >= 2 ** 63:
-        fail("seed", f"expected a non-negative integer below 2^63, got {seed}", "seed")
-    variants = data.get("variants", 0)
-    if not 0 <= variants <= MAX_VARIANTS:
-        fail("variants", f"expected 0 to {MAX_VARIANTS}, got {variants}", "variants")
-    if not data["problems"]:
-        fail("problems", "at least one problem is needed", "problems")
-    for name in ("title", "id"):
-        if name in data and not data[name].strip():
-            fail(name, "must not be empty", name)
-    if data.get("pledge", "").strip() and not data.get("cover", False):
-        fail("pledge", "a pledge is printed on the cover page: add cover = true", "pledge")
-    paper = data.get("paper", "a4")
-    if paper not in PAPERS:
-        fail("paper", f"expected one of {', '.join(map(repr, PAPERS))}, got {_short(paper)}", "paper")
-    paper_answers = data.get("paper_answers", "bubbles")
-    if paper_answers not in PAPER_ANSWERS:
-        fail("paper_answers", f"expected one of {', '.join(map(repr, PAPER_ANSWERS))}, got "
-             f"{_short(paper_answers)}", "paper_answers")
-    audience = data.get("key", "student")
-    if audience not in KEY_AUDIENCES:
-        fail("key", f"expected one of {', '.join(map(repr, KEY_AUDIENCES))}, got "
-             f"{_short(audience)}", "key")
-
-    penalty = data.get("quiz_penalty", 0.0)
-    if not 0 <= penalty <= 1:
-        fail("quiz_penalty", f"expected 0 to 1, got {_short(penalty)}", "quiz_penalty")
-    marks = data.get("quiz_marks", "points")
-    if marks not in QUIZ_MARKS:
-        fail("quiz_marks", f"expected one of {', '.join(map(repr, QUIZ_MARKS))}, got "
-             f"{_short(marks)}", "quiz_marks")
-
-    try:
-        grading = parse_settings(data.get("grading", {}), "grading")
-    except ValueError as exc:
-        field_name = str(exc).split(":", 1)[0]
-        line = where.table_line("grading", field_name.split(".")[1] if "." in field_name else "grading")
-        raise UserError(f"{path}{':' + str(line) if line else ''}: {exc}") from None
-
-    paths = []
-    for i, folder in enumerate(data.get("problem_paths", [])):
-        if not isinstance(folder, str) or not folder:
-            fail(f"problem_paths[{i + 1}]", f"expected a folder name, got {folder!r}", "problem_paths")
-        resolved = (path.parent / folder).resolve()
-        if not resolved.is_dir():
-            fail(f"problem_paths[{i + 1}]", f"{folder!r} is not a folder (relative to the exam file)",
-                 "problem_paths")
-        paths.append(str(resolved))
-    paths += [str(Path(p).resolve()) for p in extra_paths]
-    paths = tuple(dict.fromkeys(paths))
+    reader = _ExamReader(path, _Locator(text), data)
+    reader.check_top()
+    grading = reader.grading()
+    paths = reader.problem_paths(extra_paths)
     # imported here: the fast paths never load problems
     from ..quality.selftest import selftest
     from ..registry import discover
     registry = discover(paths, check=selftest).problems
-    items = []
-    for i, entry in enumerate(data["problems"]):
-        field = f"problems[{i + 1}]"
+    items = [reader.item(i, entry, registry) for i, entry in enumerate(data["problems"])]
+    reader.check_labels(items)
+    _check_exam_mistakes(path, reader.where, registry, items, grading)
+    names = {name: nfc(data.get(name, "")) for name in NFC_FIELDS}
+    exam = Exam(title=names["title"], course=names["course"], date=names["date"],
+                instructions=names["instructions"], master_seed=data.get("seed", 0),
+                variants=data.get("variants", 0), items=tuple(items), source=str(path),
+                exam_id=data.get("id", path.stem), problem_paths=paths,
+                common_mistakes=data.get("common_mistakes", True),
+                paper=data.get("paper", "a4"), cover=data.get("cover", False),
+                pledge=names["pledge"], paper_answers=data.get("paper_answers", "bubbles"),
+                quiz_penalty=float(data.get("quiz_penalty", 0.0)),
+                quiz_shuffle=data.get("quiz_shuffle", False),
+                quiz_marks=data.get("quiz_marks", "points"), key=data.get("key", "student"),
+                grading=grading, figures=data.get("figures", True))
+    reader.check_choice_limits(exam, registry)
+    return exam
+
+
+class _ExamReader:
+    """The checks of one exam file, each failure one UserError "file:line: field: why"."""
+
+    def __init__(self, path: Path, where: _Locator, data: dict):
+        self.path, self.where, self.data = path, where, data
+
+    def fail(self, field: str, message: str, key: str, item: int | None = None):
+        line = self.where.line(key, item)
+        raise UserError(f"{self.path}{':' + str(line) if line else ''}: {field}: {message}")
+
+    def one_of(self, field: str, value: Any, allowed: tuple, key: str, item: int | None = None):
+        if value not in allowed:
+            self.fail(field, f"expected one of {', '.join(map(repr, allowed))}, got {_short(value)}",
+                      key, item)
+
+    def check_fields(self, entry: dict, types: dict, field: str, item: int | None,
+                     multiline=("instructions", "pledge")) -> None:
+        """Known keys, their types, and the length and characters of their text."""
+        for key, value in entry.items():
+            name = f"{field}.{key}" if field else key
+            if key not in types:
+                self.fail(name, f"unknown field (expected one of: {', '.join(types)})", key, item)
+            if key == "problems" and isinstance(value, dict):
+                self.fail(key, "expected an array of tables: write [[problems]] (two brackets) "
+                          "above each problem, not [problems]", key)
+            if not _is_type(value, types[key]):
+                self.fail(name, f"expected {_type_name(types[key])}, got {_short(value)}", key, item)
+            if isinstance(value, str) and key in TEXT_LIMITS:
+                why = text_problem(value, TEXT_LIMITS[key], multiline=key in multiline)
+                if why:
+                    self.fail(name, why, key, item)
+
+    def check_top(self) -> None:
+        data, fail = self.data, self.fail
+        self.check_fields(data, _TOP, "", None)
+        for required in ("title", "problems"):
+            if required not in data:
+                raise UserError(f"{self.path}: {required}: missing required field")
+        seed = data.get("seed", 0)
+        if seed < 0 or seed >= 2 ** 63:
+            fail("seed", f"expected a non-negative integer below 2^63, got {seed}", "seed")
+        variants = data.get("variants", 0)
+        if not 0 <= variants <= MAX_VARIANTS:
+            fail("variants", f"expected 0 to {MAX_VARIANTS}, got {variants}", "variants")
+        if not data["problems"]:
+            fail("problems", "at least one problem is needed", "problems")
+        for name in ("title", "id"):
+            if name in data and not data[name].strip():
+                fail(name, "must not be empty", name)
+        if data.get("pledge", "").strip() and not data.get("cover", False):
+            fail("pledge", "a pledge is printed on the cover page: add cover = true", "pledge")
+        self.one_of("paper", data.get("paper", "a4"), PAPERS, "paper")
+        self.one_of("paper_answers", data.get("paper_answers", "bubbles"), PAPER_ANSWERS,
+                    "paper_answers")
+        self.one_of("key", data.get("key", "student"), KEY_AUDIENCES, "key")
+        penalty = data.get("quiz_penalty", 0.0)
+        if not 0 <= penalty <= 1:
+            fail("quiz_penalty", f"expected 0 to 1, got {_short(penalty)}", "quiz_penalty")
+        self.one_of("quiz_marks", data.get("quiz_marks", "points"), QUIZ_MARKS, "quiz_marks")
+
+    def grading(self) -> Settings:
+        try:
+            return parse_settings(self.data.get("grading", {}), "grading")
+        except ValueError as exc:
+            field_name = str(exc).split(":", 1)[0]
+            line = self.where.table_line("grading", field_name.split(".")[1] if "." in field_name
+                                         else "grading")
+            raise UserError(f"{self.path}{':' + str(line) if line else ''}: {exc}") from None
+
+    def problem_paths(self, extra_paths) -> tuple[str, ...]:
+        paths = []
+        for i, folder in enumerate(self.data.get("problem_paths", [])):
+            field = f"problem_paths[{i + 1}]"
+            if not isinstance(folder, str) or not folder:
+                self.fail(field, f"expected a folder name, got {folder!r}", "problem_paths")
+            resolved = (self.path.parent / folder).resolve()
+            if not resolved.is_dir():
+                self.fail(field, f"{folder!r} is not a folder (relative to the exam file)",
+                          "problem_paths")
+            paths.append(str(resolved))
+        paths += [str(Path(p).resolve()) for p in extra_paths]
+        return tuple(dict.fromkeys(paths))
+
+    def item(self, i: int, entry: Any, registry) -> ExamItem:
+        """One [[problems]] table as an ExamItem."""
+        field, fail = f"problems[{i + 1}]", self.fail
         if not isinstance(entry, dict):
             fail(field, "expected a table ([[problems]])", "problems")
-        for key, value in entry.items():
-            if key not in _ITEM:
-                fail(f"{field}.{key}", f"unknown field (expected one of: {', '.join(_ITEM)})", key, i)
-            if not _is_type(value, _ITEM[key]):
-                fail(f"{field}.{key}", f"expected {_type_name(_ITEM[key])}, got {_short(value)}", key, i)
-            if isinstance(value, str) and key in TEXT_LIMITS:
-                why = text_problem(value, TEXT_LIMITS[key])
-                if why:
-                    fail(f"{field}.{key}", why, key, i)
+        self.check_fields(entry, _ITEM, field, i, multiline=())
         if "problem" not in entry:
             fail(f"{field}.problem", "missing required field", "problem", i)
         problem_id = entry["problem"]
@@ -358,16 +384,9 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
         if isinstance(space, int) and not 0 <= space <= MAX_SPACE_LINES:
             fail(f"{field}.space", f"expected 0 to {MAX_SPACE_LINES} lines, got {space}", "space", i)
         mode = entry.get("paper_answers", "")
-        if "paper_answers" in entry and mode not in PAPER_ANSWERS:
-            fail(f"{field}.paper_answers", f"expected one of {', '.join(map(repr, PAPER_ANSWERS))}, "
-                 f"got {_short(mode)}", "paper_answers", i)
-        try:
-            options = make_options(registry[problem_id], entry.get("options", {}),
-                                   where=f"{field}.options")
-        except ValueError as exc:
-            option = str(exc).split(":", 1)[0].rsplit(".", 1)[-1]
-            line = where.line(option, i) or where.line("options", i)
-            raise UserError(f"{path}{':' + str(line) if line else ''}: {exc}") from None
+        if "paper_answers" in entry:
+            self.one_of(f"{field}.paper_answers", mode, PAPER_ANSWERS, "paper_answers", i)
+        options = self.options(i, registry[problem_id], entry.get("options", {}))
         label = clean_label(entry.get("label", f"Q{i + 1}"))
         if not label:
             fail(f"{field}.label", "must not be blank", "label", i)
@@ -377,49 +396,53 @@ def load_exam(path: Path | str | None = None, extra_paths=()) -> Exam:
             manual = parse_manual(entry["manual"], f"{field}.manual", points) \
                 if "manual" in entry else ()
         except ValueError as exc:
-            _fail_inside(path, where, exc, i)
-        _check_declared(path, where, registry[problem_id], options, slot_grading, manual, field, i)
-        items.append(ExamItem(label=label, problem_id=problem_id,
-                              points=points, options=options, multiple_choice=choices,
-                              space=space, paper_answers=mode, grading=slot_grading,
-                              manual=manual))
-    first: dict[str, int] = {}
-    for i, it in enumerate(items):
-        same = first.get(it.label.casefold())
-        if same is not None:
-            earlier = where.line("label", same)
-            other = items[same].label
-            fail(f"problems[{i + 1}].label", f"duplicate label {it.label!r} (also problems"
-                 f"[{same + 1}]" + (f" {other!r}" if other != it.label else "")
-                 + f"{', line ' + str(earlier) if earlier else ''}"
-                 + ("; labels that differ only in letter case or blanks name one Moodle "
-                    "category and one grades column" if other != it.label else "") + ")",
-                 "label", i)
-        first[it.label.casefold()] = i
-    _check_exam_mistakes(path, where, registry, items, grading)
-    text = {name: nfc(data.get(name, "")) for name in NFC_FIELDS}
-    exam = Exam(title=text["title"], course=text["course"], date=text["date"],
-                instructions=text["instructions"], master_seed=seed, variants=variants,
-                items=tuple(items), source=str(path), exam_id=data.get("id", path.stem),
-                problem_paths=paths, common_mistakes=data.get("common_mistakes", True),
-                paper=paper, cover=data.get("cover", False), pledge=text["pledge"],
-                paper_answers=paper_answers, quiz_penalty=float(penalty),
-                quiz_shuffle=data.get("quiz_shuffle", False), quiz_marks=marks,
-                key=audience, grading=grading, figures=data.get("figures", True))
-    from ..pipeline.sheets import slot_key
-    for i, it in enumerate(items):
-        if it.multiple_choice:
-            limit = _choice_limit(registry[it.problem_id], it.options, it.multiple_choice, seed,
-                                  slot_key(exam, i))
+            _fail_inside(self.path, self.where, exc, i)
+        _check_declared(self.path, self.where, registry[problem_id], options, slot_grading,
+                        manual, field, i)
+        return ExamItem(label=label, problem_id=problem_id, points=points, options=options,
+                        multiple_choice=choices, space=space, paper_answers=mode,
+                        grading=slot_grading, manual=manual)
+
+    def options(self, i: int, problem, values: dict):
+        try:
+            return make_options(problem, values, where=f"problems[{i + 1}].options")
+        except ValueError as exc:
+            option = str(exc).split(":", 1)[0].rsplit(".", 1)[-1]
+            line = self.where.line(option, i) or self.where.line("options", i)
+            raise UserError(f"{self.path}{':' + str(line) if line else ''}: {exc}") from None
+
+    def check_labels(self, items: list[ExamItem]) -> None:
+        """No two slots share a label, up to letter case and blanks."""
+        first: dict[str, int] = {}
+        for i, it in enumerate(items):
+            same = first.get(it.label.casefold())
+            if same is not None:
+                earlier = self.where.line("label", same)
+                other = items[same].label
+                self.fail(f"problems[{i + 1}].label", f"duplicate label {it.label!r} (also problems"
+                          f"[{same + 1}]" + (f" {other!r}" if other != it.label else "")
+                          + f"{', line ' + str(earlier) if earlier else ''}"
+                          + ("; labels that differ only in letter case or blanks name one Moodle "
+                             "category and one grades column" if other != it.label else "") + ")",
+                          "label", i)
+            first[it.label.casefold()] = i
+
+    def check_choice_limits(self, exam: Exam, registry) -> None:
+        """Each multiple-choice slot can offer its options at the precision shown."""
+        from ..pipeline.sheets import slot_key
+        for i, it in enumerate(exam.items):
+            if not it.multiple_choice:
+                continue
+            limit = _choice_limit(registry[it.problem_id], it.options, it.multiple_choice,
+                                  exam.master_seed, slot_key(exam, i))
             if limit is not None:
                 most, reason = limit
-                fail(f"problems[{i + 1}].multiple_choice",
-                     f"{it.problem_id} cannot offer {it.multiple_choice} options that differ at "
-                     f"the precision shown with these settings ({reason}); "
-                     + (f"the most that work: {most} (multiple_choice = {most})" if most else
-                        f"not even {MIN_OPTIONS}: remove multiple_choice (free answers)"),
-                     "multiple_choice", i)
-    return exam
+                self.fail(f"problems[{i + 1}].multiple_choice",
+                          f"{it.problem_id} cannot offer {it.multiple_choice} options that differ "
+                          f"at the precision shown with these settings ({reason}); "
+                          + (f"the most that work: {most} (multiple_choice = {most})" if most else
+                             f"not even {MIN_OPTIONS}: remove multiple_choice (free answers)"),
+                          "multiple_choice", i)
 
 
 def _fail_inside(path, where: _Locator, exc: ValueError, item: int):
