@@ -46,13 +46,18 @@ ROSTER = "id,name\nu1041,Ada Lovelace\nu2203,Alan Turing\nu3112,Grace Hopper\n"
 
 
 def build(tmp_path: Path, exam: str = EXAM, roster: str | None = ROSTER, *extra,
-          formats: str = "amc") -> Path:
+          formats: str = "amc", secret_text: str = "ab" * 32) -> Path:
     (tmp_path / "exam.toml").write_text(exam, encoding="utf-8")
     args = ["build", "--exam", tmp_path / "exam.toml", "--out", tmp_path / "out",
             "--formats", formats, "-q", *extra]
     if roster is not None:
         (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
-        args += ["--roster", tmp_path / "roster.csv", "--secret", tmp_path / "secret.key"]
+        # a fixed secret: the same variants in every run (a new one draws other numbers)
+        secret = tmp_path / "secret.key"
+        if not secret.exists():
+            secret.write_text(secret_text + "\n", encoding="ascii")
+            secret.chmod(0o600)
+        args += ["--roster", tmp_path / "roster.csv", "--secret", secret]
     status, _, err = run_cli(*args)
     assert status == 0, err
     return tmp_path / "out"
@@ -720,7 +725,7 @@ def test_grade_amc_refuses_another_builds_sheets_and_typed_rows(tmp_path):
     answers.json, nor typed rows that name another build."""
     for name in ("one", "two"):
         (tmp_path / name).mkdir()
-    first, second = build(tmp_path / "one"), build(tmp_path / "two")
+    first, second = build(tmp_path / "one"), build(tmp_path / "two", secret_text="cd" * 32)
     manifests = [json.loads((out / "amc" / "answers.json").read_text(encoding="utf-8"))
                  for out in (first, second)]
     assert manifests[0]["build"] != manifests[1]["build"]
