@@ -63,6 +63,16 @@ def problems():
     return discover().problems
 
 
+@pytest.fixture
+def fresh_derivations():
+    """No cached derivation or recorded formula before or after the test (tests that
+    corrupt a problem's formula)."""
+    from wsgen import clear_derivations
+    clear_derivations()
+    yield
+    clear_derivations()
+
+
 def run_cli(*args):
     """Run the CLI in-process; returns (exit status, stdout, stderr)."""
     from wsgen.cli import main

@@ -8,9 +8,11 @@ import pytest
 import sympy as sp
 
 from conftest import shipped_helpers
+from problem_checks import assert_check_rejects, assert_corrupted_formula_fails, \
+    assert_every_formula_derived, assert_no_canonical, assert_out_of_range, \
+    assert_same_seed_same_parameters, nudged, num, same
 
-from wsgen import CheckFailed, NoCanonical, Solution, clear_derivations, derivations, \
-    draw_variant
+from wsgen import draw_variant
 from wsgen.quality.properties import property_failures, render_one
 from wsgen.formats.json import variant_record
 
@@ -19,18 +21,9 @@ problem, module, canonical = shipped_helpers(ID)
 R = sp.Rational
 
 
-def num(value) -> float:
-    return float(sp.N(sp.sympify(value), 30))
-
-
 def floats(M):
     """A matrix answer as rows of floats."""
     return [[num(e) for e in row] for row in M.tolist()]
-
-
-def same(a, b, digits=40) -> bool:
-    """Exact values equal (closed forms compared to 40 digits)."""
-    return abs(sp.N(sp.sympify(a) - sp.sympify(b), digits)) < sp.Float(10) ** (5 - digits)
 
 
 def close(got, want, tol=1e-6):
@@ -224,20 +217,10 @@ def test_no_degenerate_draws():
 
 # --- derivations, checks, options, properties ----------------------------------------------
 
-@pytest.fixture
-def fresh():
-    clear_derivations()
-    yield
-    clear_derivations()
-
-
 @pytest.mark.parametrize("n,d,d_v", [(2, 1, 1), (2, 2, 1), (3, 3, 3)])
-def test_every_declared_formula_is_derived(fresh, n, d, d_v):
+def test_every_declared_formula_is_derived(fresh_derivations, n, d, d_v):
     p = problem()
-    draw_variant(p, dataclasses.replace(p.Options(), n=n, d=d, d_v=d_v), 1)
-    recorded = derivations(ID)
-    assert {f.name for f in recorded} == set(module().DERIVED)
-    assert all(f.how in ("derived", "verified", "derived and verified") for f in recorded)
+    assert_every_formula_derived(p, module(), dataclasses.replace(p.Options(), n=n, d=d, d_v=d_v))
 
 
 @pytest.mark.parametrize("attribute,wrong,name", [
@@ -248,42 +231,26 @@ def test_every_declared_formula_is_derived(fresh, n, d, d_v):
     ("grad_V", lambda A, G: A * G, "dL/dV = A^T G"),
     ("scores", lambda Q, K, d: sp.Matrix(Q * K.T), "S = QK^T/sqrt(d)"),
 ])
-def test_a_corrupted_formula_fails_the_draw(fresh, monkeypatch, attribute, wrong, name):
+def test_a_corrupted_formula_fails_the_draw(fresh_derivations, monkeypatch, attribute, wrong, name):
     monkeypatch.setattr(module(), attribute, wrong)
-    p = problem()
-    with pytest.raises(CheckFailed, match=ID) as failure:
-        draw_variant(p, p.Options(), 0)
-    assert f"formula {name!r}" in str(failure.value)
+    assert_corrupted_formula_fails(problem(), problem().Options(), name)
 
 
 @pytest.mark.parametrize("name", ["A", "O", "dL_dV", "dL_dS"])
 def test_check_catches_a_wrong_digit(name):
     p = problem()
     v = draw_variant(p, p.Options(), 3)
-    answers = list(v.solution.answers)
-    i = [a.name for a in answers].index(name)
-    M = answers[i].value
-    wrong = M + sp.ImmutableMatrix(M.rows, M.cols, lambda r, c: R(1, 10 ** 6) if r == c == 0 else 0)
-    answers[i] = dataclasses.replace(answers[i], value=wrong)
-    with pytest.raises(CheckFailed):
-        p.check(v.params, v.options, Solution(v.solution.steps, tuple(answers)))
+    assert_check_rejects(p, v, name, nudged(v.solution.answer(name), R(1, 10 ** 6)))
 
 
 def test_options():
-    from wsgen.core.settings import check_ranges
     p = problem()
-    for change in ({"n": 3}, {"d": 1}, {"d_v": 2}):
-        with pytest.raises(NoCanonical):
-            p.canonical(dataclasses.replace(p.Options(), **change))
-    for change in ({"n": 1}, {"n": 4}, {"d": 0}, {"d": 4}, {"d_v": 0}, {"d_v": 4}):
-        with pytest.raises(ValueError, match=next(iter(change))):
-            check_ranges(dataclasses.replace(p.Options(), **change))
+    assert_no_canonical(p, {"n": 3}, {"d": 1}, {"d_v": 2})
+    assert_out_of_range(p, {"n": 1}, {"n": 4}, {"d": 0}, {"d": 4}, {"d_v": 0}, {"d_v": 4})
 
 
 def test_same_seed_same_parameters():
-    p = problem()
-    a, b = draw_variant(p, p.Options(), 11), draw_variant(p, p.Options(), 11)
-    assert a.params == b.params
+    assert_same_seed_same_parameters(problem(), 11)
 
 
 @pytest.mark.slow

@@ -1,36 +1,22 @@
 """batch_norm: the canonical variant and its mistakes against hand computations, many seeds
 against plain Fractions, the independent check, the options, the SymPy derivations and the
 bank's properties."""
-import sys
 from fractions import Fraction
 
 import pytest
 import sympy as sp
 
 from conftest import shipped_helpers
+from problem_checks import assert_check_rejects, assert_corrupted_formula_fails, \
+    assert_every_formula_derived, assert_same_seed_same_parameters, nudged, plain, same
 
-from wsgen import CheckFailed, Vector, clear_derivations, derivations, draw_variant
+from wsgen import NoCanonical, Vector, draw_variant
 from wsgen.quality.properties import property_failures
 
 ID = "batch_norm"
-problem, _, canonical = shipped_helpers(ID)
+problem, module, canonical = shipped_helpers(ID)
 R = sp.Rational
 F = Fraction
-
-
-def module():
-    """The problem's module, reached through the loaded problem (not imported by path)."""
-    return sys.modules[type(problem()).__module__]
-
-
-def plain(value):
-    """A mistake's value written as arithmetic (a Shown) reads as its exact value."""
-    return getattr(value, "value", value)
-
-
-def same(a, b):
-    a, b = sp.sympify(plain(a)), sp.sympify(plain(b))
-    return abs(sp.N(a - b, 40)) < sp.Float(10) ** -35
 
 
 def assert_vector(value, expected):
@@ -188,9 +174,7 @@ def test_many_seeds_exact(m, eps):
 
 
 def test_same_seed_same_parameters():
-    p = problem()
-    assert draw_variant(p, p.Options(), 7).params == draw_variant(p, p.Options(), 7).params
-    assert draw_variant(p, p.Options(), 7).params != draw_variant(p, p.Options(), 8).params
+    assert_same_seed_same_parameters(problem(), 7, other=8)
 
 
 # --- the independent check, the options ---------------------------------------------------------
@@ -198,16 +182,9 @@ def test_same_seed_same_parameters():
 @pytest.mark.parametrize("name,change", [("dx", R(1, 1000)), ("x_hat", R(1, 10 ** 6)),
                                          ("dgamma", R(1, 1000))])
 def test_check_rejects_a_wrong_value(name, change):
-    from wsgen.core.model import Solution
     p = problem()
     v = draw_variant(p, p.Options(), 3)
-    answers = list(v.solution.answers)
-    i = [a.name for a in answers].index(name)
-    value = answers[i].value
-    wrong = Vector([value[0] + change, *value[1:]]) if isinstance(value, Vector) else value + change
-    answers[i] = type(answers[i])(answers[i].name, answers[i].label, wrong)
-    with pytest.raises(CheckFailed):
-        p.check(v.params, v.options, Solution(v.solution.steps, answers))
+    assert_check_rejects(p, v, name, nudged(v.solution.answer(name), change))
 
 
 def test_options_are_validated():
@@ -224,7 +201,6 @@ def test_options_are_validated():
 
 
 def test_no_canonical_at_other_settings():
-    from wsgen import NoCanonical
     p = problem()
     with pytest.raises(NoCanonical):
         p.canonical(p.Options(m=3))
@@ -234,19 +210,9 @@ def test_no_canonical_at_other_settings():
 
 # --- SymPy's derivations -------------------------------------------------------------------------
 
-@pytest.fixture
-def fresh():
-    clear_derivations()
-    yield
-    clear_derivations()
-
-
 @pytest.mark.parametrize("m", [2, 4, 6])
-def test_solving_derives_every_declared_formula(fresh, m):
-    p = problem()
-    draw_variant(p, p.Options(m=m), 1)
-    recorded = derivations(ID)
-    assert {f.name for f in recorded} == set(module().DERIVED)
+def test_solving_derives_every_declared_formula(fresh_derivations, m):
+    assert_every_formula_derived(problem(), module(), problem().Options(m=m))
 
 
 @pytest.mark.parametrize("attribute,wrong,name", [
@@ -257,12 +223,9 @@ def test_solving_derives_every_declared_formula(fresh, m):
     ("grad_var", lambda g, dev, inv: -(inv ** 3) * sum(gi * di for gi, di in zip(g, dev)),
      "∂L/∂σ²"),
 ])
-def test_a_corrupted_formula_fails_the_draw(fresh, monkeypatch, attribute, wrong, name):
+def test_a_corrupted_formula_fails_the_draw(fresh_derivations, monkeypatch, attribute, wrong, name):
     monkeypatch.setattr(module(), attribute, wrong)
-    p = problem()
-    with pytest.raises(CheckFailed, match=ID) as failure:
-        draw_variant(p, p.Options(m=3), 0)
-    assert f"formula {name!r}" in str(failure.value)
+    assert_corrupted_formula_fails(problem(), problem().Options(m=3), name)
 
 
 # --- the bank's properties -----------------------------------------------------------------------

@@ -7,9 +7,10 @@ import pytest
 import sympy as sp
 
 from conftest import shipped_helpers
+from problem_checks import assert_check_rejects, assert_corrupted_formula_fails, \
+    assert_every_formula_derived, assert_no_canonical, nudged
 
-from wsgen import CheckFailed, NoCanonical, Solution, clear_derivations, derivations, \
-    draw_variant
+from wsgen import draw_variant
 from wsgen.quality.properties import property_failures
 
 ID = "conv2d"
@@ -229,21 +230,11 @@ def test_mistakes_differ_from_the_key():
 
 # --- derivations, the check, options, properties ------------------------------------------
 
-@pytest.fixture
-def fresh():
-    clear_derivations()
-    yield
-    clear_derivations()
-
-
 @pytest.mark.parametrize("change", [{}, {"k": 1, "stride": 1, "padding": 0},
                                     {"H": 6, "W": 3, "k": 2, "stride": 2, "padding": 0}])
-def test_every_declared_formula_is_derived(fresh, change):
+def test_every_declared_formula_is_derived(fresh_derivations, change):
     p = problem()
-    draw_variant(p, dataclasses.replace(p.Options(), **change), 1)
-    recorded = derivations(ID)
-    assert {f.name for f in recorded} == set(module().DERIVED)
-    assert all(f.how in ("derived", "verified", "derived and verified") for f in recorded)
+    assert_every_formula_derived(p, module(), dataclasses.replace(p.Options(), **change))
 
 
 @pytest.mark.parametrize("attribute,wrong,name", [
@@ -255,38 +246,21 @@ def test_every_declared_formula_is_derived(fresh, change):
     ("grad_bias", lambda m: lambda G: sp.Integer(len(G) * len(G[0])), "dL/db = sum G"),
     ("out_size", lambda m: lambda n, k, s, p: (n - k) // s + 1, "output size"),
 ])
-def test_a_corrupted_formula_fails_the_draw(fresh, monkeypatch, attribute, wrong, name):
+def test_a_corrupted_formula_fails_the_draw(fresh_derivations, monkeypatch, attribute, wrong, name):
     monkeypatch.setattr(module(), attribute, wrong(module()))
-    p = problem()
-    with pytest.raises(CheckFailed, match=ID) as failure:
-        draw_variant(p, p.Options(), 0)
-    assert f"formula {name!r}" in str(failure.value)
+    assert_corrupted_formula_fails(problem(), problem().Options(), name)
 
 
 def test_check_catches_a_wrong_entry():
     p = problem()
     v = draw_variant(p, p.Options(), 3)
     for name in ("Y", "dL_dK", "dL_dX", "dL_db", "out_shape"):
-        answers = list(v.solution.answers)
-        i = [a.name for a in answers].index(name)
-        value = answers[i].value
-        if isinstance(value, sp.MatrixBase):
-            wrong = value.as_mutable()
-            wrong[0, 0] += 1
-            wrong = sp.ImmutableMatrix(wrong)
-        elif isinstance(value, tuple):
-            wrong = (value[0] + 1, value[1])
-        else:
-            wrong = value + 1
-        answers[i] = dataclasses.replace(answers[i], value=wrong)
-        with pytest.raises(CheckFailed):
-            p.check(v.params, v.options, Solution(v.solution.steps, tuple(answers)))
+        assert_check_rejects(p, v, name, nudged(v.solution.answer(name), 1))
 
 
 def test_options():
     p = problem()
-    with pytest.raises(NoCanonical):
-        p.canonical(dataclasses.replace(p.Options(), k=2))
+    assert_no_canonical(p, {"k": 2})
     # an empty output cannot be reached inside the declared ranges (H, W ≥ 3 ≥ k); the rule
     # itself refuses a kernel larger than the padded input
     with pytest.raises(ValueError, match="the output would be empty"):

@@ -7,7 +7,7 @@ from wsgen import discover
 import sympy as sp
 
 from conftest import render_variant
-from wsgen import CheckFailed, ProblemError, clear_derivations, derivations, derive_once, verified
+from wsgen import CheckFailed, ProblemError, derivations, derive_once, verified
 from wsgen.core.draw import draw_variant
 from wsgen.quality.selftest import selftest
 
@@ -21,15 +21,6 @@ def module(problem_id):
     return importlib.import_module(f"wsgen.problems.{problem_id}")
 
 
-@pytest.fixture
-def fresh():
-    """Derivations run again (nothing cached), and are forgotten afterwards, so a corrupted
-    formula never leaks into another test."""
-    clear_derivations()
-    yield
-    clear_derivations()
-
-
 def test_every_shipped_problem_declares_its_formulas(problems):
     assert set(SHIPPED) <= set(BUILT_IN)
     for pid in BUILT_IN:
@@ -38,7 +29,7 @@ def test_every_shipped_problem_declares_its_formulas(problems):
 
 
 @pytest.mark.parametrize("pid", BUILT_IN)
-def test_solving_derives_every_declared_formula(problems, fresh, pid):
+def test_solving_derives_every_declared_formula(problems, fresh_derivations, pid):
     p = problems[pid]
     draw_variant(p, p.Options(), 0)
     recorded = derivations(pid)
@@ -60,7 +51,7 @@ def test_other_shapes_verify(problems, pid, options):
     assert {f.name for f in derivations(pid)} == set(module(pid).DERIVED)
 
 
-def test_derivation_runs_once_per_shape(fresh):
+def test_derivation_runs_once_per_shape(fresh_derivations):
     calls = []
     make = lambda: calls.append(1) or {"ok": True}
     assert derive_once(("demo", 2, 2), make) is derive_once(("demo", 2, 2), make)
@@ -68,7 +59,7 @@ def test_derivation_runs_once_per_shape(fresh):
     assert len(calls) == 2
 
 
-def test_verified_names_the_formula(fresh):
+def test_verified_names_the_formula(fresh_derivations):
     x = sp.Symbol("x")
     assert verified(sp.diff(x ** 3, x), 3 * x ** 2, name="d/dx x^3", problem="demo") == 3 * x ** 2
     with pytest.raises(CheckFailed, match=r"demo: formula 'd/dx x\^2'.*SymPy gives 2\*x"):
@@ -97,7 +88,7 @@ CORRUPTIONS = {
 
 
 @pytest.mark.parametrize("pid", SHIPPED)
-def test_a_corrupted_formula_fails_the_draw(problems, fresh, monkeypatch, pid):
+def test_a_corrupted_formula_fails_the_draw(problems, fresh_derivations, monkeypatch, pid):
     attribute, wrong, name = CORRUPTIONS[pid]
     monkeypatch.setattr(module(pid), attribute, wrong)
     p = problems[pid]
@@ -107,14 +98,14 @@ def test_a_corrupted_formula_fails_the_draw(problems, fresh, monkeypatch, pid):
 
 
 @pytest.mark.parametrize("pid", SHIPPED)
-def test_a_corrupted_formula_fails_the_load_time_selftest(problems, fresh, monkeypatch, pid):
+def test_a_corrupted_formula_fails_the_load_time_selftest(problems, fresh_derivations, monkeypatch, pid):
     attribute, wrong, name = CORRUPTIONS[pid]
     monkeypatch.setattr(module(pid), attribute, wrong)
     with pytest.raises(ProblemError, match=rf"self-test failed.*CheckFailed.*{pid}"):
         selftest(problems[pid], f"problem module wsgen.problems.{pid}")
 
 
-def test_corrupted_index_step_is_caught(problems, fresh, monkeypatch):
+def test_corrupted_index_step_is_caught(problems, fresh_derivations, monkeypatch):
     """The index-notation step is checked entry by entry: ∂L/∂W_kl = 2 W_kl x_l is wrong."""
     monkeypatch.setattr(module("matrix_backprop"), "index_dW",
                         lambda W, x, k, l: 2 * W[k, l] * x[l] * x[l])

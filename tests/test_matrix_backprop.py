@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from wsgen import CheckFailed
-from wsgen.core.model import Solution
+from problem_checks import assert_check_rejects, assert_same_seed_same_parameters, nudged
+
 from wsgen.core.draw import draw_variant
 
 R = sp.Rational
@@ -46,22 +46,14 @@ def test_many_seeds_agree_with_float64(problems, m, n):
 
 
 def test_same_seed_same_parameters(problems):
-    p = problems["matrix_backprop"]
-    assert draw_variant(p, p.Options(), 99).params == draw_variant(p, p.Options(), 99).params
-    assert draw_variant(p, p.Options(), 99).params != draw_variant(p, p.Options(), 100).params
+    assert_same_seed_same_parameters(problems["matrix_backprop"], 99, other=100)
 
 
 def test_check_rejects_a_wrong_entry(problems):
     """The independent check is real: one wrong gradient entry makes it fail."""
     p = problems["matrix_backprop"]
     v = draw_variant(p, p.Options(), None)
-    answers = list(v.solution.answers)
-    i = [a.name for a in answers].index("dL_dW")
-    wrong = answers[i].value.as_mutable()
-    wrong[0, 1] += R(1, 1000)
-    answers[i] = type(answers[i])(answers[i].name, answers[i].label, sp.ImmutableMatrix(wrong))
-    with pytest.raises(CheckFailed):
-        p.check(v.params, v.options, Solution(v.solution.steps, answers))
+    assert_check_rejects(p, v, "dL_dW", nudged(v.solution.answer("dL_dW"), R(1, 1000), at=(0, 1)))
 
 
 def test_options_are_validated(problems):

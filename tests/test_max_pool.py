@@ -7,9 +7,10 @@ import pytest
 import sympy as sp
 
 from conftest import shipped_helpers
+from problem_checks import assert_check_rejects, assert_corrupted_formula_fails, \
+    assert_every_formula_derived, assert_no_canonical, nudged
 
-from wsgen import CheckFailed, NoCanonical, Solution, clear_derivations, derivations, \
-    draw_variant
+from wsgen import draw_variant
 from wsgen.quality.properties import property_failures
 
 ID = "max_pool"
@@ -166,20 +167,11 @@ def test_ties_are_redrawn():
 
 # --- derivations, the check, options, properties ------------------------------------------
 
-@pytest.fixture
-def fresh():
-    clear_derivations()
-    yield
-    clear_derivations()
-
-
 @pytest.mark.parametrize("change", [{}, {"H": 2, "W": 3, "size": 2, "stride": 1},
                                     {"H": 6, "W": 4, "size": 3, "stride": 1}])
-def test_every_declared_formula_is_derived(fresh, change):
+def test_every_declared_formula_is_derived(fresh_derivations, change):
     p = problem()
-    draw_variant(p, dataclasses.replace(p.Options(), **change), 1)
-    recorded = derivations(ID)
-    assert {f.name for f in recorded} == set(module().DERIVED)
+    assert_every_formula_derived(p, module(), dataclasses.replace(p.Options(), **change))
 
 
 @pytest.mark.parametrize("attribute,wrong,name", [
@@ -190,12 +182,9 @@ def test_every_declared_formula_is_derived(fresh, change):
      else sp.Integer(0), "max routing rule"),
     ("out_size", lambda m: lambda n, f, s: (n - f) // (s + 1) + 1, "output size"),
 ])
-def test_a_corrupted_formula_fails_the_draw(fresh, monkeypatch, attribute, wrong, name):
+def test_a_corrupted_formula_fails_the_draw(fresh_derivations, monkeypatch, attribute, wrong, name):
     monkeypatch.setattr(module(), attribute, wrong(module()))
-    p = problem()
-    with pytest.raises(CheckFailed, match=ID) as failure:
-        draw_variant(p, dataclasses.replace(p.Options(), stride=1), 0)
-    assert f"formula {name!r}" in str(failure.value)
+    assert_corrupted_formula_fails(problem(), dataclasses.replace(problem().Options(), stride=1), name)
 
 
 def _overwriting(m, G, H, W, f, s, slope):
@@ -212,19 +201,12 @@ def test_check_catches_a_wrong_entry():
     p = problem()
     v = draw_variant(p, p.Options(), 3)
     for name in ("Y", "dL_dX"):
-        answers = list(v.solution.answers)
-        i = [a.name for a in answers].index(name)
-        wrong = answers[i].value.as_mutable()
-        wrong[0, 0] += 1
-        answers[i] = dataclasses.replace(answers[i], value=sp.ImmutableMatrix(wrong))
-        with pytest.raises(CheckFailed):
-            p.check(v.params, v.options, Solution(v.solution.steps, tuple(answers)))
+        assert_check_rejects(p, v, name, nudged(v.solution.answer(name), 1))
 
 
 def test_options():
     p = problem()
-    with pytest.raises(NoCanonical):
-        p.canonical(dataclasses.replace(p.Options(), size=2))
+    assert_no_canonical(p, {"size": 2})
     with pytest.raises(ValueError, match=r"the window \(size = 3\) is larger than the input"):
         p.validate_options(dataclasses.replace(p.Options(), H=2))
     p.validate_options(dataclasses.replace(p.Options(), H=2, W=2, size=2))

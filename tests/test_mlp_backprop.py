@@ -1,17 +1,18 @@
 """mlp_backprop: the canonical variant by hand, its mistakes by hand, many seeds against plain
 Fractions, the independent check, the derivations and the bank's properties."""
-import sys
 from fractions import Fraction
 
 import pytest
 import sympy as sp
 
 from conftest import shipped_helpers
+from problem_checks import assert_check_rejects, assert_every_formula_derived, \
+    assert_same_seed_same_parameters, nudged
 
-from wsgen import CheckFailed, Solution, Vector, derivations, draw_variant
+from wsgen import Vector, draw_variant
 
 ID = "mlp_backprop"
-problem, _, canonical = shipped_helpers(ID)
+problem, module, canonical = shipped_helpers(ID)
 R = sp.Rational
 
 
@@ -162,9 +163,7 @@ def test_many_seeds_agree_with_fractions(settings, seeds):
 
 
 def test_same_seed_same_parameters():
-    p = problem()
-    assert draw_variant(p, p.Options(), 7).params == draw_variant(p, p.Options(), 7).params
-    assert draw_variant(p, p.Options(), 7).params != draw_variant(p, p.Options(), 8).params
+    assert_same_seed_same_parameters(problem(), 7, other=8)
 
 
 # --- mistakes over seeds ---------------------------------------------------------------------
@@ -209,30 +208,14 @@ def test_mistakes_differ_from_the_key_and_have_its_shapes():
 def test_check_rejects_a_wrong_entry():
     p = problem()
     v = draw_variant(p, p.Options(), None)
-    for name in ("dW1", "db2", "L"):
-        answers = list(v.solution.answers)
-        i = [a.name for a in answers].index(name)
-        value = answers[i].value
-        if isinstance(value, sp.MatrixBase):
-            wrong = value.as_mutable()
-            wrong[0, 1] += R(1, 1000)
-            wrong = sp.ImmutableMatrix(wrong)
-        elif isinstance(value, Vector):
-            wrong = Vector([value[0] + R(1, 1000), *value[1:]])
-        else:
-            wrong = value + R(1, 10 ** 6)
-        answers[i] = type(answers[i])(answers[i].name, answers[i].label, wrong)
-        with pytest.raises(CheckFailed):
-            p.check(v.params, v.options, Solution(v.solution.steps, answers))
+    for name, change in (("dW1", R(1, 1000)), ("db2", R(1, 1000)), ("L", R(1, 10 ** 6))):
+        assert_check_rejects(p, v, name, nudged(v.solution.answer(name), change, at=(0, 1)))
 
 
 @pytest.mark.parametrize("settings", [{}, {"n": 1, "hidden": 1, "outputs": 1},
                                       {"n": 4, "hidden": 3, "outputs": 2}])
 def test_every_declared_formula_is_derived(settings):
-    p = problem()
-    draw_variant(p, p.Options(**settings), 3)
-    declared = sys.modules[type(p).__module__].DERIVED
-    assert {f.name for f in derivations(ID)} == set(declared)
+    assert_every_formula_derived(problem(), module(), problem().Options(**settings), seed=3)
 
 
 def test_options_are_validated():

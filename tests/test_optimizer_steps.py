@@ -1,6 +1,5 @@
 """optimizer_steps: the canonical key and its mistakes by hand, many seeds against plain Python,
 the formulas SymPy derives, the independent check, and the bank's properties."""
-import inspect
 import math
 from fractions import Fraction
 
@@ -8,23 +7,16 @@ import pytest
 import sympy as sp
 
 from conftest import shipped_helpers
+from problem_checks import assert_check_rejects, assert_every_formula_derived, \
+    assert_same_seed_same_parameters, nudged, same
 
-from wsgen import CheckFailed, derivations, draw_variant
+from wsgen import draw_variant
 from wsgen.quality.properties import property_failures
-from wsgen.core.model import Solution
 
 ID = "optimizer_steps"
-problem, _, canonical = shipped_helpers(ID)
+problem, module, canonical = shipped_helpers(ID)
 R = sp.Rational
 EPS = R(1, 10 ** 8)          # the default ε, 1e-8
-
-
-def same(a, b, digits=40):
-    """Exact values equal: rationals exactly, closed forms to 40 digits."""
-    a, b = sp.sympify(a), sp.sympify(b)
-    if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
-        return a.shape == b.shape and all(same(x, y) for x, y in zip(a, b))
-    return abs(sp.N(a - b, digits)) < sp.Float(10) ** (5 - digits)
 
 
 def assert_rows(value, rows):
@@ -197,9 +189,7 @@ def test_seeds_agree_with_plain_python(d, T, eps):
 
 
 def test_same_seed_same_parameters():
-    p = problem()
-    assert draw_variant(p, p.Options(), 7).params == draw_variant(p, p.Options(), 7).params
-    assert draw_variant(p, p.Options(), 7).params != draw_variant(p, p.Options(), 8).params
+    assert_same_seed_same_parameters(problem(), 7, other=8)
 
 
 def test_mistakes_differ_from_the_key_and_are_exact():
@@ -218,23 +208,14 @@ def test_mistakes_differ_from_the_key_and_are_exact():
 
 @pytest.mark.parametrize("T", [2, 3])
 def test_formulas_derived_by_sympy(T):
-    p = problem()
-    draw_variant(p, p.Options(T=T), 1)
-    declared = set(inspect.getmodule(type(p)).DERIVED)
-    assert {f.name for f in derivations(ID)} == declared
+    assert_every_formula_derived(problem(), module(), problem().Options(T=T))
 
 
 def test_check_rejects_a_wrong_entry():
     p = problem()
     v = canonical()
     for name in ("sgd", "momentum", "rmsprop", "adam"):
-        answers = list(v.solution.answers)
-        i = [a.name for a in answers].index(name)
-        wrong = answers[i].value.as_mutable()
-        wrong[1, 0] += R(1, 10 ** 6)
-        answers[i] = type(answers[i])(answers[i].name, answers[i].label, sp.ImmutableMatrix(wrong))
-        with pytest.raises(CheckFailed):
-            p.check(v.params, v.options, Solution(v.solution.steps, answers))
+        assert_check_rejects(p, v, name, nudged(v.solution.answer(name), R(1, 10 ** 6), at=(1, 0)))
 
 
 def test_options():

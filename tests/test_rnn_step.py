@@ -8,19 +8,17 @@ import pytest
 import sympy as sp
 
 from conftest import shipped_helpers
+from problem_checks import assert_check_rejects, assert_corrupted_formula_fails, \
+    assert_every_formula_derived, assert_no_canonical, assert_out_of_range, \
+    assert_same_seed_same_parameters, nudged, num
 
-from wsgen import CheckFailed, NoCanonical, Solution, Vector, clear_derivations, derivations, \
-    draw_variant
+from wsgen import Vector, draw_variant
 from wsgen.quality.properties import property_failures, render_one
 from wsgen.formats.json import variant_record
 
 ID = "rnn_step"
 problem, module, canonical = shipped_helpers(ID)
 R = sp.Rational
-
-
-def num(value) -> float:
-    return float(sp.N(sp.sympify(value), 30))
 
 
 def flat(value) -> list:
@@ -216,20 +214,10 @@ def test_random_variants(change):
 
 # --- derivations, checks, options, properties ----------------------------------------------
 
-@pytest.fixture
-def fresh():
-    clear_derivations()
-    yield
-    clear_derivations()
-
-
 @pytest.mark.parametrize("T,n,hidden", [(2, 1, 1), (2, 1, 2), (3, 2, 2)])
-def test_every_declared_formula_is_derived(fresh, T, n, hidden):
+def test_every_declared_formula_is_derived(fresh_derivations, T, n, hidden):
     p = problem()
-    draw_variant(p, dataclasses.replace(p.Options(), T=T, n=n, hidden=hidden), 1)
-    recorded = derivations(ID)
-    assert {f.name for f in recorded} == set(module().DERIVED)
-    assert all(f.how in ("derived", "verified", "derived and verified") for f in recorded)
+    assert_every_formula_derived(p, module(), dataclasses.replace(p.Options(), T=T, n=n, hidden=hidden))
 
 
 def _truncated(xs, hs, Whh, dL_dhT, slope, steps=None, name=None):
@@ -244,50 +232,30 @@ module_bptt = None
     ("tanh_slope", lambda h: 1 - h, "tanh' = 1 - tanh^2"),
     ("bptt", "truncated", "dL/dWxh (BPTT)"),
 ])
-def test_a_corrupted_formula_fails_the_draw(fresh, monkeypatch, attribute, wrong, name):
+def test_a_corrupted_formula_fails_the_draw(fresh_derivations, monkeypatch, attribute, wrong, name):
     global module_bptt
     if wrong == "truncated":
         module_bptt = module().bptt
         wrong = _truncated
     monkeypatch.setattr(module(), attribute, wrong)
-    p = problem()
-    with pytest.raises(CheckFailed, match=ID) as failure:
-        draw_variant(p, p.Options(), 0)
-    assert f"formula {name!r}" in str(failure.value)
+    assert_corrupted_formula_fails(problem(), problem().Options(), name)
 
 
 @pytest.mark.parametrize("name", ["h", "dWxh", "dWhh", "db", "dh0"])
 def test_check_catches_a_wrong_digit(name):
     p = problem()
     v = draw_variant(p, p.Options(), 3)
-    answers = list(v.solution.answers)
-    i = [a.name for a in answers].index(name)
-    value = answers[i].value
-    if isinstance(value, Vector):
-        wrong = Vector([value[0] + R(1, 10 ** 6), *value[1:]])
-    else:
-        wrong = value + sp.ImmutableMatrix(value.rows, value.cols,
-                                           lambda r, c: R(1, 10 ** 6) if r == c == 0 else 0)
-    answers[i] = dataclasses.replace(answers[i], value=wrong)
-    with pytest.raises(CheckFailed):
-        p.check(v.params, v.options, Solution(v.solution.steps, tuple(answers)))
+    assert_check_rejects(p, v, name, nudged(v.solution.answer(name), R(1, 10 ** 6)))
 
 
 def test_options():
-    from wsgen.core.settings import check_ranges
     p = problem()
-    for change in ({"T": 3}, {"n": 2}, {"hidden": 3}):
-        with pytest.raises(NoCanonical):
-            p.canonical(dataclasses.replace(p.Options(), **change))
-    for change in ({"T": 1}, {"T": 4}, {"n": 0}, {"n": 3}, {"hidden": 0}, {"hidden": 4}):
-        with pytest.raises(ValueError, match=next(iter(change))):
-            check_ranges(dataclasses.replace(p.Options(), **change))
+    assert_no_canonical(p, {"T": 3}, {"n": 2}, {"hidden": 3})
+    assert_out_of_range(p, {"T": 1}, {"T": 4}, {"n": 0}, {"n": 3}, {"hidden": 0}, {"hidden": 4})
 
 
 def test_same_seed_same_parameters():
-    p = problem()
-    a, b = draw_variant(p, p.Options(), 11), draw_variant(p, p.Options(), 11)
-    assert a.params == b.params
+    assert_same_seed_same_parameters(problem(), 11)
 
 
 @pytest.mark.slow

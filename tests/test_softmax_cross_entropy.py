@@ -7,28 +7,16 @@ import pytest
 import sympy as sp
 
 from conftest import shipped_helpers
+from problem_checks import assert_check_ignores_the_work, assert_check_rejects, \
+    assert_corrupted_formula_fails, assert_every_formula_derived, assert_no_canonical, nudged, \
+    num, same
 
-from wsgen import (CheckFailed, NoCanonical, Vector, clear_derivations, derivations,
-                   draw_variant)
+from wsgen import Vector, draw_variant
 from wsgen.quality.properties import property_failures
 
 ID = "softmax_cross_entropy"
 problem, module, canonical = shipped_helpers(ID)
 R = sp.Rational
-
-
-def plain(value):
-    """Arithmetic as written (wsgen's Shown) by its exact value; anything else as it is."""
-    return value.value if hasattr(value, "value") and hasattr(value, "args") else value
-
-
-def num(value) -> float:
-    return float(sp.N(sp.sympify(plain(value)), 30))
-
-
-def same(a, b, digits=40) -> bool:
-    """Exact values equal (closed forms compared to 40 digits)."""
-    return abs(sp.N(sp.sympify(plain(a)) - sp.sympify(plain(b)), digits)) < sp.Float(10) ** (5 - digits)
 
 
 # --- the canonical variant, by hand --------------------------------------------------------
@@ -141,20 +129,10 @@ def test_random_variants(change):
 
 # --- derivations, checks, options, properties ----------------------------------------------
 
-@pytest.fixture
-def fresh():
-    clear_derivations()
-    yield
-    clear_derivations()
-
-
 @pytest.mark.parametrize("K", [2, 3, 4, 5, 6])
-def test_every_declared_formula_is_derived(fresh, K):
+def test_every_declared_formula_is_derived(fresh_derivations, K):
     p = problem()
-    draw_variant(p, dataclasses.replace(p.Options(), K=K), 1)
-    recorded = derivations(ID)
-    assert {f.name for f in recorded} == set(module().DERIVED)
-    assert all(f.how in ("derived", "verified", "derived and verified") for f in recorded)
+    assert_every_formula_derived(p, module(), dataclasses.replace(p.Options(), K=K))
 
 
 @pytest.mark.parametrize("attribute,wrong,name", [
@@ -166,41 +144,25 @@ def test_every_declared_formula_is_derived(fresh, K):
      "L = logsumexp(z) - y.z"),
     ("loss_grad_p", lambda y, p: sp.Matrix([-yk * pk for yk, pk in zip(y, p)]), "dL/dp"),
 ])
-def test_a_corrupted_formula_fails_the_draw(fresh, monkeypatch, attribute, wrong, name):
+def test_a_corrupted_formula_fails_the_draw(fresh_derivations, monkeypatch, attribute, wrong, name):
     monkeypatch.setattr(module(), attribute, wrong)
-    p = problem()
-    with pytest.raises(CheckFailed, match=ID) as failure:
-        draw_variant(p, p.Options(), 0)
-    assert f"formula {name!r}" in str(failure.value)
+    assert_corrupted_formula_fails(problem(), problem().Options(), name)
 
 
 def test_check_catches_a_wrong_digit():
-    from wsgen import Solution
     p = problem()
     v = draw_variant(p, p.Options(), 3)
-    answers = list(v.solution.answers)
-    i = [a.name for a in answers].index("dL_dz")
-    g = list(answers[i].value)
-    g[0] = g[0] + R(1, 10 ** 6)
-    answers[i] = dataclasses.replace(answers[i], value=Vector(g))
-    with pytest.raises(CheckFailed):
-        p.check(v.params, v.options, Solution(v.solution.steps, tuple(answers)))
+    assert_check_rejects(p, v, "dL_dz", nudged(v.solution.answer("dL_dz"), R(1, 10 ** 6)))
 
 
 def test_check_does_not_read_the_work():
-    """`check` recomputes from the parameters: it passes on a solution without its work."""
-    from wsgen import Solution
     p = problem()
-    for seed in range(5):
-        v = draw_variant(p, dataclasses.replace(p.Options(), K=5, places=2), seed)
-        assert v.solution.work is not None
-        p.check(v.params, v.options, Solution(v.solution.steps, v.solution.answers))
+    assert_check_ignores_the_work(p, dataclasses.replace(p.Options(), K=5, places=2))
 
 
 def test_options():
     p = problem()
-    with pytest.raises(NoCanonical):
-        p.canonical(dataclasses.replace(p.Options(), K=4))
+    assert_no_canonical(p, {"K": 4})
     with pytest.raises(ValueError, match="more decimals"):
         p.validate_options(dataclasses.replace(p.Options(), max_abs=0.15, places=1))
     p.validate_options(dataclasses.replace(p.Options(), max_abs=0.15, places=2))
