@@ -24,7 +24,7 @@ _EXPORTS = {
     "Tex": "core.model", "Tolerance": "core.model", "Variant": "core.model",
     "Vector": "core.model", "WithDecimal": "core.model", "exact_matrix": "core.model",
     "exact_vector": "core.model", "approx": "core.model", "ChoiceForm": "core.model",
-    "Expression": "core.model",
+    "Expression": "core.model", "mistakes_that_apply": "core.model",
     "Axes": "core.figures", "Curve": "core.figures", "Graph": "core.figures",
     "GraphEdge": "core.figures", "GraphNode": "core.figures", "Grid": "core.figures",
     "Highlight": "core.figures", "Link": "core.figures", "Mark": "core.figures",

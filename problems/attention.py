@@ -10,7 +10,8 @@ import sympy as sp
 
 from wsgen import (Answer, Grid, Link, Mistake, NoCanonical, Panel, Part, Problem, Redraw, Solution, Step, approx,
                    as_float, assert_close, defined, derive_once, derived, eq, exact_matrix, matmul,
-                   numeric_gradient, option, register, rows, shown_dot, shown_matrix, verified)
+                   mistakes_that_apply, numeric_gradient, option, register, rows, shown_dot,
+                   shown_matrix, verified)
 
 #: The formulas SymPy derives or verifies (see `shape_formulas` and `softmax_formulas`).
 DERIVED = ("S = QK^T/sqrt(d)", "dL/dV", "dL/dA", "dL/dV = A^T G", "dL/dA = G V^T",
@@ -442,10 +443,8 @@ class Attention(Problem):
                 "dL_dS": A * (dA - np.sum(A * dA, axis=1, keepdims=True))}
 
     def mistakes(self, params, options, solution):
-        w = solution.work
-        found = (missing_sqrt_d(w), softmax_over_columns(w), jacobian_ignored(w),
-                 rowsum_term_forgotten(w), A_not_transposed(w))
-        return tuple(m for m in found if m is not None)
+        return mistakes_that_apply(solution.work, missing_sqrt_d, softmax_over_columns,
+                                   jacobian_ignored, rowsum_term_forgotten, A_not_transposed)
 
     def check(self, params, options, solution):
         """Plain NumPy: the forward pass with a max-shifted softmax, ∂L/∂V and ∂L/∂A as

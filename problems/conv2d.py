@@ -10,8 +10,8 @@ import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Grid, Highlight, Line, Link, Mistake, Panel, NoCanonical, Part, Problem, Redraw,
                    Solution, Step, as_float, assert_close, derive_once, derived, eq, exact_matrix,
-                   line, numeric_gradient, option, register, rows, shown_product, shown_sum,
-                   verified)
+                   line, mistakes_that_apply, numeric_gradient, option, register, rows,
+                   shown_product, shown_sum, verified)
 
 #: The formulas SymPy derives or verifies (see `general_formulas` and `formulas`).
 DERIVED = ("dL/dK_uv (index form)", "dL/db (index form)", "dL/dXp_ac (index form)",
@@ -539,10 +539,8 @@ class Conv2d(Problem):
             work=work)
 
     def mistakes(self, params, options, solution):
-        w = solution.work
-        found = (flipped_kernel(w), padding_ignored(w), stride_not_dilated(w),
-                 dX_kernel_not_flipped(w))
-        return tuple(m for m in found if m is not None)
+        return mistakes_that_apply(solution.work, flipped_kernel, padding_ignored,
+                                   stride_not_dilated, dX_kernel_not_flipped)
 
     def check(self, params, options, solution):
         """Plain NumPy and loops, no padded arrays shared with `solve`: the output size by

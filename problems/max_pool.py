@@ -9,8 +9,8 @@ import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Grid, Highlight, Line, Link, Mistake, Panel, NoCanonical, Part, Problem, Redraw,
                    Solution, Step, as_float, assert_close, derive_once, derived, eq, exact_matrix,
-                   line, numeric_gradient, option, register, rows, shown_matrix, shown_sum,
-                   verified)
+                   line, mistakes_that_apply, numeric_gradient, option, register, rows,
+                   shown_matrix, shown_sum, verified)
 
 #: The formulas SymPy derives or verifies (see `formulas`).
 DERIVED = ("d max/dx_1", "max routing rule", "output size", "dL/dX = sum over windows")
@@ -329,10 +329,8 @@ class MaxPool(Problem):
             work=work)
 
     def mistakes(self, params, options, solution):
-        w = solution.work
-        found = (overwrite_not_add(w), average_pool_gradient(w), gradient_to_every_entry(w),
-                 mask_without_upstream(w))
-        return tuple(m for m in found if m is not None)
+        return mistakes_that_apply(solution.work, overwrite_not_add, average_pool_gradient,
+                                   gradient_to_every_entry, mask_without_upstream)
 
     def check(self, params, options, solution):
         """Plain NumPy: Y from sliding windows (np.max), ∂L/∂X by scattering G to the argmax

@@ -8,7 +8,8 @@ import sympy as sp
 
 from wsgen import (Answer, CheckFailed, Expression, Graph, GraphEdge, GraphNode, Mistake, NoCanonical, Part, Problem, Redraw, Solution,
                    Step, Vector, as_float, assert_close_scaled, derive_once, derived, eq,
-                   exact_matrix, exact_vector, line, option, register, require_decimals, rows,
+                   exact_matrix, exact_vector, line, mistakes_that_apply, option, register,
+                   require_decimals, rows,
                    shown_column, shown_difference, shown_dot, shown_matrix, shown_product, shown_square,
                    shown_sum, verified)
 
@@ -436,10 +437,8 @@ class MlpBackprop(Problem):
                 "dW1": np.outer(d1, params.x)}
 
     def mistakes(self, params, options, solution):
-        work = solution.work
-        found = (missing_relu_mask(work), missing_half(work), no_transpose_W2(work),
-                 relu_value_not_slope(work), transposed_outer(work))
-        return tuple(m for m in found if m is not None)
+        return mistakes_that_apply(solution.work, missing_relu_mask, missing_half,
+                                   no_transpose_W2, relu_value_not_slope, transposed_outer)
 
     def check(self, params, options, solution):
         """Plain NumPy closed forms, with tolerances from float64 error bounds, and central

@@ -270,6 +270,13 @@ class Mistake:
         object.__setattr__(self, "values", _frozen(self.values))
 
 
+def mistakes_that_apply(work: Any, *rules) -> tuple[Mistake, ...]:
+    """The problem's mistakes for one variant: each rule (a function of the solution's work
+    giving a Mistake, or None where that mistake does not apply) called in order, the Nones
+    left out."""
+    return tuple(m for m in (rule(work) for rule in rules) if m is not None)
+
+
 @dataclass(frozen=True)
 class Solution:
     """A worked solution: its steps, its answers, and `work`, the problem's own record of
