@@ -49,13 +49,23 @@ def nudged(value, delta, at=(0, 0)):
     return value + delta
 
 
-def assert_check_rejects(p, variant, name, wrong):
-    """`check` fails on the variant's solution with the answer `name` replaced by `wrong`."""
-    answers = list(variant.solution.answers)
-    i = [a.name for a in answers].index(name)
-    answers[i] = dataclasses.replace(answers[i], value=wrong)
-    with pytest.raises(CheckFailed):
-        p.check(variant.params, variant.options, Solution(variant.solution.steps, tuple(answers)))
+def assert_check_catches(p, changes, seed=3, at=(0, 0)):
+    """In the variant of `seed` at the default settings, each answer named in `changes`
+    with one entry moved by its change (see `nudged`), the others right: `check` fails."""
+    variant = draw_variant(p, p.Options(), seed)
+    for name, change in changes.items():
+        answers = list(variant.solution.answers)
+        i = [a.name for a in answers].index(name)
+        answers[i] = dataclasses.replace(answers[i], value=nudged(answers[i].value, change, at))
+        with pytest.raises(CheckFailed):
+            p.check(variant.params, variant.options,
+                    Solution(variant.solution.steps, tuple(answers)))
+
+
+def drawn(p, seeds, **settings):
+    """The variants of `seeds` at the default settings with `settings` changed."""
+    options = dataclasses.replace(p.Options(), **settings)
+    return (draw_variant(p, options, seed) for seed in seeds)
 
 
 def assert_check_ignores_the_work(p, options, seeds=range(5)):

@@ -8,11 +8,11 @@ import pytest
 import sympy as sp
 
 from conftest import shipped_helpers
-from problem_checks import assert_check_rejects, assert_corrupted_formula_fails, \
+from problem_checks import assert_check_catches, assert_corrupted_formula_fails, \
     assert_every_formula_derived, assert_no_canonical, assert_out_of_range, \
-    assert_same_seed_same_parameters, nudged, num
+    assert_same_seed_same_parameters, drawn, num
 
-from wsgen import Vector, draw_variant
+from wsgen import Vector
 from wsgen.quality.properties import property_failures, render_one
 from wsgen.formats.json import variant_record
 
@@ -182,10 +182,8 @@ SETTINGS = [{}, {"T": 3}, {"n": 2}, {"hidden": 1}, {"hidden": 3}, {"T": 3, "hidd
 @pytest.mark.parametrize("change", SETTINGS)
 @pytest.mark.slow
 def test_random_variants(change):
-    p = problem()
-    options = dataclasses.replace(p.Options(), **change)
-    for seed in range(8):
-        v = draw_variant(p, options, seed)
+    for v in drawn(problem(), range(8), **change):
+        options, seed = v.options, v.seed
         P = v.params
         xs = [[float(e) for e in row] for row in P.x.tolist()]
         Wxh = [[float(e) for e in row] for row in P.Wxh.tolist()]
@@ -243,9 +241,7 @@ def test_a_corrupted_formula_fails_the_draw(fresh_derivations, monkeypatch, attr
 
 @pytest.mark.parametrize("name", ["h", "dWxh", "dWhh", "db", "dh0"])
 def test_check_catches_a_wrong_digit(name):
-    p = problem()
-    v = draw_variant(p, p.Options(), 3)
-    assert_check_rejects(p, v, name, nudged(v.solution.answer(name), R(1, 10 ** 6)))
+    assert_check_catches(problem(), {name: R(1, 10 ** 6)})
 
 
 def test_options():

@@ -7,8 +7,8 @@ import pytest
 import sympy as sp
 
 from conftest import shipped_helpers
-from problem_checks import assert_check_ignores_the_work, assert_check_rejects, \
-    assert_corrupted_formula_fails, assert_every_formula_derived, assert_no_canonical, nudged, \
+from problem_checks import assert_check_catches, assert_check_ignores_the_work, \
+    assert_corrupted_formula_fails, assert_every_formula_derived, assert_no_canonical, drawn, \
     num, same
 
 from wsgen import Vector, draw_variant
@@ -98,10 +98,8 @@ SETTINGS = [{}, {"K": 2}, {"K": 6}, {"K": 6, "max_abs": 10.0, "places": 2},
 @pytest.mark.parametrize("change", SETTINGS)
 @pytest.mark.slow
 def test_random_variants(change):
-    p = problem()
-    options = dataclasses.replace(p.Options(), **change)
-    for seed in range(15):
-        v = draw_variant(p, options, seed)
+    for v in drawn(problem(), range(15), **change):
+        options, seed = v.options, v.seed
         z = [float(t) for t in v.params.z]
         y = list(v.params.y)
         K = options.K
@@ -150,9 +148,7 @@ def test_a_corrupted_formula_fails_the_draw(fresh_derivations, monkeypatch, attr
 
 
 def test_check_catches_a_wrong_digit():
-    p = problem()
-    v = draw_variant(p, p.Options(), 3)
-    assert_check_rejects(p, v, "dL_dz", nudged(v.solution.answer("dL_dz"), R(1, 10 ** 6)))
+    assert_check_catches(problem(), {"dL_dz": R(1, 10 ** 6)})
 
 
 def test_check_does_not_read_the_work():
