@@ -994,6 +994,11 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
     if papers:
         mean = sum((p.total for p in papers), Fraction(0)) / count
         lines.append(f"mean {fmt_points(mean)} / {fmt_points(papers[0].max_points)} points")
+        from .analysis import analyse
+        analysis = analyse(manifest, papers)
+        flagged = len(analysis.flagged)
+        lines.append(f"item analysis: {flagged} of {len(analysis.items)} items flagged; see "
+                     f"{Path(out_dir) / 'analysis.html'}")
     counts: dict[tuple[str, str], list] = {}
     rounded: list[tuple[Paper, AnswerResult]] = []
     for paper in papers:
@@ -1048,8 +1053,10 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
 
 
 def grade_files(manifest: Manifest, papers: list[Paper]) -> dict[str, str]:
-    """What a grading writes: grades.csv and one feedback file per paper."""
-    files = {"grades.csv": render_grades(manifest, papers)}
+    """What a grading writes: grades.csv, the item analysis (analysis.csv, analysis.html)
+    and one feedback file per paper."""
+    from .analysis import analysis_files
+    files = {"grades.csv": render_grades(manifest, papers), **analysis_files(manifest, papers)[1]}
     for paper, name in zip(papers, _file_names(papers).values()):
         files[f"feedback/{name}"] = render_feedback(manifest, paper)
     return files
