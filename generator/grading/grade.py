@@ -492,6 +492,9 @@ class GradeOptions:
     answers.json's for every slot) and a file of manual points."""
     settings: Settings = Settings()
     manual: Path | None = None
+    gradebook: str | None = None         # gradebook.FORMATS: an LMS import file too
+    roster: Path | None = None           # the class's roster, for the gradebook
+    assignment: str | None = None        # the gradebook's assignment column
 
 
 @dataclass
@@ -1058,6 +1061,11 @@ def grade_files(manifest: Manifest, papers: list[Paper],
     and one feedback file per paper."""
     from .analysis import analysis_files
     files = {"grades.csv": render_grades(manifest, papers), **analysis_files(manifest, papers)[1]}
+    if options is not None and options.gradebook:
+        from .gradebook import gradebook_file
+        name, text = gradebook_file(options.gradebook, manifest, papers, options.roster,
+                                    options.assignment)
+        files[name] = text
     for paper, name in zip(papers, _file_names(papers).values()):
         files[f"feedback/{name}"] = render_feedback(manifest, paper)
     return files
@@ -1086,11 +1094,11 @@ def grading_record(manifest: Manifest, responses: list[Path], options: GradeOpti
     first = next(iter(manifest.variants.values()), {"problems": []})
     return {"wsgen": __version__, "answers": file_entry(manifest.path),
             "responses": [file_entry(Path(p)) for p in responses],
-            "manual": file_entry(options.manual), "roster": None,
+            "manual": file_entry(options.manual), "roster": file_entry(options.roster),
             "policy": {"overrides": settings_json(options.settings),
                        "slots": {clean_text(p["label"]): slot_policy(p, options.settings).to_json()
                                  for p in first["problems"]}},
-            "options": {}}
+            "options": {"gradebook": options.gradebook, "assignment": options.assignment}}
 
 
 def run_grade(responses_path: Path, answers_path: Path, out_dir: Path,
@@ -1104,8 +1112,9 @@ def run_grade(responses_path: Path, answers_path: Path, out_dir: Path,
 
     def grade() -> tuple[dict[str, str], list[str]]:
         papers = grade_papers(manifest, responses, options)
-        return (grade_files(manifest, papers, options),
-                summary_lines(manifest, papers, responses_path, out_dir))
+        from .gradebook import summary_line
+        lines = summary_lines(manifest, papers, responses_path, out_dir)
+        return grade_files(manifest, papers, options), lines[:1] + summary_line(options, out_dir) + lines[1:]
 
     from .regrade import grade_once
     return grade_once(out_dir, grading_record(manifest, [responses_path], options), grade)
