@@ -135,10 +135,21 @@ def _declare_options(tally: _Tally, record: dict | None, right: str) -> None:
         tally.options.setdefault(option, [0, letter(i) == right])
 
 
+_LAST: list = []          # [(papers, analysis)]: grading's files and summary share one
+
+
 def analyse(manifest, papers) -> Analysis:
     """The item analysis of graded papers (grade.Paper, as grade_papers returns them)."""
+    if _LAST and _LAST[0][0] is papers and _LAST[0][1] is manifest:
+        return _LAST[0][2]
+    analysis = _analyse(manifest, papers)
+    _LAST[:] = [(papers, manifest, analysis)]
+    return analysis
+
+
+def _analyse(manifest, papers) -> Analysis:
     tallies: dict[tuple[str, str], _Tally] = {}
-    totals = [float(p.total) for p in papers]
+    totals = [float(sum(float(s.points) for s in p.slots)) for p in papers]
 
     def tally(key) -> _Tally:
         return tallies.setdefault(key, _Tally({}, [], [], [], [], {}, {}))
@@ -150,10 +161,11 @@ def analyse(manifest, papers) -> Analysis:
                 t = tally((slot.label, a.name))
                 t.problems[slot.problem] = None
                 if a.max_points > 0:
-                    t.shares.append(float(a.points / a.max_points))
-                    t.points.append(float(a.points))
+                    points, maximum = float(a.points), float(a.max_points)
+                    t.shares.append(points / maximum)
+                    t.points.append(points)
                     t.totals.append(total)
-                    t.maxima.append(float(a.max_points))
+                    t.maxima.append(maximum)
                 t.unanswered += not a.answered
                 for m in a.mistakes:
                     entry = t.mistakes.setdefault(str(m["id"]), [str(m.get("label", "")), 0])
@@ -170,10 +182,11 @@ def analyse(manifest, papers) -> Analysis:
             t = tally((slot.label, ""))
             t.problems[slot.problem] = None
             if slot.max_points > 0:
-                t.shares.append(float(slot.points / slot.max_points))
-                t.points.append(float(slot.points))
+                points, maximum = float(slot.points), float(slot.max_points)
+                t.shares.append(points / maximum)
+                t.points.append(points)
                 t.totals.append(total)
-                t.maxima.append(float(slot.max_points))
+                t.maxima.append(maximum)
             t.unanswered += not any(a.answered for a in slot.answers)
             for mistake_id, label in slot_mistakes.items():
                 t.mistakes.setdefault(mistake_id, [label, 0])[1] += 1
