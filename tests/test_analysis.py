@@ -89,8 +89,11 @@ def graded(tmp_path_factory):
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["variant", "student", "label", "answer", "entry", "response", "build"])
         writer.writerows(row + [manifest["build"]] for row in rows)
+    # a wrong d_ap of 12345 makes 12345 nearly the loss the student's own values give:
+    # follow-through credit would carry it forward; the construction wants it 0
     status, out, err = run_cli("grade", folder / "responses.csv", "--answers",
-                               folder / "build" / "answers.json", "--out", folder / "grades")
+                               folder / "build" / "answers.json", "--out", folder / "grades",
+                               "--follow-credit", "0")
     assert status == 0, err
     with open(folder / "grades" / "analysis.csv", encoding="utf-8", newline="") as handle:
         table = {(r["label"], r["answer"]): r for r in csv.DictReader(handle)}
