@@ -98,6 +98,7 @@ def graded(tmp_path_factory):
     with open(folder / "grades" / "analysis.csv", encoding="utf-8", newline="") as handle:
         table = {(r["label"], r["answer"]): r for r in csv.DictReader(handle)}
     return {"items": items, "fillers": fillers, "answers": answers, "table": table, "out": out,
+            "folder": folder,
             "html": (folder / "grades" / "analysis.html").read_text(encoding="utf-8"),
             "distractors": choice["distractors"], "exact_choice": choice["exact"]}
 
@@ -186,3 +187,22 @@ def test_the_page_is_self_contained_with_three_svg_charts(graded):
     # the stdout summary stays short and points to the page
     line = next(l for l in graded["out"].splitlines() if l.startswith("item analysis"))
     assert line.endswith("analysis.html") and "flagged" in line
+
+
+def test_under_ten_papers_discrimination_is_shown_not_flagged(graded):
+    from pathlib import Path
+
+    from wsgen.grading.analysis import MIN_PAPERS, analyse
+    from wsgen.grading.grade import GradeOptions, grade_papers, load_manifest, read_responses
+    from wsgen.grading.policy import parse_settings
+    folder = Path(graded["folder"])
+    manifest = load_manifest(folder / "build" / "answers.json")
+    responses = read_responses(folder / "responses.csv", manifest)
+    options = GradeOptions(parse_settings({"follow_credit": 0}, ""))
+    weak = [r for r in responses if int(r.student[1:]) < MIN_PAPERS - 1]      # s00 … s08
+    items = {(i.label, i.answer): i for i in analyse(manifest, grade_papers(manifest, weak, options)).items}
+    inverted = items[INVERTED]          # right for all nine: facility 1, nothing to flag
+    assert inverted.papers == MIN_PAPERS - 1 and inverted.upper_lower == 0 and inverted.flags == ()
+    # the fillers split the nine papers: shown, and below 0.2 or not, never flagged
+    assert all(not any("discrimination" in f for f in i.flags) for i in items.values())
+    assert any(i.upper_lower not in (None, 0) for i in items.values())

@@ -17,8 +17,9 @@ For every item (an answer of a slot, and each slot as a whole), over the papers 
 * and, for the class, the distribution of totals.
 
 Flags: upper-lower discrimination below 0.2 (an item that does not tell strong from
-weak students), a negative discrimination either way (the weak do better), a mistake made
-on more than a third of the papers, a declared distractor nobody chose.
+weak students), a negative discrimination either way (the weak do better) — both only
+over 10 papers or more —, a mistake made on more than a third of the papers, a declared
+distractor nobody chose.
 
 `analysis_files` renders analysis.csv (one row per item) and analysis.html (one
 self-contained page: tables and three SVG charts drawn by matplotlib, embedded inline).
@@ -35,12 +36,13 @@ from typing import Sequence
 
 from ..core.records import choice_letter as letter
 
-__all__ = ["Analysis", "ItemStats", "LOW_DISCRIMINATION", "UPPER_LOWER", "analyse",
+__all__ = ["Analysis", "ItemStats", "LOW_DISCRIMINATION", "MIN_PAPERS", "UPPER_LOWER", "analyse",
            "analysis_files", "render_csv", "render_html"]
 
 UPPER_LOWER = 0.27              # the share of the class in each of Kelley's groups
 LOW_DISCRIMINATION = 0.2        # below: the item is flagged
 COMMON_MISTAKE = Fraction(1, 3)  # a mistake on more than this share of the papers: flagged
+MIN_PAPERS = 10                 # fewer papers: discrimination shown, not flagged (too noisy)
 
 
 @dataclass(frozen=True)
@@ -208,11 +210,14 @@ def _stats(label: str, answer: str, t: _Tally) -> ItemStats:
                             key=lambda m: (-m[2], m[0])))
     options = tuple((name, k, right) for name, (k, right) in t.options.items())
     flags = []
-    if upper_lower is not None and upper_lower < 0:
+    if n < MIN_PAPERS:
+        pass
+    elif upper_lower is not None and upper_lower < 0:
         flags.append(f"negative discrimination ({upper_lower:.2f}): the weaker papers do better")
     elif upper_lower is not None and upper_lower < LOW_DISCRIMINATION:
         flags.append(f"low discrimination ({upper_lower:.2f} < {LOW_DISCRIMINATION})")
-    if point_biserial is not None and point_biserial < 0 and not (upper_lower is not None and upper_lower < 0):
+    if n >= MIN_PAPERS and point_biserial is not None and point_biserial < 0 \
+            and not (upper_lower is not None and upper_lower < 0):
         flags.append(f"negative point-biserial correlation ({point_biserial:.2f})")
     for mid, _, k in mistakes:
         if papers and Fraction(k, papers) > COMMON_MISTAKE:
@@ -288,12 +293,11 @@ def _charts(analysis: Analysis) -> list[tuple[str, str]]:
                and i.upper_lower is not None]
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     ax.axhspan(-1, LOW_DISCRIMINATION, color="#f4cccc", alpha=0.5, lw=0)
-    ax.scatter([i.facility for i in answers], [i.upper_lower for i in answers],
-               c=["#c0392b" if i.flags else "#4c72b0" for i in answers], s=18)
-    for i in answers:
-        if i.flags:
-            ax.annotate(i.name, (i.facility, i.upper_lower), fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
+    for flagged, colour, name in ((False, "#4c72b0", "answers"), (True, "#c0392b", "flagged (see the table)")):
+        shown = [i for i in answers if bool(i.flags) == flagged]
+        ax.scatter([i.facility for i in shown], [i.upper_lower for i in shown], c=colour, s=18,
+                   label=f"{name}: {len(shown)}")
+    ax.legend(loc="lower left", fontsize=8)
     ax.set_xlim(-0.05, 1.05)
     ax.set_ylim(-1.05, 1.05)
     ax.set_xlabel("facility (mean score share)")
