@@ -420,9 +420,16 @@ def list_formats():
                    "computed right from the student's own values (default 1; 0: none).")
 @click.option("--decimal-comma", is_flag=True, default=None,
               help="Read a comma as the decimal separator (1,5 is 1.5).")
+@click.option("--gradebook", type=click.Choice(["canvas", "moodle", "csv"]),
+              help="Also write the totals as an LMS gradebook import file (needs --roster).")
+@click.option("--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="The class's roster (id, name; email, sis_id, idnumber, section) for --gradebook.")
+@click.option("--assignment", metavar="NAME",
+              help="The gradebook's assignment column (default: the exam's title).")
 def grade(responses, answers_path, out_dir, amc_project, moodle_exports, canvas_exports,
           manual_path, sigfigs, decimals, rel, abs_, rounded_credit, rounded_digits, credit,
-          mistake_credit, choice_penalty, follow_credit, decimal_comma):
+          mistake_credit, choice_penalty, follow_credit, decimal_comma, gradebook, roster_path,
+          assignment):
     """Score RESPONSES (a CSV shaped like answers.csv with a response column), or the
     scanned answer sheets of --amc PROJECT, against answers.json: grades.csv, one feedback
     file per paper, and the class's most frequent mistakes on stdout.  The grading policy
@@ -432,7 +439,9 @@ def grade(responses, answers_path, out_dir, amc_project, moodle_exports, canvas_
     options = GradeOptions(_grade_settings(sigfigs, decimals, rel, abs_, rounded_credit,
                                            rounded_digits, credit, mistake_credit,
                                            choice_penalty, decimal_comma, follow_credit),
-                           manual_path)
+                           manual_path, gradebook, roster_path, assignment)
+    if roster_path is not None and gradebook is None:
+        raise click.UsageError("--roster is read for --gradebook: give --gradebook too")
     if moodle_exports or canvas_exports:
         if responses is not None or amc_project is not None or (moodle_exports and canvas_exports):
             raise click.UsageError("give one source of responses: RESPONSES, --amc, --moodle "

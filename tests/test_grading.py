@@ -518,7 +518,7 @@ def test_outputs_replace_an_earlier_grading_and_keep_what_grading_did_not_write(
     # what grading wrote is recorded, with the SHA-256 of each file (hashed here with hashlib)
     record = json.loads((out / ".wsgen-files.json").read_text(encoding="utf-8"))
     assert record["writer"] == "grade" and record["state"] == "complete"
-    assert record["files"] == {rel: _sha256(out / rel) for rel in ("grades.csv", "feedback/ann.md")}
+    assert record["files"] == {rel: _sha256(out / rel) for rel in ("grades.csv", "analysis.csv", "analysis.html", "grading.json", "feedback/ann.md")}
     (out / "feedback" / "notes.txt").write_text("my notes", encoding="utf-8")
     responses = write_csv(tmp_path / "r.csv", correct_rows(manifest["variants"][1], "bob"))
     assert run_grade(responses, answers, out)[0] == 0
@@ -643,7 +643,7 @@ def test_out_as_a_link_dangling_looping_or_the_current_folder(build, tmp_path, m
     status, out, err = run_grade(responses, answers, ".")
     assert status == 0, err
     assert sorted(p.name for p in here.iterdir() if not p.name.startswith(".wsgen")) == \
-        ["feedback", "grades.csv"]
+        ["analysis.csv", "analysis.html", "feedback", "grades.csv", "grading.json"]
 
 
 # ------------------------------------------------------------------------------ parsing

@@ -373,4 +373,4 @@ def test_a_build_and_a_grading_never_share_a_folder(tmp_path):
                                  "-q", *force)
         assert status == 2 and "holds grades written by `wsgen grade`" in err
     assert sorted(p.name for p in grades.iterdir() if not p.name.startswith(".")) == \
-        ["feedback", "grades.csv"]
+        ["analysis.csv", "analysis.html", "feedback", "grades.csv", "grading.json"]

@@ -11,6 +11,12 @@ the canonical sheet's folder), text that is not UTF-8, an unterminated quote (a 
 over a line break), a control character in any field, a name longer than 200
 characters or another field longer than 1000.  The file is read through
 errors.read_input: a regular file of at most errors.INPUT_LIMIT bytes.
+
+Columns for gradebooks (`wsgen grade --gradebook`, docs/grading.md), optional, each cell
+may be empty: `email` (one @, no blanks: Moodle's "Email address", Canvas's "SIS Login
+ID"), `sis_id` (Canvas's "SIS User ID") and `idnumber` (Moodle's "ID number").  A value
+two students share (emails compared without letter case) is refused: a gradebook import
+would give both grades to one account.
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from pathlib import Path
 from .spec import Student
 from ..errors import UserError, read_input
 
-__all__ = ["load_roster"]
+__all__ = ["GRADEBOOK_COLUMNS", "load_roster"]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _RESERVED_IDS = {"canonical"}
@@ -32,6 +38,9 @@ _WINDOWS_DEVICES = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", r
 MAX_NAME = 200
 MAX_FIELD = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Columns that name a student's account in an LMS (gradebook imports): unique when given.
+GRADEBOOK_COLUMNS = ("email", "sis_id", "idnumber")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 def _nfc(text: str) -> str:
@@ -64,6 +73,7 @@ def load_roster(path: Path | str) -> tuple[Student, ...]:
     i_id, i_name = columns.index("id"), columns.index("name")
     students: list[Student] = []
     seen: dict[str, tuple[str, int]] = {}
+    accounts: dict[tuple[str, str], int] = {}
     start = reader.line_num + 1
     try:
         for row in reader:
@@ -107,6 +117,20 @@ def load_roster(path: Path | str) -> tuple[Student, ...]:
             if not name:
                 raise UserError(f"{path}:{line}: name: empty name for id {sid!r}")
             seen[sid.lower()] = (sid, line)
+            for column in GRADEBOOK_COLUMNS:
+                if column not in columns:
+                    continue
+                value = _nfc(row[columns.index(column)].strip())
+                if not value:
+                    continue
+                if column == "email" and not _EMAIL.match(value):
+                    raise UserError(f"{path}:{line}: email: {value[:80]!r} is not an email "
+                                    "address (name@host)")
+                key = (column, value.casefold() if column == "email" else value)
+                if key in accounts:
+                    raise UserError(f"{path}:{line}: {column}: {value[:80]!r} is also on line "
+                                    f"{accounts[key]}: a gradebook would give both grades to one account")
+                accounts[key] = line
             extra = tuple((c, _nfc(row[k].strip())) for k, c in enumerate(columns)
                           if k not in (i_id, i_name))
             students.append(Student(id=sid, name=_nfc(name), extra=extra))

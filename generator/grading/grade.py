@@ -492,6 +492,9 @@ class GradeOptions:
     answers.json's for every slot) and a file of manual points."""
     settings: Settings = Settings()
     manual: Path | None = None
+    gradebook: str | None = None         # gradebook.FORMATS: an LMS import file too
+    roster: Path | None = None           # the class's roster, for the gradebook
+    assignment: str | None = None        # the gradebook's assignment column
 
 
 @dataclass
@@ -994,6 +997,11 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
     if papers:
         mean = sum((p.total for p in papers), Fraction(0)) / count
         lines.append(f"mean {fmt_points(mean)} / {fmt_points(papers[0].max_points)} points")
+        from .analysis import analyse
+        analysis = analyse(manifest, papers)
+        flagged = len(analysis.flagged)
+        lines.append(f"item analysis: {flagged} of {len(analysis.items)} items flagged; see "
+                     f"{Path(out_dir) / 'analysis.html'}")
     counts: dict[tuple[str, str], list] = {}
     rounded: list[tuple[Paper, AnswerResult]] = []
     for paper in papers:
@@ -1047,9 +1055,17 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
     return lines
 
 
-def grade_files(manifest: Manifest, papers: list[Paper]) -> dict[str, str]:
-    """What a grading writes: grades.csv and one feedback file per paper."""
-    files = {"grades.csv": render_grades(manifest, papers)}
+def grade_files(manifest: Manifest, papers: list[Paper],
+                options: GradeOptions | None = None) -> dict[str, str]:
+    """What a grading writes: grades.csv, the item analysis (analysis.csv, analysis.html)
+    and one feedback file per paper."""
+    from .analysis import analysis_files
+    files = {"grades.csv": render_grades(manifest, papers), **analysis_files(manifest, papers)[1]}
+    if options is not None and options.gradebook:
+        from .gradebook import gradebook_file
+        name, text = gradebook_file(options.gradebook, manifest, papers, options.roster,
+                                    options.assignment)
+        files[name] = text
     for paper, name in zip(papers, _file_names(papers).values()):
         files[f"feedback/{name}"] = render_feedback(manifest, paper)
     return files
@@ -1061,17 +1077,28 @@ def write_outputs(out_dir: Path, files: dict[str, str]) -> None:
     its manifest; a file wsgen grade did not write, or that changed since it did, is never
     overwritten or removed; an earlier grading's files that this one does not make are
     removed.  On failure, or after SIGKILL, nothing half-written remains (the next run
-    removes the abandoned staging folder)."""
+    removes the abandoned staging folder).  (run_grade writes through regrade.grade_once,
+    which adds the grading record.)"""
     from ..pipeline.output import OutputFolder
+    from .regrade import commit_files
     with OutputFolder(out_dir, writer="grade") as folder:
-        staging = folder.staging()
-        try:
-            for relative, text in files.items():
-                staging.write(relative, text)
-            folder.commit(staging, fingerprint=None)
-        except BaseException:
-            folder.discard(staging)
-            raise
+        commit_files(folder, files, None)
+
+
+def grading_record(manifest: Manifest, responses: list[Path], options: GradeOptions | None) -> dict:
+    """What this grading is made from (regrade.RECORD): the files' hashes, the policy, the
+    options."""
+    from .. import __version__
+    from .regrade import file_entry, settings_json
+    options = options or GradeOptions()
+    first = next(iter(manifest.variants.values()), {"problems": []})
+    return {"wsgen": __version__, "answers": file_entry(manifest.path),
+            "responses": [file_entry(Path(p)) for p in responses],
+            "manual": file_entry(options.manual), "roster": file_entry(options.roster),
+            "policy": {"overrides": settings_json(options.settings),
+                       "slots": {clean_text(p["label"]): slot_policy(p, options.settings).to_json()
+                                 for p in first["problems"]}},
+            "options": {"gradebook": options.gradebook, "assignment": options.assignment}}
 
 
 def run_grade(responses_path: Path, answers_path: Path, out_dir: Path,
@@ -1082,6 +1109,12 @@ def run_grade(responses_path: Path, answers_path: Path, out_dir: Path,
     if not responses:
         raise UserError(f"{responses_path}: no responses: expected a row per answered entry "
                         "under the header")
-    papers = grade_papers(manifest, responses, options)
-    write_outputs(out_dir, grade_files(manifest, papers))
-    return summary_lines(manifest, papers, responses_path, out_dir)
+
+    def grade() -> tuple[dict[str, str], list[str]]:
+        papers = grade_papers(manifest, responses, options)
+        from .gradebook import summary_line
+        lines = summary_lines(manifest, papers, responses_path, out_dir)
+        return grade_files(manifest, papers, options), lines[:1] + summary_line(options, out_dir) + lines[1:]
+
+    from .regrade import grade_once
+    return grade_once(out_dir, grading_record(manifest, [responses_path], options), grade)

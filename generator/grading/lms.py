@@ -52,8 +52,9 @@ from pathlib import Path
 
 from ..errors import UserError, read_input
 from ..formats.quizref import Reference, build_tag, find_reference, quiz_record, slot_fields
-from .grade import (RESPONSES_LIMIT, Manifest, Response, grade_files, grade_papers, load_manifest,
-                    summary_lines, write_outputs)
+from .grade import (RESPONSES_LIMIT, Manifest, Response, grade_files, grade_papers, grading_record,
+                    load_manifest, summary_lines)
+from .regrade import grade_once
 
 __all__ = ["LmsReading", "read_canvas", "read_moodle", "run_lms_grade"]
 
@@ -344,16 +345,20 @@ def run_lms_grade(source: str, exports: list[Path], answers_path: Path, out_dir:
                         f"({len(reading.findings)} finding{'s' if len(reading.findings) != 1 else ''}"
                         + (f"; first: {reading.findings[0]}" if reading.findings else "") + ")")
     quizzed = _as_quizzed(reading.manifest)
-    papers = grade_papers(quizzed, reading.responses, options)
-    write_outputs(out_dir, grade_files(quizzed, papers))
-    lines = [f"wsgen grade: read {reading.papers} attempt{'' if reading.papers == 1 else 's'} "
-             f"from {len(exports)} {source.capitalize()} export{'' if len(exports) == 1 else 's'}"]
-    if reading.findings:
-        lines.append(f"left out ({len(reading.findings)}):")
-        lines += [f"  {finding}" for finding in reading.findings]
-    marker = "\0lms"
-    for line in summary_lines(quizzed, papers, marker, out_dir):
-        # grade.py names a response by file:line: an attempt's row in its export
-        lines.append(re.sub(re.escape(marker) + r":([0-9]+):",
-                            lambda m: reader.line_of.get(int(m.group(1)), "?") + ":", line))
-    return lines
+
+    def grade() -> tuple[dict[str, str], list[str]]:
+        papers = grade_papers(quizzed, reading.responses, options)
+        lines = [f"wsgen grade: read {reading.papers} attempt{'' if reading.papers == 1 else 's'} "
+                 f"from {len(exports)} {source.capitalize()} export{'' if len(exports) == 1 else 's'}"]
+        if reading.findings:
+            lines.append(f"left out ({len(reading.findings)}):")
+            lines += [f"  {finding}" for finding in reading.findings]
+        marker = "\0lms"
+        for line in summary_lines(quizzed, papers, marker, out_dir):
+            # grade.py names a response by file:line: an attempt's row in its export
+            lines.append(re.sub(re.escape(marker) + r":([0-9]+):",
+                                lambda m: reader.line_of.get(int(m.group(1)), "?") + ":", line))
+        from .gradebook import summary_line
+        return grade_files(quizzed, papers, options), lines + summary_line(options, out_dir)
+
+    return grade_once(out_dir, grading_record(quizzed, [Path(p) for p in exports], options), grade)
