@@ -60,12 +60,20 @@ def scaling_matrices(pdf):
     shrunk to fit (\\resizebox, \\scalebox) is drawn through such a matrix."""
     found = []
     for number, page in enumerate(PdfReader(pdf).pages):
-        for operands, operator in page.get_contents().operations:
+        operations = page.get_contents().operations
+        for i, (operands, operator) in enumerate(operations):
             if operator == b"cm":
                 a, b, c, d = (float(x) for x in operands[:4])
-                if (a, b, c, d) != (1.0, 0.0, 0.0, 1.0):
+                if (a, b, c, d) != (1.0, 0.0, 0.0, 1.0) and not _figure_follows(operations, i):
                     found.append((number + 1, (a, b, c, d)))
     return found
+
+
+def _figure_follows(operations, i: int) -> bool:
+    """A figure wider than the text block is scaled to its width (figures/pdftex.py): its
+    drawing opens with round caps and joins, `q 1 J 1 j`, right after the scaling."""
+    ahead = [op for _, op in operations[i + 1:i + 8]]
+    return b"J" in ahead and b"j" in ahead
 
 
 WIDE = """

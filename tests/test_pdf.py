@@ -62,6 +62,8 @@ def test_canonical_key_has_every_answer_and_questions_none(built):
                 letter = "ABCD"[answer.correct_index]
                 assert f"{answer.part} Option {letter}" in key
                 continue
+            if answer.kind == "formula":      # math without numbers (tests/test_formula.py)
+                continue
             for text in shown_numbers(answer):
                 assert re.search(rf"(?<![\d.]){re.escape(text)}(?!\d)", key), (item.label, answer.name, text)
                 if text.lstrip("-") not in given:
@@ -158,7 +160,7 @@ class Breaker(Problem):
     def generate(self, rng, o): return Params(sp.Rational(rng.integer(1, 9), 10))
     def statement(self, p, o): return (Part("(a)", "Double $a = @a$.", values={"a": p.a}),)
     def solve(self, p, o):
-        return Solution((Step(title="Twice", math=(r"b = \\undefinedmacro{2} a = @b",), values={"b": 2 * p.a}),),
+        return Solution((Step(title="Twice", math=(r"b = \\bm{2} a = @b",), values={"b": 2 * p.a}),),
                         (Answer("b", "b", 2 * p.a, part="(a)"),))
     def check(self, p, o, s):
         if s.answer("b") != 2 * p.a: raise CheckFailed("b")

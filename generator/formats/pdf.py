@@ -66,6 +66,7 @@ _ENGINE_MACROS = {"pdftex": r"""
 \pdfvariable suppressoptionalinfo 1023
 \pdfvariable trailerid {}
 \providecommand{\pdfnoligatures}[1]{}
+\protected\def\pdfliteral{\pdfextension literal}
 \directlua{
 wsgen = {}
 function wsgen.actualtext(hex)
