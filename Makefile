@@ -13,7 +13,7 @@ solutions: $(STAMP) tex graphviz
 
 # The whole suite, as CI runs it: every tier, and a tier whose program is missing fails.
 test: setup
-	$(BIN)/python -m pytest --require-tools
+	$(BIN)/python -m pytest --require-tools --durations=15
 
 # The fast tier for an edit-run cycle: no TeX, browser, packaging or slow sweeps.
 check: $(STAMP) graphviz
