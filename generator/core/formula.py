@@ -49,6 +49,7 @@ formula), "wrong", "shape error" or "unreadable".  It never raises on what was t
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
 from dataclasses import dataclass, field
@@ -922,7 +923,27 @@ def check_record(record: Mapping[str, Any]) -> None:
 def judge(text: str, record: Mapping[str, Any], mistakes: Iterable[Mapping[str, Any]] = (),
           name: str = "") -> Judgement:
     """Grade one typed formula against the answers.json record of a formula answer
-    (`name` is the answer's name, to find the declared mistakes' formulas for it)."""
+    (`name` is the answer's name, to find the declared mistakes' formulas for it).
+
+    A class types the same few formulas over and over: a judgement is kept for the same
+    text, record and mistakes (it depends on nothing else: the random points are seeded by
+    the two texts), so each distinct response is worked out once per process."""
+    formulas = tuple((str(m.get("id")), m.get("answers", {}).get(name, {}).get("exact"))
+                     for m in mistakes)
+    key = json.dumps([text, {k: record.get(k) for k in ("exact", "symbols", "definitions", "tex")},
+                      formulas], sort_keys=True, default=str)
+    return _judge_once(key)
+
+
+@lru_cache(maxsize=8192)
+def _judge_once(key: str) -> Judgement:
+    text, record, formulas = json.loads(key)
+    mistakes = [{"id": mid, "answers": {"": {"exact": formula}}} for mid, formula in formulas]
+    return _judge(text, record, mistakes, "")
+
+
+def _judge(text: str, record: Mapping[str, Any], mistakes: Iterable[Mapping[str, Any]],
+           name: str) -> Judgement:
     names = record_names(record)
     expected = parse(record["exact"], names)
     try:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 from ..core.formula import MAX_DEPTH
 
@@ -259,6 +260,13 @@ def read_number(text: str, decimal_comma: bool = False) -> Fraction | float:
     `decimal_comma`: a comma is the decimal separator (1,5 is 3/2)."""
     if not isinstance(text, str):
         raise Unreadable("not text")
+    return _read_number(text, decimal_comma)
+
+
+@lru_cache(maxsize=65536)
+def _read_number(text: str, decimal_comma: bool) -> Fraction | float:
+    # a class writes the same numbers again and again: each text is read once (what is
+    # unreadable raises each time, never cached)
     text = normalise(text, decimal_comma)
     if not text:
         raise Unreadable("empty")
