@@ -50,3 +50,31 @@ def test_every_exit_status_the_command_line_returns_is_documented():
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
             and node.value.id == "EXIT"}
     assert used <= documented and used >= {0, 1, 2, 3, 130, 143}, (used, documented)
+
+
+def _block(text: str, opening: str) -> str:
+    start = text.index(opening) + len(opening)
+    return text[start:text.index("```", start)]
+
+
+def test_the_grading_walk_through_shows_what_wsgen_grade_writes(tmp_path):
+    """docs/grading.md's walk-through: its responses file, graded against a build of the
+    default exam, gives the grades.csv and the feedback the page shows."""
+    from conftest import run_cli
+    page = (ROOT / "docs" / "grading.md").read_text(encoding="utf-8")
+    responses = tmp_path / "responses.csv"
+    header = "variant,student,label,answer,entry,response\n"
+    responses.write_text(header + _block(page, "```csv\n" + header), encoding="utf-8")
+    assert run_cli("build", "--out", tmp_path / "build", "--formats", "json", "-q")[0] == 0
+    status, out, err = run_cli("grade", responses, "--answers", tmp_path / "build" / "answers.json",
+                               "--out", tmp_path / "grades")
+    assert status == 0, err
+    shown = _block(page, "```csv\nvariant,student,Q1(a)")
+    assert (tmp_path / "grades" / "grades.csv").read_text(encoding="utf-8") == \
+        "variant,student,Q1(a)" + shown
+    ben = (tmp_path / "grades" / "feedback" / "ben.md").read_text(encoding="utf-8")
+    section = _block(page, "```markdown\n## Q3 (matrix\\_backprop)")
+    assert "## Q3 (matrix\\_backprop)" + section in ben
+    summary = _block(page, "--out grades\n")
+    assert out.replace(str(tmp_path / "grades"), "grades").replace(str(responses), "responses.csv") \
+        == summary
