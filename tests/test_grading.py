@@ -232,7 +232,12 @@ def test_canonical_papers_hand_checked(build, tmp_path):
     unreadable = feedback["unreadable"][("Q1", "L")]
     assert any(line.startswith("result: unreadable: `0.1l6`") for line in unreadable["lines"])
     assert any("given: `0.1l6`" in line for line in unreadable["lines"])
-    assert any("expected: `29/250`" in line for line in unreadable["lines"])
+    # the expected value as the key prints it: 29/250 terminates, so the key writes 0.116
+    assert any("expected: $0.116$" in line for line in unreadable["lines"])
+    # a closed form keeps its written arithmetic and a rounded decimal (key.md's form)
+    transposed = feedback["transpose"][("Q1", "dL_dx")]["lines"]
+    assert any(line == "expected: $\\begin{bmatrix}-0.112\\\\0.636\\end{bmatrix}$"
+               for line in transposed), transposed
     # the class summary: answers with each mistake, and papers
     counts = {m.group(3): (int(m.group(1)), int(m.group(2)))
               for m in re.finditer(r"^\s+(\d+)\s+(\d+)\s+\w+/(\w+)", out, re.M)}

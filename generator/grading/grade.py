@@ -903,11 +903,43 @@ def _expected_line(a: AnswerResult) -> str:
                   if isinstance(shown, dict) and "exact" in shown else "")
         return f"  - expected: option {a.entries[0].exact}{detail}"
     if a.kind == "formula":
-        return f"  - expected: {_md(a.entries[0].exact, 400)}"
+        # the key's TeX where answers.json has it, and the text a student may type
+        typed = _md(a.entries[0].exact, 400)
+        return f"  - expected: ${a.tex}$ ({typed})" if _plain_tex(a.tex) else f"  - expected: {typed}"
+    shown = _expected_tex(a)
+    if shown:
+        return f"  - expected: ${shown}$"
     exact = _nest(a, lambda e: e.exact)
     decimal = _nest(a, lambda e: _decimal(e.value))
     return (f"  - expected: {_md(exact, 400)}"
             + (f" ≈ {_md(decimal, 400)}" if decimal != exact else ""))
+
+
+def _expected_tex(a: AnswerResult) -> str:
+    """The expected value as the key prints it (TeX: the arithmetic as written, exact,
+    with a rounded decimal where it does not terminate), or "" where it cannot be (a
+    manifest's exact string that the grading's own reader refuses is never read further)."""
+    if a.exact is None or any(_too_hard(e.exact) for e in a.entries):
+        return ""
+    from ..core.printing import exact_tex
+    try:
+        return exact_tex(a.exact, a.kind)
+    except Exception:  # noqa: BLE001 - an odd manifest string: shown as text instead
+        return ""
+
+
+def _plain_tex(tex: str) -> bool:
+    """TeX from answers.json safe to put between dollars in Markdown (bounded, no dollar,
+    no line break, no HTML)."""
+    return bool(tex) and len(tex) <= 400 and not any(c in tex for c in "$\n<>`")
+
+
+def _too_hard(text: str) -> bool:
+    try:
+        read_number(text)
+    except (Unreadable, OverflowError, ValueError, TypeError):
+        return True
+    return False
 
 
 def _answer_lines(label: str, a: AnswerResult) -> list[str]:

@@ -98,6 +98,8 @@ class AnswerResult:
     outcome: Outcome = Outcome.NO_ANSWER
     detail: str = ""                                       # the result, in words
     rule: Rule | None = None
+    exact: Any = None                                      # answers.json's "exact" (nested)
+    tex: str = ""                                          # a formula as the key prints it
 
     @property
     def right(self) -> bool:
@@ -433,5 +435,7 @@ def score_answer(name: str, answer: dict, given: Mapping[str, Any], policy: Poli
                           Fraction(0), _points(answer["points"]), [],
                           rule=None if answer["kind"] in ("choice", "formula")
                           else rule_of_record(answer))
+    result.exact = answer["exact"]
+    result.tex = answer.get("tex", "") if isinstance(answer.get("tex"), str) else ""
     SCORERS[answer["kind"]](result, answer, given, policy, mistakes)
     return result
