@@ -204,7 +204,8 @@ def timed_process(command: list[str], cwd: Path) -> Run:
 
 def reference_wsgen(commit: str) -> Path | str:
     """The `wsgen` program of `commit`, installed once into its own virtual environment
-    under /tmp (a git worktree of the commit, pip-installed with its own pins); or why not."""
+    under /tmp (a git worktree of the commit, installed editable with its own pins: early
+    commits read their files from the source tree); or why not."""
     import subprocess
     run = lambda *a, **k: subprocess.run(a, capture_output=True, text=True, **k)
     full = run("git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
@@ -221,7 +222,7 @@ def reference_wsgen(commit: str) -> Path | str:
     steps = [("git", "-C", str(ROOT), "worktree", "add", "--detach", str(home / "src"), sha),
              (sys.executable, "-m", "venv", str(home / "venv")),
              (str(home / "venv" / "bin" / "python"), "-m", "pip", "install", "--quiet",
-              "--disable-pip-version-check", "-c", "constraints.txt", ".")]
+              "--disable-pip-version-check", "-c", "constraints.txt", "-e", ".")]
     print(f"installing the reference {sha[:7]} into {home} (once) ...", flush=True)
     for step in steps:
         done = run(*step, cwd=home / "src" if step[-1] == "." else None)
