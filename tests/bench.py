@@ -173,7 +173,7 @@ FIGURES = (
                                         "--formats", "html", "--quiet", "--force"]),
     ("default exam, 50 variants, moodle", ["build", "--out", "OUT", "--variants", "50",
                                           "--formats", "moodle", "--quiet", "--force"]),
-    ("wsgen show matrix_backprop (cold)", ["show", "matrix_backprop"]),
+    ("wsgen show matrix_backprop --canonical (cold)", ["show", "matrix_backprop", "--canonical"]),
 )
 
 
@@ -233,13 +233,12 @@ def reference_wsgen(commit: str) -> Path | str:
     return wsgen
 
 
-def _cell(runs: list[Run], with_cpu: bool) -> str:
+def _cell(runs: list[Run]) -> str:
+    """Wall, CPU (the steadier figure on a shared machine) and peak RSS."""
     failed = [r.failure for r in runs if r.failure]
     if failed:
         return f"n/a ({failed[0]})"
     wall = statistics.median(r.wall for r in runs)
-    if not with_cpu:
-        return f"{wall:.2f} s"
     cpu = statistics.median(r.cpu for r in runs)
     peak = max(r.peak_mb for r in runs)
     return f"{wall:.2f} s wall, {cpu:.2f} s CPU, {peak:.0f} MB"
@@ -271,9 +270,8 @@ def bench_compare(reference: str, repeat: int) -> None:
                         [str(program)] + [str(out) if a == "OUT" else a for a in arguments],
                         cwd=Path(tmp)))
                     shutil.rmtree(out, ignore_errors=True)
-        with_cpu = label.startswith("default exam, 1000")
-        ref_cell = _cell(runs["ref"], with_cpu) if runs["ref"] else "-"
-        now_cell = _cell(runs["now"], with_cpu)
+        ref_cell = _cell(runs["ref"]) if runs["ref"] else "-"
+        now_cell = _cell(runs["now"])
         ratio = ""
         if runs["ref"] and not any(r.failure for r in runs["ref"] + runs["now"]):
             ratio = "%.2fx" % (statistics.median(r.wall for r in runs["now"])
