@@ -1,6 +1,15 @@
 """Benchmarks (`make bench`): print figures, assert nothing about time.
 
-Each figure is the median of several runs; output folders are temporary and
+`make bench` (``python tests/bench.py compare``) prints issue 27's five figures for this
+checkout and, run back to back on the same seeds, for a reference commit
+(``WSGEN_BENCH_REF``, default the first release's last commit f3d9d02), each a whole
+`wsgen` process timed from outside: wall, CPU and peak RSS from the waited-for process
+(its workers included).  The reference is installed once into its own virtual
+environment under /tmp.  ``WSGEN_BENCH_REPEAT=3`` takes the median of three paired runs;
+``WSGEN_BENCH_FULL=1`` adds the in-process sweep below (every problem, memory at 10,000
+variants, the PDF floor, each publishing format).
+
+Each in-process figure is the median of several runs; output folders are temporary and
 their removal is not timed.
 """
 from __future__ import annotations
@@ -9,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +160,140 @@ def bench_publishing(count: int) -> None:
               f"({count / wall:.0f} variants/s; median of 3)")
 
 
+# --- issue 27's five figures, this checkout beside a reference commit ---------------------
+
+REFERENCE = "f3d9d02"
+#: (label, wsgen arguments; OUT is the output folder) -- the issue's five figures
+FIGURES = (
+    ("default exam, 1000 variants, md+json", ["build", "--out", "OUT", "--variants", "1000",
+                                             "--formats", "md,json", "--quiet", "--force"]),
+    ("default exam, 100 variants, md+json+pdf", ["build", "--out", "OUT", "--variants", "100",
+                                                "--formats", "md,json,pdf", "--quiet", "--force"]),
+    ("default exam, 50 variants, html", ["build", "--out", "OUT", "--variants", "50",
+                                        "--formats", "html", "--quiet", "--force"]),
+    ("default exam, 50 variants, moodle", ["build", "--out", "OUT", "--variants", "50",
+                                          "--formats", "moodle", "--quiet", "--force"]),
+    ("wsgen show matrix_backprop --canonical (cold)", ["show", "matrix_backprop", "--canonical"]),
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    peak_mb: float
+    failure: str = ""
+
+
+def timed_process(command: list[str], cwd: Path) -> Run:
+    """One process timed from outside: wall clock, and CPU and peak RSS from wait4 (the
+    process and every descendant it waited for, as /usr/bin/time -v reports them)."""
+    import os
+    import subprocess
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    failure = "" if process.returncode == 0 else \
+        f"exit {process.returncode}: {(stderr.strip().splitlines() or [''])[-1][:100]}"
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, failure)
+
+
+def reference_wsgen(commit: str) -> Path | str:
+    """The `wsgen` program of `commit`, installed once into its own virtual environment
+    under /tmp (a git worktree of the commit, installed editable with its own pins: early
+    commits read their files from the source tree); or why not."""
+    import subprocess
+    run = lambda *a, **k: subprocess.run(a, capture_output=True, text=True, **k)
+    full = run("git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
+    if full.returncode != 0:
+        return f"commit {commit} is not in this repository's history"
+    sha = full.stdout.strip()
+    home = Path(tempfile.gettempdir(), f"wsgen-bench-ref-{sha[:12]}")
+    wsgen, stamp = home / "venv" / "bin" / "wsgen", home / "installed"
+    if stamp.exists() and wsgen.exists():
+        return wsgen
+    import shutil
+    shutil.rmtree(home, ignore_errors=True)
+    run("git", "-C", str(ROOT), "worktree", "prune")
+    steps = [("git", "-C", str(ROOT), "worktree", "add", "--detach", str(home / "src"), sha),
+             (sys.executable, "-m", "venv", str(home / "venv")),
+             (str(home / "venv" / "bin" / "python"), "-m", "pip", "install", "--quiet",
+              "--disable-pip-version-check", "-c", "constraints.txt", "-e", ".")]
+    print(f"installing the reference {sha[:7]} into {home} (once) ...", flush=True)
+    for step in steps:
+        done = run(*step, cwd=home / "src" if step[-1] == "." else None)
+        if done.returncode != 0:
+            return f"cannot install {sha[:7]}: {' '.join(step[:4])}: " + \
+                " ".join(done.stderr.split())[-200:]
+    stamp.touch()
+    return wsgen
+
+
+def _cell(runs: list[Run]) -> str:
+    """Wall, CPU (the steadier figure on a shared machine) and peak RSS."""
+    failed = [r.failure for r in runs if r.failure]
+    if failed:
+        return f"n/a ({failed[0]})"
+    wall = statistics.median(r.wall for r in runs)
+    cpu = statistics.median(r.cpu for r in runs)
+    peak = max(r.peak_mb for r in runs)
+    return f"{wall:.2f} s wall, {cpu:.2f} s CPU, {peak:.0f} MB"
+
+
+def bench_compare(reference: str, repeat: int) -> None:
+    """Issue 27's five figures, for the reference commit and this checkout, each run of one
+    paired with the same run of the other (same arguments, same seeds, one after the other)."""
+    import shutil
+    current = Path(sys.executable).parent / "wsgen"
+    old = reference_wsgen(reference)
+    if isinstance(old, str):
+        print(f"reference: {old}; printing this checkout's figures alone")
+    head = __import__("subprocess").run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                                        capture_output=True, text=True).stdout.strip()
+    print(f"issue 27's figures, whole processes, median of {repeat}; "
+          f"reference {reference} vs this checkout ({head})")
+    SCRATCH.mkdir(exist_ok=True)
+    rows = []
+    for label, arguments in FIGURES:
+        runs: dict[str, list[Run]] = {"ref": [], "now": []}
+        with tempfile.TemporaryDirectory(prefix="bench-compare-", dir=SCRATCH) as tmp:
+            for _ in range(repeat):
+                for name, program in (("ref", old), ("now", current)):
+                    if isinstance(program, str):
+                        continue
+                    out = Path(tmp, name)
+                    runs[name].append(timed_process(
+                        [str(program)] + [str(out) if a == "OUT" else a for a in arguments],
+                        cwd=Path(tmp)))
+                    shutil.rmtree(out, ignore_errors=True)
+        ref_cell = _cell(runs["ref"]) if runs["ref"] else "-"
+        now_cell = _cell(runs["now"])
+        ratio = ""
+        if runs["ref"] and not any(r.failure for r in runs["ref"] + runs["now"]):
+            ratio = "%.2fx" % (statistics.median(r.wall for r in runs["now"])
+                               / statistics.median(r.wall for r in runs["ref"]))
+        rows.append((label, ref_cell, now_cell, ratio))
+        print(f"  {label}: {reference}: {ref_cell} | now: {now_cell} | now/ref wall {ratio or '-'}",
+              flush=True)
+    widths = [max(len(r[i]) for r in rows + [("build", reference, "now", "now/ref")])
+              for i in range(4)]
+    print()
+    for row in [("build", reference, "now", "now/ref")] + rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
 if __name__ == "__main__":
+    import os
+    if sys.argv[1:] == ["compare"]:              # `make bench`: the five figures, both commits
+        bench_compare(os.environ.get("WSGEN_BENCH_REF", REFERENCE),
+                      int(os.environ.get("WSGEN_BENCH_REPEAT", "1")))
+        if os.environ.get("WSGEN_BENCH_FULL") != "1":
+            sys.exit(0)
+        print()
     discover()
     if sys.argv[1:] == ["publishing"]:           # `python tests/bench.py publishing`: this case alone
         bench_publishing(100)

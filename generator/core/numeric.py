@@ -201,4 +201,14 @@ def float_value(obj: Any) -> Any:
 def floats(value: Any) -> list[float]:
     """The float64 nearest to every entry of a value, in reading order (a number kept as
     written is evaluated from its working, without building its exact value)."""
-    return [float(float_value(e)) for e in leaves(scalar_kept(value))]
+    try:
+        return list(_floats_cached(type(value), value))
+    except TypeError:                    # unhashable (a mutable matrix)
+        return [float(float_value(e)) for e in leaves(scalar_kept(value))]
+
+
+@lru_cache(maxsize=8192)
+def _floats_cached(kind: type, value: Any) -> tuple[float, ...]:
+    # keyed on the type too, as the printer's cache is; a variant compares each answer
+    # with every mistake's value, when drawn and again when its key is written
+    return tuple(float(float_value(e)) for e in leaves(scalar_kept(value)))

@@ -3,6 +3,7 @@ and drawn the same way in every figure."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import sympy as sp
@@ -26,12 +27,13 @@ class Block:
     rows: tuple[tuple[Label, ...], ...]
     bracketed: bool
 
-    @property
+    # measured once per block (a figure draws and measures each block several times)
+    @cached_property
     def columns(self) -> tuple[float, ...]:
         return tuple(max(row[j].width for row in self.rows) * FONT_SIZE
                      for j in range(len(self.rows[0])))
 
-    @property
+    @cached_property
     def width(self) -> float:
         inner = sum(self.columns) + COLUMN_GAP * (len(self.columns) - 1)
         return inner + (2 * BRACKET + 0.3 * FONT_SIZE if self.bracketed else 0.0)

@@ -7,9 +7,9 @@ and given to dot at fixed sizes, so that dot only places them and routes the edg
 question sheet's graph is laid out with the key's contents, so that both have the same
 shape; it draws only the labels and the input values.
 
-dot is run once per distinct graph in a process (`_layout` is cached on dot's input),
-with no timestamps or random ids in its input or output: the same graph gives the same
-figure.
+dot lays out each distinct graph once in a process (`_layout` is cached on dot's input),
+in one dot process that serves the whole build process (dotrun.py), with no timestamps or
+random ids in its input or output: the same graph gives the same figure.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from functools import lru_cache
 from ..core.figures import Graph
 from ..errors import UserError
 from .blocks import Block, label_block, value_block
+from .dotrun import layout_json
 from .labels import plain_text
 from .scene import FONT_SIZE, Curve, Line, Rect, Scene
 
@@ -78,11 +79,13 @@ def _layout(source: str) -> dict:
     centres (points, y up)."""
     if shutil.which("dot") is None:
         raise UserError(NO_DOT)
-    result = subprocess.run(["dot", "-Tjson0"], input=source, capture_output=True, text=True,
-                            stdin=None, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"dot failed: {' '.join(result.stderr.split())[:300]}")
-    data = json.loads(result.stdout)
+    data = layout_json(source)          # this process's dot (dotrun.py), else dot once
+    if data is None:
+        result = subprocess.run(["dot", "-Tjson0"], input=source, capture_output=True,
+                                text=True, stdin=None, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"dot failed: {' '.join(result.stderr.split())[:300]}")
+        data = json.loads(result.stdout)
     box = [float(v) for v in data["bb"].split(",")]
     nodes = {int(o["name"][1:]): tuple(float(v) for v in o["pos"].split(","))
              for o in data.get("objects", [])}

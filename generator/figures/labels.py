@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 __all__ = ["Label", "Run", "label_runs", "math_label", "number_label", "plain_text", "runs_width"]
@@ -212,7 +212,7 @@ class Label:
     tex: str
     runs: tuple[Run, ...]
 
-    @property
+    @cached_property
     def width(self) -> float:
         return runs_width(self.runs)
 

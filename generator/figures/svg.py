@@ -4,6 +4,7 @@ beside Markdown keys and in quiz packages."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape, unescape
 
 from .labels import SCRIPT
@@ -18,6 +19,7 @@ FONT_FAMILY = "'Latin Modern Roman', 'Latin Modern Math', 'DejaVu Serif', Georgi
 SHIFTS = {-1: 0.28, 0: 0.0, 1: -0.42}
 
 
+@lru_cache(maxsize=65536)           # coordinates repeat (rounded to 0.01) across a figure
 def _n(v: float) -> str:
     text = f"{v:.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
