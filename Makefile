@@ -11,13 +11,14 @@ STAMP  := $(VENV)/.installed-stamp
 solutions: $(STAMP) tex graphviz
 	$(BIN)/wsgen build --out output
 
-# The whole suite, as CI runs it: every tier, and a tier whose program is missing fails.
+# The whole suite, as CI runs it: every tier, and a tier whose program is missing fails;
+# on two workers (pytest-xdist), the 15 slowest tests listed.
 test: setup
-	$(BIN)/python -m pytest --require-tools --durations=15
+	$(BIN)/python -m pytest --require-tools -n 2 --durations=15
 
 # The fast tier for an edit-run cycle: no TeX, browser, packaging or slow sweeps.
 check: $(STAMP) graphviz
-	$(BIN)/python -m pytest -q -m "not (tex or browser or packaging or slow or amc or lms)"
+	$(BIN)/python -m pytest -q -n 2 -m "not (tex or browser or packaging or slow or amc or lms)"
 
 # The speed figures (tests/bench.py): issue 27's five, this checkout beside WSGEN_BENCH_REF
 # (default f3d9d02); WSGEN_BENCH_FULL=1 adds the in-process sweep.  Nothing here is a test.

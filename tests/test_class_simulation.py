@@ -194,6 +194,7 @@ def shown(value: Fraction) -> str:
 
 # ------------------------------------------------------------------------------ the test
 
+@pytest.mark.slow          # a class of 29 papers graded twice
 @pytest.mark.parametrize("policy, options", [(POLICY_A, A_OPTIONS), (POLICY_B, B_OPTIONS)], ids=["A", "B"])
 def test_a_simulated_class_under_two_policies(build, tmp_path, policy, options):
     answers, manifest = build

@@ -174,6 +174,7 @@ def test_no_progress_bar_when_not_a_terminal(tmp_path):
     assert status == 0 and "Building" not in err and err.count("\n") == 1
 
 
+@pytest.mark.slow          # wsgen stress: many seeds of each problem
 @pytest.mark.parametrize("problem_id", ["triplet_loss", "style_transfer_loss", "matrix_backprop",
                                         "logistic_regression", "activations", "regularization"])
 def test_stress_reports_no_failures(problem_id):

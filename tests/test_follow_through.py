@@ -44,6 +44,7 @@ def test_hooks_give_back_the_key(problem_id):
         assert hook_disagrees(problem, record(problem_id, seed)) == "", (problem_id, seed)
 
 
+@pytest.mark.slow          # every corner of every chained problem's options
 @pytest.mark.parametrize("problem_id", CHAINED)
 def test_hooks_give_back_the_key_at_the_corners(problem_id):
     problem = REGISTRY.problems[problem_id]

@@ -70,6 +70,7 @@ def staged_files(out: Path) -> int:
                for _, _, files in os.walk(staging))
 
 
+@pytest.mark.slow          # three builds killed part-way (about 30 s each)
 @pytest.mark.parametrize("sig,after_files", [(signal.SIGKILL, 40), (signal.SIGKILL, 400),
                                              (signal.SIGTERM, 100)])
 def test_killed_build_leaves_the_previous_build(tmp_path, sig, after_files):
@@ -176,6 +177,7 @@ def test_disk_full_leaves_the_previous_build(tmp_path):
             subprocess.run(["umount", str(mount)], check=True)
 
 
+@pytest.mark.slow
 def test_concurrent_builds_into_one_folder_are_refused(tmp_path):
     out = tmp_path / "out"
     first = wsgen("build", "--variants", 300, "--seed", 1, "--formats", "md,json", "--out", out, "-j", 1, "-q")
@@ -245,6 +247,7 @@ def test_unwritable_output_is_one_line(tmp_path, where):
     assert status == 2 and err.startswith("wsgen: error: --out ") and err.count("\n") == 1, err
 
 
+@pytest.mark.slow
 def test_spawned_workers_give_the_same_bytes(tmp_path):
     """Workers rebuild the registry themselves: `spawn` gives the bytes of `fork`."""
     from wsgen.pipeline.output import OutputFolder
@@ -260,6 +263,7 @@ def test_spawned_workers_give_the_same_bytes(tmp_path):
     assert folders["fork"] == folders["spawn"] and len(folders["fork"]) > 40
 
 
+@pytest.mark.tex
 def test_duplex_pdfs_do_not_depend_on_jobs(tmp_path):
     """30 variants: three key chunks; -j 1 and -j 2 give the same bytes, booklets included."""
     outs = []
@@ -273,6 +277,7 @@ def test_duplex_pdfs_do_not_depend_on_jobs(tmp_path):
     assert differing == [] and len(outs[0]) == 2 * 31 + 3
 
 
+@pytest.mark.tex
 def test_interrupted_pdf_build_leaves_no_tex_files(tmp_path):
     out = tmp_path / "out"
     env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))

@@ -11,9 +11,10 @@ This module imports nothing heavy: grading reads records without SymPy.
 """
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Iterator
 
-__all__ = ["CHOICE_LETTERS", "choice_letter", "choice_index", "entries", "record_entries"]
+__all__ = ["CHOICE_LETTERS", "choice_letter", "choice_index", "clean_text", "entries", "record_entries"]
 
 #: The letters of a choice's options, in the order shown (at most core.distractors.MAX_OPTIONS
 #: for numeric answers; a formula question may show more).
@@ -50,3 +51,9 @@ def entries(exact: Any, value: Any, prefix: tuple = ()) -> Iterator[tuple[str, A
 def record_entries(record: dict) -> list[tuple[str, Any, Any]]:
     """The entries of an answer record ({"exact", "value", …})."""
     return list(entries(record.get("exact"), record.get("value")))
+
+
+def clean_text(text: str) -> str:
+    """A name or label as grading compares and shows it: NFC, blanks collapsed to one
+    space, trimmed."""
+    return " ".join(unicodedata.normalize("NFC", text).split())

@@ -124,7 +124,7 @@ def _option_name(record: dict | None, index: int) -> str:
 
 
 def _answer_record(manifest, variant: str, label: str, name: str) -> dict | None:
-    from .grade import clean_text
+    from ..core.records import clean_text
     for problem in manifest.variants[variant]["problems"]:
         if clean_text(problem["label"]) == label:
             return problem["answers"].get(name)

@@ -53,10 +53,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError, read_input
-from ..core.records import choice_letter as letter, entries
+from ..core.records import choice_letter as letter, clean_text, entries
 from .parse import Unreadable, read_number
 from .policy import ANSWER_CREDIT, CREDIT_MODES, Policy, Settings, parse_rule, policy_of_record
-from .score import SCORERS, AnswerResult, EntryResult, Outcome, carry_forward, score_answer
+from .score import (SCORERS, AnswerResult, EntryResult, Outcome, carry_forward, fmt_points,
+                    score_answer)
 
 __all__ = ["AnswerResult", "GradeOptions", "Manifest", "ManualResult", "Outcome", "Paper",
            "Response", "SlotResult", "fmt_points", "grade_papers", "load_manifest", "read_manual",
@@ -67,14 +68,6 @@ MANIFEST_LIMIT = 1024 ** 3          # answers.json of a very large build
 RESPONSES_LIMIT = 256 * 1024 ** 2
 REQUIRED = ("variant", "label", "answer", "entry", "response")
 _KINDS = SCORERS          # the answer kinds grading scores (score.SCORERS)
-
-
-def fmt_points(points: Fraction) -> str:
-    """Points as written in grades.csv and the feedback: at most 4 decimals."""
-    if points.denominator == 1:
-        return str(points.numerator)
-    text = f"{float(points):.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 def _as_points(value: Any) -> Fraction:
@@ -114,11 +107,6 @@ def _bad(path, where: str, message: str) -> UserError:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")     # C0 but tab, DEL, C1
 MAX_POINTS = 10 ** 9                          # far above any slot's (the exam allows 1000)
-
-
-def clean_text(text: str) -> str:
-    """A name or label as compared and shown: NFC, blanks collapsed to one space, trimmed."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def _is_number(value: Any) -> bool:

@@ -38,7 +38,7 @@ FILE_NAMES = {"canvas": "gradebook-canvas.csv", "moodle": "gradebook-moodle.csv"
 
 
 def _key(text: str) -> str:
-    from .grade import clean_text
+    from ..core.records import clean_text
     return clean_text(text).casefold()
 
 
@@ -79,7 +79,7 @@ def _write(rows: list[list[str]]) -> str:
 
 
 def _canvas(manifest, pairs, assignment, roster_path) -> str:
-    from .grade import fmt_points
+    from .score import fmt_points
     from ..formats.csv import safe_cell
     maximum = pairs[0][0].max_points if pairs else 0
     rows = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", safe_cell(assignment)],
@@ -95,7 +95,7 @@ def _canvas(manifest, pairs, assignment, roster_path) -> str:
 
 
 def _moodle(manifest, pairs, assignment, roster_path) -> str:
-    from .grade import fmt_points
+    from .score import fmt_points
     from ..formats.csv import safe_cell
     if pairs and all(_field(s, "idnumber") for _, s in pairs):
         column, header = "idnumber", "ID number"
@@ -111,7 +111,7 @@ def _moodle(manifest, pairs, assignment, roster_path) -> str:
 
 
 def _plain_csv(manifest, pairs, assignment, roster_path) -> str:
-    from .grade import fmt_points
+    from .score import fmt_points
     from ..formats.csv import safe_cell
     from ..exam.roster import GRADEBOOK_COLUMNS
     labels = [label for label, _ in manifest.slots]

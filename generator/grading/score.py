@@ -42,7 +42,7 @@ from .compare import choice_mistakes, whole_mistakes
 from .parse import Unreadable, normalise, read_letter, read_number
 from .policy import Policy, Rule, exact_fraction, rule_of_record
 
-__all__ = ["AnswerResult", "EntryResult", "Outcome", "SCORERS", "carry_forward", "expected_number",
+__all__ = ["AnswerResult", "EntryResult", "Outcome", "SCORERS", "carry_forward", "expected_number", "fmt_points",
            "score_answer"]
 
 
@@ -360,6 +360,14 @@ def _score_formula(result: AnswerResult, answer: dict, given: Mapping[str, Any],
         result.points = result.max_points * credit
     result.detail = judged.outcome + (f": {judged.detail}" if judged.detail else "") + (
         f" (credit {_share_text(credit)} of the answer)" if credit else "")
+
+
+def fmt_points(points: Fraction) -> str:
+    """Points as written in grades.csv and the feedback: at most 4 decimals."""
+    if points.denominator == 1:
+        return str(points.numerator)
+    text = f"{float(points):.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def _share_text(share: Fraction) -> str:
