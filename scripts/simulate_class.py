@@ -18,6 +18,8 @@ way (BEHAVIOURS):
     decimal_comma  4 significant digits with a decimal comma (0,2143)
     garbage        every response unreadable ("n/a", "?", "2x+1", in turn)
     blanks         every other answer left blank (an empty response), the rest exact
+    slip           one early slip carried forward (matrix_backprop: Wx off, the rest worked
+                   on right from it)
 
 The default class is every behaviour once, "mistake" expanded; `--papers N` repeats the
 list until N papers.  A behaviour is a function (variant record, paper index) -> the paper's
@@ -170,10 +172,34 @@ def mistakes(variant: dict, index: int) -> Iterator[tuple[str, list[Row]]]:
             yield f"{problem['label']}/{mistake['id']}", rows
 
 
+def slip(variant: dict, index: int) -> list[Row]:
+    """One early slip carried forward: in each matrix_backprop slot, Wx's first entry off by
+    0.1 and L = Σ (Wx)ᵢ², ∂L/∂W = 2 (Wx) xᵀ and ∂L/∂x = 2 Wᵀ(Wx) worked on right from it
+    (computed here from the slot's W and x, to 6 significant digits); every other answer
+    exact."""
+    rows = exact(variant, index)
+    for problem in variant["problems"]:
+        if problem["problem"] != "matrix_backprop":
+            continue
+        W, x = problem["params"]["W"], problem["params"]["x"]
+        wx = [sum(w * v for w, v in zip(row, x)) for row in W]
+        wx[0] += 0.1
+        worked = {"Wx": {str(i + 1): v for i, v in enumerate(wx)},
+                  "L": {"": sum(v * v for v in wx)},
+                  "dL_dW": {f"{i + 1},{j + 1}": 2 * a * b for i, a in enumerate(wx)
+                            for j, b in enumerate(x)},
+                  "dL_dx": {str(j + 1): 2 * sum(W[i][j] * wx[i] for i in range(len(wx)))
+                            for j in range(len(x))}}
+        rows = [(label, name, entry, significant(worked[name][entry], 6)
+                 if label == problem["label"] and name in worked else text)
+                for label, name, entry, text in rows]
+    return rows
+
+
 BEHAVIOURS: dict[str, Callable] = {"exact": exact, "sig4": sig4, "sig3": sig3,
                                    "mistake": mistakes, "lenient": lenient,
                                    "decimal_comma": decimal_comma, "garbage": garbage,
-                                   "blanks": blanks}
+                                   "blanks": blanks, "slip": slip}
 #: Behaviours that write several papers: (a tag, rows) each.
 MULTI = {"mistake"}
 

@@ -228,6 +228,35 @@ def test_a_simulated_class_under_two_policies(build, tmp_path, policy, options):
         assert total["sig3"] == total["decimal_comma"] == 60
 
 
+def test_an_early_slip_is_carried_forward(build, tmp_path):
+    """The "slip" papers under the default follow-through (full credit): in each
+    matrix_backprop slot Wx's first entry is off and L, ∂L/∂W and ∂L/∂x are worked on right
+    from it, so only Wx loses: half of its share (1 of its 2 entries right); every other
+    answer is exact.  Expected from answers.json's shares alone."""
+    answers, manifest = build
+    simulator = _simulator()
+    papers = [p for p in simulator.papers(manifest, ["slip"] * len(manifest["variants"]))]
+    responses = tmp_path / "responses.csv"
+    simulator.write_csv(responses, papers, manifest["build"])
+    status, out, err = run_cli("grade", responses, "--answers", answers, "--out", tmp_path / "g")
+    assert status == 0, err
+    # L, ∂L/∂W and ∂L/∂x carried forward on every paper
+    plural = "" if len(papers) == 1 else "s"
+    assert f"carried forward (right for the student's own earlier values): {3 * len(papers)} " \
+           f"on {len(papers)} paper{plural}" in out
+    with open(tmp_path / "g" / "grades.csv", newline="", encoding="utf-8") as handle:
+        grades = {row["student"]: row for row in csv.DictReader(handle)}
+    variants = {v["variant"]: v for v in manifest["variants"]}
+    for paper in papers:
+        for problem in variants[paper["variant"]]["problems"]:
+            expected = Fraction(problem["points"])
+            if problem["problem"] == "matrix_backprop":
+                wx = problem["answers"]["Wx"]
+                expected -= Fraction(wx["points"]).limit_denominator(10 ** 6) / len(wx["value"])
+            assert grades[paper["student"]][problem["label"]] == shown(expected), \
+                (paper["student"], problem["label"])
+
+
 def test_the_script_writes_the_same_class(build, tmp_path):
     """`python scripts/simulate_class.py` writes what papers() returns."""
     answers, manifest = build
