@@ -50,7 +50,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import UserError, read_input
 from ..core.records import choice_letter as letter, clean_text, entries
@@ -337,6 +337,21 @@ def _check_cells(path, line: int, columns: list[str], row: list[str]) -> None:
                             f"U+{ord(bad.group()):04X} not allowed")
 
 
+def csv_rows(reader, path) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of each row of a csv.reader that holds something (blank rows are
+    skipped); a row the csv module cannot read is a UserError naming file:line."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise UserError(f"{path}:{line}: not a readable CSV row: {exc}") from None
+        if row and any(cell.strip() for cell in row):
+            yield line, row
+
+
 def read_responses(path: Path, manifest: Manifest) -> list[Response]:
     """Every row of the responses file, checked against the manifest (UserError file:line)."""
     text = _decode_csv(path, read_input(path, "responses file", limit=RESPONSES_LIMIT))
@@ -372,18 +387,7 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
     paper_of_student: dict[str, tuple[str, int]] = {}
     spelling: dict[str, str] = {}                 # student key -> the name as first written
     named: dict[str, tuple[bool, int]] = {}       # variant -> (rows name a student, line)
-    line = 1
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise UserError(f"{path}:{start}: not a readable CSV row: {exc}") from None
-        line = start
-        if not row or not any(cell.strip() for cell in row):
-            continue
+    for line, row in csv_rows(reader, path):
         if len(row) != len(columns):
             raise UserError(f"{path}:{line}: expected {len(columns)} fields (as in the header), "
                             f"got {len(row)}")
@@ -712,16 +716,7 @@ def read_manual(path: Path, manifest: Manifest, papers: list[tuple[str, str]],
     rows: list[ManualRow] = []
     seen: dict[tuple, int] = {}
     decimal_comma = bool(settings.decimal_comma)
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise UserError(f"{path}:{line}: not a readable CSV row: {exc}") from None
-        if not row or not any(cell.strip() for cell in row):
-            continue
+    for line, row in csv_rows(reader, path):
         if len(row) != len(columns):
             raise UserError(f"{path}:{line}: expected {len(columns)} fields (as in the header), "
                             f"got {len(row)}")

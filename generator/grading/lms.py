@@ -52,8 +52,8 @@ from pathlib import Path
 
 from ..errors import UserError, read_input
 from ..formats.quizref import Reference, build_tag, find_reference, quiz_record, slot_fields
-from .grade import (RESPONSES_LIMIT, Manifest, Response, grade_files, grade_papers, grading_record,
-                    load_manifest, summary_lines)
+from .grade import (RESPONSES_LIMIT, Manifest, Response, csv_rows, grade_files, grade_papers,
+                    grading_record, load_manifest, summary_lines)
 from .regrade import grade_once
 
 __all__ = ["LmsReading", "read_canvas", "read_moodle", "run_lms_grade"]
@@ -102,18 +102,7 @@ def _rows(path: Path):
         raise UserError(f"{path}:1: not a readable CSV file: {exc}") from None
     if not header:
         raise UserError(f"{path}:1: empty: expected the report's header row")
-    rows = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise UserError(f"{path}:{start}: not a readable CSV row: {exc}") from None
-        if any(cell.strip() for cell in row):
-            rows.append((start, row))
-    return [cell.strip() for cell in header], rows
+    return [cell.strip() for cell in header], list(csv_rows(reader, path))
 
 
 def _cell(row, index) -> str:
