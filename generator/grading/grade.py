@@ -49,6 +49,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -508,8 +509,9 @@ class SlotResult:
     answers: list[AnswerResult]
     manual: list[ManualResult] = field(default_factory=list)
 
-    @property
+    @cached_property
     def automatic(self) -> Fraction:
+        # the answers are scored (follow-through included) before the slot is made
         return sum((a.points for a in self.answers), Fraction(0))
 
     @property
@@ -904,9 +906,15 @@ def _expected_tex(a: AnswerResult) -> str:
     manifest's exact string that the grading's own reader refuses is never read further)."""
     if a.exact is None or any(_too_hard(e.exact) for e in a.entries):
         return ""
+    return _exact_tex(json.dumps(a.exact), a.kind)
+
+
+@lru_cache(maxsize=4096)
+def _exact_tex(exact: str, kind: str) -> str:
+    # every paper of a variant expects the same values: each is printed once
     from ..core.printing import exact_tex
     try:
-        return exact_tex(a.exact, a.kind)
+        return exact_tex(json.loads(exact), kind)
     except Exception:  # noqa: BLE001 - an odd manifest string: shown as text instead
         return ""
 
