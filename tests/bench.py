@@ -286,11 +286,31 @@ def bench_compare(reference: str, repeat: int) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
 
 
+def bench_grading(papers: int = 1000) -> None:
+    """Issue 25's figure: `wsgen grade` on a simulated class of `papers` papers of the
+    default exam (scripts/simulate_class.py), one process timed from outside."""
+    import subprocess
+    current = Path(sys.executable).parent / "wsgen"
+    SCRATCH.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-grade-", dir=SCRATCH) as tmp:
+        subprocess.run([str(current), "build", "--out", "b", "--formats", "json", "-q"],
+                       cwd=tmp, check=True)
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "simulate_class.py"),
+                        "b/answers.json", "r.csv", "--papers", str(papers)], cwd=tmp,
+                       check=True, capture_output=True)
+        run = timed_process([str(current), "grade", "r.csv", "--answers", "b/answers.json",
+                             "--out", "g"], cwd=Path(tmp))
+    print(f"  wsgen grade, a simulated class of {papers} papers of the default exam: "
+          f"{_cell([run])}", flush=True)
+
+
 if __name__ == "__main__":
     import os
     if sys.argv[1:] == ["compare"]:              # `make bench`: the five figures, both commits
         bench_compare(os.environ.get("WSGEN_BENCH_REF", REFERENCE),
                       int(os.environ.get("WSGEN_BENCH_REPEAT", "1")))
+        print()
+        bench_grading()
         if os.environ.get("WSGEN_BENCH_FULL") != "1":
             sys.exit(0)
         print()
