@@ -166,3 +166,20 @@ def shipped_helpers(problem_id: str):
         return draw_variant(p, p.Options(), None)
 
     return problem, module, canonical
+
+
+#: The two slots of the small exams the grading tests build (matrix_backprop 2 x 2 for 10
+#: points, triplet_loss in 2 dimensions for 5), after each test's own header.
+TWO_SLOTS = """
+[[problems]]
+label = "Q1"
+problem = "matrix_backprop"
+points = 10
+options = { m = 2, n = 2 }
+
+[[problems]]
+label = "Q2"
+problem = "triplet_loss"
+points = 5
+options = { dim = 2 }
+"""

@@ -11,26 +11,14 @@ import numpy as np
 import pytest
 from lxml import etree
 
-from conftest import run_cli
+from conftest import TWO_SLOTS, run_cli
 
 EXAM = """\
 title = "Analysis test"
 id = "analysis-test"
 seed = 5
 variants = 0
-
-[[problems]]
-label = "Q1"
-problem = "matrix_backprop"
-points = 10
-options = { m = 2, n = 2 }
-
-[[problems]]
-label = "Q2"
-problem = "triplet_loss"
-points = 5
-options = { dim = 2 }
-"""
+""" + TWO_SLOTS
 N = 30                                   # students s00 … s29, s29 the strongest
 EVERYONE, TOP_THIRD, INVERTED, CHOICE = ("Q1", "L"), ("Q1", "Wx"), ("Q2", "d_ap"), ("Q2", "formula")
 WEAK_CHOICE = 12                         # students 0 … 11 pick the no_margin distractor

@@ -13,26 +13,14 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from conftest import run_cli
+from conftest import TWO_SLOTS, run_cli
 
 EXAM = """\
 title = "Grading test"
 id = "grading-test"
 seed = 11
 variants = 2
-
-[[problems]]
-label = "Q1"
-problem = "matrix_backprop"
-points = 10
-options = { m = 2, n = 2 }
-
-[[problems]]
-label = "Q2"
-problem = "triplet_loss"
-points = 5
-options = { dim = 2 }
-"""
+""" + TWO_SLOTS
 # The answers' shares of the slot points, from the problems' Answer weights: matrix_backprop's
 # six answers (four numbers, two formulas) weigh 1 each (10/6 points); triplet_loss's formula, d_ap and d_an 1
 # each and loss 2 (of 5 in all), so 1, 1, 1 and 2 points.
@@ -741,19 +729,7 @@ def test_choice_diagnosis_uses_distractors_and_numeric_options():
 ROSTER_EXAM = """\
 title = "Roster"
 id = "roster-test"
-
-[[problems]]
-label = "Q1"
-problem = "matrix_backprop"
-points = 10
-options = { m = 2, n = 2 }
-
-[[problems]]
-label = "Q2"
-problem = "triplet_loss"
-points = 5
-options = { dim = 2 }
-"""
+""" + TWO_SLOTS
 
 
 def test_minimal_responses_against_another_roster_builds_answers_are_refused(tmp_path):

@@ -116,6 +116,14 @@ class _Tally:
     options: dict            # option -> [papers, right]
     unanswered: int = 0
 
+    def add(self, points, maximum, total: float) -> None:
+        """One paper's points of an item worth `maximum` (none when it is worth nothing)."""
+        if maximum > 0:
+            self.shares.append(float(points) / float(maximum))
+            self.points.append(float(points))
+            self.totals.append(total)
+            self.maxima.append(float(maximum))
+
 
 def _option_name(record: dict | None, index: int) -> str:
     distractors = (record or {}).get("distractors") or []
@@ -162,12 +170,7 @@ def _analyse(manifest, papers) -> Analysis:
             for a in slot.answers:
                 t = tally((slot.label, a.name))
                 t.problems[slot.problem] = None
-                if a.max_points > 0:
-                    points, maximum = float(a.points), float(a.max_points)
-                    t.shares.append(points / maximum)
-                    t.points.append(points)
-                    t.totals.append(total)
-                    t.maxima.append(maximum)
+                t.add(a.points, a.max_points, total)
                 t.unanswered += not a.answered
                 for m in a.mistakes:
                     entry = t.mistakes.setdefault(str(m["id"]), [str(m.get("label", "")), 0])
@@ -183,12 +186,7 @@ def _analyse(manifest, papers) -> Analysis:
                         t.options.setdefault(option, [0, letter(index) == right])[0] += 1
             t = tally((slot.label, ""))
             t.problems[slot.problem] = None
-            if slot.max_points > 0:
-                points, maximum = float(slot.points), float(slot.max_points)
-                t.shares.append(points / maximum)
-                t.points.append(points)
-                t.totals.append(total)
-                t.maxima.append(maximum)
+            t.add(slot.points, slot.max_points, total)
             t.unanswered += not any(a.answered for a in slot.answers)
             for mistake_id, label in slot_mistakes.items():
                 t.mistakes.setdefault(mistake_id, [label, 0])[1] += 1
