@@ -183,3 +183,14 @@ problem = "triplet_loss"
 points = 5
 options = { dim = 2 }
 """
+
+
+def load_script(name: str):
+    """A module of scripts/ (not a package), loaded from its file for the tests."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

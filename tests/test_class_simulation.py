@@ -15,7 +15,6 @@ cannot recompute without wsgen's code; follow-through is checked by hand in test
 and tests/test_follow_through.py.
 """
 import csv
-import importlib.util
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -23,17 +22,14 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from conftest import run_cli
+from conftest import load_script, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 
 
 def _simulator():
-    spec = importlib.util.spec_from_file_location("simulate_class", ROOT / "scripts" / "simulate_class.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("simulate_class")
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,16 @@
 """The documentation that comes from the code is up to date: docs/problems.md and the
 README's generated sections (scripts/generated_docs.py), and the facts the README states
 in prose match the constants the code enforces."""
-import importlib.util
 from pathlib import Path
+
+from conftest import load_script, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("generated_docs",
-                                                  ROOT / "scripts" / "generated_docs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("generated_docs")
 
 
 def test_problem_docs_are_up_to_date():
@@ -60,7 +57,6 @@ def _block(text: str, opening: str) -> str:
 def test_the_grading_walk_through_shows_what_wsgen_grade_writes(tmp_path):
     """docs/grading.md's walk-through: its responses file, graded against a build of the
     default exam, gives the grades.csv and the feedback the page shows."""
-    from conftest import run_cli
     page = (ROOT / "docs" / "grading.md").read_text(encoding="utf-8")
     responses = tmp_path / "responses.csv"
     header = "variant,student,label,answer,entry,response\n"

@@ -18,7 +18,6 @@ tests/lms/quiz-kinds.toml:
 The expectations come from answers.json and from what the script says each made-up
 student answered, not from the grading code."""
 import csv
-import importlib.util
 import io
 import json
 import re
@@ -26,17 +25,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import load_script, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ROOT / "tests" / "lms" / "quiz-kinds.toml"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("lms_exports", ROOT / "scripts" / "lms_exports.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("lms_exports")
 
 
 @pytest.fixture(scope="module")
