@@ -704,6 +704,25 @@ def test_grade_amc_merges_typed_rows_and_reports(tmp_path):
     assert {line.rsplit(",", 1)[1] for line in responses.splitlines()[1:]} == {manifest["build"]}
 
 
+def test_grade_amc_keeps_responses_corrected_by_hand(tmp_path):
+    """The README suggests correcting a misreading in PROJECT/wsgen-responses.csv: grading
+    the scans again must not write over those corrections (one line, exit 2); the file as
+    wsgen wrote it is rewritten freely."""
+    out = build(tmp_path)
+    pmap = json.loads((out / "amc" / "wsgen-amc.json").read_text(encoding="utf-8"))
+    fake_amc(out / "amc", pmap, {(1, k): v for k, v in id_ticks(pmap, "u1041").items()})
+    args = ("grade", "--amc", out / "amc", "--answers", out / "amc" / "answers.json")
+    assert run_cli(*args, "--out", tmp_path / "g1")[0] == 0
+    responses = out / "amc" / "wsgen-responses.csv"
+    assert run_cli(*args, "--out", tmp_path / "g2")[0] == 0           # unchanged: rewritten
+    corrected = responses.read_text(encoding="utf-8") + "u1041,u1041,Q2,L,,0.116,x\n"
+    responses.write_text(corrected, encoding="utf-8")
+    status, _, err = run_cli(*args, "--out", tmp_path / "g3")
+    assert status == 2 and err.count("\n") == 1 and "changed since wsgen wrote it" in err, err
+    assert responses.read_text(encoding="utf-8") == corrected
+    assert not (tmp_path / "g3").exists()
+
+
 def test_grade_amc_errors_are_one_line(tmp_path):
     out = build(tmp_path)
     answers = out / "amc" / "answers.json"

@@ -228,6 +228,14 @@ def _rational_arithmetic(obj: Any) -> bool:
     return False
 
 
+def answer_value_tex(answer) -> str:
+    """TeX of an Answer's value as the keys' answer lists show it: a formula (to choose or
+    to type) as written, a number with its rounded decimal where it does not terminate."""
+    if answer.kind in ("choice", "formula"):
+        return tex(answer.value)
+    return answer_tex(answer.value, answer.digits)
+
+
 def answer_tex(value: Any, digits: int) -> str:
     """The exact value, with its decimal beside it: after "=" when the value terminates
     (arithmetic as written: 0.5 - 1 = -0.5), rounded after "≈" when it does not."""

@@ -12,9 +12,10 @@ This module imports nothing heavy: grading reads records without SymPy.
 from __future__ import annotations
 
 import unicodedata
+from fractions import Fraction
 from typing import Any, Iterator
 
-__all__ = ["CHOICE_LETTERS", "choice_letter", "choice_index", "clean_text", "entries", "record_entries"]
+__all__ = ["CHOICE_LETTERS", "choice_letter", "choice_index", "clean_text", "record_points", "entries", "record_entries"]
 
 #: The letters of a choice's options, in the order shown (at most core.distractors.MAX_OPTIONS
 #: for numeric answers; a formula question may show more).
@@ -57,3 +58,9 @@ def clean_text(text: str) -> str:
     """A name or label as grading compares and shows it: NFC, blanks collapsed to one
     space, trimmed."""
     return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def record_points(value) -> Fraction:
+    """Points as answers.json writes them (a share as the float nearest to it, 5/3 ->
+    1.6666666666666667), back as the Fraction they stand for."""
+    return Fraction(value).limit_denominator(10 ** 6)

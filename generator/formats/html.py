@@ -17,7 +17,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from ..core.printing import answer_tex, tex
+from ..core.printing import answer_value_tex, tex
 from ..core.records import choice_letter
 from . import Format, Rendered
 from .document import points_text
@@ -27,12 +27,6 @@ from .templating import node
 from .texbreak import display_lines, relation_terms, visible_length
 
 __all__ = ["HtmlFormat", "html_environment", "render_html", "render_blocks"]
-
-
-def _answer(answer) -> str:
-    if answer.kind in ("choice", "formula"):
-        return tex(answer.value)
-    return answer_tex(answer.value, answer.digits)
 
 
 def _part_text(part, mode: str) -> Markup:
@@ -96,7 +90,7 @@ def html_environment() -> jinja2.Environment:
         formula=lambda source, mode: Markup(html_math(source, False, mode)),
         display_formula=display_html,
         value=lambda obj, mode: value_math(obj, mode),
-        part_text=_part_text, plain=plain_html, short_options=_short_options, plain_title=isolated_plain, answer=_answer,
+        part_text=_part_text, plain=plain_html, short_options=_short_options, plain_title=isolated_plain, answer=answer_value_tex,
         tex=tex,
         urlpath=lambda folder: quote(str(folder), safe="/"),
         paragraphs=lambda text: [p.strip() for p in re.split(r"\n\s*\n", str(text)) if p.strip()],

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
-from ..core.records import record_entries
+from ..core.records import record_entries, record_points
 
 __all__ = ["FieldKey", "REFERENCE", "Reference", "answer_whole_shares", "build_tag", "field_points", "find_reference",
            "quiz_record", "reference", "slot_fields", "whole_shares"]
@@ -96,22 +96,17 @@ def slot_fields(problem: dict) -> list[FieldKey]:
     return fields
 
 
-def _points(value) -> Fraction:
-    # answers.json writes a share as the float nearest to it (12/7 -> 1.7142857142857142)
-    return Fraction(value).limit_denominator(10 ** 6)
-
-
 def quiz_record(problem: dict) -> dict:
     """A slot's answers.json record as a quiz asks it: formula answers left out, the other
     answers' shares scaled to the slot's points (so that an LMS's marks and `wsgen grade
     --moodle/--canvas` weigh each field alike)."""
-    formulas = sum((_points(a["points"]) for a in problem["answers"].values()
+    formulas = sum((record_points(a["points"]) for a in problem["answers"].values()
                     if a["kind"] == "formula"), Fraction(0))
     if not formulas:
         return problem
-    total = _points(problem.get("points", 0))
+    total = record_points(problem.get("points", 0))
     scale = total / (total - formulas) if total > formulas else Fraction(1)
-    answers = {name: dict(answer, points=float(_points(answer["points"]) * scale))
+    answers = {name: dict(answer, points=float(record_points(answer["points"]) * scale))
                for name, answer in problem["answers"].items() if answer["kind"] != "formula"}
     return dict(problem, answers=answers)
 
@@ -121,7 +116,7 @@ def field_points(problem: dict) -> list[Fraction]:
     formula answers left out, the other answers' shares scaled to the slot's points)."""
     out = []
     for answer in quiz_record(problem)["answers"].values():
-        share = _points(answer["points"])
+        share = record_points(answer["points"])
         count = 1 if answer["kind"] == "choice" else len(record_entries(answer))
         out += [share / count] * count
     return out

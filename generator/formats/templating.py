@@ -22,7 +22,7 @@ from functools import lru_cache
 import jinja2
 from jinja2.runtime import Macro
 
-from ..core.printing import answer_tex, tex
+from ..core.printing import answer_value_tex, tex
 from ..core.records import choice_letter
 from .document import points_text
 from .markup import WRITERS, escape_markdown, escape_tex
@@ -38,12 +38,6 @@ _DELIMITERS = {
                 comment_start_string=r"\#{", comment_end_string="}"),
 }
 _ESCAPE = {"md": escape_markdown, "tex": escape_tex}
-
-
-def _answer(answer) -> str:
-    if answer.kind in ("choice", "formula"):
-        return tex(answer.value)
-    return answer_tex(answer.value, answer.digits)
 
 
 def _display(math: str) -> str:
@@ -91,7 +85,7 @@ def environment(markup: str) -> jinja2.Environment:
                              **_DELIMITERS[markup])
     writer = WRITERS[markup]
     env.filters.update(text=lambda prose, values: render(writer, prose, values),
-                       math=fill_math, answer=_answer, tex=tex, esc=_ESCAPE[markup])
+                       math=fill_math, answer=answer_value_tex, tex=tex, esc=_ESCAPE[markup])
     if markup == "tex":
         env.filters.update(display=_display, breakable=breakable)
     env.filters.update(_FIGURES.get(markup, {}))

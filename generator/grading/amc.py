@@ -43,9 +43,9 @@ slots) is appended to them.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-import os
 import sqlite3
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
@@ -105,6 +105,9 @@ def _project_map(project: Path) -> dict:
     if data.get("format") != MAP_FORMAT or not isinstance(data.get("copies"), list) \
             or not isinstance(data.get("questions"), dict):
         raise UserError(f"{path}: not a map this wsgen reads (expected format {MAP_FORMAT!r})")
+    for i, copy in enumerate(data["copies"], 1):
+        if not isinstance(copy, dict) or not isinstance(copy.get("variant"), str):
+            raise UserError(f"{path}: copies[{i}]: expected an object with a \"variant\" string")
     return data
 
 
@@ -442,12 +445,25 @@ def _typed_rows(path: Path, build: str = "", roster: bool = False) -> list[dict]
 
 
 def _write(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write the responses read from the scans, never over a file the user changed: the
+    hash of what was last written is kept beside it (.wsgen-responses.sha256); a file that
+    no longer has it (corrected by hand, as the README suggests) is refused."""
+    from ..pipeline.output import atomic_write
+    stamp = path.with_name(f".{path.stem}.sha256")
+    if path.exists():
+        try:
+            current = hashlib.sha256(path.read_bytes()).hexdigest()
+            written = stamp.read_text(encoding="ascii").strip() if stamp.exists() else ""
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        if current != written and current != hashlib.sha256(text.encode("utf-8")).hexdigest():
+            raise UserError(f"{path}: changed since wsgen wrote it (or not written by wsgen): "
+                            "grade it as it is (wsgen grade FILE --answers …), or move it away "
+                            "to read the scans again")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
+        atomic_write(path, text)
+        atomic_write(stamp, hashlib.sha256(text.encode("utf-8")).hexdigest() + "\n")
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
@@ -476,7 +492,9 @@ def run_amc_grade(project: Path, answers_path: Path, out_dir: Path,
     """Read the scans of PROJECT, write PROJECT/wsgen-responses.csv, grade it as
     `wsgen grade` grades a typed file; the lines for stdout."""
     from .grade import run_grade
+    from .grade import load_manifest
     project = Path(project)
+    load_manifest(Path(answers_path))      # every check of answers.json, before it is read here
     answers = _load_json(Path(answers_path), "answers manifest")
     reading = read_project(project, answers)
     if not reading.papers:

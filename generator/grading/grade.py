@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import UserError, read_input
-from ..core.records import choice_letter as letter, clean_text, entries
+from ..core.records import choice_letter as letter, clean_text, entries, record_points
 from .parse import Unreadable, read_number
 from .policy import ANSWER_CREDIT, CREDIT_MODES, Policy, Settings, parse_rule, policy_of_record
 from .score import (SCORERS, AnswerResult, EntryResult, Outcome, carry_forward, fmt_points,
@@ -69,11 +69,6 @@ MANIFEST_LIMIT = 1024 ** 3          # answers.json of a very large build
 RESPONSES_LIMIT = 256 * 1024 ** 2
 REQUIRED = ("variant", "label", "answer", "entry", "response")
 _KINDS = SCORERS          # the answer kinds grading scores (score.SCORERS)
-
-
-def _as_points(value: Any) -> Fraction:
-    # answers.json writes a share as the float nearest to it (5/3 -> 1.6666666666666667)
-    return Fraction(value).limit_denominator(10 ** 6)
 
 
 def _unescape(text: str) -> str:
@@ -275,14 +270,14 @@ def _manifest(path: Path, data: Any) -> Manifest:
                 manual = policy_of_record(problem.get("grading")).manual_points
             except ValueError as exc:
                 raise _bad(path, pwhere, str(exc)) from None
-            if manual > _as_points(problem["points"]):
+            if manual > record_points(problem["points"]):
                 raise _bad(path, pwhere, "its manual points are more than its points")
             for mistake in problem.get("mistakes", []):
                 _check_mistake(path, pwhere, mistake)
             label = clean_text(problem["label"])
             if label in [known for known, _ in labels]:
                 raise _bad(path, pwhere, f"label {label!r} appears twice")
-            labels.append((label, _as_points(problem["points"])))
+            labels.append((label, record_points(problem["points"])))
         if slots is None:
             slots = labels
         elif [label for label, _ in labels] != [label for label, _ in slots]:
@@ -585,7 +580,7 @@ def score_slot(problem: dict, given: dict[tuple[str, str], Response], policy: Po
     if hook is not None:
         carry_forward(answers, problem, hook, policy)
     manual = [ManualResult(m.part, m.points, m.rubric) for m in policy.manual]
-    return SlotResult(label, str(problem["problem"]), _as_points(problem["points"]), answers, manual)
+    return SlotResult(label, str(problem["problem"]), record_points(problem["points"]), answers, manual)
 
 
 def _check_mistake_ids(manifest: Manifest, settings: Settings) -> None:

@@ -37,7 +37,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Callable, Mapping, Sequence
 
-from ..core.records import choice_letter as letter, entries
+from ..core.records import choice_letter as letter, entries, record_points
 from .compare import choice_mistakes, whole_mistakes
 from .parse import Unreadable, normalise, read_letter, read_number
 from .policy import Policy, Rule, exact_fraction, rule_of_record
@@ -108,11 +108,6 @@ class AnswerResult:
     @property
     def answered(self) -> bool:
         return any(e.given is not None for e in self.entries)
-
-
-def _points(value: Any) -> Fraction:
-    # answers.json writes a share as the float nearest to it (5/3 -> 1.6666666666666667)
-    return Fraction(value).limit_denominator(10 ** 6)
 
 
 @lru_cache(maxsize=65536)
@@ -440,7 +435,7 @@ def score_answer(name: str, answer: dict, given: Mapping[str, Any], policy: Poli
                  mistakes: Sequence[dict] = (), label: str = "", problem: str = "") -> AnswerResult:
     """The result of one answer (module docstring)."""
     result = AnswerResult(label, problem, name, answer["kind"], str(answer.get("part", "")),
-                          Fraction(0), _points(answer["points"]), [],
+                          Fraction(0), record_points(answer["points"]), [],
                           rule=None if answer["kind"] in ("choice", "formula")
                           else rule_of_record(answer))
     result.exact = answer["exact"]
