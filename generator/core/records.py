@@ -15,7 +15,7 @@ import unicodedata
 from fractions import Fraction
 from typing import Any, Iterator
 
-__all__ = ["CHOICE_LETTERS", "choice_letter", "choice_index", "clean_text", "record_points", "entries", "record_entries"]
+__all__ = ["CHOICE_LETTERS", "choice_letter", "choice_index", "clean_text", "record_points", "student_key", "entries", "record_entries"]
 
 #: The letters of a choice's options, in the order shown (at most core.distractors.MAX_OPTIONS
 #: for numeric answers; a formula question may show more).
@@ -64,3 +64,9 @@ def record_points(value) -> Fraction:
     """Points as answers.json writes them (a share as the float nearest to it, 5/3 ->
     1.6666666666666667), back as the Fraction they stand for."""
     return Fraction(value).limit_denominator(10 ** 6)
+
+
+def student_key(name: str) -> str:
+    """Who a name or id designates: spellings that differ only in Unicode normalisation,
+    blanks or letter case are one student."""
+    return clean_text(name).casefold()

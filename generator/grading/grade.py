@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import UserError, read_input
-from ..core.records import choice_letter as letter, clean_text, entries, record_points
+from ..core.records import choice_letter as letter, clean_text, entries, record_points, student_key
 from .parse import Unreadable, read_number
 from .policy import ANSWER_CREDIT, CREDIT_MODES, Policy, Settings, parse_rule, policy_of_record
 from .score import (SCORERS, AnswerResult, EntryResult, Outcome, carry_forward, fmt_points,
@@ -319,12 +319,6 @@ def _choose(names: list[str], limit: int = 8) -> str:
     return shown + (f", … ({len(names)} in all)" if len(names) > limit else "")
 
 
-def _student_key(name: str) -> str:
-    """Who a name designates: spellings that differ only in Unicode normalisation, blanks or
-    letter case are one student."""
-    return clean_text(name).casefold()
-
-
 def _check_cells(path, line: int, columns: list[str], row: list[str]) -> None:
     for column, text in zip(columns, row):
         bad = _CONTROL.search(text)
@@ -408,7 +402,7 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
                             "responses from another build?")
         owner = record.get("student")
         if owner is not None:
-            if student and _student_key(student) != _student_key(owner):
+            if student and student_key(student) != student_key(owner):
                 raise UserError(f"{path}:{line}: student {student!r}, but {manifest.path} gives "
                                 f"variant {variant_id!r} to {owner!r}: are the responses from "
                                 "another build?")
@@ -421,7 +415,7 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
                                 f"variant {variant_id!r} {'do not name' if has else 'name'} one "
                                 f"(line {before[1]}): name the student on every row or on none")
         if student:
-            key = _student_key(student)
+            key = student_key(student)
             student = spelling.setdefault(key, student)
             other = paper_of_student.setdefault(key, (variant_id, line))
             if other[0] != variant_id:
@@ -460,7 +454,7 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
             raise UserError(f"{path}:{line}: exact {given_exact!r}, but {manifest.path} gives "
                             f"{known[entry]!r} for {label} {name}{' entry ' + entry if entry else ''} "
                             f"of variant {variant_id!r}: are the responses from another build?")
-        key = (variant_id, _student_key(student), label, name, entry)
+        key = (variant_id, student_key(student), label, name, entry)
         if key in seen:
             who = f"{student!r} " if student else ""
             raise UserError(f"{path}:{line}: duplicate row: {variant_id!r} {who}{label!r} {name!r}"
@@ -707,8 +701,8 @@ def read_manual(path: Path, manifest: Manifest, papers: list[tuple[str, str]],
     student_col = at.get("student", at.get("student_id"))
     by_student: dict[str, list[tuple[str, str]]] = {}
     for variant, student in papers:
-        by_student.setdefault(_student_key(student), []).append((variant, student))
-    owners = {_student_key(r["student"]): v for v, r in manifest.variants.items()
+        by_student.setdefault(student_key(student), []).append((variant, student))
+    owners = {student_key(r["student"]): v for v, r in manifest.variants.items()
               if r.get("student") is not None}
     rows: list[ManualRow] = []
     seen: dict[tuple, int] = {}
@@ -728,7 +722,7 @@ def read_manual(path: Path, manifest: Manifest, papers: list[tuple[str, str]],
                                 f"(its variants: {_choose(list(manifest.variants))})")
             owner = record.get("student")
             if owner is not None:
-                if student and _student_key(student) != _student_key(owner):
+                if student and student_key(student) != student_key(owner):
                     raise UserError(f"{path}:{line}: student {student!r}, but {manifest.path} "
                                     f"gives variant {variant!r} to {owner!r}")
                 student = owner
@@ -738,17 +732,17 @@ def read_manual(path: Path, manifest: Manifest, papers: list[tuple[str, str]],
                     raise UserError(f"{path}:{line}: variant {variant!r} is written by "
                                     f"{_choose(sorted(named))} in the responses: name the student")
             else:
-                known = [v for v, _ in by_student.get(_student_key(student), [])]
+                known = [v for v, _ in by_student.get(student_key(student), [])]
                 if known and known[0] != variant:
                     raise UserError(f"{path}:{line}: student {student!r} with variant "
                                     f"{variant!r}, but the responses give them variant {known[0]!r}")
-                student = next((s for v, s in by_student.get(_student_key(student), [])), student)
+                student = next((s for v, s in by_student.get(student_key(student), [])), student)
         elif student:
-            found = by_student.get(_student_key(student))
+            found = by_student.get(student_key(student))
             if found:
                 variant, student = found[0]
-            elif _student_key(student) in owners:
-                variant = owners[_student_key(student)]
+            elif student_key(student) in owners:
+                variant = owners[student_key(student)]
                 student = manifest.variants[variant]["student"]
             else:
                 raise UserError(f"{path}:{line}: student {student!r} has no responses: give "
@@ -784,7 +778,7 @@ def read_manual(path: Path, manifest: Manifest, papers: list[tuple[str, str]],
         if not 0 <= points <= item.points:
             raise UserError(f"{path}:{line}: {fmt_points(points)} points for {where}: expected 0 "
                             f"to {fmt_points(item.points)}")
-        key = (variant, _student_key(student), label, item.part)
+        key = (variant, student_key(student), label, item.part)
         if key in seen:
             raise UserError(f"{path}:{line}: {where} of {student or variant!r} has points on "
                             f"line {seen[key]} too")
@@ -795,9 +789,9 @@ def read_manual(path: Path, manifest: Manifest, papers: list[tuple[str, str]],
 
 
 def _merge_manual(papers: list[Paper], rows: list[ManualRow]) -> None:
-    where = {(p.variant, _student_key(p.student)): p for p in papers}
+    where = {(p.variant, student_key(p.student)): p for p in papers}
     for row in rows:
-        paper = where[(row.variant, _student_key(row.student))]
+        paper = where[(row.variant, student_key(row.student))]
         slot = next(s for s in paper.slots if s.label == row.label)
         item = next(m for m in slot.manual if m.part == row.part)
         item.points, item.comment, item.line = row.points, row.comment, row.line

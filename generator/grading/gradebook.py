@@ -28,6 +28,7 @@ import csv
 import io
 from pathlib import Path
 
+from ..core.records import student_key
 from ..errors import UserError
 
 __all__ = ["FORMATS", "gradebook_file", "summary_line"]
@@ -37,25 +38,20 @@ FILE_NAMES = {"canvas": "gradebook-canvas.csv", "moodle": "gradebook-moodle.csv"
               "csv": "gradebook.csv"}
 
 
-def _key(text: str) -> str:
-    from ..core.records import clean_text
-    return clean_text(text).casefold()
-
-
 def _roster_rows(papers, students, roster_path) -> list[tuple[object, object]]:
     """(paper, roster student) for every paper, in grades.csv's order."""
-    by_id = {s.id.casefold(): s for s in students}
+    by_id = {student_key(s.id): s for s in students}
     by_name: dict[str, list] = {}
     for s in students:
-        by_name.setdefault(_key(s.name), []).append(s)
+        by_name.setdefault(student_key(s.name), []).append(s)
     rows, taken = [], {}
     for paper in papers:
         if not paper.student:
             raise UserError(f"--gradebook: the paper of variant {paper.variant!r} names no "
                             "student: give a student column in the responses")
-        student = by_id.get(paper.student.casefold())
+        student = by_id.get(student_key(paper.student))
         if student is None:
-            named = by_name.get(_key(paper.student), [])
+            named = by_name.get(student_key(paper.student), [])
             student = named[0] if len(named) == 1 else None
         if student is None:
             raise UserError(f"--roster {roster_path}: no student {paper.student!r} (a paper's "
