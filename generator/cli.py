@@ -423,13 +423,24 @@ def list_formats():
 @click.option("--gradebook", type=click.Choice(["canvas", "moodle", "csv"]),
               help="Also write the totals as an LMS gradebook import file (needs --roster).")
 @click.option("--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="The class's roster (id, name; email, sis_id, idnumber, section) for --gradebook.")
+              help="The class's roster (id, name; email, sis_id, idnumber, section, "
+                   "participant): names on the feedback, accounts for --gradebook and "
+                   "--feedback-zip.")
 @click.option("--assignment", metavar="NAME",
               help="The gradebook's assignment column (default: the exam's title).")
+@click.option("--feedback", "feedback_formats", metavar="FORMATS", default="md,html",
+              show_default=True,
+              help="The forms of each paper's feedback, comma-separated: md, html, pdf.")
+@click.option("--feedback-zip", type=click.Choice(["moodle", "plain"]),
+              help="Also zip the feedback files for an LMS: moodle (its assignment's feedback "
+                   "zip upload; needs --roster with participant numbers) or plain.")
+@click.option("--key-url", metavar="URL",
+              help="Where the build folder is published (http or https): the feedback links "
+                   "to each student's key there (default: a relative link to the build).")
 def grade(responses, answers_path, out_dir, amc_project, moodle_exports, canvas_exports,
           manual_path, sigfigs, decimals, rel, abs_, rounded_credit, rounded_digits, credit,
           mistake_credit, choice_penalty, follow_credit, decimal_comma, gradebook, roster_path,
-          assignment):
+          assignment, feedback_formats, feedback_zip, key_url):
     """Score RESPONSES (a CSV shaped like answers.csv with a response column), or the
     scanned answer sheets of --amc PROJECT, against answers.json: grades.csv, one feedback
     file per paper, and the class's most frequent mistakes on stdout.  The grading policy
@@ -439,9 +450,9 @@ def grade(responses, answers_path, out_dir, amc_project, moodle_exports, canvas_
     options = GradeOptions(_grade_settings(sigfigs, decimals, rel, abs_, rounded_credit,
                                            rounded_digits, credit, mistake_credit,
                                            choice_penalty, decimal_comma, follow_credit),
-                           manual_path, gradebook, roster_path, assignment)
-    if roster_path is not None and gradebook is None:
-        raise click.UsageError("--roster is read for --gradebook: give --gradebook too")
+                           manual_path, gradebook, roster_path, assignment,
+                           _feedback_formats(feedback_formats), feedback_zip,
+                           _key_url(key_url))
     if moodle_exports or canvas_exports:
         if responses is not None or amc_project is not None or (moodle_exports and canvas_exports):
             raise click.UsageError("give one source of responses: RESPONSES, --amc, --moodle "
@@ -460,6 +471,27 @@ def grade(responses, answers_path, out_dir, amc_project, moodle_exports, canvas_
         lines = run_grade(responses, answers_path, out_dir, options)
     for line in lines:
         click.echo(line)
+
+
+def _feedback_formats(text: str) -> tuple[str, ...]:
+    from .grading.feedback import FORMATS
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    unknown = [name for name in chosen if name not in FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"{', '.join(unknown) or 'nothing'}: choose from "
+                                 f"{', '.join(FORMATS)}", param_hint="'--feedback'")
+    return chosen
+
+
+def _key_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    from .errors import UserError
+    from .grading.feedback import check_key_url
+    try:
+        return check_key_url(url)
+    except UserError as exc:
+        raise click.BadParameter(str(exc).split(": ", 1)[1], param_hint="'--key-url'") from None
 
 
 def _grade_settings(sigfigs, decimals, rel, abs_, rounded_credit, rounded_digits, credit,

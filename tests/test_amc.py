@@ -434,8 +434,8 @@ def test_scanned_answer_sheets_grade_like_typed_responses(tmp_path):
     # the same grades, and the same scores and diagnoses answer by answer
     assert (tmp_path / "scanned" / "grades.csv").read_text() == \
         (tmp_path / "typed" / "grades.csv").read_text()
-    feedback = sorted(p.name for p in (tmp_path / "typed" / "feedback").iterdir())
-    assert sorted(p.name for p in (tmp_path / "scanned" / "feedback").iterdir()) == feedback
+    feedback = sorted(p.name for p in (tmp_path / "typed" / "feedback").glob("*.md"))
+    assert sorted(p.name for p in (tmp_path / "scanned" / "feedback").glob("*.md")) == feedback
     for name in feedback:
         assert comparable_feedback((tmp_path / "scanned" / "feedback" / name).read_text()) == \
             comparable_feedback((tmp_path / "typed" / "feedback" / name).read_text()), name

@@ -132,9 +132,16 @@ def test_bad_rosters_and_options_are_one_line_and_write_nothing(setup, tmp_path,
     assert not (tmp_path / "g").exists()
 
 
-def test_a_gradebook_needs_a_roster_and_a_roster_a_gradebook(setup, tmp_path):
+def test_a_gradebook_needs_a_roster(setup, tmp_path):
     status, _, err = grade(setup, tmp_path / "g", "--gradebook", "canvas")
     assert status == 2 and "give --roster" in err and err.count("\n") == 1
-    status, _, err = grade(setup, tmp_path / "g", "--roster", setup / "roster.csv")
-    assert status == 2 and "--gradebook" in err
     assert not (tmp_path / "g").exists()
+
+
+def test_a_roster_alone_names_the_students_on_their_feedback(setup, tmp_path):
+    status, _, err = grade(setup, tmp_path / "g", "--roster", setup / "roster.csv")
+    assert status == 0, err
+    assert not list((tmp_path / "g").glob("gradebook*"))
+    # ben's paper names him "ben okri": the roster gives his name as written there, and his id
+    page = next((tmp_path / "g" / "feedback").glob("ben*.html")).read_text(encoding="utf-8")
+    assert '<p class="student">Ben Okri</p>' in page and "Student u2" in page

@@ -125,7 +125,8 @@ def test_all_correct_answers_earn_full_marks(build, tmp_path):
     for row in grades.values():
         assert (row["Q1"], row["Q2"], row["total"], row["max"]) == ("10", "5", "15", "15")
     names = sorted(p.name for p in (tmp_path / "g" / "feedback").iterdir())
-    assert names == sorted(f"{v['variant']}.md" for v in manifest["variants"])
+    # by default the feedback is written in Markdown and as an HTML page
+    assert names == sorted(f"{v['variant']}.{ext}" for v in manifest["variants"] for ext in ("md", "html"))
     assert "no declared mistake found" in out and "unreadable" not in out
 
 
@@ -511,12 +512,13 @@ def test_outputs_replace_an_earlier_grading_and_keep_what_grading_did_not_write(
     # what grading wrote is recorded, with the SHA-256 of each file (hashed here with hashlib)
     record = json.loads((out / ".wsgen-files.json").read_text(encoding="utf-8"))
     assert record["writer"] == "grade" and record["state"] == "complete"
-    assert record["files"] == {rel: _sha256(out / rel) for rel in ("grades.csv", "analysis.csv", "analysis.html", "grading.json", "feedback/ann.md")}
+    assert record["files"] == {rel: _sha256(out / rel) for rel in ("grades.csv", "analysis.csv", "analysis.html", "grading.json", "feedback/ann.md",
+                                                                        "feedback/ann.html")}
     (out / "feedback" / "notes.txt").write_text("my notes", encoding="utf-8")
     responses = write_csv(tmp_path / "r.csv", correct_rows(manifest["variants"][1], "bob"))
     assert run_grade(responses, answers, out)[0] == 0
     # ann's feedback (written by the earlier grading, unchanged) goes; the user's notes stay
-    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["bob.md", "notes.txt"]
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["bob.html", "bob.md", "notes.txt"]
     assert (out / "feedback" / "notes.txt").read_text(encoding="utf-8") == "my notes"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g", "r.csv"]     # no temporary left
     assert not list(out.glob(".wsgen-staging-*"))
@@ -608,7 +610,7 @@ def test_a_killed_grading_leaves_nothing_the_next_run_keeps(build, tmp_path):
     assert status == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g", "r1.csv", "r2.csv"]
     assert not list(out.glob(".wsgen-staging-*"))
-    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["bob.md"]
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["bob.html", "bob.md"]
 
 
 def test_out_as_a_link_dangling_looping_or_the_current_folder(build, tmp_path, monkeypatch):
@@ -875,9 +877,13 @@ def test_feedback_shows_user_text_literally(build, tmp_path):
         for e, v in (("1,1", "0.044"), ("1,2", "0.088"), ("2,1", "0.052"), ("2,2", "0.104"))]
     status, _, err = run_grade(write_csv(tmp_path / "r.csv", rows), path, tmp_path / "g")
     assert status == 0, err
-    [feedback] = (tmp_path / "g" / "feedback").iterdir()
+    [feedback] = (tmp_path / "g" / "feedback").glob("*.md")
     text = feedback.read_text(encoding="utf-8")
     assert "diagnosis: `missing_factor_2`" in text
+    # the HTML page: the same text, escaped: no element or link of the user's making
+    page = feedback.with_suffix(".html").read_text(encoding="utf-8")
+    assert "missing_factor_2" in page and "<a " not in page         # no key beside hostile.json
+    assert not re.search(r"<(script|img|b|i)[ >]", page) and "&lt;script&gt;" in page
     for line in text.splitlines():
         shown = _outside_code(line)
         # every <, [ and ] outside a code span is escaped: no tag opens, no link forms
@@ -893,7 +899,7 @@ def test_a_very_long_name_gets_a_short_file_name(build, tmp_path):
     rows = correct_rows(manifest["variants"][0], long_name) + correct_rows(manifest["variants"][1], "bo")
     status, _, err = run_grade(write_csv(tmp_path / "r.csv", rows), answers, tmp_path / "g")
     assert status == 0, err
-    names = sorted(p.name for p in (tmp_path / "g" / "feedback").iterdir())
+    names = sorted(p.name for p in (tmp_path / "g" / "feedback").glob("*.md"))
     assert names[0] == "Ann_" + "x" * 76 + ".md" and names[1] == "bo.md"
     assert grades_of(tmp_path / "g")[("canonical", long_name)]["total"] == "15"
 

@@ -46,7 +46,8 @@ from . import texfonts
 from .markup import TEX_UNICODE, UNICODE_MARK, fit_candidates, unicode_only
 from .templating import render_document
 
-__all__ = ["ENGINES", "PdfFormat", "TexError", "booklet_source", "engine_of", "tex_available"]
+__all__ = ["ENGINES", "PdfFormat", "TexError", "booklet_source", "cut_sheets", "engine_of",
+           "tex_available", "typeset_sheets"]
 
 BOOKLET_NAMES = {"questions": "questions-booklet.pdf", "key": "keys-booklet.pdf"}
 TITLES = {"questions": "question sheet", "key": "answer key"}
@@ -477,6 +478,61 @@ def _text_as_written(pdf: pikepdf.Pdf) -> None:
                 stream.write(fixed)
 
 
+def cut_sheets(source: pikepdf.Pdf, bodies: Sequence[str], counts: Sequence[int],
+               what: str = "booklet") -> list[list[pikepdf.Page]]:
+    """The pages of each sheet of a typeset chunk (`source`, typeset from `bodies` with
+    `counts` pages each, as the .aux says), each page with its "of y" stamp laid over it."""
+    if any(UNICODE_MARK in body for body in bodies):
+        _text_as_written(source)
+    pages = list(source.pages)
+    if sum(counts) + max(counts) != len(pages):
+        raise TexError(f"page bookkeeping of the {what} is off: the .aux says "
+                       f"{sum(counts)} pages and {max(counts)} stamps, the PDF has "
+                       f"{len(pages)}")
+    stamps, cut, start = pages[sum(counts):], [], 0
+    for count in counts:
+        own = pages[start:start + count]
+        for page in own:
+            _stamp(page, stamps[count - 1])
+        cut.append(own)
+        start += count
+    return cut
+
+
+def typeset_sheets(exam, bodies: Sequence[str], titles: Sequence[str], workdir: Path,
+                   jobs: int = 1, chunk: int = 24) -> list[bytes]:
+    """Each body (a sheet's LaTeX, from \\wsgenStartSheet to \\wsgenEndSheet) as its own
+    PDF titled as `titles` says, typeset `chunk` sheets per job in `jobs` threads inside
+    `workdir` (a private scratch folder) with the preamble of the keys (`booklet_source`:
+    `exam` gives the title of the running head and the paper size).  A failed job raises
+    TexError naming the kept source."""
+    if not tex_available():
+        raise UserError("PDF output needs pdflatex (TeX Live); run `make setup` or install "
+                        "texlive-latex-base")
+    groups = [list(range(i, min(i + chunk, len(bodies)))) for i in range(0, len(bodies), chunk)]
+
+    def compile_(n: int) -> tuple[bytes, str]:
+        folder = workdir / f"chunk-{n}"
+        folder.mkdir()
+        chosen = [bodies[i] for i in groups[n]]
+        return _run_pdflatex(booklet_source(exam, chosen), folder, "sheets", engine_of(chosen))
+
+    out: list[bytes] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        try:
+            results = list(pool.map(compile_, range(len(groups))))
+        except _TexFailed as failure:
+            raise failure.kept() from None
+    for group, (pdf, aux) in zip(groups, results):
+        with pikepdf.Pdf.open(io.BytesIO(pdf)) as source:
+            chosen = [bodies[i] for i in group]
+            for i, own in zip(group, cut_sheets(source, chosen, _page_counts(aux, len(group)))):
+                single = pikepdf.new()
+                single.pages.extend(own)
+                out.append(_write_pdf(single, titles[i]))
+    return out
+
+
 @dataclass(frozen=True)
 class _Sheet:
     variant_id: str
@@ -537,19 +593,9 @@ class _BookletCollector:
     def _cut(self, kind, sheets, pdf, counts) -> None:
         source = pikepdf.Pdf.open(io.BytesIO(pdf))
         self.sources.append(source)
-        if any(UNICODE_MARK in sheet.body for sheet in sheets):
-            _text_as_written(source)
-        pages = list(source.pages)
-        if sum(counts) + max(counts) != len(pages):
-            raise TexError(f"page bookkeeping of the {kind} booklet is off: the .aux says "
-                           f"{sum(counts)} pages and {max(counts)} stamps, the PDF has "
-                           f"{len(pages)}")
-        stamps = pages[sum(counts):]
-        booklet, start = self.booklets[kind], 0
-        for sheet, count in zip(sheets, counts):
-            own = pages[start:start + count]
-            for page in own:
-                _stamp(page, stamps[count - 1])
+        booklet = self.booklets[kind]
+        for sheet, own in zip(sheets, cut_sheets(source, [s.body for s in sheets], counts,
+                                                f"{kind} booklet")):
             single = pikepdf.new()
             single.pages.extend(own)
             self.staging.write(f"{sheet.folder}/{kind}.pdf", _write_pdf(
@@ -558,7 +604,6 @@ class _BookletCollector:
                 box = own[0].mediabox
                 booklet.add_blank_page(page_size=(float(box[2]), float(box[3])))
             booklet.pages.extend(own)
-            start += count
 
     def finish(self) -> None:
         try:

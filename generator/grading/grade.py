@@ -475,8 +475,11 @@ class GradeOptions:
     settings: Settings = Settings()
     manual: Path | None = None
     gradebook: str | None = None         # gradebook.FORMATS: an LMS import file too
-    roster: Path | None = None           # the class's roster, for the gradebook
+    roster: Path | None = None           # the class's roster: names, LMS accounts
     assignment: str | None = None        # the gradebook's assignment column
+    feedback: tuple[str, ...] = ("md", "html")     # feedback.FORMATS
+    feedback_zip: str | None = None      # feedback.ZIP_LAYOUTS: the files zipped for an LMS
+    key_url: str | None = None           # where the build folder is published (links)
 
 
 @dataclass
@@ -822,165 +825,10 @@ def render_grades(manifest: Manifest, papers: list[Paper]) -> str:
     return buffer.getvalue()
 
 
-def _md(text: str, limit: int = 80) -> str:
-    """A student's text or an exact value as an inline code span, safe in Markdown."""
-    text = " ".join(str(text).split()).replace("`", "'")
-    if len(text) > limit:
-        text = text[:limit] + "…"
-    return f"`{text}`" if text else "(empty)"
-
-
-def _nest(answer: AnswerResult, pick) -> str:
-    """The entries of an answer as a scalar, [a, b] or [[a, b], [c, d]]."""
-    if answer.kind in ("number", "choice", "formula"):
-        return pick(answer.entries[0])
-    if answer.kind == "matrix":
-        rows: dict[str, list[str]] = {}
-        for e in answer.entries:
-            rows.setdefault(e.entry.split(",")[0], []).append(pick(e))
-        return "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows.values()) + "]"
-    return "[" + ", ".join(pick(e) for e in answer.entries) + "]"
-
-
-def _nested(exact) -> str:
-    """An exact value of the manifest ("1/2", ["1", "2"], [["1", "2"]]) as written."""
-    if isinstance(exact, list):
-        return "[" + ", ".join(_nested(e) for e in exact) + "]"
-    return str(exact)
-
-
-def _decimal(value: float) -> str:
-    return f"{float(value):.6g}"
-
-
-def _plain(text: str) -> str:
-    """User text (the exam's title, a name, a label) shown literally in Markdown."""
-    from ..formats.markup import escape_markdown
-    return escape_markdown(" ".join(str(text).split()))
-
-
-def _prose(text: str) -> str:
-    """A problem's prose (a mistake's label or reason) as the keys render it: plain text
-    escaped, $…$ kept as mathematics; escaped whole when it is not valid prose markup."""
-    from ..formats.markup import render_text
-    from ..formats.prose import MarkupError
-    try:
-        return " ".join(render_text(str(text), {}, "md").split())
-    except MarkupError:
-        return _plain(text)
-
-
-def _expected_line(a: AnswerResult) -> str:
-    if a.kind == "choice":
-        shown = a.options[ord(a.entries[0].exact) - ord("A")] if a.options else None
-        detail = (f" ({_md(_nested(shown['exact']), 400)})"
-                  if isinstance(shown, dict) and "exact" in shown else "")
-        return f"  - expected: option {a.entries[0].exact}{detail}"
-    if a.kind == "formula":
-        # the key's TeX where answers.json has it, and the text a student may type
-        typed = _md(a.entries[0].exact, 400)
-        return f"  - expected: ${a.tex}$ ({typed})" if _plain_tex(a.tex) else f"  - expected: {typed}"
-    shown = _expected_tex(a)
-    if shown:
-        return f"  - expected: ${shown}$"
-    exact = _nest(a, lambda e: e.exact)
-    decimal = _nest(a, lambda e: _decimal(e.value))
-    return (f"  - expected: {_md(exact, 400)}"
-            + (f" ≈ {_md(decimal, 400)}" if decimal != exact else ""))
-
-
-def _expected_tex(a: AnswerResult) -> str:
-    """The expected value as the key prints it (TeX: the arithmetic as written, exact,
-    with a rounded decimal where it does not terminate), or "" where it cannot be (a
-    manifest's exact string that the grading's own reader refuses is never read further)."""
-    if a.exact is None or any(_too_hard(e.exact) for e in a.entries):
-        return ""
-    return _exact_tex(json.dumps(a.exact), a.kind)
-
-
-@lru_cache(maxsize=4096)
-def _exact_tex(exact: str, kind: str) -> str:
-    # every paper of a variant expects the same values: each is printed once
-    from ..core.printing import exact_tex
-    try:
-        return exact_tex(json.loads(exact), kind)
-    except Exception:  # noqa: BLE001 - an odd manifest string: shown as text instead
-        return ""
-
-
-def _plain_tex(tex: str) -> bool:
-    """TeX from answers.json safe to put between dollars in Markdown (bounded, no dollar,
-    no line break, no HTML)."""
-    return bool(tex) and len(tex) <= 400 and not any(c in tex for c in "$\n<>`")
-
-
-def _too_hard(text: str) -> bool:
-    try:
-        read_number(text)
-    except (Unreadable, OverflowError, ValueError, TypeError):
-        return True
-    return False
-
-
-def _answer_lines(label: str, a: AnswerResult) -> list[str]:
-    part = f", part {_plain(a.part)}" if a.part else ""
-    lines = [f"- **{_plain(a.name)}**{part}: {fmt_points(a.points)} / "
-             f"{fmt_points(a.max_points)} points"]
-    if not a.answered:
-        lines.append("  - given: no answer")
-    else:
-        lines.append("  - given: " + _md(_nest(a, lambda e: "?" if e.given is None else e.given)))
-    lines.append(_expected_line(a))
-    lines.append(f"  - result: {a.detail or a.outcome.value}")
-    for m in a.mistakes:
-        label_, why = str(m.get("label", "")), str(m.get("why", ""))
-        text = why if why.startswith(label_) else f"{label_}: {why}".strip(": ")
-        lines.append(f"  - diagnosis: {_md(m['id'])}" + (f": {_prose(text)}" if text else ""))
-    if not a.mistakes and a.outcome in (Outcome.WRONG, Outcome.PARTLY):
-        lines.append("  - diagnosis: no declared mistake gives this answer")
-    lines.append(f"  - see the key, {_plain(label)}{part}")
-    return lines
-
-
-def _manual_lines(slot: SlotResult) -> list[str]:
-    lines = []
-    for m in slot.manual:
-        part = f", part {_plain(m.part)}" if m.part else ""
-        if m.points is None:
-            lines.append(f"- **graded by hand**{part}: not graded yet (0 / {fmt_points(m.max_points)} "
-                         "points)")
-        else:
-            lines.append(f"- **graded by hand**{part}: {fmt_points(m.points)} / "
-                         f"{fmt_points(m.max_points)} points")
-        if m.comment:
-            lines.append(f"  - comment: {_plain(m.comment)}")
-        if m.rubric:
-            lines.append(f"  - rubric: {_plain(m.rubric)}")
-    return lines
-
-
 def render_feedback(manifest: Manifest, paper: Paper) -> str:
-    title = _plain(manifest.exam or "Exam")
-    who = (f"variant {_plain(paper.variant)}"
-           + (f", student {_plain(paper.student)}" if paper.student else "")
-           + (f", build {_plain(manifest.build)}" if manifest.build else ""))
-    total = f"**Total: {fmt_points(paper.total)} / {fmt_points(paper.max_points)} points**"
-    if any(slot.manual for slot in paper.slots):
-        total += (f" (automatic {fmt_points(paper.automatic)}, by hand "
-                  f"{fmt_points(paper.by_hand)})")
-    lines = [f"# Feedback: {title}", "", f"{who}", "", total, ""]
-    for slot in paper.slots:
-        heading = (f"## {_plain(slot.label)} ({_plain(slot.problem)}): {fmt_points(slot.points)} / "
-                   f"{fmt_points(slot.max_points)}")
-        if slot.manual:
-            heading += (f" (automatic {fmt_points(slot.automatic)}, by hand "
-                        f"{fmt_points(slot.by_hand)})")
-        lines += [heading, ""]
-        for a in slot.answers:
-            lines += _answer_lines(slot.label, a)
-        lines += _manual_lines(slot)
-        lines.append("")
-    return "\n".join(lines).rstrip("\n") + "\n"
+    """A paper's feedback in Markdown (grading/feedback.py has the other forms)."""
+    from .feedback import feedback_of, render_md
+    return render_md(feedback_of(manifest, paper))
 
 
 #: The longest feedback file name stem, in characters (ASCII: bytes); file systems allow 255.
@@ -998,7 +846,7 @@ def _file_names(papers: list[Paper]) -> dict[int, str]:
         while name.lower() in used:
             name, n = f"{stem}-{n}", n + 1
         used.add(name.lower())
-        names[i] = name + ".md"
+        names[i] = name
     return names
 
 
@@ -1067,10 +915,11 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
     return lines
 
 
-def grade_files(manifest: Manifest, papers: list[Paper],
-                options: GradeOptions | None = None) -> dict[str, str]:
-    """What a grading writes: grades.csv, the item analysis (analysis.csv, analysis.html)
-    and one feedback file per paper."""
+def grade_files(manifest: Manifest, papers: list[Paper], options: GradeOptions | None = None,
+                out_dir: Path | None = None) -> dict[str, str | bytes]:
+    """What a grading into `out_dir` writes: grades.csv, the item analysis (analysis.csv,
+    analysis.html), the gradebook asked for, and the feedback on each paper in the forms
+    asked for (grading/feedback.py)."""
     from .analysis import analysis_files
     files = {"grades.csv": render_grades(manifest, papers), **analysis_files(manifest, papers)[1]}
     if options is not None and options.gradebook:
@@ -1078,8 +927,14 @@ def grade_files(manifest: Manifest, papers: list[Paper],
         name, text = gradebook_file(options.gradebook, manifest, papers, options.roster,
                                     options.assignment)
         files[name] = text
-    for paper, name in zip(papers, _file_names(papers).values()):
-        files[f"feedback/{name}"] = render_feedback(manifest, paper)
+    from .feedback import feedback_files
+    students = None
+    if options is not None and options.roster is not None:
+        from ..exam.roster import load_roster
+        from .gradebook import roster_rows
+        students = [s for _, s in roster_rows(papers, load_roster(options.roster), options.roster)]
+    files.update(feedback_files(manifest, papers, list(_file_names(papers).values()),
+                                options or GradeOptions(), out_dir, students))
     return files
 
 
@@ -1110,7 +965,9 @@ def grading_record(manifest: Manifest, responses: list[Path], options: GradeOpti
             "policy": {"overrides": settings_json(options.settings),
                        "slots": {clean_text(p["label"]): slot_policy(p, options.settings).to_json()
                                  for p in first["problems"]}},
-            "options": {"gradebook": options.gradebook, "assignment": options.assignment}}
+            "options": {"gradebook": options.gradebook, "assignment": options.assignment,
+                        "feedback": list(options.feedback), "feedback_zip": options.feedback_zip,
+                        "key_url": options.key_url}}
 
 
 def run_grade(responses_path: Path, answers_path: Path, out_dir: Path,
@@ -1126,7 +983,7 @@ def run_grade(responses_path: Path, answers_path: Path, out_dir: Path,
         papers = grade_papers(manifest, responses, options)
         from .gradebook import summary_line
         lines = summary_lines(manifest, papers, responses_path, out_dir)
-        return grade_files(manifest, papers, options), lines[:1] + summary_line(options, out_dir) + lines[1:]
+        return grade_files(manifest, papers, options, out_dir), lines[:1] + summary_line(options, out_dir) + lines[1:]
 
     from .regrade import grade_once
     return grade_once(out_dir, grading_record(manifest, [responses_path], options), grade)

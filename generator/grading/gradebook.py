@@ -31,14 +31,14 @@ from pathlib import Path
 from ..core.records import student_key
 from ..errors import UserError
 
-__all__ = ["FORMATS", "gradebook_file", "summary_line"]
+__all__ = ["FORMATS", "gradebook_file", "roster_rows", "summary_line"]
 
 FORMATS = ("canvas", "moodle", "csv")
 FILE_NAMES = {"canvas": "gradebook-canvas.csv", "moodle": "gradebook-moodle.csv",
               "csv": "gradebook.csv"}
 
 
-def _roster_rows(papers, students, roster_path) -> list[tuple[object, object]]:
+def roster_rows(papers, students, roster_path) -> list[tuple[object, object]]:
     """(paper, roster student) for every paper, in grades.csv's order."""
     by_id = {student_key(s.id): s for s in students}
     by_name: dict[str, list] = {}
@@ -47,7 +47,7 @@ def _roster_rows(papers, students, roster_path) -> list[tuple[object, object]]:
     rows, taken = [], {}
     for paper in papers:
         if not paper.student:
-            raise UserError(f"--gradebook: the paper of variant {paper.variant!r} names no "
+            raise UserError(f"--roster: the paper of variant {paper.variant!r} names no "
                             "student: give a student column in the responses")
         student = by_id.get(student_key(paper.student))
         if student is None:
@@ -133,7 +133,7 @@ def gradebook_file(layout: str, manifest, papers, roster_path: Path | None,
     if roster_path is None:
         raise UserError(f"--gradebook {layout}: give --roster (the class's roster: id, name, and "
                         "email, sis_id or idnumber) so that each grade reaches its student")
-    pairs = _roster_rows(papers, load_roster(roster_path), roster_path)
+    pairs = roster_rows(papers, load_roster(roster_path), roster_path)
     title = " ".join((assignment or manifest.exam or "wsgen exam").split())
     if not title:
         raise UserError("--assignment: empty name")

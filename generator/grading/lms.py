@@ -348,6 +348,6 @@ def run_lms_grade(source: str, exports: list[Path], answers_path: Path, out_dir:
             lines.append(re.sub(re.escape(marker) + r":([0-9]+):",
                                 lambda m: reader.line_of.get(int(m.group(1)), "?") + ":", line))
         from .gradebook import summary_line
-        return grade_files(quizzed, papers, options), lines + summary_line(options, out_dir)
+        return grade_files(quizzed, papers, options, out_dir), lines + summary_line(options, out_dir)
 
     return grade_once(out_dir, grading_record(quizzed, [Path(p) for p in exports], options), grade)

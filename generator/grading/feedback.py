@@ -1,0 +1,554 @@
+"""Feedback for the student who wrote a paper: one model, three writers, and a zip for an
+LMS's bulk upload.
+
+`feedback_of` turns a graded paper into a `Feedback`: who wrote it (the roster's name and
+id when `--roster` is given), each answer's given value, the expected value as the key
+prints it (TeX from core.printing, or the formula as the key sets it), the points, the
+outcome in words, the diagnosed mistake with its explanation, and where that answer's
+question is in the student's own key.  The writers:
+
+* md   – `feedback/NAME.md`, Markdown (the key's TeX between dollars);
+* html – `feedback/NAME.html`, one self-contained page: MathML made here, the keys'
+  stylesheet inlined with its print style, no script, nothing fetched; the question's
+  heading links into the student's key.html;
+* pdf  – `feedback/NAME.pdf`, typeset by pdfTeX (LuaTeX for scripts it lacks) with the
+  preamble of the keys (formats/pdf.py), 24 papers per TeX job.
+
+Where the key is.  A paper's key is `FOLDER/key.html` (and key.pdf) of the build that wrote
+answers.json: FOLDER is `students/ID` in a roster build, else the variant's id.  The link
+is relative, from the feedback file to that folder beside answers.json, when the key is
+there; `--key-url URL` puts the published build's address in front of FOLDER instead
+(for feedback mailed or uploaded, away from the build).  Each slot's heading in key.html
+carries the id `q1`, `q2`, … (formats/html.py), which the link names.
+
+Zip (`--feedback-zip`):
+
+* moodle – `feedback-moodle.zip` for Moodle's assignment "Upload multiple feedback files in
+  a zip" (mod/assign/feedback/file/importziplib.php): each student's files in a folder
+  `FULL NAME_PARTICIPANT_assignfeedback_file`, where PARTICIPANT is the number Moodle's
+  grading worksheet gives the student ("Participant 1234"): the roster's `participant`
+  column.  Moodle splits the folder name at "_": underscores in a name become spaces.
+* plain  – `feedback.zip`: the files of feedback/ as they are, one per student.
+
+The zip holds the html and pdf feedback asked for (the md too when it is the only one),
+with fixed dates and order: the same grading makes the same bytes.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import posixpath
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Sequence
+from urllib.parse import quote, urlsplit
+
+from ..errors import UserError
+from .parse import Unreadable, read_number
+from .score import AnswerResult, Outcome, fmt_points
+
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "ZIP_LAYOUTS", "Feedback", "KeyPlace", "feedback_files",
+           "feedback_of", "render_html", "render_md", "render_tex"]
+
+FORMATS = ("md", "html", "pdf")
+DEFAULT_FORMATS = ("md", "html")
+ZIP_LAYOUTS = ("moodle", "plain")
+ZIP_NAMES = {"moodle": "feedback-moodle.zip", "plain": "feedback.zip"}
+#: Given text and exact values longer than this (characters) are cut, with "…".
+GIVEN_LIMIT, VALUE_LIMIT = 80, 400
+
+
+# ----------------------------------------------------------------------------- model
+
+@dataclass(frozen=True)
+class Expected:
+    """An expected value as the key prints it: `tex` when there is one; else `exact` (and a
+    `decimal` where that differs); a choice's `letter` (and its option's `exact`); a
+    formula's `typed` form (what a student may type)."""
+    tex: str = ""
+    exact: str = ""
+    decimal: str = ""
+    letter: str = ""
+    typed: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    name: str
+    part: str
+    points: Fraction
+    max_points: Fraction
+    given: str | None               # None: not answered; nested entries as [a, b]
+    expected: Expected
+    result: str                     # the outcome in words
+    outcome: Outcome
+    diagnoses: tuple[tuple[str, str], ...]    # (mistake id, its label and reason: prose)
+    undiagnosed: bool               # wrong, and no declared mistake gives it
+
+
+@dataclass(frozen=True)
+class ManualView:
+    part: str
+    points: Fraction | None
+    max_points: Fraction
+    comment: str
+    rubric: str
+
+
+@dataclass(frozen=True)
+class SlotView:
+    label: str
+    problem: str
+    points: Fraction
+    max_points: Fraction
+    automatic: Fraction
+    by_hand: Fraction
+    answers: tuple[AnswerView, ...]
+    manual: tuple[ManualView, ...]
+    anchor: str                     # the slot's id in key.html: q1, q2, …
+    key_href: str                   # a link to it ("" when the key is not known)
+
+
+@dataclass(frozen=True)
+class KeyPlace:
+    """Where a paper's key is: its folder in the build, and the address of the build's
+    folder as seen from the feedback file ("" when the key is not to be linked)."""
+    folder: str
+    base: str = ""
+    html: bool = False              # key.html is there (else key.pdf, or nothing)
+    pdf: bool = False
+
+
+@dataclass(frozen=True)
+class Feedback:
+    title: str
+    student_id: str
+    student_name: str
+    variant: str
+    build: str
+    total: Fraction
+    max_points: Fraction
+    automatic: Fraction
+    by_hand: Fraction
+    has_manual: bool
+    slots: tuple[SlotView, ...]
+    key: KeyPlace
+
+    @property
+    def key_file(self) -> str:
+        """The key's path in the build ("students/s1/key.pdf"), "" when it is not known."""
+        name = "key.pdf" if self.key.pdf else "key.html" if self.key.html else ""
+        return f"{self.key.folder}/{name}" if name else ""
+
+
+def _nest(answer: AnswerResult, pick) -> str:
+    """The entries of an answer as a scalar, [a, b] or [[a, b], [c, d]]."""
+    if answer.kind in ("number", "choice", "formula"):
+        return pick(answer.entries[0])
+    if answer.kind == "matrix":
+        rows: dict[str, list[str]] = {}
+        for e in answer.entries:
+            rows.setdefault(e.entry.split(",")[0], []).append(pick(e))
+        return "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows.values()) + "]"
+    return "[" + ", ".join(pick(e) for e in answer.entries) + "]"
+
+
+def _nested(exact) -> str:
+    """An exact value of the manifest ("1/2", ["1", "2"], [["1", "2"]]) as written."""
+    if isinstance(exact, list):
+        return "[" + ", ".join(_nested(e) for e in exact) + "]"
+    return str(exact)
+
+
+def _too_hard(text: str) -> bool:
+    try:
+        read_number(text)
+    except (Unreadable, OverflowError, ValueError, TypeError):
+        return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _exact_tex(exact: str, kind: str) -> str:
+    # every paper of a variant expects the same values: each is printed once
+    from ..core.printing import exact_tex
+    try:
+        return exact_tex(json.loads(exact), kind)
+    except Exception:  # noqa: BLE001 - an odd manifest string: shown as text instead
+        return ""
+
+
+def _plain_tex(tex: str) -> bool:
+    """TeX from answers.json safe to put between dollars in Markdown (bounded, no dollar,
+    no line break, no HTML)."""
+    return bool(tex) and len(tex) <= VALUE_LIMIT and not any(c in tex for c in "$\n<>`")
+
+
+#: The control words answers.json's TeX (a formula's "tex", a mistake's label and reason)
+#: may hold to be typeset as it is: what the printers and the problems' prose write, math
+#: only.  Anything else is shown as text (a typed formula, or the prose escaped).
+SAFE_MACROS = frozenset(
+    "left right bigl bigr Bigl Bigr frac tfrac dfrac top hat bar tilde mathbf mathrm mathsf "
+    "operatorname text circ odot cdot times sqrt exp log ln tanh max min sum prod partial "
+    "nabla ell ne neq le leq ge geq approx in dots ldots cdots quad qquad lVert rVert Vert "
+    "lfloor rfloor lceil rceil infty "
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu "
+    "nu xi pi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi "
+    "Sigma Phi Psi Omega".split())
+
+
+def _only_safe_macros(tex: str) -> bool:
+    return all(word in SAFE_MACROS for word in re.findall(r"\\([A-Za-z]+)", tex))
+
+
+def safe_formula_tex(tex: str) -> bool:
+    """A formula's TeX (answers.json's "tex") that LaTeX may typeset as it is: bounded,
+    plain math characters, and control words the formula printer writes."""
+    if not _plain_tex(tex) or any(c in tex for c in "%#&~"):
+        return False
+    if not re.fullmatch(r"(?:\\[A-Za-z]+|\\[,;!: ]|[A-Za-z0-9\s+\-*/=(),.'^_{}|\[\]])*", tex):
+        return False
+    return _only_safe_macros(tex)
+
+
+def _expected(a: AnswerResult) -> Expected:
+    if a.kind == "choice":
+        shown = a.options[ord(a.entries[0].exact) - ord("A")] if a.options else None
+        exact = (_nested(shown["exact"]) if isinstance(shown, dict) and "exact" in shown else "")
+        return Expected(letter=a.entries[0].exact, exact=exact)
+    if a.kind == "formula":
+        return Expected(tex=a.tex if safe_formula_tex(a.tex) else "", typed=a.entries[0].exact)
+    if a.exact is not None and not any(_too_hard(e.exact) for e in a.entries):
+        tex = _exact_tex(json.dumps(a.exact), a.kind)
+        if tex:
+            return Expected(tex=tex)
+    exact = _nest(a, lambda e: e.exact)
+    decimal = _nest(a, lambda e: f"{float(e.value):.6g}")
+    return Expected(exact=exact, decimal=decimal if decimal != exact else "")
+
+
+def _answer_view(a: AnswerResult) -> AnswerView:
+    given = (_nest(a, lambda e: "?" if e.given is None else e.given) if a.answered else None)
+    diagnoses = []
+    for m in a.mistakes:
+        label, why = str(m.get("label", "")), str(m.get("why", ""))
+        diagnoses.append((str(m["id"]), why if why.startswith(label) else f"{label}: {why}".strip(": ")))
+    return AnswerView(name=a.name, part=a.part, points=a.points, max_points=a.max_points,
+                      given=given, expected=_expected(a), result=a.detail or a.outcome.value,
+                      outcome=a.outcome, diagnoses=tuple(diagnoses),
+                      undiagnosed=not a.mistakes and a.outcome in (Outcome.WRONG, Outcome.PARTLY))
+
+
+def key_folder(manifest, variant: str) -> str:
+    """The folder of a variant's sheets in the build: students/ID under a roster, else the
+    variant's id."""
+    student = manifest.variants.get(variant, {}).get("student")
+    return f"students/{student}" if student else variant
+
+
+def feedback_of(manifest, paper, student=None, key: KeyPlace | None = None) -> Feedback:
+    """A paper's feedback; `student` is its roster entry (exam.spec.Student) when known."""
+    key = key or KeyPlace(folder=key_folder(manifest, paper.variant))
+    slots = []
+    for index, slot in enumerate(paper.slots, 1):
+        anchor = f"q{index}"
+        href = ""
+        if key.base and key.html:
+            href = f"{key.base}{quote(key.folder)}/key.html#{anchor}"
+        elif key.base and key.pdf:
+            href = f"{key.base}{quote(key.folder)}/key.pdf"
+        slots.append(SlotView(
+            label=slot.label, problem=slot.problem, points=slot.points,
+            max_points=slot.max_points, automatic=slot.automatic, by_hand=slot.by_hand,
+            answers=tuple(_answer_view(a) for a in slot.answers),
+            manual=tuple(ManualView(m.part, m.points, m.max_points, m.comment, m.rubric)
+                         for m in slot.manual),
+            anchor=anchor, key_href=href))
+    return Feedback(
+        title=manifest.exam or "Exam",
+        student_id=student.id if student is not None else paper.student,
+        student_name=student.name if student is not None else "",
+        variant=paper.variant, build=manifest.build, total=paper.total,
+        max_points=paper.max_points, automatic=paper.automatic, by_hand=paper.by_hand,
+        has_manual=any(slot.manual for slot in paper.slots), slots=tuple(slots), key=key)
+
+
+# ----------------------------------------------------------------------------- Markdown
+
+def _md(text: str, limit: int = GIVEN_LIMIT) -> str:
+    """A student's text or an exact value as an inline code span, safe in Markdown."""
+    text = " ".join(str(text).split()).replace("`", "'")
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return f"`{text}`" if text else "(empty)"
+
+
+def _plain(text: str) -> str:
+    """User text (the exam's title, a name, a label) shown literally in Markdown."""
+    from ..formats.markup import escape_markdown
+    return escape_markdown(" ".join(str(text).split()))
+
+
+def _prose(text: str, markup: str = "md") -> str:
+    """A problem's prose (a mistake's label or reason) as the keys render it: plain text
+    escaped, $…$ kept as mathematics; escaped whole when it is not valid prose markup."""
+    from ..formats.markup import render_text
+    from ..formats.prose import MarkupError
+    try:
+        if markup == "tex" and (not _only_safe_macros(str(text)) or len(str(text)) > 2000):
+            raise MarkupError("not the printers' TeX")
+        return " ".join(render_text(str(text), {}, markup).split())
+    except MarkupError:
+        return _plain(text) if markup == "md" else tex_text(" ".join(str(text).split()))
+
+
+def _md_expected(e: Expected) -> str:
+    if e.letter:
+        return f"option {e.letter}" + (f" ({_md(e.exact, VALUE_LIMIT)})" if e.exact else "")
+    if e.typed:
+        typed = _md(e.typed, VALUE_LIMIT)
+        return f"${e.tex}$ ({typed})" if e.tex else typed
+    if e.tex:
+        return f"${e.tex}$"
+    return _md(e.exact, VALUE_LIMIT) + (f" ≈ {_md(e.decimal, VALUE_LIMIT)}" if e.decimal else "")
+
+
+def _md_answer(label: str, a: AnswerView) -> list[str]:
+    part = f", part {_plain(a.part)}" if a.part else ""
+    lines = [f"- **{_plain(a.name)}**{part}: {fmt_points(a.points)} / "
+             f"{fmt_points(a.max_points)} points",
+             "  - given: " + ("no answer" if a.given is None else _md(a.given)),
+             "  - expected: " + _md_expected(a.expected),
+             f"  - result: {a.result}"]
+    for mistake_id, text in a.diagnoses:
+        lines.append(f"  - diagnosis: {_md(mistake_id)}" + (f": {_prose(text)}" if text else ""))
+    if a.undiagnosed:
+        lines.append("  - diagnosis: no declared mistake gives this answer")
+    lines.append(f"  - see the key, {_plain(label)}{part}")
+    return lines
+
+
+def _md_manual(slot: SlotView) -> list[str]:
+    lines = []
+    for m in slot.manual:
+        part = f", part {_plain(m.part)}" if m.part else ""
+        if m.points is None:
+            lines.append(f"- **graded by hand**{part}: not graded yet (0 / {fmt_points(m.max_points)} "
+                         "points)")
+        else:
+            lines.append(f"- **graded by hand**{part}: {fmt_points(m.points)} / "
+                         f"{fmt_points(m.max_points)} points")
+        if m.comment:
+            lines.append(f"  - comment: {_plain(m.comment)}")
+        if m.rubric:
+            lines.append(f"  - rubric: {_plain(m.rubric)}")
+    return lines
+
+
+def render_md(fb: Feedback) -> str:
+    who = (f"variant {_plain(fb.variant)}"
+           + (f", student {_plain(fb.student_id)}" if fb.student_id else "")
+           + (f", build {_plain(fb.build)}" if fb.build else ""))
+    total = f"**Total: {fmt_points(fb.total)} / {fmt_points(fb.max_points)} points**"
+    if fb.has_manual:
+        total += f" (automatic {fmt_points(fb.automatic)}, by hand {fmt_points(fb.by_hand)})"
+    lines = [f"# Feedback: {_plain(fb.title)}", ""]
+    if fb.student_name:
+        lines += [f"**{_plain(fb.student_name)}**", ""]
+    lines += [who, "", total, ""]
+    if fb.key_file:
+        lines += [f"Your key: {_plain(fb.key_file)}", ""]
+    for slot in fb.slots:
+        heading = (f"## {_plain(slot.label)} ({_plain(slot.problem)}): {fmt_points(slot.points)} / "
+                   f"{fmt_points(slot.max_points)}")
+        if slot.manual:
+            heading += (f" (automatic {fmt_points(slot.automatic)}, by hand "
+                        f"{fmt_points(slot.by_hand)})")
+        lines += [heading, ""]
+        for a in slot.answers:
+            lines += _md_answer(slot.label, a)
+        lines += _md_manual(slot)
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# ----------------------------------------------------------------------------- HTML and TeX
+
+def _cut(text: str, limit: int = GIVEN_LIMIT) -> str:
+    text = " ".join(str(text).split())
+    return text[:limit] + "…" if len(text) > limit else text
+
+
+def _html_prose(text: str):
+    from markupsafe import Markup
+    from ..formats.htmlmarkup import html_text, plain_html
+    from ..formats.prose import MarkupError
+    try:
+        return Markup(html_text(str(text), {}, "mathml"))
+    except MarkupError:
+        return plain_html(str(text), "mathml")
+
+
+def render_html(fb: Feedback, paper_size: str = "a4") -> str:
+    """The feedback as one self-contained HTML page."""
+    from ..formats.html import html_environment
+    template = html_environment().get_template("feedback.html.j2")
+    return template.render(fb=fb, exam=SimpleNamespace(paper=paper_size), fmt=fmt_points,
+                           cut=_cut, prose=_html_prose, value_limit=VALUE_LIMIT)
+
+
+def render_tex(fb: Feedback, anchor: str) -> str:
+    """The feedback as a sheet body for formats.pdf.typeset_sheets."""
+    from ..formats.templating import environment
+    template = environment("tex").get_template("feedback.tex.j2")
+    return template.render(fb=fb, anchor=anchor, fmt=fmt_points, cut=_cut, short=_short, t=tex_text,
+                           prose=lambda text: _prose(text, "tex"), value_limit=VALUE_LIMIT)
+
+
+def tex_text(text: Any) -> str:
+    """User or student text for the PDF: escaped (formats.markup.escape_tex), a character no
+    font of the documents has (an emoji, a private-use code; any beyond pdfTeX's fonts
+    when LuaLaTeX or its fonts are not installed) shown as "?": a student's answer never
+    stops the typesetting."""
+    from ..formats import texfonts
+    from ..formats.markup import escape_tex, unicode_only
+    from ..formats.pdf import tex_available
+    text = str(text)
+    wide = unicode_only(text)
+    if wide:
+        usable = tex_available("luatex") and not texfonts.missing_fonts()
+        bad = set(texfonts.missing(wide) if usable else wide)
+        text = "".join("?" if ch in bad else ch for ch in text)
+    return escape_tex(text)
+
+
+def _short(tex: str) -> bool:
+    """An expected value short enough to set in the line (rough characters), not a matrix."""
+    from ..formats.texbreak import visible_length
+    return visible_length(tex) <= 48 and "matrix" not in tex
+
+
+# ----------------------------------------------------------------------------- files
+
+def key_place(manifest, variant: str, feedback_dir: Path | None, key_url: str | None) -> KeyPlace:
+    """Where a variant's key is, as its feedback file (in `feedback_dir`) links to it."""
+    folder = key_folder(manifest, variant)
+    build_dir = manifest.path.parent
+    html, pdf = (build_dir / folder / "key.html").is_file(), (build_dir / folder / "key.pdf").is_file()
+    if key_url:
+        return KeyPlace(folder, key_url.rstrip("/") + "/", html=True, pdf=pdf)
+    if feedback_dir is None or not (html or pdf):
+        return KeyPlace(folder, "", html, pdf)
+    relative = os.path.relpath(build_dir.resolve(), feedback_dir.resolve())
+    base = "/".join(quote(part) for part in Path(relative).parts)
+    return KeyPlace(folder, (base + "/") if base not in ("", ".") else "", html, pdf)
+
+
+def check_key_url(url: str) -> str:
+    """--key-url: an http(s) address (where the build folder is published)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(
+            c.isspace() or c in "\"'<>" for c in url):
+        raise UserError(f"--key-url: {url!r} is not an http(s) address of the published build folder")
+    return url
+
+
+def _moodle_folder(name: str, participant: str) -> str:
+    """The folder Moodle's feedback zip import reads: FULL NAME_NUMBER_assignfeedback_file."""
+    shown = re.sub(r"[\\/:*?\"<>|\x00-\x1f]+", " ", name.replace("_", " "))
+    shown = " ".join(shown.split()) or "student"
+    return f"{shown}_{participant}_assignfeedback_file"
+
+
+def _participant(student, roster_path) -> str:
+    value = dict(student.extra).get("participant", "").strip()
+    match = re.fullmatch(r"(?:participant\s*)?(\d{1,18})", value, re.I)
+    if not match:
+        raise UserError(f"--roster {roster_path}: student {student.id!r}: participant "
+                        f"{value!r} is not the number of Moodle's grading worksheet "
+                        "(its Identifier column, \"Participant 1234\")" if value else
+                        f"--roster {roster_path}: student {student.id!r} has no participant "
+                        "(the number in the Identifier column of Moodle's grading worksheet, "
+                        "\"Participant 1234\"), which --feedback-zip moodle names the files by")
+    return str(int(match.group(1)))
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, entries[name])
+    return buffer.getvalue()
+
+
+def feedback_files(manifest, papers: Sequence, names: Sequence[str], options,
+                   out_dir: Path | None, students: Sequence | None = None) -> dict[str, Any]:
+    """feedback/STEM.md|.html|.pdf for each paper (`names`: each paper's file stem) in the
+    formats `options.feedback` asks for, and the zip `options.feedback_zip` names."""
+    formats = tuple(getattr(options, "feedback", None) or DEFAULT_FORMATS)
+    key_url = getattr(options, "key_url", None)
+    students = list(students) if students is not None else [None] * len(papers)
+    feedback_dir = None if out_dir is None else Path(out_dir) / "feedback"
+    places: dict[str, KeyPlace] = {}
+    views = []
+    for paper, student in zip(papers, students):
+        if paper.variant not in places:
+            places[paper.variant] = key_place(manifest, paper.variant, feedback_dir, key_url)
+        views.append(feedback_of(manifest, paper, student, places[paper.variant]))
+    files: dict[str, Any] = {}
+    if "md" in formats:
+        for stem, fb in zip(names, views):
+            files[f"feedback/{stem}.md"] = render_md(fb)
+    if "html" in formats:
+        for stem, fb in zip(names, views):
+            files[f"feedback/{stem}.html"] = render_html(fb)
+    if "pdf" in formats and views:
+        from ..formats.pdf import typeset_sheets
+        bodies = [render_tex(fb, f"f{i}") for i, fb in enumerate(views)]
+        titles = [f"{fb.title} — feedback — {fb.student_name or fb.student_id or fb.variant}"
+                  for fb in views]
+        exam = SimpleNamespace(title=views[0].title, paper="a4")
+        with tempfile.TemporaryDirectory(prefix="wsgen-feedback-") as scratch:
+            pdfs = typeset_sheets(exam, bodies, titles, Path(scratch),
+                                  jobs=min(2, os.cpu_count() or 1))
+        for stem, pdf in zip(names, pdfs):
+            files[f"feedback/{stem}.pdf"] = pdf
+    layout = getattr(options, "feedback_zip", None)
+    if layout:
+        files[ZIP_NAMES[layout]] = _zip(_zip_entries(layout, papers, names, students, formats,
+                                                     files, getattr(options, "roster", None)))
+    return files
+
+
+def _zip_entries(layout, papers, names, students, formats, files, roster_path) -> dict[str, bytes]:
+    kept = [f for f in ("pdf", "html") if f in formats] or ["md"]
+    entries: dict[str, bytes] = {}
+    taken: dict[str, str] = {}
+    for paper, stem, student in zip(papers, names, students):
+        if layout == "moodle":
+            if student is None:
+                raise UserError("--feedback-zip moodle: give --roster (each student's name and "
+                                "participant number in Moodle's grading worksheet)")
+            participant = _participant(student, roster_path)
+            if taken.setdefault(participant, student.id) != student.id:
+                raise UserError(f"--roster {roster_path}: students {taken[participant]!r} and "
+                                f"{student.id!r} have the same participant {participant}")
+            folder = _moodle_folder(student.name, participant)
+        for ext in kept:
+            data = files[f"feedback/{stem}.{ext}"]
+            payload = data.encode("utf-8") if isinstance(data, str) else data
+            if layout == "moodle":
+                entries[posixpath.join(folder, f"feedback.{ext}")] = payload
+            else:
+                entries[f"{stem}.{ext}"] = payload
+    return entries
