@@ -292,3 +292,26 @@ def test_a_students_text_is_typeset_literally_and_never_stops_the_pdf(graded, tm
     # character, which no font of the documents has, as "?"
     assert r"\input{/etc/passwd} $x$ % # & ~ ^ _ {}" in text and "مرحبا" in text
     assert "😀" not in text and "??" in text
+
+
+@pytest.mark.tex
+def test_pdf_feedback_gives_the_page_of_each_question_in_the_key_and_links_there(graded):
+    import pikepdf
+    folder, _ = graded
+    key = folder / "build" / "students" / "ada" / "key.pdf"
+    feedback = folder / "graded" / "feedback" / "ada.pdf"
+    text = " ".join(pdf_text(feedback).split())
+    for n, label in enumerate(("Q1", "Q2"), 1):
+        # the page where pdftotext finds the heading "Q2. …" in ada's key
+        page = next(p for p in range(1, 40)
+                    if re.search(rf"(?m)^\s*{label}\. ", subprocess.run(
+                        ["pdftotext", "-f", str(p), "-l", str(p), "-layout", str(key), "-"],
+                        capture_output=True, text=True, check=True).stdout))
+        assert f"See {label} in your answer key, page {page}." in text
+    with pikepdf.open(feedback) as pdf:
+        actions = [a.A for page in pdf.pages for a in page.get("/Annots", [])]
+        assert [str(a.D) for a in actions] == ["q1", "q2"]
+        for action in actions:
+            assert action.S == "/GoToR" and (feedback.parent / str(action.F)).resolve() == key.resolve()
+    with pikepdf.open(key) as pdf:                 # the destination is the key's own
+        assert set(pikepdf.NameTree(pdf.Root.Names.Dests).keys()) == {"q1", "q2"}

@@ -16,7 +16,8 @@ Columns for gradebooks (`wsgen grade --gradebook`, docs/grading.md), optional, e
 may be empty: `email` (one @, no blanks: Moodle's "Email address", Canvas's "SIS Login
 ID"), `sis_id` (Canvas's "SIS User ID") and `idnumber` (Moodle's "ID number").  A value
 two students share (emails compared without letter case) is refused: a gradebook import
-would give both grades to one account.
+would give both grades to one account.  `participant` (the number of Moodle's grading
+worksheet, for `wsgen grade --feedback-zip moodle`) is read by grading/feedback.py.
 """
 from __future__ import annotations
 

@@ -46,8 +46,8 @@ from . import texfonts
 from .markup import TEX_UNICODE, UNICODE_MARK, fit_candidates, unicode_only
 from .templating import render_document
 
-__all__ = ["ENGINES", "PdfFormat", "TexError", "booklet_source", "cut_sheets", "engine_of",
-           "tex_available", "typeset_sheets"]
+__all__ = ["ENGINES", "PdfFormat", "TexError", "booklet_source", "cut_sheets",
+           "destination_pages", "engine_of", "tex_available", "typeset_sheets"]
 
 BOOKLET_NAMES = {"questions": "questions-booklet.pdf", "key": "keys-booklet.pdf"}
 TITLES = {"questions": "question sheet", "key": "answer key"}
@@ -63,11 +63,16 @@ _ENGINE_MACROS = {"pdftex": r"""
 \pdfsuppressptexinfo=-1
 \DeclareRobustCommand{\wsgenActualText}[2]{\leavevmode
   \pdfliteral direct{/Span<</ActualText<#1>>>BDC}#2\pdfliteral direct{EMC}}
+\newcommand{\wsgenDest}[1]{\pdfdest name{#1} xyz\relax}
+\newcommand{\wsgenLink}[2]{\leavevmode\pdfstartlink attr{/Border[0 0 0]} user{/Subtype/Link/A#1}#2\pdfendlink}
 """, "luatex": r"""
 \pdfvariable suppressoptionalinfo 1023
 \pdfvariable trailerid {}
 \providecommand{\pdfnoligatures}[1]{}
 \protected\def\pdfliteral{\pdfextension literal}
+\newcommand{\wsgenDest}[1]{\pdfextension dest name{#1} xyz\relax}
+\newcommand{\wsgenLink}[2]{\leavevmode\pdfextension startlink attr{/Border[0 0 0]} user{/Subtype/Link/A#1}%
+  #2\pdfextension endlink\relax}
 \directlua{
 wsgen = {}
 function wsgen.actualtext(hex)
@@ -101,7 +106,14 @@ _MACROS = r"""
 \newcommand{\wsgenVariant}{}
 \newcommand{\wsgenRunning}{}
 \newcommand{\wsgenStartSheet}[3]{\clearpage\setcounter{page}{1}%
-  \renewcommand{\wsgenVariant}{#2}\renewcommand{\wsgenRunning}{#3}}
+  \renewcommand{\wsgenVariant}{#2}\renewcommand{\wsgenRunning}{#3}%
+  \def\wsgenSheet{#1}\global\wsgenSlotN=0 }
+% Each exam slot's heading is a named destination SHEET-q1, SHEET-q2, … (formats/pdf.py
+% names it q1, q2, … in the sheet's own PDF: key.pdf#q3, and feedback's page references).
+\def\wsgenSheet{}
+\newcount\wsgenSlotN
+\newcommand{\wsgenSlotMark}{\global\advance\wsgenSlotN by 1
+  \wsgenDest{\wsgenSheet-q\the\wsgenSlotN}}
 % One pass: after \clearpage every page of the sheet is shipped and the page counter is one
 % past its last page; that count goes to the .aux at once, and the job ends with one
 % "stamp" page per count 1..max, whose footer holds only that number, where the total of
@@ -392,7 +404,7 @@ class _TexFailed(Exception):
         lines = self.tex_path.read_text(encoding="utf-8", errors="replace").splitlines()
         variant = slot = None
         for line in reversed(lines[:int(match.group(1))]):
-            heading = re.match(r"\\section\*\{(?:\\wsgenTitled\{)?(.*)", line)
+            heading = re.match(r"\\section\*\{(?:\\wsgenSlotMark)?(?:\\wsgenTitled\{)?(.*)", line)
             if slot is None and heading:
                 slot = heading.group(1).split(". ", 1)[0]
             start = re.match(r"\\wsgenStartSheet\{[^}]*\}\{([^}]*)\}", line)
@@ -499,6 +511,53 @@ def cut_sheets(source: pikepdf.Pdf, bodies: Sequence[str], counts: Sequence[int]
     return cut
 
 
+def _destinations(source: pikepdf.Pdf) -> dict[tuple[int, int], list[tuple[str, list]]]:
+    """The named destinations of a typeset chunk (\\wsgenSlotMark's SHEET-qN), by the page
+    they point to: (the name after its last "-", the rest of the destination)."""
+    names = source.Root.get("/Names")
+    if names is None or "/Dests" not in names:
+        return {}
+    found: dict[tuple[int, int], list[tuple[str, list]]] = {}
+    for name, dest in pikepdf.NameTree(names.Dests).items():
+        if isinstance(dest, pikepdf.Dictionary):
+            dest = dest.D
+        found.setdefault(dest[0].objgen, []).append((str(name).rsplit("-", 1)[-1], list(dest)[1:]))
+    return found
+
+
+def _name_destinations(single: pikepdf.Pdf, own: Sequence[pikepdf.Page], dests) -> None:
+    """Give `single` (a sheet's own PDF, its pages copied from `own`) the destinations that
+    point into those pages, under their short names (q1, q2, …)."""
+    entries = [(name, i, rest) for i, page in enumerate(own)
+               for name, rest in dests.get(page.obj.objgen, [])]
+    if not entries:
+        return
+    tree = pikepdf.NameTree.new(single)
+    for name, i, rest in sorted(entries):
+        tree[name] = pikepdf.Array([single.pages[i].obj, *rest])
+    single.Root.Names = pikepdf.Dictionary(Dests=tree.obj)
+
+
+def destination_pages(path: Path) -> dict[str, int]:
+    """The page (from 1) of each named destination of a sheet's PDF (key.pdf: q1, q2, …);
+    empty when the file cannot be read as a PDF or names none."""
+    try:
+        with pikepdf.Pdf.open(path) as pdf:
+            names = pdf.Root.get("/Names")
+            if names is None or "/Dests" not in names:
+                return {}
+            pages = {page.obj.objgen: n for n, page in enumerate(pdf.pages, 1)}
+            found = {}
+            for name, dest in pikepdf.NameTree(names.Dests).items():
+                if isinstance(dest, pikepdf.Dictionary):
+                    dest = dest.D
+                if isinstance(dest, pikepdf.Array) and len(dest) and dest[0].objgen in pages:
+                    found[str(name)] = pages[dest[0].objgen]
+            return found
+    except (pikepdf.PdfError, OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
 def typeset_sheets(exam, bodies: Sequence[str], titles: Sequence[str], workdir: Path,
                    jobs: int = 1, chunk: int = 24) -> list[bytes]:
     """Each body (a sheet's LaTeX, from \\wsgenStartSheet to \\wsgenEndSheet) as its own
@@ -594,10 +653,12 @@ class _BookletCollector:
         source = pikepdf.Pdf.open(io.BytesIO(pdf))
         self.sources.append(source)
         booklet = self.booklets[kind]
+        dests = _destinations(source)
         for sheet, own in zip(sheets, cut_sheets(source, [s.body for s in sheets], counts,
                                                 f"{kind} booklet")):
             single = pikepdf.new()
             single.pages.extend(own)
+            _name_destinations(single, own, dests)
             self.staging.write(f"{sheet.folder}/{kind}.pdf", _write_pdf(
                 single, f"{self.exam.title} — {sheet.variant_id} — {TITLES[kind]}"))
             if self.duplex and len(booklet.pages) % 2 == 1:

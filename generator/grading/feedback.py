@@ -92,6 +92,16 @@ class AnswerView:
     diagnoses: tuple[tuple[str, str], ...]    # (mistake id, its label and reason: prose)
     undiagnosed: bool               # wrong, and no declared mistake gives it
 
+    @property
+    def css(self) -> str:
+        """The HTML class of its outcome."""
+        return _CSS.get(self.outcome, "none")
+
+
+_CSS = {Outcome.RIGHT: "right", Outcome.CARRIED: "carried", Outcome.ROUNDED: "rounded",
+        Outcome.PARTLY: "partly", Outcome.MISTAKE: "mistake", Outcome.WRONG: "wrong",
+        Outcome.UNREADABLE: "unreadable", Outcome.SHAPE: "shape"}
+
 
 @dataclass(frozen=True)
 class ManualView:
@@ -114,6 +124,8 @@ class SlotView:
     manual: tuple[ManualView, ...]
     anchor: str                     # the slot's id in key.html: q1, q2, …
     key_href: str                   # a link to it ("" when the key is not known)
+    key_page: int = 0               # its page in key.pdf (0: not known)
+    key_action: str = ""            # a PDF link action to it (KeyPlace.pdf_action)
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,25 @@ class KeyPlace:
     base: str = ""
     html: bool = False              # key.html is there (else key.pdf, or nothing)
     pdf: bool = False
+    relative: str = ""              # the build folder's path from the feedback file (local)
+    pages: tuple[tuple[str, int], ...] = ()    # key.pdf's page of each slot (q1, …)
+
+    def pdf_action(self, anchor: str) -> str:
+        """A PDF link action (PDF syntax; strings as hex, safe in TeX) opening the key at
+        the slot: key.pdf's named destination beside the feedback, or the published page;
+        "" when there is none to open."""
+        def hex_(text: str) -> str:
+            return "<" + text.encode("ascii").hex() + ">"
+        if self.base.startswith(("http://", "https://")):
+            target = (f"{self.base}{quote(self.folder)}/key.html#{anchor}" if self.html or not self.pdf
+                      else f"{self.base}{quote(self.folder)}/key.pdf#nameddest={anchor}")
+            return f"<</S/URI/URI{hex_(target)}>>" if target.isascii() else ""
+        if not (self.pdf and self.relative):
+            return ""
+        path = posixpath.join(self.relative, self.folder, "key.pdf")
+        if not path.isascii():
+            return ""
+        return f"<</S/GoToR/F{hex_(path)}/D{hex_(anchor)}/NewWindow true>>"
 
 
 @dataclass(frozen=True)
@@ -270,7 +301,8 @@ def feedback_of(manifest, paper, student=None, key: KeyPlace | None = None) -> F
             answers=tuple(_answer_view(a) for a in slot.answers),
             manual=tuple(ManualView(m.part, m.points, m.max_points, m.comment, m.rubric)
                          for m in slot.manual),
-            anchor=anchor, key_href=href))
+            anchor=anchor, key_href=href, key_page=dict(key.pages).get(anchor, 0),
+            key_action=key.pdf_action(anchor)))
     return Feedback(
         title=manifest.exam or "Exam",
         student_id=student.id if student is not None else paper.student,
@@ -290,6 +322,7 @@ def _md(text: str, limit: int = GIVEN_LIMIT) -> str:
     return f"`{text}`" if text else "(empty)"
 
 
+@lru_cache(maxsize=65536)
 def _plain(text: str) -> str:
     """User text (the exam's title, a name, a label) shown literally in Markdown."""
     from ..formats.markup import escape_markdown
@@ -381,6 +414,7 @@ def render_md(fb: Feedback) -> str:
 
 # ----------------------------------------------------------------------------- HTML and TeX
 
+@lru_cache(maxsize=65536)
 def _cut(text: str, limit: int = GIVEN_LIMIT) -> str:
     text = " ".join(str(text).split())
     return text[:limit] + "…" if len(text) > limit else text
@@ -401,7 +435,15 @@ def render_html(fb: Feedback, paper_size: str = "a4") -> str:
     from ..formats.html import html_environment
     template = html_environment().get_template("feedback.html.j2")
     return template.render(fb=fb, exam=SimpleNamespace(paper=paper_size), fmt=fmt_points,
-                           cut=_cut, prose=_html_prose, value_limit=VALUE_LIMIT)
+                           cut=_cut, prose=_html_prose, p=_html_plain, value_limit=VALUE_LIMIT)
+
+
+@lru_cache(maxsize=65536)
+def _html_plain(text: str):
+    """User text as HTML (formats.htmlmarkup.plain_html): names, labels, results repeat
+    from paper to paper."""
+    from ..formats.htmlmarkup import plain_html
+    return plain_html(text, "mathml")
 
 
 def render_tex(fb: Feedback, anchor: str) -> str:
@@ -437,18 +479,24 @@ def _short(tex: str) -> bool:
 
 # ----------------------------------------------------------------------------- files
 
-def key_place(manifest, variant: str, feedback_dir: Path | None, key_url: str | None) -> KeyPlace:
-    """Where a variant's key is, as its feedback file (in `feedback_dir`) links to it."""
+def key_place(manifest, variant: str, feedback_dir: Path | None, key_url: str | None,
+              pages: bool = False) -> KeyPlace:
+    """Where a variant's key is, as its feedback file (in `feedback_dir`) links to it; with
+    `pages`, the page of each slot in key.pdf (its named destinations, formats/pdf.py)."""
     folder = key_folder(manifest, variant)
     build_dir = manifest.path.parent
     html, pdf = (build_dir / folder / "key.html").is_file(), (build_dir / folder / "key.pdf").is_file()
+    found: tuple[tuple[str, int], ...] = ()
+    if pages and pdf:
+        from ..formats.pdf import destination_pages
+        found = tuple(sorted(destination_pages(build_dir / folder / "key.pdf").items()))
     if key_url:
-        return KeyPlace(folder, key_url.rstrip("/") + "/", html=True, pdf=pdf)
+        return KeyPlace(folder, key_url.rstrip("/") + "/", html=html or not pdf, pdf=pdf, pages=found)
     if feedback_dir is None or not (html or pdf):
-        return KeyPlace(folder, "", html, pdf)
-    relative = os.path.relpath(build_dir.resolve(), feedback_dir.resolve())
-    base = "/".join(quote(part) for part in Path(relative).parts)
-    return KeyPlace(folder, (base + "/") if base not in ("", ".") else "", html, pdf)
+        return KeyPlace(folder, "", html, pdf, pages=found)
+    relative = Path(os.path.relpath(build_dir.resolve(), feedback_dir.resolve())).as_posix()
+    base = "/".join(quote(part) for part in relative.split("/")) + "/"
+    return KeyPlace(folder, base, html, pdf, relative=relative, pages=found)
 
 
 def check_key_url(url: str) -> str:
@@ -503,7 +551,8 @@ def feedback_files(manifest, papers: Sequence, names: Sequence[str], options,
     views = []
     for paper, student in zip(papers, students):
         if paper.variant not in places:
-            places[paper.variant] = key_place(manifest, paper.variant, feedback_dir, key_url)
+            places[paper.variant] = key_place(manifest, paper.variant, feedback_dir, key_url,
+                                              pages="pdf" in formats)
         views.append(feedback_of(manifest, paper, student, places[paper.variant]))
     files: dict[str, Any] = {}
     if "md" in formats:

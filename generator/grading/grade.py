@@ -1,5 +1,5 @@
 """`wsgen grade`: score students' responses against answers.json, diagnose declared mistakes,
-write grades.csv and one feedback file per paper.
+write grades.csv and the feedback on each paper (grading/feedback.py).
 
 The responses file is a CSV in the shape of answers.csv, one row per answered entry:
 
@@ -71,6 +71,7 @@ REQUIRED = ("variant", "label", "answer", "entry", "response")
 _KINDS = SCORERS          # the answer kinds grading scores (score.SCORERS)
 
 
+@lru_cache(maxsize=65536)
 def _unescape(text: str) -> str:
     """A text cell as answers.csv writes it (formats.csv.safe_cell), read back: trimmed, and
     the apostrophe safe_cell puts before a formula character or an apostrophe dropped."""
@@ -374,6 +375,7 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
     student_col = at.get("student", at.get("student_id"))
     rows: list[Response] = []
     seen: dict[tuple, int] = {}
+    walked: dict[int, dict[str, str]] = {}       # _entries_of
     paper_of_student: dict[str, tuple[str, int]] = {}
     spelling: dict[str, str] = {}                 # student key -> the name as first written
     named: dict[str, tuple[bool, int]] = {}       # variant -> (rows name a student, line)
@@ -440,10 +442,7 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
         if answer is None:
             raise UserError(f"{path}:{line}: {label} ({problem['problem']}) has no answer {name!r} "
                             f"(answers: {_choose(list(problem['answers']))})")
-        if answer["kind"] in ("choice", "formula"):
-            known = {"": answer["exact"]}
-        else:
-            known = {e: exact for e, exact, _ in entries(answer["exact"], answer["value"])}
+        known = _entries_of(answer, walked)
         if entry not in known:
             shape = ("a single value: leave entry empty" if list(known) == [""] else
                      f"entries {list(known)[0]} to {list(known)[-1]}")
@@ -464,6 +463,20 @@ def read_responses(path: Path, manifest: Manifest) -> list[Response]:
         seen[key] = line
         rows.append(Response(line, variant_id, student, label, name, entry, row[at["response"]]))
     return rows
+
+
+def _entries_of(answer: dict, cache: dict[int, dict[str, str]]) -> dict[str, str]:
+    """An answer record's entries ("" for a scalar, "i", "i,j") and their exact strings,
+    walked once per record (a responses file names each many times; `cache` lives as long
+    as the manifest's records)."""
+    known = cache.get(id(answer))
+    if known is None:
+        if answer["kind"] in ("choice", "formula"):
+            known = {"": answer["exact"]}
+        else:
+            known = {e: exact for e, exact, _ in entries(answer["exact"], answer["value"])}
+        cache[id(answer)] = known
+    return known
 
 
 # ---------------------------------------------------------------------------- scoring
@@ -853,7 +866,7 @@ def _file_names(papers: list[Paper]) -> dict[int, str]:
 def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_dir) -> list[str]:
     count = len(papers)
     lines = [f"wsgen grade: {count} paper{'' if count == 1 else 's'} graded; wrote "
-             f"{Path(out_dir) / 'grades.csv'} and {count} feedback file{'' if count == 1 else 's'}"]
+             f"{Path(out_dir) / 'grades.csv'} and the feedback on each in {Path(out_dir) / 'feedback'}"]
     if papers:
         mean = sum((p.total for p in papers), Fraction(0)) / count
         lines.append(f"mean {fmt_points(mean)} / {fmt_points(papers[0].max_points)} points")

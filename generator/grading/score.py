@@ -357,6 +357,7 @@ def _score_formula(result: AnswerResult, answer: dict, given: Mapping[str, Any],
         f" (credit {_share_text(credit)} of the answer)" if credit else "")
 
 
+@lru_cache(maxsize=65536)
 def fmt_points(points: Fraction) -> str:
     """Points as written in grades.csv and the feedback: at most 4 decimals."""
     if points.denominator == 1:
