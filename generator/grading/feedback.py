@@ -421,13 +421,46 @@ def _cut(text: str, limit: int = GIVEN_LIMIT) -> str:
 
 
 def _html_prose(text: str):
+    """A mistake's label and reason (problem prose, $…$ as MathML) as the inside of one
+    paragraph."""
     from markupsafe import Markup
     from ..formats.htmlmarkup import html_text, plain_html
     from ..formats.prose import MarkupError
     try:
-        return Markup(html_text(str(text), {}, "mathml"))
+        html = str(html_text(str(text), {}, "mathml")).strip()
     except MarkupError:
         return plain_html(str(text), "mathml")
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return Markup(html)
+
+
+def _spans(text: str) -> list[tuple[bool, str]]:
+    """A result in words, split at its `code` spans (what a student typed, quoted by
+    grading/score.py): (is code, text)."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:                       # an odd backtick: no spans
+        return [(False, str(text))]
+    return [(i % 2 == 1, part) for i, part in enumerate(parts) if part]
+
+
+@lru_cache(maxsize=65536)
+def _html_result(text: str):
+    from markupsafe import Markup
+    return Markup("".join(f"<code>{_html_plain(part)}</code>" if code else str(_html_plain(part))
+                          for code, part in _spans(text)))
+
+
+def tex_code(text: Any) -> str:
+    """What a student typed (or a value as typed), for the PDF: in the typewriter font,
+    unless it holds a script only LuaLaTeX's text fonts have (the typewriter font is Latin
+    only): then in the text font."""
+    from ..formats.markup import unicode_only
+    return tex_text(text) if unicode_only(str(text)) else rf"\texttt{{{tex_text(text)}}}"
+
+
+def _tex_result(text: str) -> str:
+    return "".join(tex_code(part) if code else tex_text(part) for code, part in _spans(text))
 
 
 def render_html(fb: Feedback, paper_size: str = "a4") -> str:
@@ -435,7 +468,8 @@ def render_html(fb: Feedback, paper_size: str = "a4") -> str:
     from ..formats.html import html_environment
     template = html_environment().get_template("feedback.html.j2")
     return template.render(fb=fb, exam=SimpleNamespace(paper=paper_size), fmt=fmt_points,
-                           cut=_cut, prose=_html_prose, p=_html_plain, value_limit=VALUE_LIMIT)
+                           cut=_cut, prose=_html_prose, p=_html_plain, result=_html_result,
+                           value_limit=VALUE_LIMIT)
 
 
 @lru_cache(maxsize=65536)
@@ -451,6 +485,7 @@ def render_tex(fb: Feedback, anchor: str) -> str:
     from ..formats.templating import environment
     template = environment("tex").get_template("feedback.tex.j2")
     return template.render(fb=fb, anchor=anchor, fmt=fmt_points, cut=_cut, short=_short, t=tex_text,
+                           result=_tex_result, code=tex_code,
                            prose=lambda text: _prose(text, "tex"), value_limit=VALUE_LIMIT)
 
 
