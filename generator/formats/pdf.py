@@ -568,7 +568,12 @@ def typeset_sheets(exam, bodies: Sequence[str], titles: Sequence[str], workdir: 
     if not tex_available():
         raise UserError("PDF output needs pdflatex (TeX Live); run `make setup` or install "
                         "texlive-latex-base")
-    groups = [list(range(i, min(i + chunk, len(bodies)))) for i in range(0, len(bodies), chunk)]
+    # the few sheets that need LuaLaTeX (formats/markup.py marks their text) are typeset
+    # together, so that the others keep pdfTeX's speed
+    groups: list[list[int]] = []
+    for engine in ("pdftex", "luatex"):
+        chosen = [i for i, body in enumerate(bodies) if engine_of([body]) == engine]
+        groups += [chosen[i:i + chunk] for i in range(0, len(chosen), chunk)]
 
     def compile_(n: int) -> tuple[bytes, str]:
         folder = workdir / f"chunk-{n}"
@@ -576,7 +581,7 @@ def typeset_sheets(exam, bodies: Sequence[str], titles: Sequence[str], workdir: 
         chosen = [bodies[i] for i in groups[n]]
         return _run_pdflatex(booklet_source(exam, chosen), folder, "sheets", engine_of(chosen))
 
-    out: list[bytes] = []
+    out: list[bytes] = [b""] * len(bodies)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         try:
             results = list(pool.map(compile_, range(len(groups))))
@@ -588,7 +593,7 @@ def typeset_sheets(exam, bodies: Sequence[str], titles: Sequence[str], workdir: 
             for i, own in zip(group, cut_sheets(source, chosen, _page_counts(aux, len(group)))):
                 single = pikepdf.new()
                 single.pages.extend(own)
-                out.append(_write_pdf(single, titles[i]))
+                out[i] = _write_pdf(single, titles[i])
     return out
 
 
