@@ -233,7 +233,9 @@ def graph(work: Work, digits: int) -> Graph:
         nodes += [GraphNode(f"z{k}", f"z_{{{k}}}", work.z[i]),
                   GraphNode(f"y{k}", rf"\hat y_{{{k}}}", y_hat),
                   GraphNode(f"l{k}", rf"\ell_{{{k}}}", work.losses[i])]
-        d_y_hat = inv_m * (-y / y_hat + (1 - y) / (1 - y_hat))
+        # (1/m) ∂ℓ/∂ŷ = (1/m)(−y/ŷ + (1 − y)/(1 − ŷ)), of which y ∈ {0, 1} keeps one term
+        # (SymPy would build, slowly, the closed form of the term it then multiplies by 0)
+        d_y_hat = -inv_m / y_hat if y == 1 else inv_m / (1 - y_hat)
         residual = shown_product(inv_m, work.residuals[i])
         edges += [GraphEdge("w", f"z{k}", work.shaped([shown_product(residual, xj)
                                                        for xj in work.X[i]])),

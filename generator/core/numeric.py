@@ -41,8 +41,19 @@ def terminating_digits(q: int) -> int | None:
 def is_terminating(obj: Any) -> bool:
     """True when every entry is a rational with a terminating decimal expansion.
     (Arithmetic as written counts as not terminating: it gets a rounded decimal.)"""
-    return all(not isinstance(e, Shown) and isinstance(sp.sympify(e), sp.Rational)
-               and terminating_digits(int(sp.sympify(e).q)) is not None for e in leaves(obj))
+    for e in leaves(obj):
+        if isinstance(e, Shown):
+            return False
+        if not isinstance(e, sp.Rational):       # SymPy's own numbers need no sympify
+            e = sp.sympify(e)
+            if not isinstance(e, sp.Rational):
+                return False
+        if _terminating_digits(int(e.q)) is None:
+            return False
+    return True
+
+
+_terminating_digits = lru_cache(maxsize=4096)(terminating_digits)
 
 
 _WORKING_DIGITS = 40

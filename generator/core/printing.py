@@ -239,6 +239,20 @@ def answer_value_tex(answer) -> str:
 def answer_tex(value: Any, digits: int) -> str:
     """The exact value, with its decimal beside it: after "=" when the value terminates
     (arithmetic as written: 0.5 - 1 = -0.5), rounded after "≈" when it does not."""
+    try:
+        return _answer_tex_cached(type(value), value, digits)
+    except TypeError:  # unhashable
+        return _answer_tex(value, digits)
+
+
+@lru_cache(maxsize=4096)
+def _answer_tex_cached(kind: type, value: Any, digits: int) -> str:
+    # keyed on the type too, as `tex` is; a value is shown with its decimal in a step, in
+    # the answers list of the key and the question sheet's feedback, and in its mistakes
+    return _answer_tex(value, digits)
+
+
+def _answer_tex(value: Any, digits: int) -> str:
     written = tex(value)
     if is_terminating(value):
         return written

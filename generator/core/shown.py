@@ -35,11 +35,12 @@ class Shown:
     every factor and term, the printer shows them, and `.value` is the exact
     result (a SymPy number).
     """
-    __slots__ = ("args", "_value")
+    __slots__ = ("args", "_value", "_hash")
 
     def __init__(self, *args):
         self.args = tuple(args)
         self._value = None
+        self._hash = None
 
     @property
     def value(self):
@@ -54,7 +55,15 @@ class Shown:
         return type(self) is type(other) and self.args == other.args
 
     def __hash__(self):
-        return hash((type(self).__name__, self.args))
+        # computed once: a node is hashed whenever the caches keyed on values meet it, and
+        # its hash walks every node below it
+        if self._hash is None:
+            self._hash = hash((type(self).__name__, self.args))
+        return self._hash
+
+    def __reduce__(self):
+        # rebuilt from its args: a hash kept from another process would be stale
+        return type(self), self.args
 
     def __repr__(self):
         return f"{type(self).__name__}{self.args!r}"

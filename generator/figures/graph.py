@@ -43,6 +43,16 @@ def _node_blocks(graph: Graph, node) -> list[tuple[Block, str]]:
     return blocks
 
 
+@lru_cache(maxsize=16)
+def _blocks(graph: Graph) -> tuple[tuple, tuple]:
+    """Each node's blocks and each edge's gradient block (None: none), measured once per
+    graph: its dot source and both its scenes (key and question sheet) draw the same."""
+    nodes = tuple(_node_blocks(graph, n) for n in graph.nodes)
+    edges = tuple(None if e.grad is None else value_block(e.grad, graph.digits)
+                  for e in graph.edges)
+    return nodes, edges
+
+
 def _size(blocks) -> tuple[float, float]:
     width = max(b.width for b, _ in blocks) + 2 * PAD_X
     height = sum(b.height for b, _ in blocks) + GAP * (len(blocks) - 1) + 2 * PAD_Y
@@ -54,13 +64,13 @@ def _dot_source(graph: Graph) -> str:
     lines = ["digraph G {", "graph [rankdir=LR, nodesep=0.2, ranksep=0.32, margin=0, "
              "splines=true, ordering=out];", 'node [shape=box, fixedsize=true, label=""];',
              "edge [arrowsize=0.5];"]
-    for n in graph.nodes:
-        w, h = _size(_node_blocks(graph, n))
+    node_blocks, edge_blocks = _blocks(graph)
+    for n, blocks in zip(graph.nodes, node_blocks):
+        w, h = _size(blocks)
         lines.append(f"n{index[n.id]} [width={w / 72:.4f}, height={h / 72:.4f}];")
-    for e in graph.edges:
+    for e, block in zip(graph.edges, edge_blocks):
         attrs = ""
-        if e.grad is not None:
-            block = value_block(e.grad, graph.digits)
+        if block is not None:
             w, h = int(block.width + 4) + 1, int(block.height + 2) + 1
             attrs = (f' [label=<<TABLE FIXEDSIZE="TRUE" WIDTH="{w}" HEIGHT="{h}" BORDER="0" '
                      'CELLSPACING="0" CELLPADDING="0"><TR><TD></TD></TR></TABLE>>]')
@@ -101,32 +111,35 @@ def _layout(source: str) -> dict:
 def graph_scene(graph: Graph, shown: Graph) -> Scene:
     """The scene of `shown` (the graph itself, or its question view) laid out as `graph`."""
     layout = _layout(_dot_source(graph))
+    node_blocks, edge_blocks = _blocks(graph)
     height = layout["box"][3]
     flip = lambda p: (round(p[0], 2), round(height - p[1], 2))
     items: list = []
-    for i, (full, node) in enumerate(zip(graph.nodes, shown.nodes)):
+    for i, (full, node, blocks) in enumerate(zip(graph.nodes, shown.nodes, node_blocks)):
         cx, cy = flip(layout["nodes"][i])
-        w, h = _size(_node_blocks(graph, full))
+        w, h = _size(blocks)
         items.append(Rect(round(cx - w / 2, 2), round(cy - h / 2, 2), round(w, 2), round(h, 2),
                           "node", "ink", 3.0, 0.5))
         y = cy - h / 2 + PAD_Y
         # the key's blocks (label, value, gradient), each drawn if the shown node has it
         shows = [True, node.value is not None, node.grad is not None]
         present = [True, full.value is not None, full.grad is not None]
-        for (block, colour), show in zip(_node_blocks(graph, full),
+        for (block, colour), show in zip(blocks,
                                          [s for s, p in zip(shows, present) if p]):
             if show:
                 items += block.draw(cx, y, colour)
             y += block.height + GAP
-    grads = {(e.source, e.target): e.grad for e in shown.edges}
+    # the gradient an edge shows (the shown graph's), drawn with the key's measured block
+    shown_grads = {(e.source, e.target) for e in shown.edges if e.grad is not None}
+    grad_blocks = {(e.source, e.target): b for e, b in zip(graph.edges, edge_blocks)}
     ids = [n.id for n in graph.nodes]
     for tail, head, spline, end, label in layout["edges"]:
         points = tuple(flip(p) for p in spline)
         items.append(Curve(points, "ink", 0.5))
         items.append(Line((points[-1], flip(end)), "ink", 0.5, arrow=True))
-        grad = grads.get((ids[tail], ids[head]))
-        if grad is not None and label is not None:
-            block = value_block(grad, graph.digits)
+        pair = (ids[tail], ids[head])
+        if pair in shown_grads and label is not None:
+            block = grad_blocks[pair]
             lx, ly = flip(label)
             items += block.draw(lx, ly - block.height / 2, "grad")
     inputs = ", ".join(plain_text(n.label) for n in graph.nodes if n.id in graph.inputs)

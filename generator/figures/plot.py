@@ -33,10 +33,17 @@ def _function(expr, var):
     return sp.lambdify(var, expr, "math")
 
 
-def sample(curve, low: float, high: float) -> list[list[tuple[float, float]]]:
+def sample(curve, low: float, high: float) -> tuple[tuple[tuple[float, float], ...], ...]:
     """The curve as runs of (x, y) points over [low, high], split at its breaks."""
-    f = _function(sp.sympify(curve.expr), curve.var)
-    cuts = sorted(float(b) for b in curve.breaks if low < float(b) < high)
+    return _sample(curve.expr, curve.var, curve.breaks, low, high)
+
+
+@lru_cache(maxsize=256)
+def _sample(expr, var, breaks, low: float, high: float):
+    # cached: a plot is laid out for the key and for the question sheet, its y range from
+    # the same samples, and the same curves over the same range recur from variant to variant
+    f = _function(sp.sympify(expr), var)
+    cuts = sorted(float(b) for b in breaks if low < float(b) < high)
     edges = [low, *cuts, high]
     runs = []
     span = (high - low) / SAMPLES
@@ -46,8 +53,8 @@ def sample(curve, low: float, high: float) -> list[list[tuple[float, float]]]:
         inset_a = a + 1e-9 * (high - low) if a in cuts else a
         inset_b = b - 1e-9 * (high - low) if b in cuts else b
         xs = [inset_a + (inset_b - inset_a) * k / (count - 1) for k in range(count)]
-        runs.append([(x, float(f(x))) for x in xs])
-    return runs
+        runs.append(tuple((x, float(f(x))) for x in xs))
+    return tuple(runs)
 
 
 def _ticks(low: float, high: float, most: int = 6) -> list[Fraction]:
@@ -99,6 +106,19 @@ def _clipped(points, y_low, y_high) -> list[list[tuple[float, float]]]:
     return [r for r in runs if len(r) > 1]
 
 
+@lru_cache(maxsize=256)
+def _curve_lines(expr, var, breaks, dashed: bool, colour: str, frame: tuple) -> tuple[Line, ...]:
+    """A curve's polylines in an axes box: `frame` is its x range, its y range and the
+    box's top left corner.  Cached: the key and the question sheet draw the same curves,
+    and so, over the same ranges, do many variants."""
+    low, high, y_low, y_high, box_x, box_y = frame
+    to_x = lambda x: round(box_x + (x - low) / (high - low) * BOX_W, 2)
+    to_y = lambda y: round(box_y + (y_high - y) / (y_high - y_low) * BOX_H, 2)
+    return tuple(Line(tuple((to_x(x), to_y(y)) for x, y in part), colour, 1.0, dashed)
+                 for run in _sample(expr, var, breaks, low, high)
+                 for part in _clipped(run, y_low, y_high))
+
+
 def _axes_items(axes: Axes, ox: float, oy: float, digits: int) -> tuple[list, float]:
     """The items of one axes with its top left corner at (ox, oy), and its height."""
     low, high = (float(v) for v in axes.x_range)
@@ -135,10 +155,8 @@ def _axes_items(axes: Axes, ox: float, oy: float, digits: int) -> tuple[list, fl
     x_legend = box_x
     for k, curve in enumerate(axes.curves):
         colour = f"curve{k % 2}"
-        for run in sample(curve, low, high):
-            for part in _clipped(run, y_low, y_high):
-                items.append(Line(tuple((to_x(x), to_y(y)) for x, y in part), colour, 1.0,
-                                  curve.dashed))
+        items += _curve_lines(curve.expr, curve.var, curve.breaks, curve.dashed, colour,
+                              (low, high, y_low, y_high, box_x, box_y))
         y = round(oy + TOP + 0.75 * FONT_SIZE, 2)
         items.append(Line(((x_legend, round(y - 3, 2)), (x_legend + 14, round(y - 3, 2))),
                           colour, 1.0, curve.dashed))

@@ -58,6 +58,16 @@ def _text(item: Text) -> str:
     return f'<text x="{_n(item.x)}" y="{_n(item.y)}"{anchor}{fill}>{"".join(spans)}</text>'
 
 
+@lru_cache(maxsize=1024)           # a plot's curves recur: key, question sheet, variants
+def _line(item: Line) -> tuple[str, ...]:
+    dash = ' stroke-dasharray="2.5 1.8"' if item.dashed else ""
+    out = (f'<path d="{_path(item.points)}" fill="none" stroke="{_colour(item.stroke)}" '
+           f'stroke-width="{_n(item.width)}"{dash}/>',)
+    if item.arrow:
+        out += (_arrow(item.points[-2], item.points[-1], item.stroke),)
+    return out
+
+
 def _item(item) -> list[str]:
     if isinstance(item, Rect):
         attrs = [f'x="{_n(item.x)}" y="{_n(item.y)}" width="{_n(item.w)}" height="{_n(item.h)}"']
@@ -68,12 +78,7 @@ def _item(item) -> list[str]:
             attrs.append(f'stroke="{_colour(item.stroke)}" stroke-width="{_n(item.width)}"')
         return [f"<rect {' '.join(attrs)}/>"]
     if isinstance(item, Line):
-        dash = ' stroke-dasharray="2.5 1.8"' if item.dashed else ""
-        out = [f'<path d="{_path(item.points)}" fill="none" stroke="{_colour(item.stroke)}" '
-               f'stroke-width="{_n(item.width)}"{dash}/>']
-        if item.arrow:
-            out.append(_arrow(item.points[-2], item.points[-1], item.stroke))
-        return out
+        return list(_line(item))
     if isinstance(item, Curve):
         p = item.points
         d = f"M{_n(p[0][0])} {_n(p[0][1])}" + "".join(

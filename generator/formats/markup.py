@@ -17,8 +17,6 @@ from functools import lru_cache
 from itertools import groupby
 from typing import Any, Mapping
 
-from pylatex.utils import escape_latex
-
 from .prose import Writer, render
 from .texbreak import display_fractions, open_pairs
 
@@ -163,6 +161,8 @@ def latin_only(text: str) -> str:
 
 def _escape_t1(text: str) -> str:
     text = "".join(" " if ch == "\t" else ch if ch == "\n" or ch in _T1 else "?" for ch in text)
+    # imported here: PyLaTeX's package costs a Markdown or HTML build's start-up time
+    from pylatex.utils import escape_latex
     out = str(escape_latex(text))
     # PyLaTeX writes ^ as the accent \^{}, which typesets (and extracts) as a modifier
     # letter; \textasciicircum is the ASCII character itself.  The T1 fonts turn ` and '
