@@ -230,9 +230,10 @@ def test_the_same_grading_makes_the_same_zip(graded, tmp_path):
     folder, _ = graded
     zips = []
     for name in ("a", "b"):
-        status, _, err = _grade(folder, tmp_path / name, "--feedback", "html",
-                                "--feedback-zip", "plain")
+        status, out, err = _grade(folder, tmp_path / name, "--feedback", "html",
+                                  "--feedback-zip", "plain")
         assert status == 0, err
+        assert f"feedback zipped for plain: {tmp_path / name / 'feedback.zip'}" in out
         zips.append((tmp_path / name / "feedback.zip").read_bytes())
     assert zips[0] == zips[1]
     assert sorted(zipfile.ZipFile(io.BytesIO(zips[0])).namelist()) == ["ada.html", "ben.html", "cleo.html"]

@@ -141,7 +141,12 @@ def gradebook_file(layout: str, manifest, papers, roster_path: Path | None,
 
 
 def summary_line(options, out_dir) -> list[str]:
-    """The stdout line naming the gradebook written, if one was asked for."""
-    if options is None or not options.gradebook:
-        return []
-    return [f"gradebook for {options.gradebook}: {Path(out_dir) / FILE_NAMES[options.gradebook]}"]
+    """The stdout lines naming the gradebook and the feedback zip written, if asked for."""
+    lines = []
+    if options is not None and options.gradebook:
+        lines.append(f"gradebook for {options.gradebook}: {Path(out_dir) / FILE_NAMES[options.gradebook]}")
+    if options is not None and options.feedback_zip:
+        from .feedback import ZIP_NAMES
+        lines.append(f"feedback zipped for {options.feedback_zip}: "
+                     f"{Path(out_dir) / ZIP_NAMES[options.feedback_zip]}")
+    return lines
