@@ -317,3 +317,44 @@ def test_pdf_feedback_gives_the_page_of_each_question_in_the_key_and_links_there
             assert action.S == "/GoToR" and (feedback.parent / str(action.F)).resolve() == key.resolve()
     with pikepdf.open(key) as pdf:                 # the destination is the key's own
         assert set(pikepdf.NameTree(pdf.Root.Names.Dests).keys()) == {"q1", "q2"}
+
+
+def test_a_key_url_is_an_address_without_query_fragment_or_credentials(graded, tmp_path):
+    from wsgen.grading.feedback import check_key_url
+    from wsgen.errors import UserError
+    # written as RFC 3986 asks: scheme in lower case, host in IDNA, path percent-encoded
+    assert check_key_url("HTTPS://Bücher.example/ü/") == "https://xn--bcher-kva.example/%C3%BC/"
+    for url in ("https://x.example/e/?t=1", "https://x.example/e#f", "https://[::1/",
+                "https://x.example:99999/", "https://u:p@x.example/", "https://x.example/%zz/",
+                "https://x.example/a\\b", "http:///a"):
+        with pytest.raises(UserError):
+            check_key_url(url)
+
+
+def test_regrading_follows_the_keys(graded, tmp_path):
+    """The grading record names the keys the feedback links to: keys built since a grading
+    make the next one write again."""
+    folder, _ = graded
+    build = tmp_path / "build"
+    for formats in ("json", "json,html"):
+        status, _, err = run_cli("build", "--exam", folder / "exam.toml", "--roster", folder / "roster.csv",
+                                 "--secret", folder / "secret.key", "--out", build, "--formats",
+                                 formats, "-q")
+        assert status == 0, err
+        status, out, err = run_cli("grade", folder / "responses.csv", "--answers", build / "answers.json",
+                                   "--out", tmp_path / "g", "--feedback", "html")
+        assert status == 0, err
+    assert "changed since the last grading: the build's keys" in out
+    page = (tmp_path / "g" / "feedback" / "ada.html").read_text(encoding="utf-8")
+    assert "students/ada/key.html#q1" in page
+
+
+def test_feedback_file_names_any_system_can_hold():
+    from wsgen.grading.grade import Paper, _file_names
+    names = list(_file_names([Paper("v1", who, []) for who in
+                              ("con", "Aux.txt", "-rf", "Zoë", "Zoé", "王" * 200, "..", "a/b")]).values())
+    # device names get a prefix, no leading "-" or ".", letters of any script kept (NFC),
+    # at most 200 bytes, all distinct
+    assert names[:4] == ["paper_con", "paper_Aux.txt", "rf", "Zoë"] and names[4] == "Zoé"
+    assert len(names[5].encode("utf-8")) <= 200 and names[5].startswith("王")
+    assert names[6] == "paper" and names[7] == "a_b" and len(set(names)) == len(names)

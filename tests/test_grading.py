@@ -552,7 +552,11 @@ def test_a_users_files_are_never_overwritten_or_deleted(build, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["grades.csv"]
     # nor is a build's folder taken for grades (a later build would remove them)
     status, _, err = run_grade(responses, answers, answers.parent)
-    assert status == 2 and "holds a build" in err and not (answers.parent / "grades.csv").exists()
+    assert status == 2 and "inside the build folder" in err and not (answers.parent / "grades.csv").exists()
+    # nor a folder below it: a build folder is published, and grades would go with it
+    status, _, err = run_grade(responses, answers, answers.parent / "students" / "grades")
+    assert status == 2 and "inside the build folder" in err and err.count("\n") == 1
+    assert not (answers.parent / "students").exists()
 
 
 def test_a_failed_write_leaves_nothing(build, tmp_path, monkeypatch):

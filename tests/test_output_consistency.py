@@ -370,7 +370,7 @@ def test_a_build_and_a_grading_never_share_a_folder(tmp_path):
     responses = tmp_path / "r.csv"
     responses.write_text("variant,label,answer,entry,response\ncanonical,Q3,L,,29/250\n")
     status, _, err = run_cli("grade", responses, "--answers", out / "answers.json", "--out", out)
-    assert status == 2 and "holds a build" in err and not (out / "grades.csv").exists()
+    assert status == 2 and "inside the build folder" in err and not (out / "grades.csv").exists()
     grades = tmp_path / "grades"
     assert run_cli("grade", responses, "--answers", out / "answers.json", "--out", grades)[0] == 0
     for force in ((), ("--force",)):

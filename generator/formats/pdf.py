@@ -51,6 +51,8 @@ __all__ = ["ENGINES", "PdfFormat", "TexError", "booklet_source", "cut_sheets",
 
 BOOKLET_NAMES = {"questions": "questions-booklet.pdf", "key": "keys-booklet.pdf"}
 TITLES = {"questions": "question sheet", "key": "answer key"}
+#: Seconds one TeX job may run (a chunk takes a few): past this it is stopped, an error.
+TEX_TIMEOUT = 600
 TEX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f",
            "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
 
@@ -368,8 +370,13 @@ def _run_pdflatex(source: str, workdir: Path, name: str,
     env = dict(os.environ, **TEX_ENV)
     command = [ENGINES[engine], "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
                "-file-line-error", f"{name}.tex"]
-    result = subprocess.run(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                            capture_output=True, text=True, errors="replace")
+    try:
+        result = subprocess.run(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+                                capture_output=True, text=True, errors="replace",
+                                timeout=TEX_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise _TexFailed(f"still running after {TEX_TIMEOUT} s (a loop in the LaTeX?)", tex_path,
+                         workdir / f"{name}.log", engine) from None
     if result.returncode != 0:
         log_file = workdir / f"{name}.log"
         log = log_file.read_text(errors="replace") if log_file.exists() else result.stdout

@@ -35,6 +35,7 @@ with fixed dates and order: the same grading makes the same bytes.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -63,6 +64,8 @@ ZIP_LAYOUTS = ("moodle", "plain")
 ZIP_NAMES = {"moodle": "feedback-moodle.zip", "plain": "feedback.zip"}
 #: Given text and exact values longer than this (characters) are cut, with "…".
 GIVEN_LIMIT, VALUE_LIMIT = 80, 400
+#: The most bytes of a student's name in a Moodle zip folder name.
+MAX_NAME_BYTES = 150
 
 
 # ----------------------------------------------------------------------------- model
@@ -145,7 +148,7 @@ class KeyPlace:
         "" when there is none to open."""
         def hex_(text: str) -> str:
             return "<" + text.encode("ascii").hex() + ">"
-        if self.base.startswith(("http://", "https://")):
+        if self.base.startswith(("http://", "https://")):     # check_key_url's form
             target = (f"{self.base}{quote(self.folder)}/key.html#{anchor}" if self.html or not self.pdf
                       else f"{self.base}{quote(self.folder)}/key.pdf#nameddest={anchor}")
             return f"<</S/URI/URI{hex_(target)}>>" if target.isascii() else ""
@@ -335,11 +338,27 @@ def _prose(text: str, markup: str = "md") -> str:
     from ..formats.markup import render_text
     from ..formats.prose import MarkupError
     try:
-        if markup == "tex" and (not _only_safe_macros(str(text)) or len(str(text)) > 2000):
+        if markup == "tex" and not _tex_prose_ok(str(text)):
             raise MarkupError("not the printers' TeX")
         return " ".join(render_text(str(text), {}, markup).split())
     except MarkupError:
         return _plain(text) if markup == "md" else tex_text(" ".join(str(text).split()))
+
+
+def _tex_prose_ok(text: str) -> bool:
+    """Prose from answers.json that LaTeX may set as the keys do: bounded, its mathematics
+    in pairs of single dollars with balanced braces and the printers' control words only."""
+    if len(text) > 2000 or "$$" in text or not _only_safe_macros(text):
+        return False
+    plain = re.sub(r"\\[{}$]", "", text)
+    if plain.count("$") % 2:
+        return False
+    depth = 0
+    for ch in plain:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _md_expected(e: Expected) -> str:
@@ -428,8 +447,13 @@ def _html_prose(text: str):
     from ..formats.prose import MarkupError
     try:
         html = str(html_text(str(text), {}, "mathml")).strip()
-    except MarkupError:
+    except (MarkupError, RecursionError, ValueError, TypeError, IndexError, KeyError, AttributeError):
+        # prose the markup or the MathML converter refuses (an edited answers.json): as text
         return plain_html(str(text), "mathml")
+    except Exception as exc:  # noqa: BLE001 - latex2mathml's own errors are plain Exceptions
+        if type(exc).__module__.startswith("latex2mathml"):
+            return plain_html(str(text), "mathml")
+        raise
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return Markup(html)
@@ -484,7 +508,10 @@ def render_tex(fb: Feedback, anchor: str) -> str:
     """The feedback as a sheet body for formats.pdf.typeset_sheets."""
     from ..formats.templating import environment
     template = environment("tex").get_template("feedback.tex.j2")
+    from ..formats.document import shortened
+    running = shortened(fb.student_name or fb.student_id or fb.variant, 40)
     return template.render(fb=fb, anchor=anchor, fmt=fmt_points, cut=_cut, short=_short, t=tex_text,
+                           running=running,
                            result=_tex_result, code=tex_code,
                            prose=lambda text: _prose(text, "tex"), value_limit=VALUE_LIMIT)
 
@@ -521,10 +548,7 @@ def key_place(manifest, variant: str, feedback_dir: Path | None, key_url: str | 
     folder = key_folder(manifest, variant)
     build_dir = manifest.path.parent
     html, pdf = (build_dir / folder / "key.html").is_file(), (build_dir / folder / "key.pdf").is_file()
-    found: tuple[tuple[str, int], ...] = ()
-    if pages and pdf:
-        from ..formats.pdf import destination_pages
-        found = tuple(sorted(destination_pages(build_dir / folder / "key.pdf").items()))
+    found = _pages(build_dir / folder / "key.pdf") if pages and pdf else ()
     if key_url:
         return KeyPlace(folder, key_url.rstrip("/") + "/", html=html or not pdf, pdf=pdf, pages=found)
     if feedback_dir is None or not (html or pdf):
@@ -534,19 +558,81 @@ def key_place(manifest, variant: str, feedback_dir: Path | None, key_url: str | 
     return KeyPlace(folder, base, html, pdf, relative=relative, pages=found)
 
 
+def _pages(path: Path) -> tuple[tuple[str, int], ...]:
+    stat = path.stat()
+    return _pages_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4096)
+def _pages_of(path: str, mtime: int, size: int) -> tuple[tuple[str, int], ...]:
+    from ..formats.pdf import destination_pages
+    return tuple(sorted(destination_pages(Path(path)).items()))
+
+
+def keys_record(manifest, options) -> dict:
+    """What the feedback takes from the build's keys, for the grading record
+    (grading/regrade.py): which keys are there, and with PDF feedback their pages; a
+    grading is done again when that changes (keys built or rebuilt since)."""
+    formats = tuple(getattr(options, "feedback", None) or DEFAULT_FORMATS)
+    digest = hashlib.sha256()
+    missing = 0
+    for variant in manifest.variants:
+        place = key_place(manifest, variant, None, None, pages="pdf" in formats)
+        missing += not (place.html or place.pdf)
+        digest.update(json.dumps([place.folder, place.html, place.pdf, place.pages]).encode())
+    return {"sha256": digest.hexdigest(), "missing": missing}
+
+
+def missing_keys_line(manifest, papers) -> list[str]:
+    """A stdout line naming the papers whose key the build folder does not hold, when it
+    holds others' (a build of answers.json alone has none, and says so by its formats):
+    their feedback names the key but cannot link to it."""
+    places = {variant: key_place(manifest, variant, None, None)
+              for variant in {paper.variant for paper in papers}}
+    missing = sorted(v for v, place in places.items() if not (place.html or place.pdf))
+    if not missing or len(missing) == len(places):
+        return []
+    shown = ", ".join(missing[:5]) + (f", … ({len(missing)} in all)" if len(missing) > 5 else "")
+    return [f"no key.html or key.pdf beside {manifest.path} for {shown}: their feedback cannot "
+            "link into the key (build with html or pdf, or give --key-url)"]
+
+
 def check_key_url(url: str) -> str:
-    """--key-url: an http(s) address (where the build folder is published)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(
-            c.isspace() or c in "\"'<>" for c in url):
-        raise UserError(f"--key-url: {url!r} is not an http(s) address of the published build folder")
-    return url
+    """--key-url: the http(s) address of the published build folder, normalised (scheme in
+    lower case, an international host in IDNA, a path with other than URL characters
+    percent-encoded) so that every link is ASCII; a query, fragment, user name or password
+    (it would be copied into every student's file), a bad port or percent escape is
+    refused."""
+    def bad(why: str) -> UserError:
+        return UserError(f"--key-url: {url!r} {why}")
+    if any(c.isspace() or c in "\"'<>\\`" for c in url) or len(url) > 2000:
+        raise bad("holds a blank, quote, angle bracket, backslash or backtick, or is too long")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError) as exc:
+        raise bad(f"is not a URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise bad("is not an http(s) address of the published build folder")
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        raise bad("has a query or fragment: give the folder's address, the links add the rest")
+    if parts.username is not None or parts.password is not None:
+        raise bad("holds a user name or password, which every student's file would carry")
+    if re.search(r"%(?![0-9A-Fa-f]{2})", parts.path):
+        raise bad("has a % that is not a percent escape")
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
+    return f"{parts.scheme.lower()}://{netloc}{path}"
 
 
 def _moodle_folder(name: str, participant: str) -> str:
     """The folder Moodle's feedback zip import reads: FULL NAME_NUMBER_assignfeedback_file."""
     shown = re.sub(r"[\\/:*?\"<>|\x00-\x1f]+", " ", name.replace("_", " "))
     shown = " ".join(shown.split()) or "student"
+    # a folder name fits in 255 bytes on every system (Moodle matches the number alone)
+    while len(shown.encode("utf-8")) > MAX_NAME_BYTES:
+        shown = shown[:-1].rstrip()
     return f"{shown}_{participant}_assignfeedback_file"
 
 
@@ -560,6 +646,9 @@ def _participant(student, roster_path) -> str:
                         f"--roster {roster_path}: student {student.id!r} has no participant "
                         "(the number in the Identifier column of Moodle's grading worksheet, "
                         "\"Participant 1234\"), which --feedback-zip moodle names the files by")
+    if int(match.group(1)) == 0:
+        raise UserError(f"--roster {roster_path}: student {student.id!r}: participant 0 is not a "
+                        "number Moodle gives (they start at 1)")
     return str(int(match.group(1)))
 
 
@@ -569,13 +658,14 @@ def _zip(entries: dict[str, bytes]) -> bytes:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
+            info.external_attr = 0o100644 << 16          # a regular file, rw-r--r--
             archive.writestr(info, entries[name])
     return buffer.getvalue()
 
 
 def feedback_files(manifest, papers: Sequence, names: Sequence[str], options,
-                   out_dir: Path | None, students: Sequence | None = None) -> dict[str, Any]:
+                   out_dir: Path | None, students: Sequence | None = None,
+                   scratch: Path | None = None) -> dict[str, Any]:
     """feedback/STEM.md|.html|.pdf for each paper (`names`: each paper's file stem) in the
     formats `options.feedback` asks for, and the zip `options.feedback_zip` names."""
     formats = tuple(getattr(options, "feedback", None) or DEFAULT_FORMATS)
@@ -602,9 +692,12 @@ def feedback_files(manifest, papers: Sequence, names: Sequence[str], options,
         titles = [f"{fb.title} — feedback — {fb.student_name or fb.student_id or fb.variant}"
                   for fb in views]
         exam = SimpleNamespace(title=views[0].title, paper="a4")
-        with tempfile.TemporaryDirectory(prefix="wsgen-feedback-") as scratch:
-            pdfs = typeset_sheets(exam, bodies, titles, Path(scratch),
-                                  jobs=min(2, os.cpu_count() or 1))
+        jobs = min(2, os.cpu_count() or 1)
+        if scratch is not None:                   # the grading's staging folder (a kill: the next run removes it)
+            pdfs = typeset_sheets(exam, bodies, titles, Path(scratch), jobs=jobs)
+        else:
+            with tempfile.TemporaryDirectory(prefix="wsgen-feedback-") as folder:
+                pdfs = typeset_sheets(exam, bodies, titles, Path(folder), jobs=jobs)
         for stem, pdf in zip(names, pdfs):
             files[f"feedback/{stem}.pdf"] = pdf
     layout = getattr(options, "feedback_zip", None)

@@ -848,17 +848,28 @@ def render_feedback(manifest: Manifest, paper: Paper) -> str:
 MAX_STEM = 80
 
 
+_WINDOWS_DEVICES = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
+#: The most bytes of a feedback file name stem (UTF-8): room for "-N.html" within 255.
+MAX_STEM_BYTES = 200
+
+
 def _file_names(papers: list[Paper]) -> dict[int, str]:
-    """A safe, distinct file name per paper: its student or variant, shortened."""
+    """A safe, distinct file name stem per paper: its student or variant, shortened; letters
+    of any script kept, anything else that is not a digit, ".", "_" or "-" made "_"; never
+    a name Windows keeps for a device, never starting with "-" or "."."""
     used: set[str] = set()
     names = {}
     for i, paper in enumerate(papers):
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", paper.name).strip("._")[:MAX_STEM].rstrip("._") \
-            or "paper"
+        stem = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", paper.name))
+        stem = stem.strip("._-")[:MAX_STEM].rstrip("._-")
+        while len(stem.encode("utf-8")) > MAX_STEM_BYTES:
+            stem = stem[:-1].rstrip("._-")
+        if not stem or _WINDOWS_DEVICES.match(stem):
+            stem = f"paper_{stem}" if stem else "paper"
         name, n = stem, 2
-        while name.lower() in used:
+        while name.casefold() in used:
             name, n = f"{stem}-{n}", n + 1
-        used.add(name.lower())
+        used.add(name.casefold())
         names[i] = name
     return names
 
@@ -907,6 +918,8 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
         lines.append(f"answers carried forward (right for the student's own earlier values): "
                      f"{len(carried)} on {len(who)} paper{'' if len(who) == 1 else 's'}")
     lines += manifest.notes
+    from .feedback import missing_keys_line
+    lines += missing_keys_line(manifest, papers)
     pending: dict[str, int] = {}
     for paper in papers:
         for slot in paper.slots:
@@ -929,7 +942,7 @@ def summary_lines(manifest: Manifest, papers: list[Paper], responses_path, out_d
 
 
 def grade_files(manifest: Manifest, papers: list[Paper], options: GradeOptions | None = None,
-                out_dir: Path | None = None) -> dict[str, str | bytes]:
+                out_dir: Path | None = None, scratch: Path | None = None) -> dict[str, str | bytes]:
     """What a grading into `out_dir` writes: grades.csv, the item analysis (analysis.csv,
     analysis.html), the gradebook asked for, and the feedback on each paper in the forms
     asked for (grading/feedback.py)."""
@@ -947,7 +960,7 @@ def grade_files(manifest: Manifest, papers: list[Paper], options: GradeOptions |
         from .gradebook import roster_rows
         students = [s for _, s in roster_rows(papers, load_roster(options.roster), options.roster)]
     files.update(feedback_files(manifest, papers, list(_file_names(papers).values()),
-                                options or GradeOptions(), out_dir, students))
+                                options or GradeOptions(), out_dir, students, scratch))
     return files
 
 
@@ -969,6 +982,7 @@ def grading_record(manifest: Manifest, responses: list[Path], options: GradeOpti
     """What this grading is made from (regrade.RECORD): the files' hashes, the policy, the
     options."""
     from .. import __version__
+    from .feedback import keys_record
     from .regrade import file_entry, settings_json
     options = options or GradeOptions()
     first = next(iter(manifest.variants.values()), {"problems": []})
@@ -980,7 +994,8 @@ def grading_record(manifest: Manifest, responses: list[Path], options: GradeOpti
                                  for p in first["problems"]}},
             "options": {"gradebook": options.gradebook, "assignment": options.assignment,
                         "feedback": list(options.feedback), "feedback_zip": options.feedback_zip,
-                        "key_url": options.key_url}}
+                        "key_url": options.key_url},
+            "keys": keys_record(manifest, options)}
 
 
 def run_grade(responses_path: Path, answers_path: Path, out_dir: Path,
@@ -992,11 +1007,11 @@ def run_grade(responses_path: Path, answers_path: Path, out_dir: Path,
         raise UserError(f"{responses_path}: no responses: expected a row per answered entry "
                         "under the header")
 
-    def grade() -> tuple[dict[str, str], list[str]]:
+    def grade(scratch: Path) -> tuple[dict[str, str], list[str]]:
         papers = grade_papers(manifest, responses, options)
         from .gradebook import summary_line
         lines = summary_lines(manifest, papers, responses_path, out_dir)
-        return grade_files(manifest, papers, options, out_dir), lines[:1] + summary_line(options, out_dir) + lines[1:]
+        return grade_files(manifest, papers, options, out_dir, scratch), lines[:1] + summary_line(options, out_dir) + lines[1:]
 
     from .regrade import grade_once
     return grade_once(out_dir, grading_record(manifest, [responses_path], options), grade)

@@ -149,4 +149,7 @@ def summary_line(options, out_dir) -> list[str]:
         from .feedback import ZIP_NAMES
         lines.append(f"feedback zipped for {options.feedback_zip}: "
                      f"{Path(out_dir) / ZIP_NAMES[options.feedback_zip]}")
+        if not options.key_url:
+            lines.append("note: without --key-url the feedback links to the keys in the build "
+                         "folder on this machine, which an upload does not carry")
     return lines

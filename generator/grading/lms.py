@@ -335,7 +335,7 @@ def run_lms_grade(source: str, exports: list[Path], answers_path: Path, out_dir:
                         + (f"; first: {reading.findings[0]}" if reading.findings else "") + ")")
     quizzed = _as_quizzed(reading.manifest)
 
-    def grade() -> tuple[dict[str, str], list[str]]:
+    def grade(scratch: Path) -> tuple[dict[str, str], list[str]]:
         papers = grade_papers(quizzed, reading.responses, options)
         lines = [f"wsgen grade: read {reading.papers} attempt{'' if reading.papers == 1 else 's'} "
                  f"from {len(exports)} {source.capitalize()} export{'' if len(exports) == 1 else 's'}"]
@@ -348,6 +348,7 @@ def run_lms_grade(source: str, exports: list[Path], answers_path: Path, out_dir:
             lines.append(re.sub(re.escape(marker) + r":([0-9]+):",
                                 lambda m: reader.line_of.get(int(m.group(1)), "?") + ":", line))
         from .gradebook import summary_line
-        return grade_files(quizzed, papers, options, out_dir), lines + summary_line(options, out_dir)
+        return (grade_files(quizzed, papers, options, out_dir, scratch),
+                lines + summary_line(options, out_dir))
 
     return grade_once(out_dir, grading_record(quizzed, [Path(p) for p in exports], options), grade)

@@ -10,7 +10,8 @@ traceable.
      "roster": {"path", "sha256"} | null,           --roster (for a gradebook)
      "policy": {"overrides": {…},                   what the command line set
                 "slots": {label: {…}}},             each slot's policy as applied
-     "options": {…}}                                what else shapes the files (--gradebook, …)
+     "options": {…},                                what else shapes the files (--gradebook, …)
+     "keys": {"sha256", "missing"}}                 the build's keys the feedback links to
 
 Its fingerprint (SHA-256 of the record without the paths: a moved file is the same input)
 is the output folder's fingerprint (pipeline.output): a grading with the same record into a
@@ -32,7 +33,7 @@ __all__ = ["RECORD", "changes", "commit_files", "file_entry", "fingerprint", "gr
            "settings_json"]
 
 RECORD = "grading.json"
-_TRACKED = ("wsgen", "answers", "responses", "manual", "roster", "policy", "options")
+_TRACKED = ("wsgen", "answers", "responses", "manual", "roster", "policy", "options", "keys")
 
 
 def file_entry(path: Path | None) -> dict | None:
@@ -100,7 +101,7 @@ def _describe(key: str, old, new) -> str:
             for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)) + ")"
     if key == "wsgen":
         return f"wsgen {old} -> {new}"
-    return {"answers": "answers.json"}.get(key, key)
+    return {"answers": "answers.json", "keys": "the build's keys"}.get(key, key)
 
 
 def changes(old: dict, new: dict) -> list[str]:
@@ -109,9 +110,10 @@ def changes(old: dict, new: dict) -> list[str]:
             if _without_paths(old.get(key)) != _without_paths(new.get(key))]
 
 
-def commit_files(folder, files: dict[str, str], fingerprint_: str | None) -> None:
-    """Stage `files` (relative path -> text) in the locked output folder and commit them."""
-    staging = folder.staging()
+def commit_files(folder, files: dict[str, str], fingerprint_: str | None, staging=None) -> None:
+    """Stage `files` (relative path -> text) in the locked output folder (in `staging`, or a
+    new staging folder) and commit them."""
+    staging = staging if staging is not None else folder.staging()
     try:
         for relative, text in files.items():
             staging.write(relative, text)
@@ -129,21 +131,47 @@ def _previous(folder) -> dict:
     return data if isinstance(data, dict) and RECORD in folder.owned() else {}
 
 
+def _outside_the_build(out_dir: Path, record: dict) -> None:
+    """Grades are never written into the folder `wsgen build` wrote answers.json in, or
+    below it: a build folder is what gets published, keys and all."""
+    answers = (record.get("answers") or {}).get("path")
+    if not answers:
+        return
+    try:
+        build = Path(answers).resolve().parent
+        out = Path(out_dir).resolve()
+        built = json.loads((build / ".wsgen-files.json").read_text("utf-8")).get("writer") == "build"
+    except (OSError, RuntimeError, ValueError, AttributeError):
+        return                  # not a build's folder, or an --out the output folder refuses
+    if built and (out == build or build in out.parents):
+        raise UserError(f"--out {out_dir}: inside the build folder {build} (where answers.json "
+                        "is), which is published with the keys: write grades and feedback "
+                        "to a folder outside it")
+
+
 def grade_once(out_dir: Path, record: dict,
-               grade: Callable[[], tuple[dict[str, str], list[str]]]) -> list[str]:
+               grade: Callable[[Path], tuple[dict[str, str], list[str]]]) -> list[str]:
     """Grade into `out_dir` (through pipeline.output.OutputFolder) unless it already holds,
-    unchanged, the grading `record` describes; `grade()` returns the files and the summary
-    lines.  The lines for stdout."""
+    unchanged, the grading `record` describes; `grade(scratch)` (a scratch folder in the
+    staging folder) returns the files and the summary lines.  The lines for stdout."""
     from ..pipeline.output import OutputFolder
+    _outside_the_build(out_dir, record)
     key = fingerprint(record)
     with OutputFolder(out_dir, writer="grade") as folder:
         if folder.is_up_to_date(key):
             return [f"wsgen grade: {Path(out_dir) / RECORD}: the same answers.json, responses, "
                     "policy and options as the last grading; nothing written"]
         previous = _previous(folder)
-        files, lines = grade()
+        # the grading's own scratch work (TeX for PDF feedback) is in its staging folder:
+        # removed with it, or by the next run after a kill
+        staging = folder.staging()
+        try:
+            files, lines = grade(staging.scratch("feedback"))
+        except BaseException:
+            folder.discard(staging)
+            raise
         files[RECORD] = json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-        commit_files(folder, files, key)
+        commit_files(folder, files, key, staging)
     changed = changes(previous, record) if previous else []
     if changed:
         lines.insert(1, "changed since the last grading: " + ", ".join(changed))

@@ -265,7 +265,7 @@ def _score_numeric(result: AnswerResult, answer: dict, given: Mapping[str, Any],
         if unreadable:
             e = unreadable[0]
             result.outcome = Outcome.UNREADABLE
-            result.detail = f"unreadable: {_code(e.given)} ({e.unreadable})"
+            result.detail = f"unreadable: {_code(e.given)} ({_reason(e.unreadable)})"
         else:
             result.outcome, result.detail = Outcome.WRONG, "wrong"
         return
@@ -277,7 +277,7 @@ def _score_numeric(result: AnswerResult, answer: dict, given: Mapping[str, Any],
         detail += "; " + ", ".join(f"({e.entry})" for e in rounded) + " " + \
             _rounded_words(rule, rounded)
     for e in unreadable:
-        detail += f"; entry ({e.entry}) unreadable: {_code(e.given)} ({e.unreadable})"
+        detail += f"; entry ({e.entry}) unreadable: {_code(e.given)} ({_reason(e.unreadable)})"
     given = [e for e in items if e.given is not None]
     if earned == 0 and given and all(e.outcome is Outcome.UNREADABLE for e in given):
         result.outcome = Outcome.UNREADABLE
@@ -379,6 +379,12 @@ def _code(text: str | None, limit: int = 80) -> str:
     if len(text) > limit:
         text = text[:limit] + "…"
     return f"`{text}`" if text else "(empty)"
+
+
+def _reason(text: str) -> str:
+    """Why a response is unreadable, said beside its code span: a backtick it quotes from
+    the response is shown as an apostrophe, as in the span (no span opens or closes)."""
+    return str(text).replace("`", "'")
 
 
 def carry_forward(results: Sequence[AnswerResult], record: Mapping[str, Any], problem,
