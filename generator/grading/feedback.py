@@ -155,9 +155,12 @@ class KeyPlace:
         if not (self.pdf and self.relative):
             return ""
         path = posixpath.join(self.relative, self.folder, "key.pdf")
-        if not path.isascii():
-            return ""
-        return f"<</S/GoToR/F{hex_(path)}/D{hex_(anchor)}/NewWindow true>>"
+        if path.isascii():
+            spec = hex_(path)
+        else:                       # a file specification with the path as Unicode (/UF)
+            spec = ("<</Type/Filespec/F<" + path.encode("utf-8").hex() + ">/UF<FEFF"
+                    + path.encode("utf-16-be").hex() + ">>>")
+        return f"<</S/GoToR/F{spec}/D{hex_(anchor)}/NewWindow true>>"
 
 
 @dataclass(frozen=True)
