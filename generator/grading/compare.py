@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ..core.records import choice_letter as letter, entries, record_entries
+from ..core.records import choice_letter as letter, record_entries
 
 __all__ = ["Match", "choice_mistakes", "close", "entry_mistakes", "whole_mistakes"]
 

@@ -56,8 +56,8 @@ from typing import Any, Iterator
 from ..errors import UserError, read_input
 from ..core.records import choice_letter as letter, clean_text, entries, record_points, student_key
 from .parse import Unreadable, read_number
-from .policy import ANSWER_CREDIT, CREDIT_MODES, Policy, Settings, parse_rule, policy_of_record
-from .score import (SCORERS, AnswerResult, EntryResult, Outcome, carry_forward, fmt_points,
+from .policy import CREDIT_MODES, Policy, Settings, parse_rule, policy_of_record
+from .score import (SCORERS, AnswerResult, Outcome, carry_forward, fmt_points,
                     score_answer)
 
 __all__ = ["AnswerResult", "GradeOptions", "Manifest", "ManualResult", "Outcome", "Paper",
