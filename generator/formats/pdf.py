@@ -411,7 +411,7 @@ class _TexFailed(Exception):
         lines = self.tex_path.read_text(encoding="utf-8", errors="replace").splitlines()
         variant = slot = None
         for line in reversed(lines[:int(match.group(1))]):
-            heading = re.match(r"\\section\*\{(?:\\wsgenSlotMark)?(?:\\wsgenTitled\{)?(.*)", line)
+            heading = re.match(r"\\section\*\{(?:\\wsgenSlotMark\{\})?(?:\\wsgenTitled\{)?(.*)", line)
             if slot is None and heading:
                 slot = heading.group(1).split(". ", 1)[0]
             start = re.match(r"\\wsgenStartSheet\{[^}]*\}\{([^}]*)\}", line)
