@@ -29,7 +29,7 @@ from functools import lru_cache
 from html import escape, unescape
 from typing import Any, Callable, Mapping
 
-from latex2mathml.converter import convert
+from latex2mathml.converter import convert, convert_to_element
 from markupsafe import Markup
 from markupsafe import escape as markup_escape
 
@@ -300,14 +300,110 @@ def mathml(source: str, display: bool = False) -> str:
     slashes and ∂ are spaced as TeX spaces them; ``\\left( … \\right)`` around text-size
     content keeps text-size fences; two relations side by side (:=) touch."""
     source = _protect_text(source.strip())
+    root = convert_to_element(source, display="block" if display else "inline")
+    if not _read_back(root):
+        return _mathml_from_text(source, display)
+    del root.attrib["xmlns"]
+    _typeset(root)
+    return _serialized(root).replace("<math", "<math" + _MATHML_NS, 1)
+
+
+def _mathml_from_text(source: str, display: bool) -> str:
+    """`mathml` through latex2mathml's text: its output read back as XML (the entity and
+    escaping rules that `_read_back` applies to the elements, for the rare formula whose
+    text it leaves to this)."""
     out = convert(source, display="block" if display else "inline")
     # latex2mathml keeps TeX's alignment character in a \text argument as it is; any
     # other stray "&" would not be XML: escape what is not already an entity.
-    out = re.sub(r"&(?!#x?[0-9A-Fa-f]+;|[A-Za-z]+;)", "&amp;", out)
-    out = re.sub(r"&([A-Za-z]+);", _named_entity, out)
+    out = _entities(out)
     root = ET.fromstring(out.replace(_MATHML_NS, "", 1))
     _typeset(root)
     return ET.tostring(root, encoding="unicode").replace("<math", "<math" + _MATHML_NS, 1)
+
+
+def _entities(text: str) -> str:
+    text = re.sub(r"&(?!#x?[0-9A-Fa-f]+;|[A-Za-z]+;)", "&amp;", text)
+    return re.sub(r"&([A-Za-z]+);", _named_entity, text)
+
+
+# What XML reads other than as itself in element content: references, markup, "]]>",
+# line ends it normalises, and the characters it refuses.
+_NOT_LITERAL = re.compile("[&<\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|]]>")
+_NOT_LITERAL_ATTRIBUTE = re.compile("[&<>\"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f"
+                                    "\ud800-\udfff\ufffe\uffff]")
+
+
+@lru_cache(maxsize=4096)
+def _element_text(text: str) -> str | None:
+    """A text latex2mathml holds (its symbols as character references: ``&#x0003D;``) as
+    the XML reader of its output gives it back; None when the output would not read as one
+    text (markup in it, or not XML)."""
+    try:
+        element = ET.fromstring("<t>" + _entities(text) + "</t>")
+    except ET.ParseError:
+        return None
+    return None if len(element) else (element.text or "")
+
+
+def _read_back(root) -> bool:
+    """The texts of latex2mathml's elements as reading its text output back as XML gives
+    them (`_mathml_from_text`: its output is its elements' texts unescaped, entities
+    resolved), in place; False (the tree left half done) when a text or attribute holds
+    what only that reading can decide."""
+    for element in root.iter():
+        if element.tail is not None:
+            return False
+        for value in element.attrib.values():
+            if _NOT_LITERAL_ATTRIBUTE.search(value):
+                return False
+        text = element.text
+        if text and _NOT_LITERAL.search(text):
+            text = _element_text(text)
+            if text is None:
+                return False
+            element.text = text
+    return True
+
+
+def _serialized(element) -> str:
+    """`ET.tostring(element, encoding="unicode")` for a tree without namespaces, comments
+    or tails (what `mathml` holds), written directly."""
+    out: list[str] = []
+    _write(element, out.append)
+    return "".join(out)
+
+
+def _write(element, write) -> None:
+    tag = element.tag
+    if element.attrib:
+        write("<" + tag + "".join(f' {key}="{_escape_attribute(value)}"'
+                                  for key, value in element.attrib.items()))
+    else:
+        write("<" + tag)
+    text = element.text
+    if text or len(element):
+        write(">")
+        if text:
+            write(_escape_text(text))
+        for child in element:
+            _write(child, write)
+        write("</" + tag + ">")
+    else:
+        write(" />")
+
+
+def _escape_text(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+def _escape_attribute(value: str) -> str:
+    if _NOT_LITERAL_ATTRIBUTE.search(value):
+        return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                .replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
+                .replace("\t", "&#09;"))
+    return value
 
 
 def html_math(source: str, display: bool, mode: str) -> str:
