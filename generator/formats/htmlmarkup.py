@@ -174,9 +174,9 @@ def _is_mo(node) -> bool:
 def _group_scripted_fences(parent) -> None:
     """``( … <msup><mo>)</mo>2</msup>`` (TeX's ``(…)^2`` without \\left/\\right) as
     ``<msup><mrow>( … )</mrow>2</msup>``: the script belongs to the whole group."""
-    children, out = list(parent), []
+    children, out, changed = list(parent), [], False
     for node in children:
-        base = node[0] if node.tag in _SCRIPTS and len(node) else None
+        base = node[0] if node.tag in _SCRIPTS and len(node) and out else None
         close = _text(base) if _is_mo(base) else ""
         if close in _FENCES:
             depth, start = 0, None
@@ -198,8 +198,10 @@ def _group_scripted_fences(parent) -> None:
                 row.append(base)
                 node.insert(0, row)
                 out = out[:start]
+                changed = True
         out.append(node)
-    parent[:] = out
+    if changed:
+        parent[:] = out
 
 
 def _next_is_fence(siblings, index) -> bool:
@@ -277,7 +279,7 @@ def _join_relations(parent) -> None:
 
 def _typeset(root) -> None:
     for parent in list(root.iter()):
-        if len(parent):
+        if len(parent) > 1:                       # a script's group is among its siblings
             _group_scripted_fences(parent)
     for parent in list(root.iter()):
         if len(parent):
