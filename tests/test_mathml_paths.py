@@ -1,6 +1,9 @@
-"""MathML read from latex2mathml's elements is the MathML its text output, read back as XML,
-gives (formats/htmlmarkup.py: `mathml` against `_mathml_from_text`, the reading through
-ElementTree's parser that it replaces), on the printer's formulas and on hostile text."""
+"""MathML read from latex2mathml's elements, a formula in pieces and a matrix cell by cell, is
+the MathML its text output of the whole formula, read back as XML, gives
+(formats/htmlmarkup.py: `mathml` against `_mathml_from_text`, the one conversion and reading
+through ElementTree's parser that it replaces), on the printer's formulas, on what must not
+be cut, and on hostile text.  The formulas share pieces and cells: later ones meet the
+caches the earlier ones filled."""
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -14,6 +17,19 @@ FORMULAS = [
     r"L = \max\left(-0.04,\ 0\right) = 0",
     r"\mathrm{LReLU}'(z) = \begin{bmatrix}0.01\\1\\0.01\end{bmatrix}",
     r"x := \operatorname{tr} A",
+    # formulas converted in pieces and matrices cell by cell, with what may not be cut
+    r"\tanh'(z) = \begin{bmatrix}1 - \tanh^{2}{\left(2.9 \right)}\\1 - \tanh^{2}{\left(2.9 \right)}\end{bmatrix}",
+    r"\begin{bmatrix}1 & 2\\3 & 4\end{bmatrix}\begin{bmatrix}5\\6\end{bmatrix} = \begin{bmatrix}17\\39\end{bmatrix}",
+    r"\begin{bmatrix}1 & \\ & 2\end{bmatrix} = 0",
+    r"\begin{bmatrix}1 & 2\\\end{bmatrix}^T = \begin{bmatrix}1\end{bmatrix}' = 2",
+    r"\begin{bmatrix}1\\[2pt] 2\end{bmatrix} = \begin{bmatrix}^2 & a^ & \hline 1\end{bmatrix}",
+    r"\begin{bmatrix}\begin{bmatrix}1\end{bmatrix}\end{bmatrix} = \begin{pmatrix}1 & 2\end{pmatrix}",
+    r"a = \begin{cases} 1 & x \\ 2 & y\end{cases}",
+    r"x^= y", r"\hat = 3", r"\frac{a} = b", r"\frac a = b", r"a \not= b", r"\sqrt[n=2]{x} = 1",
+    r"\text{a=b} = c", r"{a = b} = c", r"\left( a = b \right) = c", r"\Bigl( a \Bigr) = b",
+    r"a\\b = c", r"a & b = c", r"\sum_{i=1}^{n} x_i = 1", r"f''(x) = -1", r"= 0.5",
+    r"\ell_2 = -\log(1 - \hat y_{2}) = \log{\left(1 + e^{-0.52} \right)} \approx 0.4666",
+    r"a \cdot -b = c", r"{}^2 = 1", r"a^\frac{1}{2} = b", r"x = 1,\ y = 2",
     # text the printer never writes: XML's reserved characters, references that are and
     # are not entities, markup, line ends, characters XML refuses, attributes to escape
     r"\text{a & b < c > d}",
