@@ -23,7 +23,6 @@ user text can open a tag or an entity.
 """
 from __future__ import annotations
 
-import copy
 import re
 import xml.etree.ElementTree as ET
 from functools import lru_cache
@@ -220,7 +219,10 @@ def _space_operators(parent) -> None:
     previous = None
     for k, node in enumerate(siblings):
         core = node[0] if node.tag in _SCRIPTS and len(node) else node
-        text = _text(core) if core is not None else ""
+        if core.tag != "mo" and node.tag != "mi":      # none of the cases below
+            previous = node
+            continue
+        text = _text(core)
         if _is_mo(core) and len(text) > 1 and text.isalpha():
             core.set("lspace", "0")
             core.set("rspace", "0" if _next_is_fence(siblings, k) else _THIN)
@@ -269,6 +271,8 @@ def _join_relations(parent) -> None:
     """Two relations side by side (``:=``) with no space between them, as in TeX."""
     siblings = list(parent)
     for first, second in zip(siblings, siblings[1:]):
+        if second.tag != "mo":                         # both cases need an <mo> second
+            continue
         if first.tag == "mi" and _text(first) == ":" and _is_mo(second) and _text(second) == "=":
             first.tag = "mo"                     # latex2mathml reads the ":" of := as a letter
             first.set("lspace", "0.2778em")
@@ -329,8 +333,18 @@ def _converted(source: str, display: str):
                     else _piece_row(piece, display))
         if elements is None:
             return None
-        row.extend(copy.deepcopy(elements))
+        row.extend([_copy(element) for element in elements])
     return root
+
+
+def _copy(element):
+    """A copy of an element and everything below it; an element met twice (a matrix's
+    equal cells share theirs) is copied twice."""
+    copied = ET.Element(element.tag, element.attrib)
+    copied.text = element.text
+    if len(element):
+        copied.extend([_copy(child) for child in element])
+    return copied
 
 
 @lru_cache(maxsize=8192)
@@ -371,7 +385,7 @@ def _matrix_row(environment: str, body: str, display: str):
     skeleton = _piece_row(rf"\begin{{{environment}}}{shape}\end{{{environment}}}", display)
     if skeleton is None:
         return None
-    matrix = copy.deepcopy(skeleton)
+    matrix = _copy(skeleton)
     filled = [cell for cell in matrix.iter("mtd") if len(cell) or cell.text]
     if len(filled) != len(texts):
         return None
@@ -382,7 +396,7 @@ def _matrix_row(environment: str, body: str, display: str):
         if elements is None:
             return None
         cell.remove(cell[0])
-        cell.extend(copy.deepcopy(elements))        # two equal cells: two copies (no alias)
+        cell.extend(elements)            # shared with the cell's cache: copied when used
     return matrix
 
 
@@ -450,6 +464,7 @@ _PLAIN = re.compile(r"[A-Za-z0-9.,;:!?'()\[\]|*/]+|[-+=<>]")
 _OPENS, _CLOSES = frozenset(["{", r"\left"]), frozenset(["}", r"\right"])
 
 
+@lru_cache(maxsize=8192)
 def _pieces(source: str) -> list[str] | None:
     """`source` cut before the relation and operator signs at its outer level (not in
     braces, \\left…\\right or an environment), and around a matrix there, as described
