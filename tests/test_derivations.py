@@ -129,3 +129,20 @@ def test_matrix_backprop_key_shows_sympys_derivation(problems):
     facts = derive_once(("matrix_backprop", 2, 2), lambda: mb.formulas(2, 2))
     assert tex(facts["dW"]) == "2 W x x^{T}" and tex(facts["dx"]) == "2 W^{T} W x"
     assert tex(facts["dW_shown"]) in key and tex(facts["dx_shown"]) in key
+
+
+def test_a_difference_of_exponentials_is_proved_zero_only_when_it_is():
+    """The fast test before `simplify` (core/derive.py): e^{kz} as t^k, then cancel."""
+    from wsgen.core.derive import _vanishes_in_exponentials
+    z = sp.Symbol("z", real=True)
+    e = sp.exp(-z)
+    # σ' = σ(1 − σ) with σ = 1/(1 + e^{−z}): by hand, e^{−z}/(1 + e^{−z})² both sides
+    assert _vanishes_in_exponentials(e / (1 + e) ** 2 - (1 / (1 + e)) * (1 - 1 / (1 + e)))
+    # tanh' = 1 − tanh² = 4e^{2z}/(e^{2z} + 1)²
+    tanh = (sp.exp(z) - sp.exp(-z)) / (sp.exp(z) + sp.exp(-z))
+    assert _vanishes_in_exponentials(1 - tanh ** 2 - 4 * sp.exp(2 * z) / (sp.exp(2 * z) + 1) ** 2)
+    # not zero, or not a rational function of exponentials: nothing decided
+    assert not _vanishes_in_exponentials(sp.exp(z) - sp.exp(-z))
+    assert not _vanishes_in_exponentials(1 - tanh ** 2 - 4 * sp.exp(2 * z) / (sp.exp(2 * z) + 2) ** 2)
+    assert not _vanishes_in_exponentials(sp.exp(z / 2) - sp.sqrt(sp.exp(z)))
+    assert not _vanishes_in_exponentials(sp.tanh(z) - tanh)

@@ -141,7 +141,29 @@ def _is_zero(expr, zero: Callable[[Any], bool] | None) -> bool:
             return all(c == sp.false or _is_zero(e, None) for e, c in folded.args)
     if sp.expand(expr) == 0:
         return True
+    if _vanishes_in_exponentials(expr):
+        return True
     return sp.simplify(expr) == 0
+
+
+def _vanishes_in_exponentials(expr) -> bool:
+    """Whether `expr`, a rational function of exponentials e^{k·x} (k an integer, x a
+    symbol), is zero: each e^{k·x} written as t_x^k (t_x = e^x > 0), the rational function
+    of the t_x cancels to 0.  True proves the difference zero; False decides nothing (the
+    caller simplifies).  Far faster than `simplify`, which also imports SymPy's units."""
+    powers = {}
+    for power in expr.atoms(sp.exp):
+        k, x = power.args[0].as_coeff_Mul()
+        if not (x.is_Symbol and k.is_Integer):
+            return False
+        powers[power] = (x, int(k))
+    if not powers:
+        return False
+    bases = {x: sp.Dummy(positive=True) for x, _ in powers.values()}
+    rational = expr.xreplace({p: bases[x] ** k for p, (x, k) in powers.items()})
+    if rational.atoms(sp.Function) or any(x in rational.free_symbols for x in bases):
+        return False
+    return sp.cancel(rational) == 0
 
 
 def _equal(lhs, rhs, zero) -> bool:

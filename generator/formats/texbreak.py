@@ -17,6 +17,7 @@ the PDF preamble (formats/pdf.py).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 __all__ = ["breakable", "display_fractions", "display_lines", "matrix_cells", "open_pairs", "relation_terms", "split_display",
@@ -117,12 +118,22 @@ def _delimiter(tokens: list[str], i: int) -> tuple[str, int]:
 def _top_level_pairs(tokens: list[str]) -> dict[int, int]:
     """{index of \\left: index of its \\right} for the pairs at the outer level (brace depth
     0, outside environments and other pairs)."""
-    pairs, stack, nesting = {}, [], _Nesting()
+    if r"\left" not in tokens:
+        return {}
+    pairs, stack = {}, []
+    braces = envs = 0                   # as _Nesting counts them, inline: this runs per token
     for i, tok in enumerate(tokens):
-        nesting.read(tok)
-        if tok == r"\left" and nesting.outer:
+        if tok == "{":
+            braces += 1
+        elif tok == "}":
+            braces -= 1
+        elif tok == r"\begin":
+            envs += 1
+        elif tok == r"\end":
+            envs -= 1
+        elif tok == r"\left" and braces == 0 and envs == 0:
             stack.append(i)
-        elif tok == r"\right" and nesting.outer and stack:
+        elif tok == r"\right" and braces == 0 and envs == 0 and stack:
             start = stack.pop()
             if not stack:
                 pairs[start] = i
@@ -234,21 +245,37 @@ def _outer_tokens(tokens: list[str]):
     """(start, end, token, whether it is at the outer level) for every token; an outer
     delimiter pair comes whole, as tokens[start:end] with token None."""
     pairs = _top_level_pairs(tokens)
-    nesting = _Nesting()
-    i = 0
-    while i < len(tokens):
+    braces = envs = 0                   # as _Nesting counts them, inline: this runs per token
+    i, count = 0, len(tokens)
+    while i < count:
         if i in pairs:
             yield i, pairs[i] + 1, None, False
             i = pairs[i] + 1
             continue
-        nesting.read(tokens[i])
-        yield i, i + 1, tokens[i], nesting.outer
+        tok = tokens[i]
+        if tok == "{":
+            braces += 1
+        elif tok == "}":
+            braces -= 1
+        elif tok == r"\begin":
+            envs += 1
+        elif tok == r"\end":
+            envs -= 1
+        yield i, i + 1, tok, braces == 0 and envs == 0
         i += 1
 
 
 def relation_terms(text: str) -> list[tuple[str, str]] | None:
     """[(relation, term)] of a display's right-hand side that starts with a relation
     (`= A \\approx B` gives [("=", "A"), ("\\approx", "B")]); None when it does not."""
+    terms = _relation_terms(text)
+    return None if terms is None else list(terms)
+
+
+@lru_cache(maxsize=4096)
+def _relation_terms(text: str) -> tuple[tuple[str, str], ...] | None:
+    # cached: a display's lines are read for the paper and the HTML formats, and its terms
+    # again for the HTML's lines
     tokens = _tokens(text.strip())
     terms: list[tuple[str, list[str]]] = []
     for start, end, tok, outer in _outer_tokens(tokens):
@@ -258,7 +285,7 @@ def relation_terms(text: str) -> list[tuple[str, str]] | None:
             return None
         else:
             terms[-1][1].extend(tokens[start:end])
-    return [(rel, "".join(body).strip()) for rel, body in terms]
+    return tuple((rel, "".join(body).strip()) for rel, body in terms)
 
 
 def matrix_cells(term: str) -> list[list[str]] | None:
@@ -272,6 +299,8 @@ def matrix_cells(term: str) -> list[list[str]] | None:
 
 def _split_outer(text: str, separator: str) -> list[str]:
     """`text` split at `separator` tokens outside braces and environments."""
+    if separator not in text:
+        return [text]
     parts, current, nesting = [], [], _Nesting()
     for tok in _tokens(text):
         nesting.read(tok)
@@ -294,6 +323,16 @@ def display_lines(math: str) -> list[tuple[str, str]]:
     terms after its leading formulas are all matrices of one shape, too wide for a line (a
     matrix cannot be broken), becomes a first line with the formulas and one line per
     entry, ``(lhs)_{i,j} = a_{ij} = b_{ij}``."""
+    return list(_display_lines(math))
+
+
+@lru_cache(maxsize=4096)
+def _display_lines(math: str) -> tuple[tuple[str, str], ...]:
+    # cached: the paper and the HTML formats of one build read the same displays
+    return tuple(_lines(math))
+
+
+def _lines(math: str) -> list[tuple[str, str]]:
     lhs, rest = split_display(math)
     terms = relation_terms(rest) if lhs.strip() else None
     cells = [matrix_cells(term) for _, term in terms] if terms else []

@@ -126,22 +126,31 @@ def _start_method(name: str | None) -> str:
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 
+def _chunk_size(sheets: int, jobs: int) -> int:
+    """Sheets per chunk: CHUNK, or fewer when a build has too few sheets to keep every
+    worker busy to the end (its last chunks would otherwise run on one core)."""
+    return max(1, min(CHUNK, sheets // (jobs * 8)))
+
+
 def _in_order(plan: BuildPlan, jobs: int, start_method: str | None) -> Iterator[SheetOutput]:
     indices = list(range(plan.count + 1))
-    chunks = iter([indices[i:i + CHUNK] for i in range(0, len(indices), CHUNK)])
     if jobs <= 1 or plan.count + 1 <= CHUNK:
-        for chunk in chunks:
-            yield from _work(plan, chunk)
+        for i in range(0, len(indices), CHUNK):
+            yield from _work(plan, indices[i:i + CHUNK])
         return
     method = _start_method(start_method)
     warm: list[SheetOutput] = []
     if method == "fork":
-        # The first chunk in this process: its SymPy derivations (cached per problem and
-        # shape) are then inherited by every forked worker instead of repeated in each.
-        warm = _work(plan, next(chunks))
+        # The first sheet in this process: its SymPy derivations (cached per problem and
+        # shape), templates and printing caches are then inherited by every forked worker
+        # instead of repeated in each; the rest waits for no more than one sheet.
+        warm = _work(plan, indices[:1])
+        indices = indices[1:]
         # Freeze what exists now (problems, caches) out of the garbage collector's reach:
         # otherwise each forked worker's collections touch, and so copy, the parent's pages.
         gc.freeze()
+    size = _chunk_size(len(indices), jobs)
+    chunks = iter([indices[i:i + size] for i in range(0, len(indices), size)])
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
                                initializer=_init_worker, initargs=(plan.exam.problem_paths, os.getpid()))
     try:
