@@ -12,6 +12,7 @@ This module imports nothing heavy: grading reads records without SymPy.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from fractions import Fraction
 from typing import Any, Iterator
 
@@ -60,6 +61,7 @@ def clean_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+@lru_cache(maxsize=65536)
 def record_points(value) -> Fraction:
     """Points as answers.json writes them (a share as the float nearest to it, 5/3 ->
     1.6666666666666667), back as the Fraction they stand for."""

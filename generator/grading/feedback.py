@@ -262,13 +262,22 @@ def _expected(a: AnswerResult) -> Expected:
         return Expected(letter=a.entries[0].exact, exact=exact)
     if a.kind == "formula":
         return Expected(tex=a.tex if safe_formula_tex(a.tex) else "", typed=a.entries[0].exact)
-    if a.exact is not None and not any(_too_hard(e.exact) for e in a.entries):
-        tex = _exact_tex(json.dumps(a.exact), a.kind)
+    return _numeric_expected(a.kind, None if a.exact is None else json.dumps(a.exact),
+                             tuple((e.entry, e.exact, e.value) for e in a.entries))
+
+
+@lru_cache(maxsize=16384)
+def _numeric_expected(kind: str, exact: str | None, entries: tuple) -> Expected:
+    # every paper of a variant expects the same values: each is worked out once
+    if exact is not None and not any(_too_hard(e) for _, e, _ in entries):
+        tex = _exact_tex(exact, kind)
         if tex:
             return Expected(tex=tex)
-    exact = _nest(a, lambda e: e.exact)
+    a = SimpleNamespace(kind=kind, entries=[SimpleNamespace(entry=entry, exact=e, value=v)
+                                            for entry, e, v in entries])
+    written = _nest(a, lambda e: e.exact)
     decimal = _nest(a, lambda e: f"{float(e.value):.6g}")
-    return Expected(exact=exact, decimal=decimal if decimal != exact else "")
+    return Expected(exact=written, decimal=decimal if decimal != written else "")
 
 
 def _answer_view(a: AnswerResult) -> AnswerView:
@@ -490,13 +499,26 @@ def _tex_result(text: str) -> str:
     return "".join(tex_code(part) if code else tex_text(part) for code, part in _spans(text))
 
 
+def _html_context() -> dict:
+    return dict(fmt=fmt_points, cut=_cut, prose=_html_prose, p=_html_plain, result=_html_result,
+                value_limit=VALUE_LIMIT)
+
+
+@lru_cache(maxsize=16384)
+def _answer_html(a: AnswerView):
+    """One answer's block (the papers of a variant repeat their right answers)."""
+    from markupsafe import Markup
+    from ..formats.html import html_environment
+    template = html_environment().get_template("feedback-answer.html.j2")
+    return Markup(template.render(a=a, **_html_context()))
+
+
 def render_html(fb: Feedback, paper_size: str = "a4") -> str:
     """The feedback as one self-contained HTML page."""
     from ..formats.html import html_environment
     template = html_environment().get_template("feedback.html.j2")
-    return template.render(fb=fb, exam=SimpleNamespace(paper=paper_size), fmt=fmt_points,
-                           cut=_cut, prose=_html_prose, p=_html_plain, result=_html_result,
-                           value_limit=VALUE_LIMIT)
+    return template.render(fb=fb, exam=SimpleNamespace(paper=paper_size), answer=_answer_html,
+                           **_html_context())
 
 
 @lru_cache(maxsize=65536)
