@@ -30,12 +30,12 @@ from pathlib import Path
 from .spec import Student
 from ..errors import UserError, read_input
 
-__all__ = ["GRADEBOOK_COLUMNS", "load_roster"]
+__all__ = ["GRADEBOOK_COLUMNS", "WINDOWS_DEVICES", "load_roster"]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _RESERVED_IDS = {"canonical"}
 #: Names Windows gives to devices: a folder so named (any case, any extension) cannot exist there.
-_WINDOWS_DEVICES = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
+WINDOWS_DEVICES = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
 MAX_NAME = 200
 MAX_FIELD = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -105,7 +105,7 @@ def load_roster(path: Path | str) -> tuple[Student, ...]:
             if sid.endswith("."):
                 raise UserError(f"{path}:{line}: id {sid!r} ends with a dot (Windows drops it "
                                 "from a folder name)")
-            if _WINDOWS_DEVICES.match(sid):
+            if WINDOWS_DEVICES.match(sid):
                 raise UserError(f"{path}:{line}: id {sid!r} is a device name on Windows (CON, "
                                 "PRN, AUX, NUL, COM1-9, LPT1-9): no folder can have it there")
             if sid.lower() in _RESERVED_IDS:

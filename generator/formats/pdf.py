@@ -528,7 +528,9 @@ def _destinations(source: pikepdf.Pdf) -> dict[tuple[int, int], list[tuple[str, 
     for name, dest in pikepdf.NameTree(names.Dests).items():
         if isinstance(dest, pikepdf.Dictionary):
             dest = dest.D
-        found.setdefault(dest[0].objgen, []).append((str(name).rsplit("-", 1)[-1], list(dest)[1:]))
+        if isinstance(dest, pikepdf.Array) and len(dest):
+            found.setdefault(dest[0].objgen, []).append((str(name).rsplit("-", 1)[-1],
+                                                         list(dest)[1:]))
     return found
 
 
@@ -547,21 +549,16 @@ def _name_destinations(single: pikepdf.Pdf, own: Sequence[pikepdf.Page], dests) 
 
 def destination_pages(path: Path) -> dict[str, int]:
     """The page (from 1) of each named destination of a sheet's PDF (key.pdf: q1, q2, …);
-    empty when the file cannot be read as a PDF or names none."""
+    empty when the file is not a PDF, cannot be read, or names none."""
     try:
-        with pikepdf.Pdf.open(path) as pdf:
-            names = pdf.Root.get("/Names")
-            if names is None or "/Dests" not in names:
+        with open(path, "rb") as handle:
+            if handle.read(5) != b"%PDF-":       # not a PDF: no repair attempted
                 return {}
+        with pikepdf.Pdf.open(path) as pdf:
             pages = {page.obj.objgen: n for n, page in enumerate(pdf.pages, 1)}
-            found = {}
-            for name, dest in pikepdf.NameTree(names.Dests).items():
-                if isinstance(dest, pikepdf.Dictionary):
-                    dest = dest.D
-                if isinstance(dest, pikepdf.Array) and len(dest) and dest[0].objgen in pages:
-                    found[str(name)] = pages[dest[0].objgen]
-            return found
-    except (pikepdf.PdfError, OSError, ValueError, TypeError, AttributeError):
+            return {name: pages[objgen] for objgen, named in _destinations(pdf).items()
+                    if objgen in pages for name, _ in named}
+    except (pikepdf.PdfError, OSError, ValueError, TypeError, AttributeError, IndexError):
         return {}
 
 

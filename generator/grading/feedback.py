@@ -53,7 +53,7 @@ from urllib.parse import quote, urlsplit
 
 from ..errors import UserError
 from .parse import Unreadable, read_number
-from .score import AnswerResult, Outcome, fmt_points
+from .score import AnswerResult, Outcome, code_span, cut_text, fmt_points
 
 __all__ = ["DEFAULT_FORMATS", "FORMATS", "ZIP_LAYOUTS", "Feedback", "KeyPlace", "feedback_files",
            "feedback_of", "render_html", "render_md", "render_tex"]
@@ -62,8 +62,9 @@ FORMATS = ("md", "html", "pdf")
 DEFAULT_FORMATS = ("md", "html")
 ZIP_LAYOUTS = ("moodle", "plain")
 ZIP_NAMES = {"moodle": "feedback-moodle.zip", "plain": "feedback.zip"}
-#: Given text and exact values longer than this (characters) are cut, with "…".
-GIVEN_LIMIT, VALUE_LIMIT = 80, 400
+#: Exact values longer than this (characters) are cut, with "…" (a student's text at
+#: score.cut_text's 80).
+VALUE_LIMIT = 400
 #: The most bytes of a student's name in a Moodle zip folder name.
 MAX_NAME_BYTES = 150
 
@@ -329,14 +330,6 @@ def feedback_of(manifest, paper, student=None, key: KeyPlace | None = None) -> F
 
 # ----------------------------------------------------------------------------- Markdown
 
-def _md(text: str, limit: int = GIVEN_LIMIT) -> str:
-    """A student's text or an exact value as an inline code span, safe in Markdown."""
-    text = " ".join(str(text).split()).replace("`", "'")
-    if len(text) > limit:
-        text = text[:limit] + "…"
-    return f"`{text}`" if text else "(empty)"
-
-
 @lru_cache(maxsize=65536)
 def _plain(text: str) -> str:
     """User text (the exam's title, a name, a label) shown literally in Markdown."""
@@ -375,24 +368,24 @@ def _tex_prose_ok(text: str) -> bool:
 
 def _md_expected(e: Expected) -> str:
     if e.letter:
-        return f"option {e.letter}" + (f" ({_md(e.exact, VALUE_LIMIT)})" if e.exact else "")
+        return f"option {e.letter}" + (f" ({code_span(e.exact, VALUE_LIMIT)})" if e.exact else "")
     if e.typed:
-        typed = _md(e.typed, VALUE_LIMIT)
+        typed = code_span(e.typed, VALUE_LIMIT)
         return f"${e.tex}$ ({typed})" if e.tex else typed
     if e.tex:
         return f"${e.tex}$"
-    return _md(e.exact, VALUE_LIMIT) + (f" ≈ {_md(e.decimal, VALUE_LIMIT)}" if e.decimal else "")
+    return code_span(e.exact, VALUE_LIMIT) + (f" ≈ {code_span(e.decimal, VALUE_LIMIT)}" if e.decimal else "")
 
 
 def _md_answer(label: str, a: AnswerView) -> list[str]:
     part = f", part {_plain(a.part)}" if a.part else ""
     lines = [f"- **{_plain(a.name)}**{part}: {fmt_points(a.points)} / "
              f"{fmt_points(a.max_points)} points",
-             "  - given: " + ("no answer" if a.given is None else _md(a.given)),
+             "  - given: " + ("no answer" if a.given is None else code_span(a.given)),
              "  - expected: " + _md_expected(a.expected),
              f"  - result: {a.result}"]
     for mistake_id, text in a.diagnoses:
-        lines.append(f"  - diagnosis: {_md(mistake_id)}" + (f": {_prose(text)}" if text else ""))
+        lines.append(f"  - diagnosis: {code_span(mistake_id)}" + (f": {_prose(text)}" if text else ""))
     if a.undiagnosed:
         lines.append("  - diagnosis: no declared mistake gives this answer")
     lines.append(f"  - see the key, {_plain(label)}{part}")
@@ -445,12 +438,6 @@ def render_md(fb: Feedback) -> str:
 
 # ----------------------------------------------------------------------------- HTML and TeX
 
-@lru_cache(maxsize=65536)
-def _cut(text: str, limit: int = GIVEN_LIMIT) -> str:
-    text = " ".join(str(text).split())
-    return text[:limit] + "…" if len(text) > limit else text
-
-
 def _html_prose(text: str):
     """A mistake's label and reason (problem prose, $…$ as MathML) as the inside of one
     paragraph."""
@@ -500,7 +487,7 @@ def _tex_result(text: str) -> str:
 
 
 def _html_context() -> dict:
-    return dict(fmt=fmt_points, cut=_cut, prose=_html_prose, p=_html_plain, result=_html_result,
+    return dict(fmt=fmt_points, cut=cut_text, prose=_html_prose, p=_html_plain, result=_html_result,
                 value_limit=VALUE_LIMIT)
 
 
@@ -535,7 +522,7 @@ def render_tex(fb: Feedback, anchor: str) -> str:
     template = environment("tex").get_template("feedback.tex.j2")
     from ..formats.document import shortened
     running = shortened(fb.student_name or fb.student_id or fb.variant, 40)
-    return template.render(fb=fb, anchor=anchor, fmt=fmt_points, cut=_cut, short=_short, t=tex_text,
+    return template.render(fb=fb, anchor=anchor, fmt=fmt_points, cut=cut_text, short=_short, t=tex_text,
                            running=running,
                            result=_tex_result, code=tex_code,
                            prose=lambda text: _prose(text, "tex"), value_limit=VALUE_LIMIT)
@@ -584,7 +571,10 @@ def key_place(manifest, variant: str, feedback_dir: Path | None, key_url: str | 
 
 
 def _pages(path: Path) -> tuple[tuple[str, int], ...]:
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except OSError:                 # gone since it was seen: no pages to give
+        return ()
     return _pages_of(str(path), stat.st_mtime_ns, stat.st_size)
 
 

@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import UserError, read_input
+from ..exam.roster import WINDOWS_DEVICES
 from ..core.records import choice_letter as letter, clean_text, entries, record_points, student_key
 from .parse import Unreadable, read_number
 from .policy import CREDIT_MODES, Policy, Settings, parse_rule, policy_of_record
@@ -848,7 +849,6 @@ def render_feedback(manifest: Manifest, paper: Paper) -> str:
 MAX_STEM = 80
 
 
-_WINDOWS_DEVICES = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
 #: The most bytes of a feedback file name stem (UTF-8): room for "-N.html" within 255.
 MAX_STEM_BYTES = 200
 
@@ -864,7 +864,7 @@ def _file_names(papers: list[Paper]) -> dict[int, str]:
         stem = stem.strip("._-")[:MAX_STEM].rstrip("._-")
         while len(stem.encode("utf-8")) > MAX_STEM_BYTES:
             stem = stem[:-1].rstrip("._-")
-        if not stem or _WINDOWS_DEVICES.match(stem):
+        if not stem or WINDOWS_DEVICES.match(stem):
             stem = f"paper_{stem}" if stem else "paper"
         name, n = stem, 2
         while name.casefold() in used:

@@ -265,7 +265,7 @@ def _score_numeric(result: AnswerResult, answer: dict, given: Mapping[str, Any],
         if unreadable:
             e = unreadable[0]
             result.outcome = Outcome.UNREADABLE
-            result.detail = f"unreadable: {_code(e.given)} ({_reason(e.unreadable)})"
+            result.detail = f"unreadable: {code_span(e.given)} ({_reason(e.unreadable)})"
         else:
             result.outcome, result.detail = Outcome.WRONG, "wrong"
         return
@@ -277,7 +277,7 @@ def _score_numeric(result: AnswerResult, answer: dict, given: Mapping[str, Any],
         detail += "; " + ", ".join(f"({e.entry})" for e in rounded) + " " + \
             _rounded_words(rule, rounded)
     for e in unreadable:
-        detail += f"; entry ({e.entry}) unreadable: {_code(e.given)} ({_reason(e.unreadable)})"
+        detail += f"; entry ({e.entry}) unreadable: {code_span(e.given)} ({_reason(e.unreadable)})"
     given = [e for e in items if e.given is not None]
     if earned == 0 and given and all(e.outcome is Outcome.UNREADABLE for e in given):
         result.outcome = Outcome.UNREADABLE
@@ -307,7 +307,7 @@ def _score_choice(result: AnswerResult, answer: dict, given: Mapping[str, Any],
     except Unreadable as exc:
         item.outcome, item.unreadable = Outcome.UNREADABLE, str(exc)
         result.outcome = Outcome.UNREADABLE
-        result.detail = f"unreadable: {_code(item.given)} ({item.unreadable})"
+        result.detail = f"unreadable: {code_span(item.given)} ({item.unreadable})"
         return
     item.number = index
     if letter(index) == answer["exact"]:
@@ -373,11 +373,17 @@ def _share_text(share: Fraction) -> str:
     return decimal if Fraction(decimal) == share else f"{share.numerator}/{share.denominator}"
 
 
-def _code(text: str | None, limit: int = 80) -> str:
-    """A student's text as an inline code span, safe in Markdown."""
-    text = " ".join(str(text or "").split()).replace("`", "'")
-    if len(text) > limit:
-        text = text[:limit] + "…"
+@lru_cache(maxsize=65536)
+def cut_text(text: str, limit: int = 80) -> str:
+    """A student's text (or a value) on one line, cut at `limit` characters with "…"."""
+    text = " ".join(str(text).split())
+    return text[:limit] + "…" if len(text) > limit else text
+
+
+def code_span(text: str | None, limit: int = 80) -> str:
+    """A student's text as an inline code span, safe in Markdown (a backtick in it shown as
+    an apostrophe)."""
+    text = cut_text(str(text or "").replace("`", "'"), limit)
     return f"`{text}`" if text else "(empty)"
 
 
