@@ -51,6 +51,7 @@ from types import SimpleNamespace
 from typing import Any, Sequence
 from urllib.parse import quote, urlsplit
 
+from ..core.records import choice_index
 from ..errors import UserError
 from .parse import Unreadable, read_number
 from .score import AnswerResult, Outcome, code_span, cut_text, fmt_points
@@ -143,6 +144,15 @@ class KeyPlace:
     relative: str = ""              # the build folder's path from the feedback file (local)
     pages: tuple[tuple[str, int], ...] = ()    # key.pdf's page of each slot (q1, …)
 
+    def href(self, anchor: str) -> str:
+        """A link to the slot `anchor` in the key: its heading in key.html, else key.pdf's
+        destination; "" when the key is not to be linked."""
+        if not self.base or not (self.html or self.pdf):
+            return ""
+        if self.html:
+            return f"{self.base}{quote(self.folder)}/key.html#{anchor}"
+        return f"{self.base}{quote(self.folder)}/key.pdf#nameddest={anchor}"
+
     def pdf_action(self, anchor: str) -> str:
         """A PDF link action (PDF syntax; strings as hex, safe in TeX) opening the key at
         the slot: key.pdf's named destination beside the feedback, or the published page;
@@ -150,8 +160,7 @@ class KeyPlace:
         def hex_(text: str) -> str:
             return "<" + text.encode("ascii").hex() + ">"
         if self.base.startswith(("http://", "https://")):     # check_key_url's form
-            target = (f"{self.base}{quote(self.folder)}/key.html#{anchor}" if self.html or not self.pdf
-                      else f"{self.base}{quote(self.folder)}/key.pdf#nameddest={anchor}")
+            target = self.href(anchor)
             return f"<</S/URI/URI{hex_(target)}>>" if target.isascii() else ""
         if not (self.pdf and self.relative):
             return ""
@@ -258,7 +267,7 @@ def safe_formula_tex(tex: str) -> bool:
 
 def _expected(a: AnswerResult) -> Expected:
     if a.kind == "choice":
-        shown = a.options[ord(a.entries[0].exact) - ord("A")] if a.options else None
+        shown = a.options[choice_index(a.entries[0].exact)] if a.options else None
         exact = (_nested(shown["exact"]) if isinstance(shown, dict) and "exact" in shown else "")
         return Expected(letter=a.entries[0].exact, exact=exact)
     if a.kind == "formula":
@@ -306,18 +315,13 @@ def feedback_of(manifest, paper, student=None, key: KeyPlace | None = None) -> F
     slots = []
     for index, slot in enumerate(paper.slots, 1):
         anchor = f"q{index}"
-        href = ""
-        if key.base and key.html:
-            href = f"{key.base}{quote(key.folder)}/key.html#{anchor}"
-        elif key.base and key.pdf:
-            href = f"{key.base}{quote(key.folder)}/key.pdf"
         slots.append(SlotView(
             label=slot.label, problem=slot.problem, points=slot.points,
             max_points=slot.max_points, automatic=slot.automatic, by_hand=slot.by_hand,
             answers=tuple(_answer_view(a) for a in slot.answers),
             manual=tuple(ManualView(m.part, m.points, m.max_points, m.comment, m.rubric)
                          for m in slot.manual),
-            anchor=anchor, key_href=href, key_page=dict(key.pages).get(anchor, 0),
+            anchor=anchor, key_href=key.href(anchor), key_page=dict(key.pages).get(anchor, 0),
             key_action=key.pdf_action(anchor)))
     return Feedback(
         title=manifest.exam or "Exam",
